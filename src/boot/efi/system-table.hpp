@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// EFI_SYSTEM_TABLE and EFI_BOOT_SERVICES (UEFI 2.10, 4.3 and 4.4). Members the stub never calls
+// are void* so their prototypes need not be transcribed; the order and count are what matter.
+
+#pragma once
+
+#include "device-path.hpp"
+#include "types.hpp"
+
+namespace efi {
+
+struct SimpleTextOutputProtocol;
+
+struct ConfigurationTable {
+        Guid VendorGuid;
+        void *VendorTable;
+};
+
+struct BootServices {
+        TableHeader Hdr;
+        void *RaiseTPL;
+        void *RestoreTPL;
+
+        Status (*AllocatePages)(AllocateType type, MemoryType memory_type, uintptr_t pages,
+                                PhysicalAddress *memory);
+        Status (*FreePages)(PhysicalAddress memory, uintptr_t pages);
+        Status (*GetMemoryMap)(uintptr_t *map_size, MemoryDescriptor *map, uintptr_t *map_key,
+                               uintptr_t *descriptor_size, uint32_t *descriptor_version);
+        Status (*AllocatePool)(MemoryType pool_type, uintptr_t size, void **buffer);
+        Status (*FreePool)(void *buffer);
+
+        void *CreateEvent;
+        void *SetTimer;
+        void *WaitForEvent;
+        void *SignalEvent;
+        void *CloseEvent;
+        void *CheckEvent;
+
+        void *InstallProtocolInterface;
+        void *ReinstallProtocolInterface;
+        void *UninstallProtocolInterface;
+        Status (*HandleProtocol)(Handle handle, const Guid *protocol, void **interface);
+        void *Reserved;
+        void *RegisterProtocolNotify;
+        void *LocateHandle;
+        Status (*LocateDevicePath)(const Guid *protocol, DevicePath **device_path, Handle *device);
+        Status (*InstallConfigurationTable)(const Guid *guid, void *table);
+
+        void *LoadImage;
+        void *StartImage;
+        void *Exit;
+        void *UnloadImage;
+        void *ExitBootServices;
+
+        void *GetNextMonotonicCount;
+        Status (*Stall)(uintptr_t microseconds);
+        Status (*SetWatchdogTimer)(uintptr_t timeout, uint64_t code, uintptr_t data_size,
+                                   Char16 *data);
+
+        void *ConnectController;
+        void *DisconnectController;
+
+        void *OpenProtocol;
+        void *CloseProtocol;
+        void *OpenProtocolInformation;
+
+        void *ProtocolsPerHandle;
+        void *LocateHandleBuffer;
+        Status (*LocateProtocol)(const Guid *protocol, void *registration, void **interface);
+        // Variadic: (Handle *handle, {const Guid *, void *}..., nullptr).
+        Status (*InstallMultipleProtocolInterfaces)(Handle *handle, ...);
+        Status (*UninstallMultipleProtocolInterfaces)(Handle handle, ...);
+
+        void *CalculateCrc32;
+        void *CopyMem;
+        void *SetMem;
+        void *CreateEventEx;
+};
+static_assert(offsetof(BootServices, AllocatePages) == 40);
+static_assert(offsetof(BootServices, HandleProtocol) == 152);
+static_assert(offsetof(BootServices, InstallConfigurationTable) == 192);
+static_assert(offsetof(BootServices, Stall) == 248);
+static_assert(offsetof(BootServices, LocateProtocol) == 320);
+static_assert(sizeof(BootServices) == 376);
+
+struct SystemTable {
+        TableHeader Hdr;
+        Char16 *FirmwareVendor;
+        uint32_t FirmwareRevision;
+        Handle ConsoleInHandle;
+        void *ConIn;
+        Handle ConsoleOutHandle;
+        SimpleTextOutputProtocol *ConOut;
+        Handle StandardErrorHandle;
+        SimpleTextOutputProtocol *StdErr;
+        void *RuntimeServices;
+        BootServices *BootServices;
+        uintptr_t NumberOfTableEntries;
+        ConfigurationTable *ConfigurationTable;
+};
+static_assert(offsetof(SystemTable, BootServices) == 96);
+static_assert(sizeof(SystemTable) == 120);
+
+inline constexpr uint64_t kSystemTableSignature = 0x5453595320494249ull; // "IBI SYST"
+
+} // namespace efi

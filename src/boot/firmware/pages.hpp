@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Owned EFI page allocations. Pages frees on destruction unless released; it is move-only.
+
+#pragma once
+
+#include "../../shared/base.hpp"
+#include "../efi/system-table.hpp"
+
+namespace zuki::boot {
+
+template <typename T>
+constexpr T &&move(T &value) { return static_cast<T &&>(value); }
+
+class Pages {
+public:
+        Pages() = default;
+        Pages(efi::PhysicalAddress address, uint64_t count) : address_(address), count_(count) {}
+        Pages(const Pages &) = delete;
+        Pages &operator=(const Pages &) = delete;
+        Pages(Pages &&other) : address_(other.address_), count_(other.count_) { other.count_ = 0; }
+        Pages &operator=(Pages &&other);
+        ~Pages() { reset(); }
+
+        bool empty() const { return count_ == 0; }
+        efi::PhysicalAddress address() const { return address_; }
+        uint64_t count() const { return count_; }
+        uint64_t size() const { return count_ * efi::kPageSize; }
+        uint8_t *data() const { return reinterpret_cast<uint8_t *>(address_); }
+        MutableBytes bytes() const { return MutableBytes(data(), size()); }
+
+        void reset();
+
+private:
+        efi::PhysicalAddress address_ = 0;
+        uint64_t count_ = 0;
+};
+
+// Allocates `size` bytes (rounded to pages) of `type` at an address aligned to `alignment`
+// (a power of two >= 4 KiB), by over-allocating and returning the slack to the firmware.
+efi::Status allocate_aligned(uint64_t size, uint64_t alignment, efi::MemoryType type, Pages *out);
+
+// The boot services table (set at entry).
+efi::BootServices *boot_services();
+void set_boot_services(efi::BootServices *bs);
+
+} // namespace zuki::boot

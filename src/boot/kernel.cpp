@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "kernel.hpp"
+
+#include "arch/cache.hpp"
+#include "firmware/log.hpp"
+#include "zstd-decompress.hpp"
+
+namespace zuki::boot {
+
+uint16_t native_machine() {
+#if defined(__x86_64__)
+        return pe::kMachineX64;
+#elif defined(__aarch64__)
+        return pe::kMachineArm64;
+#else
+#error "unsupported architecture"
+#endif
+}
+
+uint64_t default_kernel_alignment() {
+#if defined(__aarch64__)
+        return 64 * 1024;
+#else
+        return efi::kPageSize;
+#endif
+}
+
+efi::Status status_from(Error error) {
+        switch (error) {
+        case Error::None: return efi::kSuccess;
+        case Error::UnsupportedMachine:
+        case Error::UnsupportedCodec: return efi::kUnsupported;
+        case Error::SizeLimit: return efi::kBadBufferSize;
+        case Error::NoSpace: return efi::kBufferTooSmall;
+        case Error::DecompressFailed:
+        case Error::SizeMismatch: return efi::kVolumeCorrupted;
+        default: return efi::kLoadError;
+        }
+}
+
+efi::Status decompress_kernel(const zboot::ZstdPayload &payload, uint64_t alignment, KernelImage *out) {
+        efi::Status s = allocate_aligned(payload.decompressed_size, alignment, efi::MemoryType::LoaderCode,
+                                         &out->file_pages);
+        if (efi::is_error(s))
+                return s; // logged by allocate_aligned
+        out->file_size = payload.decompressed_size;
+
+        Pages workspace;
+        s = allocate_aligned(zstd::workspace_size(), efi::kPageSize, efi::MemoryType::LoaderData, &workspace);
+        if (efi::is_error(s))
+                return s;
+
+        const char *detail = nullptr;
+        Status r = zstd::decompress(payload.frame, MutableBytes(out->file_pages.data(), out->file_size),
+                                    workspace.bytes(), &detail);
+        if (!r)
+                return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {} ({})",
+                                 (uint64_t) payload.frame.size(), out->file_size, r.error(), detail);
+        log_debug("Decompressed {} bytes into {} bytes at {}", (uint64_t) payload.frame.size(), out->file_size,
+                  Hex{out->file_pages.address()});
+        return efi::kSuccess;
+}
+
+efi::Status place_kernel(KernelImage *kernel) {
+        Bytes file(kernel->file_pages.data(), kernel->file_size);
+        Result<pe::View> view = pe::View::parse(file, pe::Layout::File);
+        if (!view)
+                return log_error(status_from(view.error()), "Kernel image is not a usable PE: {}", view.error());
+        if (view->machine() != native_machine())
+                return log_error(efi::kUnsupported, "Kernel is for {}, this stub runs on {}",
+                                 pe::machine_name(view->machine()), pe::machine_name(native_machine()));
+        Result<load::Plan> plan = load::plan(*view);
+        if (!plan)
+                return log_error(status_from(plan.error()), "Kernel image cannot be loaded: {}", plan.error());
+        kernel->plan = *plan;
+
+        // Load in place when the file layout already is the memory layout and the buffer is large
+        // and aligned enough; otherwise copy into pages of the image's own size and alignment.
+        bool in_place = plan->in_place && kernel->file_pages.size() >= plan->image_size &&
+                        kernel->file_pages.address() % plan->alignment == 0;
+        MutableBytes dest;
+        if (in_place) {
+                dest = kernel->file_pages.bytes();
+        } else {
+                efi::Status s = allocate_aligned(plan->image_size, plan->alignment, efi::MemoryType::LoaderCode,
+                                                 &kernel->image_pages);
+                if (efi::is_error(s))
+                        return s;
+                dest = kernel->image_pages.bytes();
+        }
+
+        Status r = load::materialize(*view, *plan, dest);
+        if (!r)
+                return log_error(status_from(r.error()), "Failed to lay out the kernel image: {}", r.error());
+        r = load::relocate(dest, *plan, (uint64_t) (uintptr_t) dest.data());
+        if (!r)
+                return log_error(status_from(r.error()), "Failed to relocate the kernel image: {}", r.error());
+        if (!in_place)
+                kernel->file_pages.reset();
+
+        kernel->base = dest.data();
+        log_debug("Kernel image at {} ({} bytes, {})", Hex{(uint64_t) (uintptr_t) kernel->base}, plan->image_size,
+                  in_place ? "in place" : "copied");
+        return efi::kSuccess;
+}
+
+efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::LoadedImageProtocol *parent_image,
+                         efi::SystemTable *st) {
+        efi::BootServices *bs = st->BootServices;
+
+        sync_instruction_cache(kernel->base, kernel->plan.image_size);
+
+        // The kernel's EFI stub finds itself through its LoadedImage: ImageBase must be where the
+        // image really is, and the load options are its command line.
+        efi::LoadedImageProtocol loaded = {};
+        loaded.Revision = efi::LoadedImageProtocol::kRevision;
+        loaded.ParentHandle = parent;
+        loaded.SystemTable = st;
+        loaded.DeviceHandle = parent_image->DeviceHandle;
+        loaded.FilePath = parent_image->FilePath;
+        loaded.LoadOptionsSize = parent_image->LoadOptionsSize;
+        loaded.LoadOptions = parent_image->LoadOptions;
+        loaded.ImageBase = kernel->base;
+        loaded.ImageSize = kernel->plan.image_size;
+        loaded.ImageCodeType = efi::MemoryType::LoaderCode;
+        loaded.ImageDataType = efi::MemoryType::LoaderData;
+
+        efi::Handle handle = nullptr;
+        efi::Status s = bs->InstallMultipleProtocolInterfaces(&handle, &efi::LoadedImageProtocol::kGuid, &loaded,
+                                                              nullptr);
+        if (efi::is_error(s))
+                return log_error(s, "Failed to install the kernel's LoadedImage protocol");
+
+        using Entry = efi::Status (*)(efi::Handle, efi::SystemTable *);
+        Entry entry = reinterpret_cast<Entry>(kernel->base + kernel->plan.entry_rva);
+        s = entry(handle, st);
+
+        // Only reached when the kernel's EFI stub gave up; undo and hand its status back.
+        efi::Status u = bs->UninstallMultipleProtocolInterfaces(handle, &efi::LoadedImageProtocol::kGuid, &loaded,
+                                                                nullptr);
+        if (efi::is_error(u))
+                log_warning("Failed to uninstall the kernel's LoadedImage protocol: {}, ignoring", u);
+        return log_error(efi::is_error(s) ? s : efi::kLoadError, "Kernel returned");
+}
+
+} // namespace zuki::boot

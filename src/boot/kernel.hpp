@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Loading the kernel's EFI PE image ourselves and starting it. The steps are separate functions
+// so that placement (KASLR), memory protection (W^X) and measurement slot in between them:
+//   decompress_kernel()  payload -> pages holding the kernel PE file
+//   place_kernel()       PE file  -> pages holding the loaded image (in place when possible)
+//   start_kernel()       loaded image -> LoadedImage handle -> entry point
+
+#pragma once
+
+#include "../shared/load-plan.hpp"
+#include "../shared/zboot.hpp"
+#include "efi/loaded-image.hpp"
+#include "firmware/pages.hpp"
+
+namespace zuki::boot {
+
+// A kernel PE image in memory: the file as decompressed, and once placed, the loaded image.
+struct KernelImage {
+        Pages file_pages;   // holds the PE file (and, when planned in place, the loaded image)
+        uint64_t file_size = 0;
+        Pages image_pages;  // the loaded image when it could not be placed in place
+        load::Plan plan;
+        uint8_t *base = nullptr; // start of the loaded image
+
+        MutableBytes image() const { return MutableBytes(base, plan.image_size); }
+};
+
+// Decompresses a zstd zboot payload into fresh pages. `alignment` is the alignment the pages get,
+// so the image can stay where it was decompressed if its SectionAlignment allows.
+efi::Status decompress_kernel(const zboot::ZstdPayload &payload, uint64_t alignment, KernelImage *out);
+
+// Parses the decompressed (or embedded plain) PE file and produces the loaded image: copies and
+// zeroes sections, applies relocations. Refuses kernels for another architecture.
+efi::Status place_kernel(KernelImage *kernel);
+
+// Starts the loaded kernel with a LoadedImage of its own (ImageBase/ImageSize of the loaded
+// image, the parent's device, file path and load options). Returns only if the kernel does.
+efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::LoadedImageProtocol *parent_image,
+                         efi::SystemTable *st);
+
+// The architecture this stub runs (and therefore can start kernels for).
+uint16_t native_machine();
+// Alignment for the buffer a kernel is decompressed into: the arm64 EFI stub wants its image
+// 64 KiB aligned (EFI_KIMG_ALIGN) or it moves itself; x86 bzImages place themselves.
+uint64_t default_kernel_alignment();
+
+efi::Status status_from(Error error);
+
+} // namespace zuki::boot

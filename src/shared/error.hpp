@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Domain errors of the shared parsers. The stub maps them to an EFI status at its boundary, the
+// host tool to a message; describe() gives the one-line text both print.
+
+#pragma once
+
+#include <stdint.h>
+
+namespace zuki {
+
+enum class Error : uint16_t {
+        None = 0,
+        Truncated,            // data ends before a structure or range it declares
+        BadDosMagic,          // no "MZ"
+        BadPeMagic,           // no "PE\0\0" at e_lfanew
+        BadOptionalHeader,    // not PE32+, or optional header smaller than its fields
+        UnsupportedMachine,   // not x86_64 or arm64
+        TooManySections,      // more than kMaxSections
+        SectionOutOfBounds,   // a section's data lies outside the image
+        SectionsOverlap,      // two sections overlap in memory
+        BadAlignment,         // alignment not a power of two, or out of range
+        BadImageSize,         // SizeOfImage/SizeOfHeaders inconsistent or over the limit
+        BadEntryPoint,        // entry point outside the image or not in executable code
+        BadRelocations,       // base relocation table malformed or pointing outside the image
+        NotZboot,             // no zboot header
+        BadZbootHeader,       // zboot header fields inconsistent
+        UnsupportedCodec,     // compression type other than zstd
+        PayloadOutOfBounds,   // payload or its size trailer outside the file/section
+        SizeLimit,            // a declared size is beyond a documented limit
+        DecompressFailed,     // the codec reported corrupt data
+        SizeMismatch,         // decoded length differs from the declared one
+        NotLinuxKernel,       // a PE without a Linux EFI stub
+        NoSpace,              // an output buffer is too small
+};
+
+constexpr const char *describe(Error e) {
+        switch (e) {
+        case Error::None: return "success";
+        case Error::Truncated: return "data is truncated";
+        case Error::BadDosMagic: return "not a PE image (no MZ header)";
+        case Error::BadPeMagic: return "not a PE image (no PE signature)";
+        case Error::BadOptionalHeader: return "unsupported PE optional header (PE32+ required)";
+        case Error::UnsupportedMachine: return "unsupported machine type (x86_64 or arm64 required)";
+        case Error::TooManySections: return "too many PE sections";
+        case Error::SectionOutOfBounds: return "a PE section lies outside the image";
+        case Error::SectionsOverlap: return "PE sections overlap";
+        case Error::BadAlignment: return "invalid PE alignment";
+        case Error::BadImageSize: return "invalid PE image or header size";
+        case Error::BadEntryPoint: return "PE entry point is not in executable code";
+        case Error::BadRelocations: return "malformed PE base relocations";
+        case Error::NotZboot: return "not a zboot image";
+        case Error::BadZbootHeader: return "malformed zboot header";
+        case Error::UnsupportedCodec: return "unsupported zboot compression type";
+        case Error::PayloadOutOfBounds: return "zboot payload lies outside the image";
+        case Error::SizeLimit: return "declared size exceeds the limit";
+        case Error::DecompressFailed: return "compressed payload is corrupt";
+        case Error::SizeMismatch: return "decompressed size differs from the declared size";
+        case Error::NotLinuxKernel: return "PE image has no Linux EFI stub";
+        case Error::NoSpace: return "output buffer too small";
+        }
+        return "unknown error";
+}
+
+} // namespace zuki

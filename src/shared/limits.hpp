@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Resource limits applied to untrusted input, shared by the stub and the host tool so that an
+// image the host accepts is one the stub accepts. Documented in docs/limits.md.
+
+#pragma once
+
+#include <stdint.h>
+
+namespace zuki::limits {
+
+// PE: sections in one image. Linux kernels have <= 8, a UKI ~16, systemd allows 96-ish.
+inline constexpr uint32_t kMaxSections = 96;
+// PE: the largest SectionAlignment we load (arm64 Images use 64 KiB).
+inline constexpr uint32_t kMaxSectionAlignment = 64u * 1024 * 1024;
+// PE: the largest SizeOfImage we accept for a kernel image.
+inline constexpr uint64_t kMaxImageSize = 1024ull * 1024 * 1024;
+// zboot: the largest decompressed payload (the trailer's size word) we allocate.
+inline constexpr uint64_t kMaxDecompressedSize = 1024ull * 1024 * 1024;
+// zboot: the largest compressed payload we read.
+inline constexpr uint64_t kMaxCompressedSize = 512ull * 1024 * 1024;
+
+// The page size EFI allocates in.
+inline constexpr uint64_t kPageSize = 4096;
+
+} // namespace zuki::limits

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "zboot.hpp"
+
+#include "limits.hpp"
+#include "pe.hpp"
+
+namespace zuki::zboot {
+
+namespace {
+
+bool codec_is(const char *name, const char *want) {
+        size_t i = 0;
+        for (; want[i]; i++)
+                if (name[i] != want[i])
+                        return false;
+        return name[i] == 0;
+}
+
+Codec classify(const char *name) {
+        // Linux before v6.13 wrote "zstd22" for the same format.
+        if (codec_is(name, "zstd") || codec_is(name, "zstd22"))
+                return Codec::Zstd;
+        if (codec_is(name, "gzip"))
+                return Codec::Gzip;
+        return Codec::Other;
+}
+
+} // namespace
+
+bool has_header(Bytes image) {
+        return image.size() >= pe::kDosHeaderSize && image[0] == 'M' && image[1] == 'Z' &&
+               bytes_equal(image.data() + kImageTypeOffset, "zimg", 4);
+}
+
+Result<Header> parse_header(Bytes image) {
+        if (image.size() < pe::kDosHeaderSize)
+                return Error::Truncated;
+        if (!has_header(image))
+                return Error::NotZboot;
+        const uint8_t *p = image.data();
+        if (load_le32(p + kLinuxMagicOffset) != kLinuxPeMagic)
+                return Error::BadZbootHeader;
+
+        Header h;
+        h.payload_offset = load_le32(p + kPayloadOffsetOffset);
+        h.payload_size = load_le32(p + kPayloadSizeOffset);
+
+        // The codec name must be NUL-terminated inside its field and printable.
+        size_t n = 0;
+        for (; n < kCodecFieldSize && p[kCodecOffset + n]; n++) {
+                uint8_t c = p[kCodecOffset + n];
+                if (c < 0x21 || c > 0x7e)
+                        return Error::BadZbootHeader;
+                h.codec_name[n] = (char) c;
+        }
+        if (n == 0 || n == kCodecFieldSize)
+                return Error::BadZbootHeader;
+        h.codec = classify(h.codec_name);
+
+        if (h.payload_size == 0 || h.payload_offset < pe::kDosHeaderSize)
+                return Error::BadZbootHeader;
+        if (h.payload_size > limits::kMaxCompressedSize)
+                return Error::SizeLimit;
+        return h;
+}
+
+Result<ZstdPayload> split_zstd_payload(const Header &header, Bytes stored) {
+        if (header.codec != Codec::Zstd)
+                return Error::UnsupportedCodec;
+        if (stored.size() != header.stored_size())
+                return Error::PayloadOutOfBounds;
+        ZstdPayload payload;
+        payload.frame = Bytes(stored.data(), header.payload_size);
+        payload.decompressed_size = load_le32(stored.data() + header.payload_size);
+        if (payload.decompressed_size == 0)
+                return Error::BadZbootHeader;
+        if (payload.decompressed_size > limits::kMaxDecompressedSize)
+                return Error::SizeLimit;
+        return payload;
+}
+
+Status write_header(MutableBytes image, uint32_t payload_offset, uint32_t payload_size,
+                    const char *codec_name) {
+        if (image.size() < pe::kDosHeaderSize)
+                return Error::NoSpace;
+        size_t n = string_length(codec_name);
+        if (n == 0 || n >= kCodecFieldSize)
+                return Error::BadZbootHeader;
+        uint8_t *p = image.data();
+        for (uint32_t i = kImageTypeOffset; i < kHeaderEnd; i++)
+                p[i] = 0;
+        p[kImageTypeOffset + 0] = 'z';
+        p[kImageTypeOffset + 1] = 'i';
+        p[kImageTypeOffset + 2] = 'm';
+        p[kImageTypeOffset + 3] = 'g';
+        store_le32(p + kPayloadOffsetOffset, payload_offset);
+        store_le32(p + kPayloadSizeOffset, payload_size);
+        for (size_t i = 0; i < n; i++)
+                p[kCodecOffset + i] = (uint8_t) codec_name[i];
+        store_le32(p + kLinuxMagicOffset, kLinuxPeMagic);
+        return ok_status();
+}
+
+} // namespace zuki::zboot

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The Linux EFI zboot header: compression metadata stored in the unused fields of the PE image's
+// MS-DOS header so that non-EFI loaders (QEMU, kexec-tools, ukify) can find and decompress the
+// payload without running the image. Layout as in Linux
+// drivers/firmware/efi/libstub/zboot-header.S; see docs/formats.md.
+
+#pragma once
+
+#include "base.hpp"
+
+namespace zuki::zboot {
+
+inline constexpr uint32_t kImageTypeOffset = 0x04;     // "zimg"
+inline constexpr uint32_t kPayloadOffsetOffset = 0x08; // le32 file offset of the payload
+inline constexpr uint32_t kPayloadSizeOffset = 0x0c;   // le32 size of the compressed data
+inline constexpr uint32_t kReservedOffset = 0x10;      // 8 bytes, zero
+inline constexpr uint32_t kCodecOffset = 0x18;         // NUL-terminated compression type
+inline constexpr uint32_t kCodecFieldSize = 32;
+inline constexpr uint32_t kLinuxMagicOffset = 0x38;    // le32 LINUX_PE_MAGIC
+inline constexpr uint32_t kHeaderEnd = 0x3c;           // e_lfanew follows; not ours
+inline constexpr uint32_t kLinuxPeMagic = 0x818223cd;
+// zstd payloads are followed by the uncompressed size as le32, outside the counted size.
+inline constexpr uint32_t kSizeTrailerSize = 4;
+
+enum class Codec : uint8_t { Zstd, Gzip, Other };
+
+struct Header {
+        uint32_t payload_offset = 0;
+        uint32_t payload_size = 0;
+        char codec_name[kCodecFieldSize + 1] = {};
+        Codec codec = Codec::Other;
+
+        // Bytes of the payload including the size trailer, where the codec has one.
+        uint64_t stored_size() const {
+                return (uint64_t) payload_size + (codec == Codec::Zstd ? kSizeTrailerSize : 0);
+        }
+};
+
+// True when the image starts with "MZ" and carries "zimg" (without validating the rest).
+bool has_header(Bytes image);
+
+// Reads and validates the zboot header at the start of `image` (a file or a loaded image; only
+// the first 64 bytes are read).
+Result<Header> parse_header(Bytes image);
+
+struct ZstdPayload {
+        Bytes frame;                 // the compressed bytes (payload_size long)
+        uint64_t decompressed_size = 0;
+};
+
+// Splits a zstd payload (frame followed by the le32 size trailer, `header.stored_size()` bytes)
+// and checks the declared sizes against the limits.
+Result<ZstdPayload> split_zstd_payload(const Header &header, Bytes stored);
+
+// Writes the zboot fields into the MS-DOS header of `image` (at least 64 bytes; "MZ" and
+// e_lfanew stay as they are).
+Status write_header(MutableBytes image, uint32_t payload_offset, uint32_t payload_size,
+                    const char *codec_name);
+
+} // namespace zuki::zboot

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// zstd compression of kernel payloads with libzstd.
+
+#pragma once
+
+#include <functional>
+
+#include "file-io.hpp"
+
+namespace zuki {
+
+struct CompressOptions {
+        int level = 19;
+        bool long_distance = true; // long-distance matching (window 2^27)
+        int workers = 0;           // 0: one per online CPU
+        // Called with (bytes consumed, total) as compression proceeds.
+        std::function<void(uint64_t, uint64_t)> progress;
+};
+
+// One zstd frame with content size and content checksum, so that the stub and any other
+// decompressor detect corruption.
+Buffer zstd_compress(Bytes input, const CompressOptions &options);
+
+// Decompresses a single frame into exactly `expected_size` bytes (libzstd; used by inspect,
+// tests and the benchmark's reference).
+Buffer zstd_decompress(Bytes frame, uint64_t expected_size);
+
+} // namespace zuki

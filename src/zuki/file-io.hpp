@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Reading inputs and writing outputs atomically: an output appears complete under its final
+// name or not at all (temporary file in the same directory, fsync, rename).
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base.hpp"
+
+namespace zuki {
+
+using Buffer = std::vector<uint8_t>;
+
+inline Bytes bytes_of(const Buffer &b) { return Bytes(b.data(), b.size()); }
+
+// Reads a whole regular file; refuses directories, devices and files over `max_size`.
+Buffer read_file(const std::string &path, uint64_t max_size = 2ull << 30);
+
+// Writes `data` to `path` with `mode` via a temporary file and rename(2). On any failure the
+// temporary file is removed and any existing `path` is left untouched.
+void write_file_atomic(const std::string &path, Bytes data, unsigned mode = 0644);
+
+} // namespace zuki

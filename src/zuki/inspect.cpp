@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "inspect.hpp"
+
+#include <cstdio>
+
+#include "failure.hpp"
+#include "kernel-info.hpp"
+#include "zboot-image.hpp"
+
+namespace zuki {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string flags_of(uint32_t c) {
+        std::string f;
+        f += (c & pe::kScnMemRead) ? 'r' : '-';
+        f += (c & pe::kScnMemWrite) ? 'w' : '-';
+        f += (c & pe::kScnMemExecute) ? 'x' : '-';
+        return f;
+}
+
+std::string hex(uint64_t v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long) v);
+        return buf;
+}
+
+json describe_pe(const pe::View &v) {
+        json j;
+        j["machine"] = pe::machine_name(v.machine());
+        j["subsystem"] = v.subsystem();
+        j["entry_point"] = v.entry_point();
+        j["image_base"] = v.image_base();
+        j["size_of_image"] = v.size_of_image();
+        j["size_of_headers"] = v.size_of_headers();
+        j["section_alignment"] = v.section_alignment();
+        j["file_alignment"] = v.file_alignment();
+        j["nx_compat"] = (v.dll_characteristics() & pe::kDllNxCompat) != 0;
+        j["dynamic_base"] = (v.dll_characteristics() & pe::kDllDynamicBase) != 0;
+        j["signed"] = v.directory(pe::kDirSecurity).size != 0;
+        json sections = json::array();
+        for (size_t i = 0; i < v.section_count(); i++) {
+                pe::Section s = v.section(i);
+                sections.push_back({{"name", s.name},
+                                    {"virtual_address", s.virtual_address},
+                                    {"virtual_size", s.virtual_size},
+                                    {"raw_offset", s.raw_offset},
+                                    {"raw_size", s.raw_size},
+                                    {"flags", flags_of(s.characteristics)}});
+        }
+        j["sections"] = sections;
+        return j;
+}
+
+json describe_kernel(const KernelInfo &k) {
+        json j;
+        j["machine"] = pe::machine_name(k.machine);
+        j["release"] = k.release;
+        j["banner"] = k.banner;
+        j["size_of_image"] = k.size_of_image;
+        j["file_size"] = k.file_size;
+        return j;
+}
+
+} // namespace
+
+json inspect_image(Bytes image) {
+        Result<pe::View> view = pe::View::parse(image, pe::Layout::File);
+        if (!view)
+                fail("Not a PE image we can read", view.error());
+        json report;
+        report["size"] = image.size();
+        pe::Section linux_section;
+        if (zboot::has_header(image))
+                report["type"] = "zboot";
+        else if (view->find(".linux", &linux_section))
+                report["type"] = "uki";
+        else
+                report["type"] = "pe";
+        report["pe"] = describe_pe(*view);
+
+        if (zboot::has_header(image)) {
+                ZbootContents z = read_zboot(image);
+                json zj;
+                zj["codec"] = z.header.codec_name;
+                zj["payload_offset"] = z.header.payload_offset;
+                zj["payload_size"] = z.header.payload_size;
+                if (z.uncompressed_size) {
+                        zj["uncompressed_size"] = z.uncompressed_size;
+                        Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);
+                        try {
+                                report["kernel"] = describe_kernel(identify_kernel(bytes_of(inner), "Payload"));
+                        } catch (const Failure &f) {
+                                zj["payload_error"] = f.what();
+                        }
+                }
+                report["zboot"] = zj;
+        } else if (report["type"] == "pe") {
+                try {
+                        report["kernel"] = describe_kernel(identify_kernel(image, "Image"));
+                        report["type"] = "kernel";
+                } catch (const Failure &) {
+                        // An EFI application that is not a kernel (a stub, a boot loader).
+                }
+        }
+        return report;
+}
+
+std::string render_inspection(const json &r) {
+        std::string out;
+        auto line = [&](const std::string &k, const std::string &v) { out += k + ": " + v + "\n"; };
+        const json &p = r["pe"];
+        line("type", r["type"].get<std::string>());
+        line("size", std::to_string(r["size"].get<uint64_t>()));
+        line("machine", p["machine"].get<std::string>());
+        line("subsystem", std::to_string(p["subsystem"].get<int>()));
+        line("size of image", hex(p["size_of_image"].get<uint64_t>()));
+        line("alignment", "section " + hex(p["section_alignment"].get<uint64_t>()) + ", file " +
+                                  hex(p["file_alignment"].get<uint64_t>()));
+        line("nx compat", p["nx_compat"].get<bool>() ? "yes" : "no");
+        line("signed", p["signed"].get<bool>() ? "yes" : "no");
+        out += "sections:\n";
+        for (const json &s : p["sections"]) {
+                char buf[160];
+                std::snprintf(buf, sizeof buf, "  %-8s %s  va 0x%08llx  vsize %10llu  raw 0x%08llx %10llu\n",
+                              s["name"].get<std::string>().c_str(), s["flags"].get<std::string>().c_str(),
+                              (unsigned long long) s["virtual_address"].get<uint64_t>(),
+                              (unsigned long long) s["virtual_size"].get<uint64_t>(),
+                              (unsigned long long) s["raw_offset"].get<uint64_t>(),
+                              (unsigned long long) s["raw_size"].get<uint64_t>());
+                out += buf;
+        }
+        if (r.contains("zboot")) {
+                const json &z = r["zboot"];
+                line("zboot codec", z["codec"].get<std::string>());
+                line("zboot payload", std::to_string(z["payload_size"].get<uint64_t>()) + " bytes at " +
+                                              hex(z["payload_offset"].get<uint64_t>()));
+                if (z.contains("uncompressed_size"))
+                        line("zboot uncompressed", std::to_string(z["uncompressed_size"].get<uint64_t>()) + " bytes");
+                if (z.contains("payload_error"))
+                        line("zboot payload error", z["payload_error"].get<std::string>());
+        }
+        if (r.contains("kernel")) {
+                const json &k = r["kernel"];
+                line("kernel", k["machine"].get<std::string>() + " " +
+                                       (k["release"].get<std::string>().empty() ? "(release unknown)"
+                                                                                : k["release"].get<std::string>()));
+                if (!k["banner"].get<std::string>().empty())
+                        line("kernel banner", k["banner"].get<std::string>());
+        }
+        return out;
+}
+
+} // namespace zuki

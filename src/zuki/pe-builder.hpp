@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Appending sections to a PE image (the stub) to make zboot images and UKIs. The result keeps
+// the PE rules the stub and firmware rely on: sections in ascending, SectionAlignment-aligned
+// addresses, raw data FileAlignment-aligned, VirtualSize equal to the real data length, and
+// SizeOfImage, SizeOfInitializedData and CheckSum updated.
+
+#pragma once
+
+#include <string>
+
+#include "file-io.hpp"
+#include "pe.hpp"
+
+namespace zuki {
+
+struct NewSection {
+        std::string name;  // at most 8 bytes
+        Buffer data;
+        uint32_t characteristics = pe::kScnCntInitializedData | pe::kScnMemRead;
+};
+
+struct AddedSection {
+        std::string name;
+        uint32_t virtual_address = 0;
+        uint32_t raw_offset = 0;
+        uint32_t size = 0;
+};
+
+// Returns `base` with `sections` appended. Refuses a signed base image, a name that already
+// exists, and a section table without room.
+Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added = nullptr);
+
+// Recomputes the CheckSum field after the image was modified.
+void update_pe_checksum(Buffer *image);
+
+// The PE image checksum (the algorithm of imagehlp's CheckSumMappedFile).
+uint32_t pe_checksum(Bytes image, uint32_t checksum_offset);
+
+} // namespace zuki

@@ -1,0 +1,338 @@
+#!/bin/bash
+# test/qemu/boot.sh — boot one QEMU guest (TCG) under UEFI firmware and check its serial output.
+#
+#   boot.sh --arch x86_64|aarch64 --firmware FW [options]
+#
+#   FW: bookworm | trixie | trixie-memattr | trixie-strictnx | trixie-secboot
+#       trixie-memattr   trixie firmware with the EFI Memory Attribute Protocol left installed
+#       trixie-strictnx  trixie secboot.strictnx build (protocol installed, strict NX policy)
+#       trixie-secboot   trixie secboot build (enrolled keys come from --vars)
+#
+#   --kernel IMAGE     boot IMAGE with QEMU's -kernel (firmware loads it like a boot option)
+#   --initrd FILE      -initrd (needs --kernel)
+#   --append "ARGS"    -append (needs --kernel; arrives as the image's load options)
+#   --esp-image FILE   put FILE on a FAT ESP as EFI/BOOT/BOOTX64.EFI (BOOTAA64.EFI) and attach it
+#   --esp-file SRC=DEST  also copy SRC to DEST on the ESP (e.g. loader/entries/x.conf)
+#                      The ESP is partition 1 of a GPT disk with fixed GUIDs: partition
+#                      5a554b49-0000-4000-8000-000000000001 (what LoaderDevicePartUUID reports),
+#                      disk 5a554b49-0000-4000-8000-000000000000.
+#   --vars FILE        use FILE as the variable store template instead of the firmware's
+#   --tpm              attach a TPM 2.0 (swtpm; tpm-tis on x86, tpm-tis-device on arm64)
+#   --rng              attach virtio-rng-pci (the firmware then offers EFI_RNG_PROTOCOL)
+#   --timeout SECS     give up after SECS (default 240)
+#   --expect REGEX     grep -E REGEX must match a line of the serial log (repeatable);
+#                      default when none is given: 'ZUKI-GUEST: done'
+#   --expect-not REGEX REGEX must not match (repeatable)
+#   --stop-on REGEX    stop the guest as soon as REGEX appears (repeatable). Unless
+#                      --no-default-stop, it also stops on a kernel panic and when the firmware
+#                      has no boot option left (it falls back to its UEFI shell, or says "No
+#                      bootable option"): these would otherwise just sit there until the timeout
+#   --log FILE         keep the serial log (CR and terminal escapes removed) in FILE
+#   --cpu MODEL        CPU model (default: QEMU's default on x86, cortex-a57 on arm64)
+#   --qemu-arg ARG     extra QEMU argument (repeatable)
+#
+# Exit: 0 PASS, 1 FAIL, 2 usage error, 77 SKIP (assets or QEMU missing; Meson counts it as
+# skipped). A timeout is a failure unless every expectation was met by then.
+
+# QEMU options are full of commas; cleanup runs from the EXIT trap.
+# shellcheck disable=SC2054,SC2317
+set -uo pipefail
+
+t0=$(date +%s.%N)
+
+usage() {
+    echo "boot.sh: error: $*" >&2
+    echo "usage: boot.sh --arch x86_64|aarch64 --firmware FW [--kernel IMG] [--initrd F] [--append S]" >&2
+    echo "               [--esp-image EFI] [--tpm] [--rng] [--timeout S] [--expect RE]... (see header)" >&2
+    exit 2
+}
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+arch="" firmware="" kernel="" initrd="" append="" have_append=0 esp_image="" vars_file=""
+tpm=0 rng=0 default_stop=1 timeout_s=240 log_file="" cpu=""
+expects=() expect_nots=() stop_ons=() esp_files=() qemu_extra=()
+while (($#)); do
+    opt=$1
+    case $opt in
+    --tpm) tpm=1; shift; continue ;;
+    --rng) rng=1; shift; continue ;;
+    --no-default-stop) default_stop=0; shift; continue ;;
+    -h | --help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    esac
+    (($# >= 2)) || usage "$opt needs a value"
+    val=$2
+    shift 2
+    case $opt in
+    --arch) arch=$val ;;
+    --firmware) firmware=$val ;;
+    --kernel) kernel=$val ;;
+    --initrd) initrd=$val ;;
+    --append) append=$val; have_append=1 ;;
+    --esp-image) esp_image=$val ;;
+    --esp-file) esp_files+=("$val") ;;
+    --vars) vars_file=$val ;;
+    --timeout) timeout_s=$val ;;
+    --expect) expects+=("$val") ;;
+    --expect-not) expect_nots+=("$val") ;;
+    --stop-on) stop_ons+=("$val") ;;
+    --log) log_file=$val ;;
+    --cpu) cpu=$val ;;
+    --qemu-arg) qemu_extra+=("$val") ;;
+    *) usage "unknown option $opt" ;;
+    esac
+done
+
+case $arch in x86_64 | aarch64) ;; *) usage "--arch must be x86_64 or aarch64" ;; esac
+[[ -n $firmware ]] || usage "--firmware is required"
+[[ $timeout_s =~ ^[0-9]+$ ]] || usage "--timeout wants whole seconds"
+[[ -n $kernel || -n $esp_image || ${#esp_files[@]} -gt 0 ]] ||
+    usage "nothing to boot: give --kernel, --esp-image or --esp-file"
+[[ -z $kernel && (-n $initrd || $have_append -eq 1) ]] && usage "--initrd/--append need --kernel"
+((${#expects[@]})) || expects=('ZUKI-GUEST: done')
+
+# ---------------------------------------------------------------------------------------------
+# Assets
+# ---------------------------------------------------------------------------------------------
+assets=${ZUKI_ASSETS:-${ZUKI_CACHE:-/var/cache/zuki}/assets.env}
+[[ -r $assets ]] || skip "no $assets (run tools/setup.sh as root)"
+# shellcheck disable=SC1090
+source "$assets"
+
+qemu=qemu-system-$arch
+command -v "$qemu" >/dev/null || skip "$qemu not installed"
+
+machine=() code="" vars=""
+case $arch/$firmware in
+x86_64/bookworm) code=${ZUKI_OVMF_BOOKWORM_CODE:-} vars=${ZUKI_OVMF_BOOKWORM_VARS:-} ;;
+x86_64/trixie | x86_64/trixie-memattr)
+    code=${ZUKI_OVMF_TRIXIE_CODE:-} vars=${ZUKI_OVMF_TRIXIE_VARS:-} ;;
+x86_64/trixie-strictnx) code=${ZUKI_OVMF_TRIXIE_STRICTNX_CODE:-} vars=${ZUKI_OVMF_TRIXIE_VARS:-} ;;
+x86_64/trixie-secboot) code=${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} vars=${ZUKI_OVMF_TRIXIE_VARS:-} ;;
+aarch64/bookworm) code=${ZUKI_AAVMF_BOOKWORM_CODE:-} vars=${ZUKI_AAVMF_BOOKWORM_VARS:-} ;;
+aarch64/trixie | aarch64/trixie-memattr)
+    code=${ZUKI_AAVMF_TRIXIE_CODE:-} vars=${ZUKI_AAVMF_TRIXIE_VARS:-} ;;
+aarch64/trixie-strictnx) code=${ZUKI_AAVMF_TRIXIE_STRICTNX_CODE:-} vars=${ZUKI_AAVMF_TRIXIE_VARS:-} ;;
+aarch64/trixie-secboot) code=${ZUKI_AAVMF_TRIXIE_SECBOOT_CODE:-} vars=${ZUKI_AAVMF_TRIXIE_VARS:-} ;;
+*) usage "unknown firmware '$firmware' for $arch" ;;
+esac
+[[ -n $vars_file ]] && vars=$vars_file
+[[ -n $code && -r $code ]] || skip "firmware code for $arch/$firmware missing (run tools/setup.sh)"
+[[ -n $vars && -r $vars ]] || skip "firmware vars for $arch/$firmware missing (run tools/setup.sh)"
+
+if [[ $arch == x86_64 ]]; then
+    case $firmware in
+    trixie-strictnx | trixie-secboot)
+        # The secboot builds keep the variable store in SMM: they need SMM and a secure flash.
+        # S3 is off because OVMF's SMM builds do not support it.
+        machine=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+            -global ICH9-LPC.disable_s3=1) ;;
+    *) machine=(-machine q35) ;;
+    esac
+    [[ -n $cpu ]] && machine+=(-cpu "$cpu")
+else
+    machine=(-machine virt -cpu "${cpu:-cortex-a57}")
+fi
+# Since edk2 2023 the firmware uninstalls the Memory Attribute Protocol unless told otherwise
+# (old shims crash with it); strictnx builds keep it anyway.
+[[ $firmware == trixie-memattr ]] &&
+    machine+=(-fw_cfg name=opt/org.tianocore/UninstallMemAttrProtocol,string=no)
+
+fail_early() {
+    echo "boot.sh: FAIL: $*"
+    exit 1
+}
+for f in "$kernel" "$initrd" "$esp_image"; do
+    [[ -z $f || -r $f ]] || fail_early "no such file: $f"
+done
+for spec in "${esp_files[@]}"; do
+    [[ $spec == *=* && -r ${spec%%=*} ]] || fail_early "--esp-file wants SRC=DEST with a readable SRC: $spec"
+done
+if ((tpm)); then
+    command -v swtpm >/dev/null || skip "swtpm not installed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Temporary state; everything started below is stopped on exit
+# ---------------------------------------------------------------------------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zuki-boot.XXXXXX")
+qemu_pid="" swtpm_pid="" stream_pid=""
+cleanup() {
+    local p
+    for p in $qemu_pid $stream_pid $swtpm_pid; do
+        kill "$p" 2>/dev/null
+    done
+    for p in $qemu_pid $stream_pid $swtpm_pid; do
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Writable copy of the variable store (sparse: the arm64 ones are 64 MiB of mostly nothing).
+cp --sparse=always "$vars" "$tmp/vars.fd" || fail_early "cannot copy $vars"
+
+args=(
+    "${machine[@]}" -m 1024 -smp 1 -nodefaults -display none -no-reboot -net none
+    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
+    -drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd"
+    -chardev "file,id=ser0,path=$tmp/serial.raw" -serial chardev:ser0
+)
+
+if [[ -n $kernel ]]; then
+    args+=(-kernel "$kernel")
+    [[ -n $initrd ]] && args+=(-initrd "$initrd")
+    ((have_append)) && args+=(-append "$append")
+fi
+
+# --- ESP: a FAT32 file system built with mtools (no root, no loop devices), then put into a
+# GPT disk image so that device paths carry a partition (HD) node like on real machines. ---
+ESP_DISK_GUID=5a554b49-0000-4000-8000-000000000000
+ESP_PART_GUID=5a554b49-0000-4000-8000-000000000001
+if [[ -n $esp_image || ${#esp_files[@]} -gt 0 ]]; then
+    command -v sfdisk >/dev/null || skip "sfdisk (package fdisk) not installed"
+    export MTOOLS_SKIP_CHECK=1
+    esp=$tmp/esp.fat
+    bytes=0
+    for f in "$esp_image" "${esp_files[@]%%=*}"; do
+        [[ -n $f ]] && bytes=$((bytes + $(stat -L -c %s "$f")))
+    done
+    # 64 MiB at least (FAT32 needs ~65k clusters), else the content plus 25% and 16 MiB.
+    kib=$((bytes * 5 / 4 / 1024 + 16384))
+    ((kib < 65536)) && kib=65536
+    mkfs.vfat -C -F 32 -n ZUKIESP -i 5a554b49 "$esp" "$kib" >/dev/null ||
+        fail_early "mkfs.vfat failed"
+    # esp_put SRC DEST: copy SRC to ::/DEST, creating the directories on the way.
+    esp_put() {
+        local dest=${2#/} dir="" parts
+        IFS=/ read -ra parts <<<"$dest"
+        local n=${#parts[@]} i
+        for ((i = 0; i < n - 1; i++)); do
+            dir+=/${parts[i]}
+            mmd -i "$esp" "::$dir" 2>/dev/null || true
+        done
+        mcopy -o -i "$esp" "$1" "::/$dest" || fail_early "mcopy $1 -> $dest failed"
+    }
+    if [[ -n $esp_image ]]; then
+        if [[ $arch == x86_64 ]]; then
+            esp_put "$esp_image" EFI/BOOT/BOOTX64.EFI
+        else
+            esp_put "$esp_image" EFI/BOOT/BOOTAA64.EFI
+        fi
+    fi
+    for spec in "${esp_files[@]}"; do
+        esp_put "${spec%%=*}" "${spec#*=}"
+    done
+    # 1 MiB before the partition (protective MBR + GPT), 1 MiB after it (backup GPT).
+    disk=$tmp/esp.img
+    truncate -s $(((kib + 2048) * 1024)) "$disk"
+    printf 'label: gpt\nlabel-id: %s\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=%s, name="ESP"\n' \
+        "$ESP_DISK_GUID" $((kib * 2)) "$ESP_PART_GUID" | sfdisk -q "$disk" >/dev/null ||
+        fail_early "sfdisk failed"
+    dd if="$esp" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none || fail_early "dd failed"
+    rm -f "$esp"
+    if [[ $arch == x86_64 ]]; then
+        args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device ide-hd,drive=esp,bus=ide.0)
+    else
+        args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device virtio-blk-pci,drive=esp)
+    fi
+fi
+
+# --- TPM 2.0 via swtpm. No --flags startup-clear: the firmware sends TPM2_Startup itself. ---
+if ((tpm)); then
+    mkdir -p "$tmp/tpm"
+    swtpm socket --tpm2 --tpmstate "dir=$tmp/tpm" --ctrl "type=unixio,path=$tmp/tpm/sock" \
+        --log "file=$tmp/tpm/log" --terminate &
+    swtpm_pid=$!
+    for _ in $(seq 100); do
+        [[ -S $tmp/tpm/sock ]] && break
+        kill -0 "$swtpm_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    [[ -S $tmp/tpm/sock ]] || fail_early "swtpm did not start: $(cat "$tmp/tpm/log" 2>/dev/null)"
+    if [[ $arch == x86_64 ]]; then tpmdev="tpm-tis"; else tpmdev="tpm-tis-device"; fi
+    args+=(-chardev "socket,id=chrtpm,path=$tmp/tpm/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm
+        -device "$tpmdev,tpmdev=tpm0")
+fi
+
+((rng)) && args+=(-device virtio-rng-pci)
+args+=("${qemu_extra[@]}")
+
+# ---------------------------------------------------------------------------------------------
+# Run
+# ---------------------------------------------------------------------------------------------
+echo "boot.sh: $qemu ${args[*]}"
+: >"$tmp/serial.raw"
+# -k: should QEMU ignore SIGTERM, SIGKILL follows 10 s later.
+timeout -k 10 "$timeout_s" "$qemu" "${args[@]}" </dev/null >"$tmp/qemu.out" 2>&1 &
+qemu_pid=$!
+
+# Stream the serial output while it comes in, without CRs and terminal escape sequences
+# (the firmware clears the screen and sets colours).
+clean_serial() { sed -u -e 's/\x1b\[[0-9;?=>]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' -e 's/\r//g'; }
+tail -n +1 -s 0.2 -F --pid="$qemu_pid" "$tmp/serial.raw" 2>/dev/null | clean_serial &
+stream_pid=$!
+
+# Builds with a shell fall back to it; secure-boot builds (no shell) say so and wait for a key.
+((default_stop)) && stop_ons+=('Kernel panic - not syncing' 'Boot[0-9A-F]{4} "EFI Internal Shell"'
+    'BdsDxe: No bootable option or device was found')
+stopped=""
+while kill -0 "$qemu_pid" 2>/dev/null; do
+    sleep 0.5
+    for re in "${stop_ons[@]}"; do
+        if grep -aEq -- "$re" "$tmp/serial.raw"; then
+            stopped=$re
+            break
+        fi
+    done
+    if [[ -n $stopped ]]; then
+        sleep 1 # let the rest of the message (e.g. a panic trace) arrive
+        kill "$qemu_pid" 2>/dev/null
+        break
+    fi
+done
+wait "$qemu_pid"
+qemu_rc=$?
+qemu_pid=""
+wait "$stream_pid" 2>/dev/null
+stream_pid=""
+
+log=${log_file:-$tmp/serial.log}
+[[ -n $log_file ]] && mkdir -p "$(dirname "$log_file")"
+clean_serial <"$tmp/serial.raw" >"$log"
+if [[ -s $tmp/qemu.out ]]; then
+    sed 's/^/qemu: /' "$tmp/qemu.out"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Verdict
+# ---------------------------------------------------------------------------------------------
+problems=()
+for re in "${expects[@]}"; do
+    grep -aEq -- "$re" "$log" || problems+=("expected output not seen: /$re/")
+done
+for re in "${expect_nots[@]}"; do
+    grep -aEq -- "$re" "$log" && problems+=("unexpected output seen: /$re/")
+done
+how=""
+if [[ -n $stopped ]]; then
+    how="stopped on /$stopped/"
+elif ((qemu_rc == 124 || qemu_rc == 137)); then
+    how="timed out after $timeout_s s"
+elif ((qemu_rc != 0)); then
+    problems+=("$qemu exited with status $qemu_rc")
+fi
+
+echo "boot.sh: elapsed $(elapsed) s${how:+ ($how)}"
+if ((${#problems[@]})); then
+    reason=$(printf '%s; ' "${problems[@]}")
+    echo "boot.sh: FAIL: ${reason%; }${how:+ ($how)}"
+    exit 1
+fi
+echo "boot.sh: PASS"
+exit 0

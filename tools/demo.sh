@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# zuki's main job, end to end, on a fresh Debian 12 machine (as root): set everything up, build,
+# wrap Debian's own kernel into a zuki zboot image, and boot it in QEMU under OVMF from
+# systemd-boot with a small busybox initrd. Prints the guest's own lines and the image sizes.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+if [[ $(id -u) -eq 0 ]]; then tools/setup.sh; else sudo tools/setup.sh; fi
+cache=${ZUKI_CACHE:-/var/cache/zuki}
+# shellcheck source=/dev/null
+source "$cache/assets.env"
+
+build=${ZUKI_BUILD_DIR:-build}
+[[ -f $build/build.ninja ]] || meson setup "$build" -Dzstd_source="$ZUKI_ZSTD_SRC"
+echo "demo: building zuki"
+meson compile -C "$build" src/zuki/zuki src/boot/zukix64.efi.stub >/dev/null
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+kernel=$ZUKI_KERNEL_BOOKWORM_AMD64
+echo "demo: wrapping $kernel (Debian $ZUKI_KERNEL_BOOKWORM_AMD64_RELEASE)"
+"$build/src/zuki/zuki" zboot --output "$work/zuki.efi" "$kernel"
+"$build/src/zuki/zuki" inspect "$work/zuki.efi" | sed -n '/^zboot\|^kernel/p'
+test/qemu/make-initrd.sh "$work/initrd.img" --arch x86_64 >/dev/null
+
+echo "demo: booting it in QEMU (TCG) from systemd-boot under OVMF"
+test/qemu/boot.sh --arch x86_64 --firmware bookworm \
+        --esp-image "$ZUKI_SYSTEMD_BOOT_X64" \
+        --esp-file "$work/zuki.efi=zuki.efi" --esp-file "$work/initrd.img=initrd.img" \
+        --esp-file test/qemu/sdboot/loader.conf=loader/loader.conf \
+        --esp-file test/qemu/sdboot/zuki.conf=loader/entries/zuki.conf \
+        --expect 'ZUKI-GUEST: booted' --expect-not 'zuki: error' \
+        --log "$work/serial.log" >"$work/boot.out" 2>&1 || { cat "$work/boot.out"; exit 1; }
+grep -a -E '^ZUKI-GUEST: (booted|uname|cmdline)' "$work/serial.log"
+tail -n 2 "$work/boot.out"
+printf 'demo: kernel %d bytes, zuki zboot image %d bytes\n' "$(stat -c %s "$kernel")" "$(stat -c %s "$work/zuki.efi")"

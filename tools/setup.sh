@@ -1,0 +1,361 @@
+#!/bin/bash
+# tools/setup.sh — install zuki's build/test dependencies and fetch its test assets.
+#
+# Run as root on Debian 12 (bookworm). Idempotent: every step is skipped when its result is
+# already there, so a second run only checks and rewrites $ZUKI_CACHE/assets.env.
+#
+#   tools/setup.sh [--refresh]
+#
+#   --refresh   re-resolve the kernels and trixie packages against the archive and re-fetch
+#               those whose version changed (otherwise what is cached is kept).
+#
+# Environment:
+#   ZUKI_CACHE          cache directory (default /var/cache/zuki)
+#   ZUKI_DEBIAN_MIRROR  Debian mirror URI; default: the system apt source serving "bookworm"
+#
+# Everything that does not come from bookworm's installed packages is fetched through private
+# apt states (tools/lib/apt-private.sh), extracted with dpkg-deb/dpkg-source, never installed.
+# Result: $ZUKI_CACHE/assets.env, shell KEY=VALUE lines with absolute paths (see write_assets_env).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export ZUKI_CACHE=${ZUKI_CACHE:-/var/cache/zuki}
+export DEBIAN_FRONTEND=noninteractive
+export LC_ALL=C
+# shellcheck source-path=SCRIPTDIR
+source "$here/lib/apt-private.sh"
+
+log() { echo "setup: $*"; }
+die() {
+    echo "setup: error: $*" >&2
+    exit 1
+}
+
+refresh=0
+for arg in "$@"; do
+    case $arg in
+    --refresh) refresh=1 ;;
+    -h | --help)
+        sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *) die "unknown argument: $arg" ;;
+    esac
+done
+
+[[ $(id -u) -eq 0 ]] || die "must run as root"
+t_start=$SECONDS
+
+# ---------------------------------------------------------------------------------------------
+# 1. Debian packages
+# ---------------------------------------------------------------------------------------------
+PACKAGES=(
+    meson ninja-build pkg-config g++ clang lld libzstd-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+    qemu-system-x86 qemu-system-arm qemu-utils ovmf qemu-efi-aarch64 swtpm swtpm-tools
+    busybox-static mtools dosfstools cpio python3-pefile python3-zstandard sbsigntool
+    tpm2-tools dpkg-dev xz-utils zstd gzip
+    systemd # /usr/lib/systemd/systemd-measure
+    fdisk   # sfdisk: GPT-partitioned ESP images in test/qemu/boot.sh
+)
+
+install_packages() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        # "ii " = wanted and installed; anything else (absent, rc, half-installed) is missing.
+        if [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) != "ii " ]]; then
+            missing+=("$p")
+        fi
+    done
+    if ((${#missing[@]} == 0)); then
+        log "packages: all ${#PACKAGES[@]} installed"
+        return
+    fi
+    log "packages: installing ${missing[*]}"
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Private apt states (configuration only; "apt-get update" happens on first use)
+# ---------------------------------------------------------------------------------------------
+setup_apt_states() {
+    local mirror kr=$ZUKI_KEYRING
+    mirror=$(zuki_mirror_uri)
+    # bookworm: kernels for amd64 and arm64 plus sources (zstd). A private state for amd64 too,
+    # so that amd64 and arm64 kernels come from the same point release and stale system lists
+    # cannot point at a .deb the mirror no longer has.
+    zuki_apt_state_init bookworm amd64,arm64 \
+        "deb [signed-by=$kr] $mirror bookworm main" \
+        "deb-src [signed-by=$kr] $mirror bookworm main"
+    zuki_apt_state_init trixie amd64,arm64 \
+        "deb [signed-by=$kr] $mirror trixie main"
+    # --refresh: ask the archive again even if the lists are recent.
+    ((refresh)) && rm -f "$ZUKI_CACHE"/apt/*/updated
+    return 0
+}
+
+mkdir -p "$ZUKI_CACHE"
+exec 9>"$ZUKI_CACHE/.setup.lock"
+flock 9 # two concurrent runs would fight over the same directories
+
+# Scratch space inside the cache (same filesystem, so results can be mv'd into place).
+scratch=$(mktemp -d "$ZUKI_CACHE/.tmp.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+# Candidate version of PKG in private state STATE ("" if unknown).
+candidate_version() {
+    zuki_apt_cache "$1" show --no-all-versions "$2" 2>/dev/null | awk '/^Version:/ { print $2; exit }'
+}
+
+# Download PKG with private state STATE into DIR; prints the .deb path.
+download_deb() {
+    local state=$1 pkg=$2 dir=$3
+    mkdir -p "$dir"
+    (cd "$dir" && zuki_apt_get "$state" download "$pkg" >/dev/null) ||
+        die "apt-get download $pkg ($state) failed"
+    local debs=("$dir"/*.deb)
+    [[ -f ${debs[0]} ]] || die "no .deb downloaded for $pkg"
+    printf '%s\n' "${debs[0]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2a. zstd source (bookworm, the version of the installed libzstd)
+# ---------------------------------------------------------------------------------------------
+fetch_zstd_source() {
+    local dest=$ZUKI_CACHE/src/zstd
+    if [[ -d $dest/lib/common && -d $dest/lib/decompress ]]; then
+        log "zstd source: present ($(cat "$dest/.zuki-version" 2>/dev/null || echo '?'))"
+        return
+    fi
+    # Debian's source package is called "libzstd"; ask dpkg rather than guess.
+    local src ver
+    src=$(dpkg-query -W -f='${source:Package}' libzstd-dev)
+    ver=$(dpkg-query -W -f='${source:Version}' libzstd-dev)
+    zuki_apt_state_update bookworm
+    local d=$scratch/zstd-src
+    mkdir -p "$d"
+    log "zstd source: fetching $src $ver"
+    if ! (cd "$d" && zuki_apt_get bookworm source --download-only "$src=$ver" >/dev/null 2>&1); then
+        log "zstd source: $ver not in bookworm, taking the candidate version"
+        (cd "$d" && zuki_apt_get bookworm source --download-only "$src" >/dev/null 2>&1) ||
+            die "apt-get source $src failed"
+    fi
+    local dsc=("$d"/"$src"_*.dsc)
+    [[ -f ${dsc[0]} ]] || die "no zstd .dsc downloaded"
+    # The archive's Release signature + hashes already vouch for the files; dpkg-source only
+    # warns that it cannot check the uploader's signature.
+    (cd "$d" && dpkg-source -q -x "${dsc[0]}" tree >/dev/null 2>&1) || die "dpkg-source -x failed"
+    [[ -d $d/tree/lib/common && -d $d/tree/lib/decompress ]] || die "zstd source lacks lib/decompress"
+    basename "${dsc[0]}" .dsc | sed 's/^[^_]*_//' >"$d/tree/.zuki-version"
+    mkdir -p "$ZUKI_CACHE/src"
+    rm -rf "$dest"
+    mv "$d/tree" "$dest"
+    rm -rf "$d"
+    log "zstd source: $dest"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2b/2c. Debian kernels
+# ---------------------------------------------------------------------------------------------
+# fetch_kernel STATE META DEST: META is the linux-image-<flavour>[:arch] meta package; its
+# Depends names the current ABI package, whose vmlinuz goes to $ZUKI_CACHE/kernels/DEST/.
+fetch_kernel() {
+    local state=$1 meta=$2 name=$3
+    local dest=$ZUKI_CACHE/kernels/$name
+    if [[ -s $dest/vmlinuz && -s $dest/release && $refresh -eq 0 ]]; then
+        log "kernel $name: present ($(cat "$dest/release"))"
+        return
+    fi
+    zuki_apt_state_update "$state"
+    local pkg
+    pkg=$(zuki_apt_cache "$state" depends "$meta" |
+        awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+    [[ -n $pkg ]] || die "cannot resolve $meta in $state"
+    local ver
+    ver=$(candidate_version "$state" "$pkg")
+    if [[ -s $dest/vmlinuz && -s $dest/package && $(cat "$dest/package") == "$pkg $ver" ]]; then
+        log "kernel $name: up to date ($pkg $ver)"
+        return
+    fi
+    log "kernel $name: fetching $pkg $ver"
+    local d=$scratch/kernel-$name
+    local deb
+    deb=$(download_deb "$state" "$pkg" "$d")
+    # Extract only what is needed (the full tree is ~400 MB of modules). tar complains about
+    # patterns that match nothing (efivarfs may be built in), so check the result instead.
+    mkdir -p "$d/x"
+    dpkg-deb --fsys-tarfile "$deb" |
+        tar -x -C "$d/x" --wildcards '*boot/vmlinuz-*' '*boot/config-*' '*/efivarfs.ko*' \
+            2>/dev/null || true
+    local vmlinuz=("$d"/x/boot/vmlinuz-*)
+    [[ -f ${vmlinuz[0]} ]] || die "$pkg: no /boot/vmlinuz-* in the package"
+    local release=${vmlinuz[0]##*/vmlinuz-}
+    local out=$d/out
+    mkdir -p "$out"
+    cp "${vmlinuz[0]}" "$out/vmlinuz"
+    printf '%s\n' "$release" >"$out/release"
+    printf '%s\n' "$pkg $ver" >"$out/package"
+    [[ -f $d/x/boot/config-$release ]] && cp "$d/x/boot/config-$release" "$out/config"
+    # Modules may be compressed (trixie: .ko.xz); busybox insmod wants a plain .ko.
+    local ko
+    ko=$(find "$d/x" -name 'efivarfs.ko*' -path "*/$release/*" | head -n1)
+    case $ko in
+    "") ;;
+    *.ko) cp "$ko" "$out/efivarfs.ko" ;;
+    *.ko.xz) xz -dc "$ko" >"$out/efivarfs.ko" ;;
+    *.ko.zst) zstd -qdc "$ko" >"$out/efivarfs.ko" ;;
+    *.ko.gz) gzip -dc "$ko" >"$out/efivarfs.ko" ;;
+    *) log "kernel $name: unknown module compression: $ko (skipped)" ;;
+    esac
+    mkdir -p "$ZUKI_CACHE/kernels"
+    rm -rf "$dest"
+    mv "$out" "$dest"
+    rm -rf "$d"
+    log "kernel $name: $release${ko:+ (+efivarfs.ko)}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2d. trixie packages, extracted (not installed)
+# ---------------------------------------------------------------------------------------------
+# fetch_tree STATE PKG DEST: dpkg -x PKG into $ZUKI_CACHE/DEST.
+fetch_tree() {
+    local state=$1 pkg=$2 name=$3
+    local dest=$ZUKI_CACHE/$name
+    if [[ -s $dest/.zuki-package && $refresh -eq 0 ]]; then
+        log "$name: present ($(cat "$dest/.zuki-package"))"
+        return
+    fi
+    zuki_apt_state_update "$state"
+    local ver
+    ver=$(candidate_version "$state" "$pkg")
+    [[ -n $ver ]] || die "$pkg not found in $state"
+    if [[ -s $dest/.zuki-package && $(cat "$dest/.zuki-package") == "$pkg $ver" ]]; then
+        log "$name: up to date ($pkg $ver)"
+        return
+    fi
+    log "$name: fetching $pkg $ver"
+    local d=$scratch/tree-${name//\//-}
+    local deb
+    deb=$(download_deb "$state" "$pkg" "$d")
+    dpkg -x "$deb" "$d/tree"
+    printf '%s\n' "$pkg $ver" >"$d/tree/.zuki-package"
+    mkdir -p "$(dirname "$dest")"
+    rm -rf "$dest"
+    mv "$d/tree" "$dest"
+    rm -rf "$d"
+}
+
+# QEMU's virt machine needs both AAVMF pflash images to be exactly 64 MiB. Bookworm ships them
+# padded; if a trixie image is smaller, keep a padded copy next to it and print its path.
+aavmf_padded() {
+    local f=$1
+    local size
+    size=$(stat -L -c %s "$f")
+    if ((size == 64 * 1024 * 1024)); then
+        printf '%s\n' "$f"
+        return
+    fi
+    ((size < 64 * 1024 * 1024)) || die "$f is larger than 64 MiB"
+    local p=${f%.fd}.padded64m.fd
+    if [[ ! -e $p || $p -ot $f ]]; then
+        cp "$f" "$p.tmp"
+        truncate -s 64M "$p.tmp"
+        mv "$p.tmp" "$p"
+    fi
+    printf '%s\n' "$p"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 3. assets.env
+# ---------------------------------------------------------------------------------------------
+write_assets_env() {
+    local c=$ZUKI_CACHE
+    local ovmf_t=$c/trixie/ovmf/usr/share/OVMF aavmf_t=$c/trixie/aavmf/usr/share/AAVMF
+    local kb64=$c/kernels/bookworm-amd64 kba64=$c/kernels/bookworm-arm64 kt64=$c/kernels/trixie-amd64
+    local ukify=$c/trixie/systemd-ukify/usr/bin/ukify
+    local stub_dir=$c/trixie/systemd-boot-efi/usr/lib/systemd/boot/efi
+    local stub_dir_aa64=$c/trixie/systemd-boot-efi-arm64/usr/lib/systemd/boot/efi
+
+    # Name and path of every asset; all must exist (checked below).
+    local -a vars=(
+        ZUKI_CACHE "$c"
+        ZUKI_ZSTD_SRC "$c/src/zstd"
+        ZUKI_KERNEL_BOOKWORM_AMD64 "$kb64/vmlinuz"
+        ZUKI_KERNEL_BOOKWORM_ARM64 "$kba64/vmlinuz"
+        ZUKI_KERNEL_TRIXIE_AMD64 "$kt64/vmlinuz"
+        ZUKI_OVMF_BOOKWORM_CODE /usr/share/OVMF/OVMF_CODE_4M.fd
+        ZUKI_OVMF_BOOKWORM_VARS /usr/share/OVMF/OVMF_VARS_4M.fd
+        ZUKI_OVMF_BOOKWORM_SECBOOT_CODE /usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+        ZUKI_OVMF_TRIXIE_CODE "$ovmf_t/OVMF_CODE_4M.fd"
+        ZUKI_OVMF_TRIXIE_VARS "$ovmf_t/OVMF_VARS_4M.fd"
+        ZUKI_OVMF_TRIXIE_SECBOOT_CODE "$ovmf_t/OVMF_CODE_4M.secboot.fd"
+        ZUKI_OVMF_TRIXIE_STRICTNX_CODE "$ovmf_t/OVMF_CODE_4M.secboot.strictnx.fd"
+        ZUKI_AAVMF_BOOKWORM_CODE "$(aavmf_padded /usr/share/AAVMF/AAVMF_CODE.fd)"
+        ZUKI_AAVMF_BOOKWORM_VARS "$(aavmf_padded /usr/share/AAVMF/AAVMF_VARS.fd)"
+        ZUKI_AAVMF_TRIXIE_CODE "$(aavmf_padded "$aavmf_t/AAVMF_CODE.fd")"
+        ZUKI_AAVMF_TRIXIE_VARS "$(aavmf_padded "$aavmf_t/AAVMF_VARS.fd")"
+        ZUKI_AAVMF_TRIXIE_SECBOOT_CODE "$(aavmf_padded "$aavmf_t/AAVMF_CODE.secboot.fd")"
+        ZUKI_AAVMF_TRIXIE_STRICTNX_CODE "$(aavmf_padded "$aavmf_t/AAVMF_CODE.secboot.strictnx.fd")"
+        ZUKI_SYSTEMD_STUB_X64 "$stub_dir/linuxx64.efi.stub"
+        ZUKI_SYSTEMD_BOOT_X64 "$stub_dir/systemd-bootx64.efi"
+        ZUKI_SYSTEMD_STUB_AA64 "$stub_dir_aa64/linuxaa64.efi.stub"
+        ZUKI_SYSTEMD_BOOT_AA64 "$stub_dir_aa64/systemd-bootaa64.efi"
+        ZUKI_UKIFY "$ukify"
+        ZUKI_SYSTEMD_MEASURE /usr/lib/systemd/systemd-measure
+        ZUKI_PYTHON /usr/bin/python3
+        ZUKI_BUSYBOX /bin/busybox
+        ZUKI_BUSYBOX_ARM64 "$c/bookworm/busybox-arm64/bin/busybox"
+    )
+    local -a missing=()
+    local out=$c/assets.env.tmp
+    {
+        echo "# Generated by tools/setup.sh. Do not edit."
+        local i
+        for ((i = 0; i < ${#vars[@]}; i += 2)); do
+            [[ -e ${vars[i + 1]} ]] || missing+=("${vars[i]}=${vars[i + 1]}")
+            printf '%s=%q\n' "${vars[i]}" "${vars[i + 1]}"
+        done
+        # Plain strings
+        printf 'ZUKI_ZSTD_SRC_VERSION=%q\n' "$(cat "$c/src/zstd/.zuki-version")"
+        printf 'ZUKI_KERNEL_BOOKWORM_AMD64_RELEASE=%q\n' "$(cat "$kb64/release")"
+        printf 'ZUKI_KERNEL_BOOKWORM_ARM64_RELEASE=%q\n' "$(cat "$kba64/release")"
+        printf 'ZUKI_KERNEL_TRIXIE_AMD64_RELEASE=%q\n' "$(cat "$kt64/release")"
+        # Optional: modules that are built in have no .ko (empty value then).
+        local k
+        for k in bookworm-amd64:BOOKWORM_AMD64 bookworm-arm64:BOOKWORM_ARM64 trixie-amd64:TRIXIE_AMD64; do
+            local f=$c/kernels/${k%%:*}/efivarfs.ko
+            [[ -e $f ]] || f=""
+            printf 'ZUKI_EFIVARFS_%s=%q\n' "${k#*:}" "$f"
+        done
+        # ukify is a single script needing only python3-pefile; nothing extra on the path.
+        printf 'ZUKI_UKIFY_PYTHONPATH=%q\n' ""
+    } >"$out"
+    if ((${#missing[@]})); then
+        rm -f "$out"
+        die "missing assets: ${missing[*]}"
+    fi
+    # Replace only on change, so its mtime tells when assets last changed.
+    if cmp -s "$out" "$c/assets.env"; then
+        rm -f "$out"
+        log "assets.env: unchanged ($c/assets.env)"
+    else
+        mv "$out" "$c/assets.env"
+        log "assets.env: written ($c/assets.env)"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+install_packages
+setup_apt_states
+fetch_zstd_source
+fetch_kernel bookworm linux-image-amd64 bookworm-amd64
+fetch_kernel bookworm linux-image-arm64:arm64 bookworm-arm64
+fetch_kernel trixie linux-image-amd64 trixie-amd64
+fetch_tree bookworm busybox-static:arm64 bookworm/busybox-arm64 # for the arm64 test initrd
+fetch_tree trixie ovmf trixie/ovmf
+fetch_tree trixie qemu-efi-aarch64 trixie/aavmf
+fetch_tree trixie systemd-boot-efi trixie/systemd-boot-efi
+fetch_tree trixie systemd-boot-efi:arm64 trixie/systemd-boot-efi-arm64
+fetch_tree trixie systemd-ukify trixie/systemd-ukify
+write_assets_env
+log "done in $((SECONDS - t_start)) s"
