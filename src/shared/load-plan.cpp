@@ -74,6 +74,13 @@ Status materialize(const pe::View &file, const Plan &plan, MutableBytes dest) {
 
 namespace {
 
+// A target inside the table itself would change entries between validating and applying them,
+// so the validated table would not be the one applied.
+bool overlaps_table(const Plan &plan, uint64_t target, uint64_t width) {
+        return target < (uint64_t) plan.relocations.address + plan.relocations.size &&
+               plan.relocations.address < target + width;
+}
+
 // Visits every relocation entry; `apply` false only validates.
 Status walk_relocations(MutableBytes image, const Plan &plan, uint64_t delta, bool apply) {
         MutableBytes table;
@@ -95,14 +102,16 @@ Status walk_relocations(MutableBytes image, const Plan &plan, uint64_t delta, bo
                         case kRelAbsolute:
                                 break; // padding
                         case kRelHighLow:
-                                if (!image.contains(target, 4) || target + 4 > plan.image_size)
+                                if (!image.contains(target, 4) || target + 4 > plan.image_size ||
+                                    overlaps_table(plan, target, 4))
                                         return Error::BadRelocations;
                                 if (apply)
                                         store_le32(image.data() + target,
                                                    load_le32(image.data() + target) + (uint32_t) delta);
                                 break;
                         case kRelDir64:
-                                if (!image.contains(target, 8) || target + 8 > plan.image_size)
+                                if (!image.contains(target, 8) || target + 8 > plan.image_size ||
+                                    overlaps_table(plan, target, 8))
                                         return Error::BadRelocations;
                                 if (apply)
                                         store_le64(image.data() + target,
