@@ -44,7 +44,7 @@ efi::Status decompress_kernel(const zboot::ZstdPayload &payload, uint64_t alignm
                                          &out->file_pages);
         if (efi::is_error(s))
                 return s; // logged by allocate_aligned
-        out->file_size = payload.decompressed_size;
+        out->file = Bytes(out->file_pages.data(), payload.decompressed_size);
 
         Pages workspace;
         s = allocate_aligned(zstd::workspace_size(), efi::kPageSize, efi::MemoryType::LoaderData, &workspace);
@@ -52,19 +52,20 @@ efi::Status decompress_kernel(const zboot::ZstdPayload &payload, uint64_t alignm
                 return s;
 
         const char *detail = nullptr;
-        Status r = zstd::decompress(payload.frame, MutableBytes(out->file_pages.data(), out->file_size),
+        Status r = zstd::decompress(payload.frame, MutableBytes(out->file_pages.data(), out->file.size()),
                                     workspace.bytes(), &detail);
         if (!r)
                 return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {} ({})",
-                                 (uint64_t) payload.frame.size(), out->file_size, r.error(), detail);
-        log_debug("Decompressed {} bytes into {} bytes at {}", (uint64_t) payload.frame.size(), out->file_size,
-                  Hex{out->file_pages.address()});
+                                 (uint64_t) payload.frame.size(), (uint64_t) out->file.size(), r.error(), detail);
+        log_debug("Decompressed {} bytes into {} bytes at {}", (uint64_t) payload.frame.size(),
+                  (uint64_t) out->file.size(), Hex{out->file_pages.address()});
         return efi::kSuccess;
 }
 
+void use_plain_kernel(Bytes pe_file, KernelImage *out) { out->file = pe_file; }
+
 efi::Status place_kernel(KernelImage *kernel) {
-        Bytes file(kernel->file_pages.data(), kernel->file_size);
-        Result<pe::View> view = pe::View::parse(file, pe::Layout::File);
+        Result<pe::View> view = pe::View::parse(kernel->file, pe::Layout::File);
         if (!view)
                 return log_error(status_from(view.error()), "Kernel image is not a usable PE: {}", view.error());
         if (view->machine() != native_machine())
@@ -77,7 +78,9 @@ efi::Status place_kernel(KernelImage *kernel) {
 
         // Load in place when the file layout already is the memory layout and the buffer is large
         // and aligned enough; otherwise copy into pages of the image's own size and alignment.
-        bool in_place = plan->in_place && kernel->file_pages.size() >= plan->image_size &&
+        bool in_place = plan->in_place && !kernel->file_pages.empty() &&
+                        kernel->file.data() == kernel->file_pages.data() &&
+                        kernel->file_pages.size() >= plan->image_size &&
                         kernel->file_pages.address() % plan->alignment == 0;
         MutableBytes dest;
         if (in_place) {
@@ -96,8 +99,10 @@ efi::Status place_kernel(KernelImage *kernel) {
         r = load::relocate(dest, *plan, (uint64_t) (uintptr_t) dest.data());
         if (!r)
                 return log_error(status_from(r.error()), "Failed to relocate the kernel image: {}", r.error());
-        if (!in_place)
+        if (!in_place) {
                 kernel->file_pages.reset();
+                kernel->file = Bytes();
+        }
 
         kernel->base = dest.data();
         log_debug("Kernel image at {} ({} bytes, {})", Hex{(uint64_t) (uintptr_t) kernel->base}, plan->image_size,
@@ -106,7 +111,7 @@ efi::Status place_kernel(KernelImage *kernel) {
 }
 
 efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::LoadedImageProtocol *parent_image,
-                         efi::SystemTable *st) {
+                         Span<const char16_t> options, efi::SystemTable *st) {
         efi::BootServices *bs = st->BootServices;
 
         sync_instruction_cache(kernel->base, kernel->plan.image_size);
@@ -119,8 +124,8 @@ efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::Loa
         loaded.SystemTable = st;
         loaded.DeviceHandle = parent_image->DeviceHandle;
         loaded.FilePath = parent_image->FilePath;
-        loaded.LoadOptionsSize = parent_image->LoadOptionsSize;
-        loaded.LoadOptions = parent_image->LoadOptions;
+        loaded.LoadOptionsSize = (uint32_t) (options.size() * sizeof(char16_t));
+        loaded.LoadOptions = options.empty() ? nullptr : const_cast<char16_t *>(options.data());
         loaded.ImageBase = kernel->base;
         loaded.ImageSize = kernel->plan.image_size;
         loaded.ImageCodeType = efi::MemoryType::LoaderCode;

@@ -17,8 +17,8 @@ namespace zuki::boot {
 
 // A kernel PE image in memory: the file as decompressed, and once placed, the loaded image.
 struct KernelImage {
-        Pages file_pages;   // holds the PE file (and, when planned in place, the loaded image)
-        uint64_t file_size = 0;
+        Bytes file;         // the kernel's PE file: in file_pages, or a UKI's .linux section
+        Pages file_pages;   // holds a decompressed PE file (and, in place, the loaded image)
         Pages image_pages;  // the loaded image when it could not be placed in place
         load::Plan plan;
         uint8_t *base = nullptr; // start of the loaded image
@@ -30,14 +30,18 @@ struct KernelImage {
 // so the image can stay where it was decompressed if its SectionAlignment allows.
 efi::Status decompress_kernel(const zboot::ZstdPayload &payload, uint64_t alignment, KernelImage *out);
 
+// Uses an uncompressed PE kernel in place as the file to load (it is copied by place_kernel()).
+void use_plain_kernel(Bytes pe_file, KernelImage *out);
+
 // Parses the decompressed (or embedded plain) PE file and produces the loaded image: copies and
 // zeroes sections, applies relocations. Refuses kernels for another architecture.
 efi::Status place_kernel(KernelImage *kernel);
 
 // Starts the loaded kernel with a LoadedImage of its own (ImageBase/ImageSize of the loaded
 // image, the parent's device, file path and load options). Returns only if the kernel does.
+// `options` (UTF-16 with its NUL, may be empty) become the kernel's load options: its command line.
 efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::LoadedImageProtocol *parent_image,
-                         efi::SystemTable *st);
+                         Span<const char16_t> options, efi::SystemTable *st);
 
 // The architecture this stub runs (and therefore can start kernels for).
 uint16_t native_machine();

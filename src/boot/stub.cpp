@@ -10,6 +10,9 @@
 #include "firmware/log.hpp"
 #include "firmware/pages.hpp"
 #include "kernel.hpp"
+#include "firmware/variables.hpp"
+#include "uki-boot.hpp"
+#include "../shared/uki.hpp"
 
 namespace zuki::boot {
 namespace {
@@ -39,12 +42,11 @@ efi::Status find_zboot_payload(const pe::View &self, zboot::ZstdPayload *out) {
         if (header->codec != zboot::Codec::Zstd)
                 return log_error(efi::kUnsupported, "zboot payload is compressed with \"{}\", only zstd is supported",
                                  header->codec_name);
-        Result<uint32_t> rva = self.file_range_to_rva(header->payload_offset, header->stored_size());
-        if (!rva)
-                return log_error(status_from(rva.error()), "zboot payload at file offset {} (+{}) is not inside a section",
+        Result<Bytes> stored = zboot::locate_stored_payload(self, *header);
+        if (!stored)
+                return log_error(status_from(stored.error()), "zboot payload at file offset {} (+{}) is not inside a section",
                                  (uint64_t) header->payload_offset, header->stored_size());
-        Result<zboot::ZstdPayload> payload =
-                zboot::split_zstd_payload(*header, Bytes(self.image().data() + *rva, header->stored_size()));
+        Result<zboot::ZstdPayload> payload = zboot::split_zstd_payload(*header, *stored);
         if (!payload)
                 return log_error(status_from(payload.error()), "zboot payload is unusable: {}", payload.error());
         *out = *payload;
@@ -58,11 +60,8 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
         if (efi::is_error(s))
                 return s;
 
-        // UKI mode (a .linux section) comes with measured boot; until that exists, refuse rather
-        // than boot a UKI unmeasured.
-        pe::Section linux_section;
-        if (self.find(".linux", &linux_section))
-                return log_error(efi::kUnsupported, "UKI images (.linux section) are not supported by this stub yet");
+        if (uki::is_uki(self))
+                return boot_uki(image, st, loaded, self);
 
         zboot::ZstdPayload payload;
         s = find_zboot_payload(self, &payload);
@@ -76,7 +75,10 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
         s = place_kernel(&kernel);
         if (efi::is_error(s))
                 return s;
-        return start_kernel(&kernel, image, loaded, st);
+        // zboot mode hands the load options on as they are.
+        Span<const char16_t> options(static_cast<const char16_t *>(loaded->LoadOptions),
+                                     loaded->LoadOptions ? loaded->LoadOptionsSize / sizeof(char16_t) : 0);
+        return start_kernel(&kernel, image, loaded, options, st);
 }
 
 } // namespace
@@ -88,6 +90,7 @@ extern "C" efi::Status efi_main(efi::Handle image, efi::SystemTable *st) {
                 return efi::kInvalidParameter;
         log_init(st);
         set_boot_services(st->BootServices);
+        set_runtime_services(st->RuntimeServices);
 #ifdef ZUKI_DEBUG_LOG
         log_set_level(LogLevel::Debug);
 #endif

@@ -32,6 +32,9 @@ enum class Error : uint16_t {
         SizeMismatch,         // decoded length differs from the declared one
         NotLinuxKernel,       // a PE without a Linux EFI stub
         NoSpace,              // an output buffer is too small
+        UnknownProfile,       // the UKI has no profile with that number
+        DuplicateSection,     // a UKI section occurs twice in the base or in one profile
+        NotUki,               // no .linux section
 };
 
 constexpr const char *describe(Error e) {
@@ -58,6 +61,9 @@ constexpr const char *describe(Error e) {
         case Error::SizeMismatch: return "decompressed size differs from the declared size";
         case Error::NotLinuxKernel: return "PE image has no Linux EFI stub";
         case Error::NoSpace: return "output buffer too small";
+        case Error::UnknownProfile: return "the UKI has no such profile";
+        case Error::DuplicateSection: return "a UKI section occurs twice";
+        case Error::NotUki: return "not a UKI (no .linux section)";
         }
         return "unknown error";
 }

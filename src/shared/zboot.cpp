@@ -80,6 +80,17 @@ Result<ZstdPayload> split_zstd_payload(const Header &header, Bytes stored) {
         return payload;
 }
 
+Result<Bytes> locate_stored_payload(const pe::View &image, const Header &header) {
+        Bytes stored;
+        if (image.layout() == pe::Layout::File) {
+                if (!image.image().sub(header.payload_offset, header.stored_size(), &stored))
+                        return Error::PayloadOutOfBounds;
+                return stored;
+        }
+        uint32_t rva = ZUKI_TRY(image.file_range_to_rva(header.payload_offset, header.stored_size()));
+        return Bytes(image.image().data() + rva, header.stored_size());
+}
+
 Status write_header(MutableBytes image, uint32_t payload_offset, uint32_t payload_size,
                     const char *codec_name) {
         if (image.size() < pe::kDosHeaderSize)

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "base.hpp"
+#include "pe.hpp"
 
 namespace zuki::zboot {
 
@@ -52,6 +53,10 @@ struct ZstdPayload {
 // Splits a zstd payload (frame followed by the le32 size trailer, `header.stored_size()` bytes)
 // and checks the declared sizes against the limits.
 Result<ZstdPayload> split_zstd_payload(const Header &header, Bytes stored);
+
+// The stored payload (frame + trailer) of a zboot image: by file offset in a file view, through
+// the section table in a loaded view (firmware loaded only the sections).
+Result<Bytes> locate_stored_payload(const pe::View &image, const Header &header);
 
 // Writes the zboot fields into the MS-DOS header of `image` (at least 64 bytes; "MZ" and
 // e_lfanew stay as they are).

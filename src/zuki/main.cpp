@@ -3,7 +3,9 @@
 // The zuki command line. Each verb parses its own options; errors are one line on stderr and a
 // non-zero exit status (1 for failures, 2 for usage errors).
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <getopt.h>
@@ -14,6 +16,10 @@
 #include "failure.hpp"
 #include "file-io.hpp"
 #include "inspect.hpp"
+#include "pcr-predict.hpp"
+#include "text.hpp"
+#include "uki-build.hpp"
+#include "uki.hpp"
 #include "zboot-image.hpp"
 
 #ifndef ZUKI_VERSION
@@ -41,8 +47,16 @@ void print_help() {
                 "  zuki zboot [--level N] [--no-long] [--threads N] [--stub FILE] [--output OUT] [--json] KERNEL\n"
                 "      Wrap a Linux kernel with an EFI stub (x86_64 bzImage, arm64 Image) into a\n"
                 "      zboot image: the zuki stub plus the zstd-compressed kernel.\n"
+                "  zuki build --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]\n"
+                "             [--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
+                "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--stub FILE] --output UKI\n"
+                "      Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
+                "  zuki measure [--profile N] [--load-options TEXT] [--bank B]... [--phase P]... [--json] UKI\n"
+                "  zuki measure --linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
+                "               [--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...\n"
+                "      Predict PCR 11 (and PCR 12) as the stub measures them, per bank and phase path.\n"
                 "  zuki inspect [--json] FILE\n"
-                "      Show what a PE image, kernel or zboot image contains.\n"
+                "      Show what a PE image, kernel, zboot image or UKI contains.\n"
                 "  zuki --help | --version\n"
                 "\n"
                 "zboot options:\n"
@@ -194,6 +208,241 @@ int verb_inspect(int argc, char **argv) {
         return 0;
 }
 
+// TEXT, or the contents of FILE for "@FILE" (ukify's convention).
+Buffer text_or_file(const char *arg) {
+        if (arg[0] == '@')
+                return read_file(arg + 1);
+        return Buffer(arg, arg + std::strlen(arg));
+}
+
+Buffer default_os_release() {
+        for (const char *p : {"/etc/os-release", "/usr/lib/os-release"})
+                if (exists(p))
+                        return read_file(p);
+        fail("No --os-release given and no /etc/os-release or /usr/lib/os-release");
+}
+
+int verb_build(int argc, char **argv) {
+        enum {
+                kOptLinux = 0x100, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
+                kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson,
+        };
+        static const option options[] = {
+                {"linux", required_argument, nullptr, kOptLinux},
+                {"initrd", required_argument, nullptr, kOptInitrd},
+                {"cmdline", required_argument, nullptr, kOptCmdline},
+                {"os-release", required_argument, nullptr, kOptOsRelease},
+                {"no-os-release", no_argument, nullptr, kOptNoOsRelease},
+                {"uname", required_argument, nullptr, kOptUname},
+                {"sbat", required_argument, nullptr, kOptSbat},
+                {"splash", required_argument, nullptr, kOptSplash},
+                {"devicetree", required_argument, nullptr, kOptDevicetree},
+                {"microcode", required_argument, nullptr, kOptMicrocode},
+                {"pcrpkey", required_argument, nullptr, kOptPcrpkey},
+                {"no-compress", no_argument, nullptr, kOptNoCompress},
+                {"stub", required_argument, nullptr, kOptStub},
+                {"output", required_argument, nullptr, 'o'},
+                {"level", required_argument, nullptr, 'l'},
+                {"json", no_argument, nullptr, kOptJson},
+                {"help", no_argument, nullptr, 'h'},
+                {},
+        };
+        UkiInputs in;
+        CompressOptions copt;
+        std::string linux_path, stub_path, output;
+        bool json = false, no_os_release = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "o:l:h", options, nullptr)) != -1) {
+                switch (c) {
+                case kOptLinux: linux_path = optarg; break;
+                case kOptInitrd: in.initrds.push_back(read_file(optarg)); break;
+                case kOptCmdline: in.cmdline = text_or_file(optarg); break;
+                case kOptOsRelease: in.osrel = text_or_file(optarg); break;
+                case kOptNoOsRelease: no_os_release = true; break;
+                case kOptUname: in.uname = optarg; break;
+                case kOptSbat: in.sbat = text_or_file(optarg); break;
+                case kOptSplash: in.splash = read_file(optarg); break;
+                case kOptDevicetree: in.devicetree = read_file(optarg); break;
+                case kOptMicrocode: in.microcode = read_file(optarg); break;
+                case kOptPcrpkey: in.pcrpkey = read_file(optarg); break;
+                case kOptNoCompress: in.compress = false; break;
+                case kOptStub: stub_path = optarg; break;
+                case 'o': output = optarg; break;
+                case 'l': copt.level = parse_int(optarg, "level"); break;
+                case kOptJson: json = true; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (optind != argc)
+                throw UsageError("zuki build takes no positional arguments");
+        if (linux_path.empty())
+                throw UsageError("zuki build needs --linux");
+        if (output.empty())
+                throw UsageError("zuki build needs --output");
+        if (!in.osrel && !no_os_release)
+                in.osrel = default_os_release();
+        in.linux_image = read_file(linux_path);
+
+        // The stub's architecture follows the kernel (or the kernel inside a zboot image).
+        uint16_t machine = 0;
+        Result<pe::View> kv = pe::View::parse(bytes_of(in.linux_image), pe::Layout::File);
+        if (!kv)
+                fail(linux_path + " is not a kernel with an EFI stub", kv.error());
+        machine = kv->machine();
+        std::string stub_file = find_stub(stub_path, machine);
+        Buffer stub = read_file(stub_file);
+        if (isatty(STDERR_FILENO))
+                copt.progress = [](uint64_t done, uint64_t total) {
+                        std::fprintf(stderr, "\rCompressing kernel: %3d%%", (int) (done * 100 / total));
+                        if (done == total)
+                                std::fprintf(stderr, "\n");
+                };
+        UkiResult r = build_uki(bytes_of(stub), in, copt);
+        write_file_atomic(output, bytes_of(r.image), 0644);
+        if (json) {
+                nlohmann::ordered_json j;
+                j["output"] = output;
+                j["stub"] = stub_file;
+                j["uname"] = r.uname;
+                j["size"] = r.image.size();
+                for (const AddedSection &s : r.sections)
+                        j["sections"].push_back({{"name", s.name}, {"size", s.size}});
+                std::printf("%s\n", j.dump(2).c_str());
+        } else {
+                std::printf("%s: UKI %zu bytes, kernel %s, sections", output.c_str(), r.image.size(),
+                            r.uname.empty() ? "(release unknown)" : r.uname.c_str());
+                for (const AddedSection &s : r.sections)
+                        std::printf(" %s", s.name.c_str());
+                std::printf("\n");
+        }
+        return 0;
+}
+
+int verb_measure(int argc, char **argv) {
+        enum { kOptProfile = 0x100, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptSection };
+        // Section files, named as systemd-measure names them.
+        static const char *const kSectionOptions[] = {"linux", "osrel", "cmdline", "initrd", "ucode", "splash",
+                                                      "dtb", "uname", "sbat", "pcrpkey"};
+        std::vector<option> options = {
+                {"profile", required_argument, nullptr, kOptProfile},
+                {"load-options", required_argument, nullptr, kOptLoadOptions},
+                {"bank", required_argument, nullptr, kOptBank},
+                {"phase", required_argument, nullptr, kOptPhase},
+                {"json", no_argument, nullptr, kOptJson},
+                {"help", no_argument, nullptr, 'h'},
+        };
+        for (size_t i = 0; i < std::size(kSectionOptions); i++)
+                options.push_back({kSectionOptions[i], required_argument, nullptr, (int) (kOptSection + i)});
+        options.push_back({});
+
+        PredictOptions popt;
+        popt.banks.clear();
+        uint32_t profile = 0;
+        std::optional<std::string> load_options;
+        bool json = false;
+        std::vector<Buffer> files(std::size(kSectionOptions));
+        std::vector<bool> given(std::size(kSectionOptions), false);
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options.data(), nullptr)) != -1) {
+                if (c >= kOptSection && c < kOptSection + (int) std::size(kSectionOptions)) {
+                        files[c - kOptSection] = read_file(optarg);
+                        given[c - kOptSection] = true;
+                        continue;
+                }
+                switch (c) {
+                case kOptProfile: profile = (uint32_t) parse_int(optarg, "profile"); break;
+                case kOptLoadOptions: load_options = optarg; break;
+                case kOptBank: popt.banks.push_back(optarg); break;
+                case kOptPhase: popt.phases.push_back(optarg); break;
+                case kOptJson: json = true; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (popt.banks.empty())
+                popt.banks = {"sha256"};
+        bool from_files = std::find(given.begin(), given.end(), true) != given.end();
+        if (from_files ? optind != argc : optind + 1 != argc)
+                throw UsageError("zuki measure takes either one UKI or section files (--linux ...)");
+
+        measure::Plan plan;
+        measure::SectionContents contents;
+        Buffer uki;
+        char16_t profile_text[11];
+        bool has_cmdline_section = false;
+        if (from_files) {
+                if (profile != 0)
+                        throw UsageError("--profile applies to a UKI, not to section files");
+                for (size_t i = 0; i < std::size(kSectionOptions); i++) {
+                        if (!given[i])
+                                continue;
+                        std::string name = std::string(".") + kSectionOptions[i];
+                        for (size_t k = 0; k < uki::kSectionCount; k++)
+                                if (name == uki::kSectionNames[k]) {
+                                        contents.present[k] = true;
+                                        contents.data[k] = bytes_of(files[i]);
+                                }
+                }
+                has_cmdline_section = given[2];
+        } else {
+                uki = read_file(argv[optind]);
+                Result<pe::View> view = pe::View::parse(bytes_of(uki), pe::Layout::File);
+                if (!view)
+                        fail(std::string(argv[optind]) + " is not a PE image", view.error());
+                if (!uki::is_uki(*view))
+                        fail(std::string(argv[optind]) + ": " + describe(Error::NotUki));
+                Result<uki::SectionSet> set = uki::select_sections(*view, profile);
+                if (!set)
+                        fail(std::string(argv[optind]) + ": profile " + std::to_string(profile), set.error());
+                Result<measure::SectionContents> cont = measure::contents_of(*view, *set);
+                if (!cont)
+                        fail(std::string(argv[optind]) + ": sections cannot be measured", cont.error());
+                contents = *cont;
+                has_cmdline_section = set->has(uki::SectionId::Cmdline);
+                if (profile != 0 && !measure::add_profile(&plan, measure::format_decimal(profile, profile_text)))
+                        fail("Measurement plan overflow");
+        }
+        if (!measure::add_sections(&plan, contents))
+                fail("Measurement plan overflow");
+
+        // The command line the stub would measure for these load options (accepted when Secure
+        // Boot is off or there is no .cmdline).
+        std::vector<char16_t> cmdline16;
+        if (load_options) {
+                Bytes utf8(reinterpret_cast<const uint8_t *>(load_options->data()), load_options->size());
+                cmdline16.resize(text::utf8_to_utf16(utf8, Span<char16_t>()) + 1);
+                text::utf8_to_utf16(utf8, Span<char16_t>(cmdline16.data(), cmdline16.size()));
+                size_t n = text::mangle_command_line(Span<char16_t>(cmdline16.data(), cmdline16.size() - 1));
+                cmdline16.resize(n + 1);
+                cmdline16[n] = 0;
+                if (n > 0 && !measure::add_command_line(&plan, Span<const char16_t>(cmdline16.data(), cmdline16.size())))
+                        fail("Measurement plan overflow");
+        }
+
+        std::vector<PcrPrediction> predictions = predict(plan, popt);
+        if (json) {
+                nlohmann::ordered_json j = nlohmann::ordered_json::object();
+                for (const PcrPrediction &p : predictions) {
+                        nlohmann::ordered_json e;
+                        if (p.pcr == measure::kPcrKernelBoot)
+                                e["phase"] = p.phase;
+                        e["pcr"] = p.pcr;
+                        e["hash"] = to_hex(bytes_of(p.value));
+                        j[p.bank].push_back(e);
+                }
+                std::printf("%s\n", j.dump(2).c_str());
+        } else {
+                for (const PcrPrediction &p : predictions) {
+                        std::printf("%u:%s=%s", p.pcr, p.bank.c_str(), to_hex(bytes_of(p.value)).c_str());
+                        if (p.pcr == measure::kPcrKernelBoot)
+                                std::printf(" # phase %s", p.phase.empty() ? ":" : p.phase.c_str());
+                        std::printf("\n");
+                }
+        }
+        return 0;
+}
+
 int run(int argc, char **argv) {
         if (argc < 2)
                 throw UsageError("No verb given; see 'zuki --help'");
@@ -212,6 +461,10 @@ int run(int argc, char **argv) {
                 return verb_zboot(argc - 1, argv + 1);
         if (verb == "inspect")
                 return verb_inspect(argc - 1, argv + 1);
+        if (verb == "build")
+                return verb_build(argc - 1, argv + 1);
+        if (verb == "measure")
+                return verb_measure(argc - 1, argv + 1);
         throw UsageError("Unknown verb '" + verb + "'; see 'zuki --help'");
 }
 

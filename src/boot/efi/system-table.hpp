@@ -12,6 +12,35 @@ namespace efi {
 
 struct SimpleTextOutputProtocol;
 
+// EFI_RUNTIME_SERVICES (UEFI 2.10, 4.5); only the variable services are used.
+struct RuntimeServices {
+        TableHeader Hdr;
+        void *GetTime;
+        void *SetTime;
+        void *GetWakeupTime;
+        void *SetWakeupTime;
+        void *SetVirtualAddressMap;
+        void *ConvertPointer;
+        Status (*GetVariable)(const Char16 *name, const Guid *vendor, uint32_t *attributes, uintptr_t *data_size,
+                              void *data);
+        void *GetNextVariableName;
+        Status (*SetVariable)(const Char16 *name, const Guid *vendor, uint32_t attributes, uintptr_t data_size,
+                              const void *data);
+        void *GetNextHighMonotonicCount;
+        void *ResetSystem;
+        void *UpdateCapsule;
+        void *QueryCapsuleCapabilities;
+        void *QueryVariableInfo;
+};
+static_assert(offsetof(RuntimeServices, GetVariable) == 72);
+static_assert(offsetof(RuntimeServices, SetVariable) == 88);
+
+inline constexpr uint32_t kVariableNonVolatile = 0x1;
+inline constexpr uint32_t kVariableBootserviceAccess = 0x2;
+inline constexpr uint32_t kVariableRuntimeAccess = 0x4;
+
+inline constexpr Guid kGlobalVariableGuid = {0x8be4df61, 0x93ca, 0x11d2, {0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c}};
+
 struct ConfigurationTable {
         Guid VendorGuid;
         void *VendorTable;
@@ -94,7 +123,7 @@ struct SystemTable {
         SimpleTextOutputProtocol *ConOut;
         Handle StandardErrorHandle;
         SimpleTextOutputProtocol *StdErr;
-        void *RuntimeServices;
+        RuntimeServices *RuntimeServices;
         BootServices *BootServices;
         uintptr_t NumberOfTableEntries;
         ConfigurationTable *ConfigurationTable;

@@ -45,3 +45,42 @@ efi::BootServices *boot_services();
 void set_boot_services(efi::BootServices *bs);
 
 } // namespace zuki::boot
+
+namespace zuki::boot {
+
+// An owned pool allocation of `count` Ts (zero-initialised).
+template <typename T>
+class PoolArray {
+public:
+        PoolArray() = default;
+        PoolArray(const PoolArray &) = delete;
+        PoolArray &operator=(const PoolArray &) = delete;
+        ~PoolArray() { reset(); }
+
+        efi::Status allocate(size_t count) {
+                reset();
+                void *p = nullptr;
+                efi::Status s = boot_services()->AllocatePool(efi::MemoryType::LoaderData, count * sizeof(T) + 1, &p);
+                if (efi::is_error(s))
+                        return s;
+                __builtin_memset(p, 0, count * sizeof(T) + 1);
+                data_ = static_cast<T *>(p);
+                count_ = count;
+                return efi::kSuccess;
+        }
+        void reset() {
+                if (data_)
+                        boot_services()->FreePool(data_);
+                data_ = nullptr;
+                count_ = 0;
+        }
+        T *data() const { return data_; }
+        size_t size() const { return count_; }
+        Span<T> span() const { return Span<T>(data_, count_); }
+
+private:
+        T *data_ = nullptr;
+        size_t count_ = 0;
+};
+
+} // namespace zuki::boot

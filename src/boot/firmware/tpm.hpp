@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Carrying out a measurement plan through the firmware: EFI_TCG2_PROTOCOL for the TPM and
+// EFI_CC_MEASUREMENT_PROTOCOL for confidential-computing guests. No TPM is not an error. A TPM
+// that fails an extend leaves its PCRs incomplete: sealed secrets then stay sealed (the safe
+// direction), the boot goes on as systemd-stub's does, and the PCRs are not reported as measured.
+
+#pragma once
+
+#include "../../shared/measure.hpp"
+#include "../efi/system-table.hpp"
+
+namespace zuki::boot {
+
+struct MeasureResult {
+        bool any_measured = false;         // at least one event reached a TPM or CC register
+        bool pcr_measured[24] = {};        // per PCR: an event was extended into it
+        uint32_t failed_pcr = 0;           // on error: the PCR whose extend failed
+};
+
+// Measures every event of `plan` in order. Returns an error (without logging it) when a present
+// TPM or CC protocol fails an extend; the PCRs are then incomplete and must not be reported as
+// measured.
+efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, MeasureResult *result);
+
+} // namespace zuki::boot

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The sections of a Unified Kernel Image (UAPI group UKI specification) and how a profile picks
+// them. The canonical order below is the order systemd-stub measures in (systemd
+// src/fundamental/uki.h), which is not the order the UKI specification lists them in.
+//
+// Multi-profile UKIs: the sections before the first .profile are the base; every .profile section
+// starts a profile that runs until the next .profile. Profile N uses its own sections and the base
+// sections it does not override. A UKI without .profile has exactly one profile, 0 (the base).
+
+#pragma once
+
+#include "base.hpp"
+#include "pe.hpp"
+
+namespace zuki::uki {
+
+enum class SectionId : uint8_t {
+        Linux,
+        Osrel,
+        Cmdline,
+        Initrd,
+        Ucode,
+        Splash,
+        Dtb,
+        Uname,
+        Sbat,
+        Pcrsig,
+        Pcrpkey,
+        Profile,
+        Dtbauto,
+        Hwids,
+        Efifw,
+        Count,
+};
+
+inline constexpr size_t kSectionCount = (size_t) SectionId::Count;
+
+// Names in canonical (measurement) order, indexed by SectionId.
+inline constexpr const char *kSectionNames[kSectionCount] = {
+        ".linux", ".osrel", ".cmdline", ".initrd", ".ucode", ".splash", ".dtb", ".uname",
+        ".sbat", ".pcrsig", ".pcrpkey", ".profile", ".dtbauto", ".hwids", ".efifw",
+};
+
+// Sections that may occur several times in one profile (one per device tree / hardware id /
+// firmware blob); all others must be unique within the base and within each profile.
+constexpr bool may_repeat(SectionId id) {
+        return id == SectionId::Dtbauto || id == SectionId::Hwids || id == SectionId::Efifw;
+}
+
+// Maximum number of profiles in one UKI (systemd allows 256).
+inline constexpr uint32_t kMaxProfiles = 256;
+
+// The sections the selected profile sees: for each id, the section (from the profile or the base)
+// or none. Repeatable sections record their first occurrence only; they are not measured
+// differently and zuki does not consume them yet.
+struct SectionSet {
+        bool present[kSectionCount] = {};
+        pe::Section sections[kSectionCount] = {};
+        uint32_t profile = 0;        // the selected profile
+        uint32_t profile_count = 0;  // number of .profile sections (0: single-profile UKI)
+
+        bool has(SectionId id) const { return present[(size_t) id]; }
+        const pe::Section &get(SectionId id) const { return sections[(size_t) id]; }
+};
+
+// True when the image has a .linux section anywhere (UKI mode).
+bool is_uki(const pe::View &view);
+
+// Picks the sections of `profile`. Fails with UnknownProfile when the UKI has no such profile,
+// DuplicateSection when a non-repeatable section occurs twice in the base or in one profile.
+Result<SectionSet> select_sections(const pe::View &view, uint32_t profile);
+
+// Parses a "@N" profile selector at the start of load options (UTF-16, as EFI passes them). On
+// success returns the profile and sets *rest_offset to the index of the first character of the
+// rest (after one optional space); returns 0 and rest_offset 0 when there is no selector.
+uint32_t parse_profile_selector(Span<const char16_t> options, size_t *rest_offset, bool *valid);
+
+} // namespace zuki::uki

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "pcr-predict.hpp"
+
+#include <memory>
+#include <openssl/evp.h>
+
+#include "failure.hpp"
+
+namespace zuki {
+
+namespace {
+
+const EVP_MD *digest_of(const std::string &bank) {
+        const EVP_MD *md = EVP_get_digestbyname(bank.c_str());
+        if (!md || (bank != "sha1" && bank != "sha256" && bank != "sha384" && bank != "sha512"))
+                fail("Unknown PCR bank " + bank + " (use sha1, sha256, sha384 or sha512)");
+        return md;
+}
+
+struct MdCtxDeleter {
+        void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
+};
+
+Buffer hash(const EVP_MD *md, std::initializer_list<Bytes> parts) {
+        std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+        Buffer out(EVP_MD_get_size(md));
+        unsigned len = 0;
+        if (!ctx || !EVP_DigestInit_ex(ctx.get(), md, nullptr))
+                fail("OpenSSL digest initialisation failed");
+        for (Bytes p : parts)
+                if (!EVP_DigestUpdate(ctx.get(), p.data(), p.size()))
+                        fail("OpenSSL digest update failed");
+        if (!EVP_DigestFinal_ex(ctx.get(), out.data(), &len))
+                fail("OpenSSL digest failed");
+        return out;
+}
+
+void extend(const EVP_MD *md, Buffer *pcr, Bytes data) {
+        Buffer digest = hash(md, {data});
+        *pcr = hash(md, {bytes_of(*pcr), bytes_of(digest)});
+}
+
+} // namespace
+
+std::vector<std::string> default_phase_paths() {
+        return {"enter-initrd", "enter-initrd:leave-initrd", "enter-initrd:leave-initrd:sysinit",
+                "enter-initrd:leave-initrd:sysinit:ready"};
+}
+
+std::vector<std::string> phase_words(const std::string &path) {
+        std::vector<std::string> words;
+        size_t pos = 0;
+        while (pos <= path.size()) {
+                size_t end = path.find(':', pos);
+                if (end == std::string::npos)
+                        end = path.size();
+                if (end > pos)
+                        words.push_back(path.substr(pos, end - pos));
+                pos = end + 1;
+        }
+        return words;
+}
+
+Buffer replay(const measure::Plan &plan, uint32_t pcr, const std::string &bank, const std::vector<std::string> &phase) {
+        const EVP_MD *md = digest_of(bank);
+        Buffer value(EVP_MD_get_size(md), 0);
+        for (size_t i = 0; i < plan.count; i++)
+                if (plan.events[i].pcr == pcr)
+                        extend(md, &value, plan.events[i].data);
+        // systemd-pcrphase extends each phase word (no NUL) into PCR 11.
+        for (const std::string &w : phase)
+                extend(md, &value, Bytes(reinterpret_cast<const uint8_t *>(w.data()), w.size()));
+        return value;
+}
+
+std::vector<PcrPrediction> predict(const measure::Plan &plan, const PredictOptions &options) {
+        std::vector<std::string> phases = options.phases.empty() ? default_phase_paths() : options.phases;
+        std::vector<PcrPrediction> out;
+        bool has_pcr12 = false;
+        for (size_t i = 0; i < plan.count; i++)
+                has_pcr12 |= plan.events[i].pcr == measure::kPcrKernelConfig;
+        for (const std::string &bank : options.banks) {
+                for (const std::string &p : phases)
+                        out.push_back({bank, measure::kPcrKernelBoot, p,
+                                       replay(plan, measure::kPcrKernelBoot, bank, phase_words(p))});
+                if (has_pcr12)
+                        out.push_back({bank, measure::kPcrKernelConfig, "", replay(plan, measure::kPcrKernelConfig, bank, {})});
+        }
+        return out;
+}
+
+std::string to_hex(Bytes b) {
+        static constexpr char kDigits[] = "0123456789abcdef";
+        std::string s;
+        for (uint8_t c : b) {
+                s += kDigits[c >> 4];
+                s += kDigits[c & 15];
+        }
+        return s;
+}
+
+} // namespace zuki

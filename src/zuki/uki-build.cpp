@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "uki-build.hpp"
+
+#include <cstring>
+#include <set>
+
+#include "failure.hpp"
+#include "kernel-info.hpp"
+#include "uki.hpp"
+#include "zboot-image.hpp"
+
+namespace zuki {
+
+namespace {
+
+Buffer text_section(const std::string &s) { return Buffer(s.begin(), s.end()); }
+
+void pad4(Buffer *b) { b->resize((b->size() + 3) & ~size_t(3), 0); }
+
+// Replaces the data of an existing section in place; it must fit in the section's raw size
+// and its address space (up to the next section), so nothing else moves.
+void replace_section(Buffer *image, const char *name, const Buffer &data) {
+        Result<pe::View> view = pe::View::parse(Bytes(image->data(), image->size()), pe::Layout::File);
+        if (!view)
+                fail("Stub image is not a usable PE", view.error());
+        pe::Section s;
+        if (!view->find(name, &s))
+                fail(std::string("Stub has no ") + name + " section");
+        uint64_t room = s.raw_size;
+        for (size_t i = 0; i < view->section_count(); i++) {
+                pe::Section other = view->section(i);
+                if (other.virtual_address > s.virtual_address)
+                        room = std::min<uint64_t>(room, other.virtual_address - s.virtual_address);
+        }
+        if (data.size() > room)
+                fail(std::string(name) + " data (" + std::to_string(data.size()) + " bytes) does not fit the stub's " +
+                     name + " section (" + std::to_string(room) + " bytes)");
+        std::memset(image->data() + s.raw_offset, 0, s.raw_size);
+        std::memcpy(image->data() + s.raw_offset, data.data(), data.size());
+        store_le32(image->data() + s.header_offset + pe::kSecVirtualSize, (uint32_t) data.size());
+        update_pe_checksum(image);
+}
+
+} // namespace
+
+Buffer merge_sbat(const std::vector<Bytes> &parts) {
+        std::string out;
+        bool have_header = false;
+        for (Bytes part : parts) {
+                std::string text(part.begin(), part.end());
+                text = text.substr(0, text.find('\0'));
+                size_t pos = 0;
+                while (pos < text.size()) {
+                        size_t end = text.find('\n', pos);
+                        std::string line = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+                        pos = end == std::string::npos ? text.size() : end + 1;
+                        while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+                                line.pop_back();
+                        if (line.empty())
+                                continue;
+                        if (line.rfind("sbat,", 0) == 0) {
+                                if (have_header)
+                                        continue;
+                                have_header = true;
+                                out = line + "\n" + out;
+                                continue;
+                        }
+                        out += line + "\n";
+                }
+        }
+        return Buffer(out.begin(), out.end());
+}
+
+UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &compress) {
+        UkiResult result;
+        Result<pe::View> stub_view = pe::View::parse(stub, pe::Layout::File);
+        if (!stub_view)
+                fail("Stub is not a usable PE image", stub_view.error());
+        if (uki::is_uki(*stub_view) || zboot::has_header(stub))
+                fail("Stub image already carries a kernel");
+
+        // The kernel: wrapped into a zboot image unless it is one already or --no-compress.
+        Buffer linux_section;
+        KernelInfo info;
+        if (zboot::has_header(bytes_of(in.linux_image))) {
+                ZbootContents z = read_zboot(bytes_of(in.linux_image));
+                if (z.uncompressed_size) {
+                        Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);
+                        info = identify_kernel(bytes_of(inner), "The kernel in the zboot image");
+                }
+                linux_section = in.linux_image;
+        } else {
+                info = identify_kernel(bytes_of(in.linux_image), "Kernel");
+                if (in.compress)
+                        linux_section = build_zboot(stub, bytes_of(in.linux_image), compress).image;
+                else
+                        linux_section = in.linux_image;
+        }
+        if (info.machine && info.machine != stub_view->machine())
+                fail(std::string("Stub is for ") + pe::machine_name(stub_view->machine()) + ", the kernel for " +
+                     pe::machine_name(info.machine));
+        result.uname = in.uname ? *in.uname : info.release;
+
+        Buffer image(stub.begin(), stub.end());
+        if (in.sbat) {
+                pe::Section s;
+                if (!stub_view->find(".sbat", &s))
+                        fail("Stub has no .sbat section to merge --sbat into");
+                replace_section(&image, ".sbat", merge_sbat({stub_view->data(s), bytes_of(*in.sbat)}));
+        }
+
+        std::vector<NewSection> sections;
+        auto add = [&](const char *name, const Buffer &data) {
+                if (data.empty())
+                        fail(std::string("Section ") + name + " would be empty");
+                sections.push_back(NewSection{name, data, pe::kScnCntInitializedData | pe::kScnMemRead});
+        };
+        if (in.osrel)
+                add(".osrel", *in.osrel);
+        if (in.cmdline)
+                add(".cmdline", *in.cmdline);
+        if (in.devicetree)
+                add(".dtb", *in.devicetree);
+        if (!result.uname.empty())
+                add(".uname", text_section(result.uname));
+        if (in.splash)
+                add(".splash", *in.splash);
+        if (in.pcrpkey)
+                add(".pcrpkey", *in.pcrpkey);
+        if (!in.initrds.empty()) {
+                Buffer initrd;
+                for (const Buffer &part : in.initrds) {
+                        initrd.insert(initrd.end(), part.begin(), part.end());
+                        pad4(&initrd);
+                }
+                add(".initrd", initrd);
+        }
+        if (in.microcode)
+                add(".ucode", *in.microcode);
+        add(".linux", linux_section);
+
+        result.image = append_sections(bytes_of(image), sections, &result.sections);
+        return result;
+}
+
+} // namespace zuki

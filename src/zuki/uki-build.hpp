@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// `zuki build`: assembling a UKI from the zuki stub and the UKI sections. Each section's
+// VirtualSize is its data length, so the stub measures exactly the data (systemd issue #35851).
+
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compress.hpp"
+#include "pe-builder.hpp"
+
+namespace zuki {
+
+struct UkiInputs {
+        Buffer linux_image;             // a kernel PE (bzImage/Image) or a zboot image
+        bool compress = true;           // wrap a plain kernel into a zuki zboot image first
+        std::vector<Buffer> initrds;    // concatenated, each padded to 4 bytes
+        std::optional<Buffer> cmdline;
+        std::optional<Buffer> osrel;
+        std::optional<std::string> uname; // detected from the kernel when absent
+        std::optional<Buffer> splash;
+        std::optional<Buffer> devicetree;
+        std::optional<Buffer> microcode;
+        std::optional<Buffer> pcrpkey;
+        std::optional<Buffer> sbat;     // extra .sbat lines, merged into the stub's .sbat
+};
+
+struct UkiResult {
+        Buffer image;
+        std::string uname;
+        std::vector<AddedSection> sections;
+};
+
+// `stub` is the zuki stub (or any UKI stub) for the kernel's architecture.
+UkiResult build_uki(Bytes stub, const UkiInputs &inputs, const CompressOptions &compress);
+
+// Merges SBAT CSV texts: the "sbat," header line once, then every other line in order, each
+// ending in a newline.
+Buffer merge_sbat(const std::vector<Bytes> &parts);
+
+} // namespace zuki
