@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// zuki-bench-decompress: decompression speed of the stub's zstd path (zuki::zstd::decompress over
+// upstream zstd's C sources built with the stub's defines; one or more builds of it, each a
+// libzuki-bench-stub-zstd-*.so) against the system libzstd, on the same zstd frame, in the same
+// process, in rotating order.
+//
+// Usage: zuki-bench-decompress [--rounds N] [--json] --stub NAME=LIB... LABEL FRAME UNCOMPRESSED_SIZE
+//   FRAME is the bare zstd frame of a zboot image and UNCOMPRESSED_SIZE its trailer value
+//   (bench/run.sh takes both from `zuki inspect --json`).
+//
+// Why shared objects loaded with dlopen(RTLD_LOCAL): upstream's sources and the system libzstd
+// define the same symbols (zstd 1.5.4 has no ZSTD_NAMESPACE). Each object is linked with a
+// version script that leaves only zuki_bench_stub() global, so every ZSTD_* reference inside it
+// is bound to its own copy at link time; RTLD_LOCAL keeps the objects' single export from
+// colliding with each other. The process checks that each copy's ZSTD_decompressDCtx differs from
+// the system's, and that every copy produces the system's output, before timing anything.
+
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zstd.h>
+
+#include "stub-zstd.hpp"
+
+namespace {
+
+constexpr int kMinRounds = 5;
+// Each sample repeats the decompression until it lasts at least this long, so that payloads
+// that decompress in about a millisecond are not timed at the clock's noise level.
+constexpr double kMinSampleSeconds = 0.05;
+
+struct DctxDeleter {
+        void operator()(ZSTD_DCtx *d) const { ZSTD_freeDCtx(d); }
+};
+using DctxPtr = std::unique_ptr<ZSTD_DCtx, DctxDeleter>;
+
+struct DlDeleter {
+        void operator()(void *handle) const { dlclose(handle); }
+};
+using DlPtr = std::unique_ptr<void, DlDeleter>;
+
+double now_seconds() {
+        timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+int fail(const std::string &message) {
+        fprintf(stderr, "zuki-bench-decompress: %s\n", message.c_str());
+        return 1;
+}
+
+// One implementation under test: the system libzstd (stub == nullptr) or a stub-path build.
+struct Impl {
+        std::string name;
+        const ZukiBenchStub *stub = nullptr;
+        DlPtr handle;
+        std::vector<double> seconds; // per decompression, one entry per sample
+
+        double best() const { return *std::min_element(seconds.begin(), seconds.end()); }
+        double median() const {
+                std::vector<double> s = seconds;
+                std::sort(s.begin(), s.end());
+                return s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
+        }
+};
+
+struct Payload {
+        std::vector<uint8_t> frame;
+        std::vector<uint8_t> out;
+        ZSTD_DCtx *dctx;
+};
+
+bool run(const Impl &impl, Payload &p, std::string *error) {
+        if (impl.stub) {
+                const char *detail = nullptr;
+                int e = impl.stub->decompress(p.frame.data(), p.frame.size(), p.out.data(), p.out.size(), &detail);
+                if (e != 0)
+                        *error = impl.name + " failed: zuki error " + std::to_string(e) + " " + (detail ? detail : "");
+                return e == 0;
+        }
+        size_t n = ZSTD_decompressDCtx(p.dctx, p.out.data(), p.out.size(), p.frame.data(), p.frame.size());
+        if (ZSTD_isError(n)) {
+                *error = std::string("system libzstd failed: ") + ZSTD_getErrorName(n);
+                return false;
+        }
+        if (n != p.out.size()) {
+                *error = "system libzstd produced " + std::to_string(n) + " bytes";
+                return false;
+        }
+        return true;
+}
+
+double mb_per_s(size_t bytes, double seconds) { return (double) bytes / seconds / 1e6; }
+
+std::string json_string(const std::string &s) {
+        std::string r = "\"";
+        for (char c : s) {
+                if (c == '"' || c == '\\')
+                        r += '\\';
+                if ((unsigned char) c >= 0x20)
+                        r += c;
+        }
+        return r + "\"";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+        int rounds = 9;
+        bool json = false;
+        std::vector<std::string> positional;
+        std::vector<Impl> impls;
+        impls.emplace_back().name = "system";
+        for (int i = 1; i < argc; i++) {
+                std::string a = argv[i];
+                if (a == "--rounds" && i + 1 < argc)
+                        rounds = atoi(argv[++i]);
+                else if (a == "--json")
+                        json = true;
+                else if (a == "--stub" && i + 1 < argc) {
+                        std::string spec = argv[++i];
+                        size_t eq = spec.find('=');
+                        if (eq == std::string::npos || eq == 0)
+                                return fail("--stub wants NAME=LIBRARY, not " + spec);
+                        Impl impl;
+                        impl.name = spec.substr(0, eq);
+                        std::string path = spec.substr(eq + 1);
+                        impl.handle.reset(dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
+                        if (!impl.handle)
+                                return fail(std::string("dlopen: ") + dlerror());
+                        auto entry = reinterpret_cast<const ZukiBenchStub *(*)()>(
+                                dlsym(impl.handle.get(), ZUKI_BENCH_STUB_SYMBOL));
+                        if (!entry)
+                                return fail(path + " has no " ZUKI_BENCH_STUB_SYMBOL "()");
+                        impl.stub = entry();
+                        impls.push_back(std::move(impl));
+                } else if (a == "--help" || a == "-h") {
+                        printf("Usage: %s [--rounds N] [--json] --stub NAME=LIB... LABEL FRAME UNCOMPRESSED_SIZE\n",
+                               argv[0]);
+                        return 0;
+                } else
+                        positional.push_back(a);
+        }
+        if (positional.size() != 3 || impls.size() < 2)
+                return fail("usage: zuki-bench-decompress [--rounds N] [--json] --stub NAME=LIB... "
+                            "LABEL FRAME UNCOMPRESSED_SIZE");
+        if (rounds < kMinRounds)
+                return fail("--rounds must be at least " + std::to_string(kMinRounds));
+        const std::string &label = positional[0];
+        char *end = nullptr;
+        unsigned long long out_size = strtoull(positional[2].c_str(), &end, 0);
+        if (!end || *end || out_size == 0)
+                return fail("bad UNCOMPRESSED_SIZE " + positional[2]);
+
+        std::ifstream in(positional[1], std::ios::binary);
+        if (!in)
+                return fail("cannot open " + positional[1]);
+        DctxPtr dctx(ZSTD_createDCtx());
+        if (!dctx)
+                return fail("ZSTD_createDCtx failed");
+        Payload p{.frame = std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()),
+                  .out = {},
+                  .dctx = dctx.get()};
+
+        for (size_t i = 1; i < impls.size(); i++) {
+                const ZukiBenchStub *s = impls[i].stub;
+                if (s->decompress_dctx == reinterpret_cast<const void *>(&ZSTD_decompressDCtx))
+                        return fail(impls[i].name + " resolves ZSTD_decompressDCtx to the system libzstd");
+                for (size_t j = 1; j < i; j++)
+                        if (s->decompress_dctx == impls[j].stub->decompress_dctx)
+                                return fail(impls[i].name + " and " + impls[j].name + " share their zstd code");
+                if (s->init() != 0)
+                        return fail("cannot allocate the workspace of " + impls[i].name);
+        }
+
+        // The reference output, then a warm-up and correctness run of each stub build into the
+        // buffer all timed runs share (same pages, same cache and TLB state for everyone).
+        std::string error;
+        p.out.assign(out_size, 0x5a);
+        if (!run(impls[0], p, &error))
+                return fail(error);
+        std::vector<uint8_t> reference = p.out;
+        double t0 = now_seconds();
+        for (size_t i = 1; i < impls.size(); i++) {
+                std::fill(p.out.begin(), p.out.end(), 0xa5);
+                if (!run(impls[i], p, &error))
+                        return fail(error);
+                if (p.out != reference)
+                        return fail(impls[i].name + " and the system libzstd disagree on the output");
+        }
+        reference = {};
+        double warm = (now_seconds() - t0) / (double) (impls.size() - 1);
+        int reps = std::max(1, (int) std::ceil(kMinSampleSeconds / std::max(warm, 1e-6)));
+
+        // Rotate the order every round (system first, then each stub build first, ...) so that
+        // drift (frequency scaling, a neighbour's load) hits every implementation alike; the
+        // figure of merit is the best sample, the median is reported beside it.
+        size_t n = impls.size();
+        for (int r = 0; r < rounds; r++) {
+                for (size_t k = 0; k < n; k++) {
+                        Impl &impl = impls[(r + k) % n];
+                        double start = now_seconds();
+                        for (int i = 0; i < reps; i++)
+                                if (!run(impl, p, &error))
+                                        return fail(error);
+                        impl.seconds.push_back((now_seconds() - start) / reps);
+                }
+        }
+
+        const Impl &system = impls[0];
+        if (json) {
+                printf("{\"label\": %s, \"frame_size\": %zu, \"uncompressed_size\": %llu, \"rounds\": %d, "
+                       "\"repetitions_per_sample\": %d,\n",
+                       json_string(label).c_str(), p.frame.size(), out_size, rounds, reps);
+                printf(" \"system\": {\"zstd_version\": %u, \"best_s\": %.6f, \"median_s\": %.6f, "
+                       "\"best_mb_s\": %.1f, \"median_mb_s\": %.1f},\n \"stubs\": [",
+                       ZSTD_versionNumber(), system.best(), system.median(),
+                       mb_per_s(out_size, system.best()), mb_per_s(out_size, system.median()));
+                for (size_t i = 1; i < n; i++) {
+                        const Impl &s = impls[i];
+                        printf("%s\n  {\"name\": %s, \"compiler\": %s, \"zstd_version\": %u, \"workspace_size\": %zu, "
+                               "\"dynamic_bmi2\": %d, \"x86_64_asm\": %d, \"best_s\": %.6f, \"median_s\": %.6f, "
+                               "\"best_mb_s\": %.1f, \"median_mb_s\": %.1f, \"ratio_best\": %.3f, \"ratio_median\": %.3f}",
+                               i > 1 ? "," : "", json_string(s.name).c_str(), json_string(s.stub->compiler).c_str(),
+                               s.stub->zstd_version, s.stub->workspace_size(), s.stub->dynamic_bmi2,
+                               s.stub->x86_64_asm, s.best(), s.median(), mb_per_s(out_size, s.best()),
+                               mb_per_s(out_size, s.median()), system.best() / s.best(),
+                               system.median() / s.median());
+                }
+                printf("]}\n");
+        } else {
+                printf("%s: %zu-byte frame -> %llu bytes; best of %d rounds (rotating order), %d decompression(s) per sample\n",
+                       label.c_str(), p.frame.size(), out_size, rounds, reps);
+                printf("  %-16s %9.1f MB/s  (zstd %u)\n", "system libzstd", mb_per_s(out_size, system.best()),
+                       ZSTD_versionNumber());
+                for (size_t i = 1; i < n; i++) {
+                        const Impl &s = impls[i];
+                        printf("  %-16s %9.1f MB/s  ratio %.3f best, %.3f median  (%s, DYNAMIC_BMI2=%d, x86_64 asm=%d)\n",
+                               s.name.c_str(), mb_per_s(out_size, s.best()), system.best() / s.best(),
+                               system.median() / s.median(), s.stub->compiler, s.stub->dynamic_bmi2,
+                               s.stub->x86_64_asm);
+                }
+        }
+        return 0;
+}
