@@ -49,7 +49,8 @@ void print_help() {
                 "      zboot image: the zuki stub plus the zstd-compressed kernel.\n"
                 "  zuki build --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]\n"
                 "             [--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
-                "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--stub FILE] --output UKI\n"
+                "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--stub FILE]\n"
+                "             [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]... --output UKI\n"
                 "      Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
                 "  zuki measure [--profile N] [--load-options TEXT] [--bank B]... [--phase P]... [--json] UKI\n"
                 "  zuki measure --linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
@@ -226,6 +227,7 @@ int verb_build(int argc, char **argv) {
         enum {
                 kOptLinux = 0x100, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
                 kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson,
+                kOptProfile, kOptProfileCmdline,
         };
         static const option options[] = {
                 {"linux", required_argument, nullptr, kOptLinux},
@@ -240,6 +242,8 @@ int verb_build(int argc, char **argv) {
                 {"microcode", required_argument, nullptr, kOptMicrocode},
                 {"pcrpkey", required_argument, nullptr, kOptPcrpkey},
                 {"no-compress", no_argument, nullptr, kOptNoCompress},
+                {"profile", required_argument, nullptr, kOptProfile},
+                {"profile-cmdline", required_argument, nullptr, kOptProfileCmdline},
                 {"stub", required_argument, nullptr, kOptStub},
                 {"output", required_argument, nullptr, 'o'},
                 {"level", required_argument, nullptr, 'l'},
@@ -266,6 +270,12 @@ int verb_build(int argc, char **argv) {
                 case kOptMicrocode: in.microcode = read_file(optarg); break;
                 case kOptPcrpkey: in.pcrpkey = read_file(optarg); break;
                 case kOptNoCompress: in.compress = false; break;
+                case kOptProfile: in.profiles.push_back({text_or_file(optarg), std::nullopt}); break;
+                case kOptProfileCmdline:
+                        if (in.profiles.empty())
+                                throw UsageError("--profile-cmdline must follow a --profile");
+                        in.profiles.back().cmdline = text_or_file(optarg);
+                        break;
                 case kOptStub: stub_path = optarg; break;
                 case 'o': output = optarg; break;
                 case 'l': copt.level = parse_int(optarg, "level"); break;

@@ -81,9 +81,15 @@ std::vector<PcrPrediction> predict(const measure::Plan &plan, const PredictOptio
         for (size_t i = 0; i < plan.count; i++)
                 has_pcr12 |= plan.events[i].pcr == measure::kPcrKernelConfig;
         for (const std::string &bank : options.banks) {
-                for (const std::string &p : phases)
-                        out.push_back({bank, measure::kPcrKernelBoot, p,
-                                       replay(plan, measure::kPcrKernelBoot, bank, phase_words(p))});
+                for (const std::string &p : phases) {
+                        // Reported normalised, as systemd-measure does: the words joined by ':'.
+                        std::vector<std::string> words = phase_words(p);
+                        std::string name;
+                        for (const std::string &w : words)
+                                name += (name.empty() ? "" : ":") + w;
+                        out.push_back({bank, measure::kPcrKernelBoot, name,
+                                       replay(plan, measure::kPcrKernelBoot, bank, words)});
+                }
                 if (has_pcr12)
                         out.push_back({bank, measure::kPcrKernelConfig, "", replay(plan, measure::kPcrKernelConfig, bank, {})});
         }

@@ -32,7 +32,8 @@ void update_pe_checksum(Buffer *image) {
         store_le32(image->data() + offset, pe_checksum(Bytes(image->data(), image->size()), offset));
 }
 
-Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added) {
+Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added,
+                       bool allow_repeats) {
         Result<pe::View> parsed = pe::View::parse(base, pe::Layout::File);
         if (!parsed)
                 fail("Stub image is not a usable PE", parsed.error());
@@ -70,7 +71,7 @@ Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std:
         for (const NewSection &ns : sections) {
                 if (ns.name.empty() || ns.name.size() > 8)
                         fail("Section name \"" + ns.name + "\" must be 1 to 8 bytes");
-                if (!names.insert(ns.name).second)
+                if (!names.insert(ns.name).second && !allow_repeats)
                         fail("Duplicate section " + ns.name);
                 if (ns.data.empty())
                         fail("Section " + ns.name + " would be empty");

@@ -28,8 +28,10 @@ struct AddedSection {
 };
 
 // Returns `base` with `sections` appended. Refuses a signed base image, a name that already
-// exists, and a section table without room.
-Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added = nullptr);
+// exists (unless `allow_repeats`, for multi-profile UKIs whose profiles repeat section names), and
+// a section table without room.
+Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added = nullptr,
+                       bool allow_repeats = false);
 
 // Recomputes the CheckSum field after the image was modified.
 void update_pe_checksum(Buffer *image);

@@ -139,8 +139,15 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         if (in.microcode)
                 add(".ucode", *in.microcode);
         add(".linux", linux_section);
+        // Each .profile starts a profile that runs until the next one (UKI specification,
+        // "Multi-Profile UKIs"); the base sections above are shared by all.
+        for (const ProfileInputs &p : in.profiles) {
+                add(".profile", p.profile);
+                if (p.cmdline)
+                        add(".cmdline", *p.cmdline);
+        }
 
-        result.image = append_sections(bytes_of(image), sections, &result.sections);
+        result.image = append_sections(bytes_of(image), sections, &result.sections, !in.profiles.empty());
         return result;
 }
 

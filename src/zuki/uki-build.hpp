@@ -14,6 +14,12 @@
 
 namespace zuki {
 
+// One profile of a multi-profile UKI: its .profile text and the sections it overrides.
+struct ProfileInputs {
+        Buffer profile;                 // .profile contents, e.g. "ID=debug\nTITLE=Debug\n"
+        std::optional<Buffer> cmdline;
+};
+
 struct UkiInputs {
         Buffer linux_image;             // a kernel PE (bzImage/Image) or a zboot image
         bool compress = true;           // wrap a plain kernel into a zuki zboot image first
@@ -26,6 +32,7 @@ struct UkiInputs {
         std::optional<Buffer> microcode;
         std::optional<Buffer> pcrpkey;
         std::optional<Buffer> sbat;     // extra .sbat lines, merged into the stub's .sbat
+        std::vector<ProfileInputs> profiles; // after the base sections, in order (profile 0, 1, ...)
 };
 
 struct UkiResult {

@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Builds a UKI with `zuki build`, boots it in QEMU with a software TPM and checks what the guest
+# saw against what a user would predict:
+#   - PCR 11 (and PCR 12 when load options are passed or a profile is chosen) read by the guest
+#     equals `zuki measure` of the same UKI;
+#   - the firmware's TCG event log, replayed event by event by an independent parser
+#     (eventlog.py), gives the same PCR values, with two PCR 11 events per measured section;
+#   - the guest sees the command line it should, StubInfo/StubPcrKernelImage, and /.extra files
+#     whose contents equal the sections they came from.
+#
+#   uki-test.sh --zuki ZUKI --stub STUB --linux KERNEL --initrd INITRD [--firmware FW]
+#               [--append TEXT] [--profile N] [--expect-cmdline TEXT] [--sections N]
+#               [--expect-extra PATH=FILE]... [--stub-info PREFIX] [-- zuki build arguments...]
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+zuki="" stub="" linux="" initrd="" firmware=bookworm append="" profile="" expect_cmdline="" sections=""
+stub_info="zuki "
+extras=()
+while (($#)); do
+        case $1 in
+        --zuki) zuki=$2; shift 2 ;;
+        --stub) stub=$2; shift 2 ;;
+        --linux) linux=$2; shift 2 ;;
+        --initrd) initrd=$2; shift 2 ;;
+        --firmware) firmware=$2; shift 2 ;;
+        --append) append=$2; shift 2 ;;
+        --profile) profile=$2; shift 2 ;;
+        --expect-cmdline) expect_cmdline=$2; shift 2 ;;
+        --sections) sections=$2; shift 2 ;;
+        --stub-info) stub_info=$2; shift 2 ;;
+        --expect-extra) extras+=("$2"); shift 2 ;;
+        --) shift; break ;;
+        *) echo "uki-test: unknown argument $1" >&2; exit 2 ;;
+        esac
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$zuki" build --stub "$stub" --linux "$linux" ${initrd:+--initrd "$initrd"} --output "$tmp/uki.efi" "$@" ||
+        fail "zuki build failed"
+"$zuki" inspect "$tmp/uki.efi" | sed -n '/^sections:/,$p'
+
+measure_args=(--phase=: --json)
+[[ -n $profile ]] && measure_args+=(--profile "$profile")
+[[ -n $append ]] && measure_args+=(--load-options "$append")
+"$zuki" measure "${measure_args[@]}" "$tmp/uki.efi" >"$tmp/predicted.json" || fail "zuki measure failed"
+
+boot_append=$append
+[[ -n $profile ]] && boot_append="@$profile${append:+ $append}"
+boot_args=(--arch x86_64 --firmware "$firmware" --kernel "$tmp/uki.efi" --tpm --timeout 240 --log "$tmp/serial.log"
+        --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)')
+[[ -n $boot_append ]] && boot_args+=(--append "$boot_append")
+bash "$here/boot.sh" "${boot_args[@]}" >"$tmp/boot.out" 2>&1
+rc=$?
+tail -n 3 "$tmp/boot.out"
+[[ $rc -eq 77 ]] && exit 77
+[[ $rc -eq 0 ]] || { grep -a -E 'zuki|boot.sh' "$tmp/boot.out" | tail -n 20; fail "the guest did not boot"; }
+
+guest() { grep -a -m1 "^ZUKI-GUEST: $1 " "$tmp/serial.log" | cut -d' ' -f3-; }
+efivar() { grep -a -m1 "^ZUKI-GUEST: efivar $1 " "$tmp/serial.log" | cut -d' ' -f4-; }
+grep -a -m1 '^ZUKI-GUEST: eventlog ' "$tmp/serial.log" | cut -d' ' -f3 >"$tmp/eventlog.hex"
+[[ -s $tmp/eventlog.hex ]] || fail "the guest printed no event log"
+/usr/bin/python3 "$here/eventlog.py" "$tmp/eventlog.hex" --pcr 11 --pcr 12 >"$tmp/replayed.json" ||
+        fail "the event log does not parse"
+
+/usr/bin/python3 - "$tmp/predicted.json" "$tmp/replayed.json" "$(guest pcr11)" "$(guest pcr12)" "${sections}" \
+        "$profile" "$append" <<'PY' || fail "PCR check"
+import hashlib, json, sys
+predicted = json.load(open(sys.argv[1]))["sha256"]
+replayed = json.load(open(sys.argv[2]))
+guest = {"11": sys.argv[3].lower(), "12": sys.argv[4].lower()}
+sections, profile, append = sys.argv[5], sys.argv[6], sys.argv[7]
+ok = True
+def check(what, got, want):
+    global ok
+    mark = "ok" if got == want else "MISMATCH"
+    ok &= got == want
+    print(f"{mark}: {what}: {got} (expected {want})")
+pred11 = [p["hash"] for p in predicted if p["pcr"] == 11]
+pred12 = [p["hash"] for p in predicted if p["pcr"] == 12]
+check("guest PCR 11 vs zuki measure", guest["11"], pred11[0])
+check("event log replay of PCR 11 vs guest", replayed["11"]["value"], guest["11"])
+check("guest PCR 12 vs zuki measure", guest["12"], pred12[0] if pred12 else "0" * 64)
+check("event log replay of PCR 12 vs guest", replayed["12"]["value"], guest["12"])
+if sections:
+    check("PCR 11 events (two per measured section)", str(replayed["11"]["events"]), str(2 * int(sections)))
+# PCR 12 computed here from first principles (systemd's rules: profile number, then the load
+# options, each as UTF-16LE with its NUL), not by zuki.
+pcr12 = bytes(32)
+for text in ([profile] if profile and profile != "0" else []) + ([append] if append else []):
+    pcr12 = hashlib.sha256(pcr12 + hashlib.sha256((text + "\0").encode("utf-16-le")).digest()).digest()
+check("guest PCR 12 vs an independent computation", guest["12"], pcr12.hex())
+for e in replayed["11"]["log"] + replayed["12"]["log"]:
+    print(f"  event type {e['type']:#x}: {e['description'][:70]}")
+sys.exit(0 if ok else 1)
+PY
+
+[[ $(efivar StubInfo) == "$stub_info"* ]] || fail "StubInfo is '$(efivar StubInfo)', expected '$stub_info...'"
+grep -a -q '^ZUKI-GUEST: efivar StubPcrKernelImage 11$' "$tmp/serial.log" || fail "StubPcrKernelImage is not 11"
+echo "ok: StubInfo $(efivar StubInfo), StubPcrKernelImage 11"
+if [[ -n $profile ]]; then
+        [[ $(efivar StubProfile) == "$profile" ]] || fail "StubProfile is '$(efivar StubProfile)', expected $profile"
+        echo "ok: StubProfile $profile"
+fi
+if [[ -n $expect_cmdline ]]; then
+        got=$(guest cmdline)
+        [[ $got == "$expect_cmdline" ]] || fail "guest command line '$got', expected '$expect_cmdline'"
+        echo "ok: command line '$got'"
+fi
+for spec in "${extras[@]}"; do
+        path=${spec%%=*} file=${spec#*=}
+        want=$(sha256sum "$file" | cut -d' ' -f1)
+        got=$(grep -a -m1 "^ZUKI-GUEST: extra $path " "$tmp/serial.log" | cut -d' ' -f4)
+        [[ $got == "$want" ]] || fail "$path in the guest has sha256 '$got', expected $want (from $file)"
+        echo "ok: $path matches $file"
+done
+echo PASS
