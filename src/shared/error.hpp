@@ -35,6 +35,7 @@ enum class Error : uint16_t {
         UnknownProfile,       // the UKI has no profile with that number
         DuplicateSection,     // a UKI section occurs twice in the base or in one profile
         NotUki,               // no .linux section
+        VirtualSizeExceedsData, // a UKI section's VirtualSize is larger than its raw data
 };
 
 constexpr const char *describe(Error e) {
@@ -64,6 +65,8 @@ constexpr const char *describe(Error e) {
         case Error::UnknownProfile: return "the UKI has no such profile";
         case Error::DuplicateSection: return "a UKI section occurs twice";
         case Error::NotUki: return "not a UKI (no .linux section)";
+        case Error::VirtualSizeExceedsData:
+                return "a UKI section's VirtualSize exceeds its raw data (the padding would be measured)";
         }
         return "unknown error";
 }

@@ -21,7 +21,7 @@ Result<SectionContents> contents_of(const pe::View &view, const uki::SectionSet 
                         continue;
                 const pe::Section &s = set.sections[k];
                 if (s.virtual_size > s.raw_size)
-                        return Error::SectionOutOfBounds;
+                        return Error::VirtualSizeExceedsData;
                 c.present[k] = true;
                 c.data[k] = view.data(s);
         }

@@ -50,7 +50,8 @@ void print_help() {
                 "  zuki build --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]\n"
                 "             [--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
                 "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--stub FILE]\n"
-                "             [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]... --output UKI\n"
+                "             [--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
+                "             --output UKI\n"
                 "      Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
                 "  zuki measure [--profile N] [--load-options TEXT] [--bank B]... [--phase P]... [--json] UKI\n"
                 "  zuki measure --linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
@@ -227,7 +228,7 @@ int verb_build(int argc, char **argv) {
         enum {
                 kOptLinux = 0x100, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
                 kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson,
-                kOptProfile, kOptProfileCmdline,
+                kOptProfile, kOptProfileCmdline, kOptSection,
         };
         static const option options[] = {
                 {"linux", required_argument, nullptr, kOptLinux},
@@ -244,6 +245,7 @@ int verb_build(int argc, char **argv) {
                 {"no-compress", no_argument, nullptr, kOptNoCompress},
                 {"profile", required_argument, nullptr, kOptProfile},
                 {"profile-cmdline", required_argument, nullptr, kOptProfileCmdline},
+                {"section", required_argument, nullptr, kOptSection},
                 {"stub", required_argument, nullptr, kOptStub},
                 {"output", required_argument, nullptr, 'o'},
                 {"level", required_argument, nullptr, 'l'},
@@ -271,6 +273,15 @@ int verb_build(int argc, char **argv) {
                 case kOptPcrpkey: in.pcrpkey = read_file(optarg); break;
                 case kOptNoCompress: in.compress = false; break;
                 case kOptProfile: in.profiles.push_back({text_or_file(optarg), std::nullopt}); break;
+                case kOptSection: {
+                        const char *colon = std::strchr(optarg, ':');
+                        if (!colon)
+                                throw UsageError(std::string("--section wants NAME:TEXT or NAME:@FILE, got ") + optarg);
+                        std::string name(optarg, (size_t) (colon - optarg));
+                        validate_section_name(name);
+                        in.extra_sections.emplace_back(name, text_or_file(colon + 1));
+                        break;
+                }
                 case kOptProfileCmdline:
                         if (in.profiles.empty())
                                 throw UsageError("--profile-cmdline must follow a --profile");

@@ -44,6 +44,16 @@ void replace_section(Buffer *image, const char *name, const Buffer &data) {
 
 } // namespace
 
+void validate_section_name(const std::string &name) {
+        bool ok = name.size() >= 2 && name.size() <= 8 && name[0] == '.';
+        for (size_t i = 1; ok && i < name.size(); i++) {
+                char c = name[i];
+                ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        }
+        if (!ok)
+                fail("Invalid section name \"" + name + "\": use '.' and 1 to 7 of a-z, 0-9, '_', '-'");
+}
+
 Buffer merge_sbat(const std::vector<Bytes> &parts) {
         std::string out;
         bool have_header = false;
@@ -111,9 +121,9 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         }
 
         std::vector<NewSection> sections;
-        auto add = [&](const char *name, const Buffer &data) {
+        auto add = [&](const std::string &name, const Buffer &data) {
                 if (data.empty())
-                        fail(std::string("Section ") + name + " would be empty");
+                        fail("Section " + name + " would be empty");
                 sections.push_back(NewSection{name, data, pe::kScnCntInitializedData | pe::kScnMemRead});
         };
         if (in.osrel)
@@ -139,6 +149,17 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         if (in.microcode)
                 add(".ucode", *in.microcode);
         add(".linux", linux_section);
+        for (const auto &[name, data] : in.extra_sections) {
+                validate_section_name(name);
+                add(name, data);
+        }
+        // The base may hold each name once (profiles below repeat names by design).
+        std::set<std::string> base_names;
+        for (size_t i = 0; i < stub_view->section_count(); i++)
+                base_names.insert(stub_view->section(i).name);
+        for (const NewSection &ns : sections)
+                if (!base_names.insert(ns.name).second)
+                        fail("Duplicate section " + ns.name);
         // Each .profile starts a profile that runs until the next one (UKI specification,
         // "Multi-Profile UKIs"); the base sections above are shared by all.
         for (const ProfileInputs &p : in.profiles) {

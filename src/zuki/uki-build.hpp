@@ -33,7 +33,12 @@ struct UkiInputs {
         std::optional<Buffer> pcrpkey;
         std::optional<Buffer> sbat;     // extra .sbat lines, merged into the stub's .sbat
         std::vector<ProfileInputs> profiles; // after the base sections, in order (profile 0, 1, ...)
+        std::vector<std::pair<std::string, Buffer>> extra_sections; // --section NAME:DATA, in the base
 };
+
+// Checks a section name given by the user: '.', then 1 to 7 of [a-z0-9_-] (PE names are at most
+// 8 bytes; UKI section names are lower-case by convention).
+void validate_section_name(const std::string &name);
 
 struct UkiResult {
         Buffer image;

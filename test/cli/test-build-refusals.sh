@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# zuki build on bad input: one line on stderr, non-zero exit, no output file.
+#   test-build-refusals.sh ZUKI ZBOOT_IMAGE
+set -uo pipefail
+zuki=$1 linux=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0 checks=0
+
+refuse() {
+        local name=$1 regex=$2
+        shift 2
+        checks=$((checks + 1))
+        "$zuki" build --linux "$linux" --no-os-release --output "$tmp/uki.efi" "$@" >/dev/null 2>"$tmp/stderr"
+        local rc=$? lines
+        lines=$(wc -l <"$tmp/stderr")
+        if [[ $rc -eq 0 || $lines -ne 1 ]] || ! grep -Eq "^zuki: $regex" "$tmp/stderr" || [[ -e $tmp/uki.efi ]] ||
+                ls "$tmp" | grep -q zuki-tmp; then
+                echo "FAIL: $name: exit $rc, stderr: $(cat "$tmp/stderr")"
+                failures=$((failures + 1))
+        else
+                echo "ok: $name -> $(cat "$tmp/stderr")"
+        fi
+}
+
+refuse "section name with capitals" 'Invalid section name ".Bad"' --section .Bad:x
+refuse "section name too long" 'Invalid section name ".toolong1"' --section .toolong1:x
+refuse "section name without a dot" 'Invalid section name "linux"' --section linux:x
+refuse "duplicate section" 'Duplicate section .cmdline' --cmdline x --section .cmdline:y
+refuse "section clashing with the stub" 'Duplicate section .text' --section .text:x
+refuse "missing initrd" 'Cannot open .*/nonexistent' --initrd "$tmp/nonexistent"
+refuse "missing @file" 'Cannot open .*/nonexistent' --cmdline "@$tmp/nonexistent"
+refuse "empty section" 'Section .cmdline would be empty' --cmdline ""
+refuse "profile option without a profile" '--profile-cmdline must follow a --profile' --profile-cmdline x
+refuse "no --output" 'zuki build needs --output' --output ""
+echo "$((checks - failures)) passed, $failures failed"
+[[ $failures -eq 0 ]]
