@@ -17,7 +17,7 @@ source "$cache/assets.env"
 build=${ZUKI_BUILD_DIR:-build}
 [[ -f $build/build.ninja ]] || meson setup "$build" -Dzstd_source="$ZUKI_ZSTD_SRC"
 echo "demo: building zuki"
-meson compile -C "$build" src/zuki/zuki src/boot/zukix64.efi.stub >/dev/null
+meson compile -C "$build" zuki:executable zukix64.efi.stub:custom zukiaa64.efi.stub:custom >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -38,3 +38,16 @@ test/qemu/boot.sh --arch x86_64 --firmware bookworm \
 grep -a -E '^ZUKI-GUEST: (booted|uname|cmdline)' "$work/serial.log"
 tail -n 2 "$work/boot.out"
 printf 'demo: kernel %d bytes, zuki zboot image %d bytes\n' "$(stat -c %s "$kernel")" "$(stat -c %s "$work/zuki.efi")"
+
+# The same for arm64, where the kernel is an uncompressed Image and zstd shrinks it most.
+kernel=$ZUKI_KERNEL_BOOKWORM_ARM64
+echo "demo: wrapping $kernel (Debian $ZUKI_KERNEL_BOOKWORM_ARM64_RELEASE) and booting it under AAVMF"
+"$build/src/zuki/zuki" zboot --output "$work/zuki-aa64.efi" "$kernel"
+test/qemu/make-initrd.sh "$work/initrd-aa64.img" --arch aarch64 >/dev/null
+test/qemu/boot.sh --arch aarch64 --firmware bookworm --kernel "$work/zuki-aa64.efi" \
+        --initrd "$work/initrd-aa64.img" --append "console=ttyAMA0 panic=-1" \
+        --expect 'ZUKI-GUEST: booted' --expect-not 'zuki: error' \
+        --log "$work/serial-aa64.log" >"$work/boot-aa64.out" 2>&1 || { cat "$work/boot-aa64.out"; exit 1; }
+grep -a -E '^ZUKI-GUEST: (booted|uname)' "$work/serial-aa64.log"
+tail -n 2 "$work/boot-aa64.out"
+printf 'demo: arm64 kernel %d bytes, zuki zboot image %d bytes\n' "$(stat -c %s "$kernel")" "$(stat -c %s "$work/zuki-aa64.efi")"
