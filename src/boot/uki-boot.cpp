@@ -108,9 +108,10 @@ bool wants_extra_cpio(const uki::SectionSet &set) {
         return false;
 }
 
-// The initrd the kernel gets: .ucode, .initrd and the /.extra cpio, each padded to 4 bytes
-// (the kernel's initramfs unpacker wants every cpio archive 4-byte aligned).
-efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Pages *pages, Bytes *initrd) {
+// The initrd the kernel gets: .ucode, the boot loader's initrd, .initrd and the /.extra cpio, each
+// padded to 4 bytes (the kernel's initramfs unpacker wants every cpio archive 4-byte aligned).
+efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Bytes loader_initrd, Pages *pages,
+                         Bytes *initrd) {
         Bytes ucode = section_bytes(self, set, SectionId::Ucode);
         Bytes main = section_bytes(self, set, SectionId::Initrd);
         bool extra = wants_extra_cpio(set);
@@ -120,7 +121,8 @@ efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Pages
                 if (!r)
                         return log_error(status_from(r.error()), "Failed to size the /.extra archive: {}", r.error());
         }
-        uint64_t total = align_up(ucode.size(), 4) + align_up(main.size(), 4) + counter.size();
+        uint64_t total = align_up(ucode.size(), 4) + align_up(loader_initrd.size(), 4) + align_up(main.size(), 4) +
+                         counter.size();
         if (total == 0) {
                 *initrd = Bytes();
                 return efi::kSuccess;
@@ -132,6 +134,8 @@ efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Pages
         __builtin_memset(p, 0, total);
         __builtin_memcpy(p, ucode.data(), ucode.size());
         p += align_up(ucode.size(), 4);
+        __builtin_memcpy(p, loader_initrd.data(), loader_initrd.size());
+        p += align_up(loader_initrd.size(), 4);
         __builtin_memcpy(p, main.data(), main.size());
         p += align_up(main.size(), 4);
         if (extra) {
@@ -259,20 +263,22 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         bool parameters_measured = measured.pcr_measured[measure::kPcrKernelConfig];
         export_variables(st, profile, measured, parameters_measured);
 
+        // A boot loader (systemd-boot with "initrd" lines) may have registered an initrd: it is
+        // combined with ours, and its registration is restored if the kernel returns.
+        // Declared before the service, so the data outlives its registration.
         Pages initrd_pages;
         Bytes initrd;
-        s = build_initrd(self, *set, &initrd_pages, &initrd);
+        InitrdService initrd_service;
+        s = initrd_service.read_existing(st->BootServices);
         if (efi::is_error(s))
                 return s;
-        InitrdRegistration registration;
+        s = build_initrd(self, *set, initrd_service.existing(), &initrd_pages, &initrd);
+        if (efi::is_error(s))
+                return s;
         if (!initrd.empty()) {
-                if (initrd_registered(st->BootServices))
-                        return log_error(efi::kUnsupported,
-                                         "An initrd was registered by the boot loader already; combining it with "
-                                         "the UKI's is not supported yet");
-                s = registration.register_initrd(st->BootServices, initrd);
+                s = initrd_service.serve(st->BootServices, initrd);
                 if (efi::is_error(s))
-                        return log_error(s, "Failed to register the initrd");
+                        return s;
         }
 
         return boot_kernel_image(section_bytes(self, *set, SectionId::Linux), image, st, loaded, cmdline);

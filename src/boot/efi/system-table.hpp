@@ -66,9 +66,10 @@ struct BootServices {
         void *CloseEvent;
         void *CheckEvent;
 
-        void *InstallProtocolInterface;
-        void *ReinstallProtocolInterface;
-        void *UninstallProtocolInterface;
+        Status (*InstallProtocolInterface)(Handle *handle, const Guid *protocol, InterfaceType type, void *interface);
+        Status (*ReinstallProtocolInterface)(Handle handle, const Guid *protocol, void *old_interface,
+                                             void *new_interface);
+        Status (*UninstallProtocolInterface)(Handle handle, const Guid *protocol, void *interface);
         Status (*HandleProtocol)(Handle handle, const Guid *protocol, void **interface);
         void *Reserved;
         void *RegisterProtocolNotify;

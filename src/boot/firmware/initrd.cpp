@@ -41,39 +41,74 @@ efi::Status load_initrd(efi::LoadFile2Protocol *self, efi::DevicePath *, uint8_t
 
 } // namespace
 
-bool initrd_registered(efi::BootServices *bs) {
+efi::Status InitrdService::read_existing(efi::BootServices *bs) {
+        bs_ = bs;
         // LocateDevicePath advances the pointer it is given, so probe with a copy.
         efi::InitrdDevicePath probe = efi::make_initrd_device_path();
         efi::DevicePath *dp = &probe.vendor;
         efi::Handle handle = nullptr;
-        return !efi::is_error(bs->LocateDevicePath(&efi::LoadFile2Protocol::kGuid, &dp, &handle));
+        if (efi::is_error(bs->LocateDevicePath(&efi::LoadFile2Protocol::kGuid, &dp, &handle)))
+                return efi::kSuccess; // none registered
+        efi::LoadFile2Protocol *lf2 = nullptr;
+        efi::Status s = bs->HandleProtocol(handle, &efi::LoadFile2Protocol::kGuid, reinterpret_cast<void **>(&lf2));
+        if (efi::is_error(s))
+                return log_error(s, "Failed to open the boot loader's initrd");
+
+        efi::InitrdDevicePath file_path = efi::make_initrd_device_path();
+        uintptr_t size = 0;
+        s = lf2->LoadFile(lf2, &file_path.vendor, false, &size, nullptr);
+        if (s != efi::kBufferTooSmall && efi::is_error(s))
+                return log_error(s, "Failed to get the size of the boot loader's initrd");
+        if (size > 0) {
+                s = allocate_aligned(size, efi::kPageSize, efi::MemoryType::LoaderData, &existing_pages_);
+                if (efi::is_error(s))
+                        return s;
+                uintptr_t got = size;
+                s = lf2->LoadFile(lf2, &file_path.vendor, false, &got, existing_pages_.data());
+                if (efi::is_error(s) || got != size)
+                        return log_error(efi::is_error(s) ? s : efi::kLoadError,
+                                         "Failed to read the boot loader's initrd");
+                existing_ = Bytes(existing_pages_.data(), size);
+        }
+        loader_handle_ = handle;
+        loader_interface_ = lf2;
+        return efi::kSuccess;
 }
 
-efi::Status InitrdRegistration::register_initrd(efi::BootServices *bs, Bytes data) {
-        if (handle_)
-                return efi::kInvalidParameter;
+efi::Status InitrdService::serve(efi::BootServices *bs, Bytes data) {
+        bs_ = bs;
         g_loader.data = data.data();
         g_loader.size = data.size();
+        if (loader_handle_) {
+                efi::Status s = bs->ReinstallProtocolInterface(loader_handle_, &efi::LoadFile2Protocol::kGuid,
+                                                               loader_interface_, &g_loader.protocol);
+                if (efi::is_error(s))
+                        return log_error(s, "Failed to take over the boot loader's initrd registration");
+                swapped_ = true;
+                return efi::kSuccess;
+        }
         efi::Handle handle = nullptr;
         efi::Status s = bs->InstallMultipleProtocolInterfaces(&handle, &efi::DevicePath::kGuid, &g_device_path,
                                                               &efi::LoadFile2Protocol::kGuid, &g_loader.protocol,
                                                               nullptr);
         if (efi::is_error(s))
-                return s;
-        bs_ = bs;
-        handle_ = handle;
+                return log_error(s, "Failed to register the initrd");
+        own_handle_ = handle;
         return efi::kSuccess;
 }
 
-void InitrdRegistration::unregister() {
-        if (!handle_)
-                return;
-        efi::Status s = bs_->UninstallMultipleProtocolInterfaces(handle_, &efi::DevicePath::kGuid, &g_device_path,
-                                                                 &efi::LoadFile2Protocol::kGuid, &g_loader.protocol,
-                                                                 nullptr);
+void InitrdService::stop() {
+        efi::Status s = efi::kSuccess;
+        if (swapped_)
+                s = bs_->ReinstallProtocolInterface(loader_handle_, &efi::LoadFile2Protocol::kGuid, &g_loader.protocol,
+                                                    loader_interface_);
+        else if (own_handle_)
+                s = bs_->UninstallMultipleProtocolInterfaces(own_handle_, &efi::DevicePath::kGuid, &g_device_path,
+                                                             &efi::LoadFile2Protocol::kGuid, &g_loader.protocol, nullptr);
         if (efi::is_error(s))
                 log_warning("Failed to unregister the initrd: {}, ignoring", s);
-        handle_ = nullptr;
+        swapped_ = false;
+        own_handle_ = nullptr;
         g_loader.data = nullptr;
         g_loader.size = 0;
 }

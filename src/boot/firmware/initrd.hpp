@@ -8,26 +8,38 @@
 
 #include "../../shared/base.hpp"
 #include "../efi/system-table.hpp"
+#include "pages.hpp"
 
 namespace zuki::boot {
 
-class InitrdRegistration {
+// Serves one initrd at a time. A boot loader (systemd-boot with "initrd" lines) may have
+// registered an initrd before us: read_existing() reads it so it can be combined with ours, and
+// serve() then swaps our LoadFile2 into the loader's handle instead of adding a second handle
+// with the same device path (which firmware refuses). Everything is undone on destruction, in
+// case the kernel returns.
+class InitrdService {
 public:
-        InitrdRegistration() = default;
-        InitrdRegistration(const InitrdRegistration &) = delete;
-        InitrdRegistration &operator=(const InitrdRegistration &) = delete;
-        ~InitrdRegistration() { unregister(); }
+        InitrdService() = default;
+        InitrdService(const InitrdService &) = delete;
+        InitrdService &operator=(const InitrdService &) = delete;
+        ~InitrdService() { stop(); }
 
-        // Fails with EFI_ALREADY_STARTED when another initrd is registered already.
-        efi::Status register_initrd(efi::BootServices *bs, Bytes data);
-        void unregister();
+        // Reads a previously registered initrd, if any (EFI_SUCCESS and empty existing() if none).
+        efi::Status read_existing(efi::BootServices *bs);
+        Bytes existing() const { return existing_; }
+
+        // Offers `data` (which must stay valid) to the kernel.
+        efi::Status serve(efi::BootServices *bs, Bytes data);
+        void stop();
 
 private:
         efi::BootServices *bs_ = nullptr;
-        efi::Handle handle_ = nullptr;
+        efi::Handle loader_handle_ = nullptr;  // the boot loader's registration, if any
+        void *loader_interface_ = nullptr;
+        Pages existing_pages_;
+        Bytes existing_;
+        efi::Handle own_handle_ = nullptr;     // our registration when there was none
+        bool swapped_ = false;                 // our interface sits on the loader's handle
 };
-
-// True when some other component (a boot loader) registered an initrd already.
-bool initrd_registered(efi::BootServices *bs);
 
 } // namespace zuki::boot
