@@ -7,6 +7,7 @@
 #include "../shared/text.hpp"
 #include "../shared/uki.hpp"
 #include "../shared/zboot.hpp"
+#include "firmware/devicetree.hpp"
 #include "firmware/initrd.hpp"
 #include "firmware/log.hpp"
 #include "firmware/pages.hpp"
@@ -262,6 +263,14 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         }
         bool parameters_measured = measured.pcr_measured[measure::kPcrKernelConfig];
         export_variables(st, profile, measured, parameters_measured);
+
+        // The UKI's devicetree replaces the firmware's for this boot.
+        DevicetreeInstall devicetree;
+        if (set->has(SectionId::Dtb)) {
+                s = devicetree.install(st, section_bytes(self, *set, SectionId::Dtb));
+                if (efi::is_error(s))
+                        return s;
+        }
 
         // A boot loader (systemd-boot with "initrd" lines) may have registered an initrd: it is
         // combined with ours, and its registration is restored if the kernel returns.
