@@ -8,6 +8,7 @@
 #include "../shared/uki.hpp"
 #include "../shared/zboot.hpp"
 #include "firmware/devicetree.hpp"
+#include "firmware/identity.hpp"
 #include "firmware/initrd.hpp"
 #include "firmware/log.hpp"
 #include "firmware/pages.hpp"
@@ -22,8 +23,10 @@ namespace {
 using uki::SectionId;
 
 // StubFeatures bits (https://systemd.io/BOOT_LOADER_INTERFACE/): only what this stub implements.
+constexpr uint64_t kFeatureReportBootPartition = uint64_t(1) << 0;
 constexpr uint64_t kFeatureMultiProfileUki = uint64_t(1) << 9;
-constexpr uint64_t kStubFeatures = kFeatureMultiProfileUki;
+constexpr uint64_t kFeatureReportStubPartition = uint64_t(1) << 10;
+constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeatureMultiProfileUki | kFeatureReportStubPartition;
 
 // The load options as UTF-16, up to their first NUL.
 Span<const char16_t> load_options_of(const efi::LoadedImageProtocol *loaded) {
@@ -149,8 +152,8 @@ efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Bytes
         return efi::kSuccess;
 }
 
-void export_variables(efi::SystemTable *st, uint32_t profile, const MeasureResult &measured,
-                      bool parameters_measured) {
+void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *loaded, uint32_t profile,
+                      const MeasureResult &measured, bool parameters_measured) {
         // Failing to set a variable only hides information from userspace: warn, boot on.
         auto check = [](efi::Status s, const char *name) {
                 if (efi::is_error(s))
@@ -165,6 +168,20 @@ void export_variables(efi::SystemTable *st, uint32_t profile, const MeasureResul
                 check(set_loader_string(u"StubPcrKernelImage", u"11"), "StubPcrKernelImage");
         if (parameters_measured)
                 check(set_loader_string(u"StubPcrKernelParameters", u"12"), "StubPcrKernelParameters");
+
+        // Where we were loaded from; the Loader* twins only when no boot loader set them.
+        char16_t part_uuid[37];
+        if (partition_uuid(st->BootServices, loaded->DeviceHandle, part_uuid)) {
+                check(set_loader_string(u"StubDevicePartUUID", part_uuid), "StubDevicePartUUID");
+                if (!loader_variable_exists(u"LoaderDevicePartUUID"))
+                        check(set_loader_string(u"LoaderDevicePartUUID", part_uuid), "LoaderDevicePartUUID");
+        }
+        if (char16_t *identifier = image_identifier(st->BootServices, loaded)) {
+                check(set_loader_string(u"StubImageIdentifier", identifier), "StubImageIdentifier");
+                if (!loader_variable_exists(u"LoaderImageIdentifier"))
+                        check(set_loader_string(u"LoaderImageIdentifier", identifier), "LoaderImageIdentifier");
+                st->BootServices->FreePool(identifier);
+        }
 
         // What a boot loader reports, when we were started without one.
         // Revisions are printed "major.minor" with a two-digit minor, as boot loaders do.
@@ -262,7 +279,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 measured = MeasureResult();
         }
         bool parameters_measured = measured.pcr_measured[measure::kPcrKernelConfig];
-        export_variables(st, profile, measured, parameters_measured);
+        export_variables(st, loaded, profile, measured, parameters_measured);
 
         // The UKI's devicetree replaces the firmware's for this boot.
         DevicetreeInstall devicetree;

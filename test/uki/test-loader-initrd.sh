@@ -24,4 +24,7 @@ bash "$here/../qemu/boot.sh" --arch x86_64 --firmware bookworm --esp-image "$sdb
         --esp-file "$tmp/loader.conf=loader/loader.conf" --esp-file "$tmp/uki.conf=loader/entries/uki.conf" \
         --expect 'ZUKI-GUEST: loader-initrd yes' --expect 'ZUKI-GUEST: booted' \
         --expect "ZUKI-GUEST: extra /.extra/os-release $(sha256sum "$osrel" | cut -d' ' -f1)" \
-        --expect 'ZUKI-GUEST: efivar StubInfo zuki' --expect-not 'zuki: (error|warning)' --timeout 240
+        --expect 'ZUKI-GUEST: efivar StubInfo zuki' \
+        --expect 'ZUKI-GUEST: efivar StubImageIdentifier .uki.efi$' \
+        --expect 'ZUKI-GUEST: efivar LoaderImageIdentifier .EFI.BOOT.BOOTX64.EFI$' \
+        --expect 'ZUKI-GUEST: efivar LoaderInfo systemd-boot' --expect-not 'zuki: (error|warning)' --timeout 240

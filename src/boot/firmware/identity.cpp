@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "identity.hpp"
+
+#include "../../shared/base.hpp"
+#include "../efi/device-path-to-text.hpp"
+
+namespace zuki::boot {
+
+namespace {
+
+// HARDDRIVE_DEVICE_PATH (UEFI 2.10, 10.3.5.1): the partition signature at offset 24, its type at 41.
+constexpr uint8_t kMediaDevicePath = 0x04;
+constexpr uint8_t kMediaHardDriveDp = 0x01;
+constexpr uint8_t kEndDevicePathType = 0x7f;
+constexpr uint16_t kHardDriveNodeLength = 42;
+constexpr uint8_t kSignatureTypeGuid = 0x02;
+constexpr size_t kMaxNodes = 64;
+
+void put_hex(char16_t *out, uint64_t value, int digits) {
+        static constexpr char kDigits[] = "0123456789ABCDEF";
+        for (int i = 0; i < digits; i++)
+                out[i] = (char16_t) kDigits[(value >> (4 * (digits - 1 - i))) & 0xf];
+}
+
+} // namespace
+
+bool partition_uuid(efi::BootServices *bs, efi::Handle device, char16_t (&out)[37]) {
+        efi::DevicePath *dp = nullptr;
+        if (!device || efi::is_error(bs->HandleProtocol(device, &efi::DevicePath::kGuid, reinterpret_cast<void **>(&dp))) ||
+            !dp)
+                return false;
+        const uint8_t *node = reinterpret_cast<const uint8_t *>(dp);
+        for (size_t n = 0; n < kMaxNodes && node[0] != kEndDevicePathType; n++) {
+                uint16_t length = load_le16(node + 2);
+                if (length < 4)
+                        return false; // malformed path: stop rather than loop
+                if (node[0] == kMediaDevicePath && node[1] == kMediaHardDriveDp && length >= kHardDriveNodeLength &&
+                    node[41] == kSignatureTypeGuid) {
+                        // The signature is a GUID in EFI byte order: three little-endian fields,
+                        // then eight bytes as they are.
+                        const uint8_t *g = node + 24;
+                        put_hex(out, load_le32(g), 8);
+                        out[8] = u'-';
+                        put_hex(out + 9, load_le16(g + 4), 4);
+                        out[13] = u'-';
+                        put_hex(out + 14, load_le16(g + 6), 4);
+                        out[18] = u'-';
+                        put_hex(out + 19, (uint64_t) g[8] << 8 | g[9], 4);
+                        out[23] = u'-';
+                        for (int i = 0; i < 6; i++)
+                                put_hex(out + 24 + 2 * i, g[10 + i], 2);
+                        out[36] = 0;
+                        return true;
+                }
+                node += length;
+        }
+        return false;
+}
+
+char16_t *image_identifier(efi::BootServices *bs, const efi::LoadedImageProtocol *loaded) {
+        efi::DevicePathToTextProtocol *to_text = nullptr;
+        if (!loaded->FilePath ||
+            efi::is_error(bs->LocateProtocol(&efi::DevicePathToTextProtocol::kGuid, nullptr,
+                                             reinterpret_cast<void **>(&to_text))) ||
+            !to_text)
+                return nullptr;
+        return to_text->ConvertDevicePathToText(loaded->FilePath, false, false);
+}
+
+} // namespace zuki::boot

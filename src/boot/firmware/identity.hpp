@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Where the stub was loaded from, as the boot loader interface reports it: the GPT partition
+// UUID of the device (…DevicePartUUID) and the image's file path as text (…ImageIdentifier).
+
+#pragma once
+
+#include "../efi/loaded-image.hpp"
+#include "../efi/system-table.hpp"
+
+namespace zuki::boot {
+
+// "5A554B49-0000-4000-8000-000000000001" (upper case, as systemd writes it) when the image was
+// loaded from a GPT partition; false otherwise (e.g. QEMU's -kernel).
+bool partition_uuid(efi::BootServices *bs, efi::Handle device, char16_t (&out)[37]);
+
+// The image's file path as text, a pool allocation to FreePool, or null.
+char16_t *image_identifier(efi::BootServices *bs, const efi::LoadedImageProtocol *loaded);
+
+} // namespace zuki::boot
