@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <cstdlib>
 #include <cstring>
@@ -99,6 +100,17 @@ std::string find_stub(const std::string &explicit_stub, uint16_t machine) {
         return std::string(ZUKI_STUB_DIR) + "/" + name;
 }
 
+// Compression progress on stderr, when that is a terminal (nothing in logs or pipes).
+std::function<void(uint64_t, uint64_t)> terminal_progress() {
+        if (!isatty(STDERR_FILENO))
+                return {};
+        return [](uint64_t done, uint64_t total) {
+                std::fprintf(stderr, "\rCompressing kernel: %3d%%", (int) (done * 100 / total));
+                if (done == total)
+                        std::fprintf(stderr, "\n");
+        };
+}
+
 bool same_file(const std::string &a, const std::string &b) {
         struct stat sa, sb;
         return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
@@ -153,12 +165,7 @@ int verb_zboot(int argc, char **argv) {
         std::string stub_file = find_stub(stub_path, info.machine);
         Buffer stub = read_file(stub_file);
 
-        if (isatty(STDERR_FILENO))
-                copt.progress = [](uint64_t done, uint64_t total) {
-                        std::fprintf(stderr, "\rCompressing kernel: %3d%%", (int) (done * 100 / total));
-                        if (done == total)
-                                std::fprintf(stderr, "\n");
-                };
+        copt.progress = terminal_progress();
         ZbootImage z = build_zboot(bytes_of(stub), bytes_of(kernel), copt);
         write_file_atomic(output, bytes_of(z.image), 0644);
 
@@ -313,12 +320,7 @@ int verb_build(int argc, char **argv) {
         machine = kv->machine();
         std::string stub_file = find_stub(stub_path, machine);
         Buffer stub = read_file(stub_file);
-        if (isatty(STDERR_FILENO))
-                copt.progress = [](uint64_t done, uint64_t total) {
-                        std::fprintf(stderr, "\rCompressing kernel: %3d%%", (int) (done * 100 / total));
-                        if (done == total)
-                                std::fprintf(stderr, "\n");
-                };
+        copt.progress = terminal_progress();
         UkiResult r = build_uki(bytes_of(stub), in, copt);
         write_file_atomic(output, bytes_of(r.image), 0644);
         if (json) {
@@ -391,7 +393,6 @@ int verb_measure(int argc, char **argv) {
         measure::SectionContents contents;
         Buffer uki;
         char16_t profile_text[11];
-        bool has_cmdline_section = false;
         if (from_files) {
                 if (profile != 0)
                         throw UsageError("--profile applies to a UKI, not to section files");
@@ -405,7 +406,6 @@ int verb_measure(int argc, char **argv) {
                                         contents.data[k] = bytes_of(files[i]);
                                 }
                 }
-                has_cmdline_section = given[2];
         } else {
                 uki = read_file(argv[optind]);
                 Result<pe::View> view = pe::View::parse(bytes_of(uki), pe::Layout::File);
@@ -420,7 +420,6 @@ int verb_measure(int argc, char **argv) {
                 if (!cont)
                         fail(std::string(argv[optind]) + ": sections cannot be measured", cont.error());
                 contents = *cont;
-                has_cmdline_section = set->has(uki::SectionId::Cmdline);
                 if (profile != 0 && !measure::add_profile(&plan, measure::format_decimal(profile, profile_text)))
                         fail("Measurement plan overflow");
         }
