@@ -74,7 +74,13 @@ efi::Status settle_command_line(const pe::View &self, const uki::SectionSet &set
         }
         if (!has_embedded)
                 return efi::kSuccess;
+        // Like systemd-stub, the text ends at the first NUL (PCR 11 still covers every byte).
         Bytes utf8 = section_bytes(self, set, SectionId::Cmdline);
+        for (size_t i = 0; i < utf8.size(); i++)
+                if (utf8[i] == 0) {
+                        utf8 = Bytes(utf8.data(), i);
+                        break;
+                }
         size_t units = text::utf8_to_utf16(utf8, Span<char16_t>());
         efi::Status s = storage->allocate(units + 1);
         if (efi::is_error(s))

@@ -52,7 +52,9 @@ Result<SectionSet> select_sections(const pe::View &view, uint32_t profile) {
                 size_t k = (size_t) id;
                 if (seen[k] && !may_repeat(id))
                         return Error::DuplicateSection;
-                if (!seen[k]) {
+                // systemd-stub treats a section with VirtualSize 0 as absent (PE_SECTION_VECTOR_IS_SET):
+                // it is not measured, not used and does not hide the base's section.
+                if (!seen[k] && s.virtual_size != 0) {
                         if (current < 0) {
                                 set.present[k] = true;
                                 set.sections[k] = s;
@@ -67,7 +69,7 @@ Result<SectionSet> select_sections(const pe::View &view, uint32_t profile) {
         if (set.profile_count == 0 ? profile != 0 : profile >= set.profile_count)
                 return Error::UnknownProfile;
         for (size_t k = 0; k < kSectionCount; k++)
-                if (profile_seen[k]) {
+                if (from_profile[k].virtual_size != 0) {
                         set.present[k] = true;
                         set.sections[k] = from_profile[k];
                 }

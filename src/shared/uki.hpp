@@ -52,7 +52,8 @@ constexpr bool may_repeat(SectionId id) {
 inline constexpr uint32_t kMaxProfiles = 256;
 
 // The sections the selected profile sees: for each id, the section (from the profile or the base)
-// or none. Repeatable sections record their first occurrence only; they are not measured
+// or none. As in systemd-stub, a section with VirtualSize 0 counts as absent: it is neither
+// measured nor used, and in a profile it does not replace the base's section. Repeatable sections record their first occurrence only; they are not measured
 // differently and zuki does not consume them yet.
 struct SectionSet {
         bool present[kSectionCount] = {};
@@ -73,7 +74,7 @@ Result<SectionSet> select_sections(const pe::View &view, uint32_t profile);
 
 // Parses a "@N" profile selector at the start of load options (UTF-16, as EFI passes them). On
 // success returns the profile and sets *rest_offset to the index of the first character of the
-// rest (after one optional space); returns 0 and rest_offset 0 when there is no selector.
+// rest (after any spaces); returns 0 and rest_offset 0 when there is no selector.
 uint32_t parse_profile_selector(Span<const char16_t> options, size_t *rest_offset, bool *valid);
 
 } // namespace zuki::uki
