@@ -3,6 +3,7 @@
 #include "kernel.hpp"
 
 #include "arch/cache.hpp"
+#include "efi/rng.hpp"
 #include "firmware/log.hpp"
 #include "zstd-decompress.hpp"
 
@@ -15,14 +16,6 @@ uint16_t native_machine() {
         return pe::kMachineArm64;
 #else
 #error "unsupported architecture"
-#endif
-}
-
-uint64_t default_kernel_alignment() {
-#if defined(__aarch64__)
-        return 64 * 1024;
-#else
-        return efi::kPageSize;
 #endif
 }
 
@@ -39,9 +32,10 @@ efi::Status status_from(Error error) {
         }
 }
 
-efi::Status decompress_kernel(const zboot::ZstdPayload &payload, uint64_t alignment, KernelImage *out) {
-        efi::Status s = allocate_aligned(payload.decompressed_size, alignment, efi::MemoryType::LoaderCode,
-                                         &out->file_pages);
+efi::Status decompress_kernel(const zboot::ZstdPayload &payload, const Placement &placement, KernelImage *out) {
+        out->placement = placement;
+        efi::Status s = allocate_kernel(boot_services(), payload.decompressed_size, efi::kPageSize, placement,
+                                        &out->file_pages, &out->randomized);
         if (efi::is_error(s))
                 return s; // logged by allocate_aligned
         out->file = Bytes(out->file_pages.data(), payload.decompressed_size);
@@ -62,7 +56,10 @@ efi::Status decompress_kernel(const zboot::ZstdPayload &payload, uint64_t alignm
         return efi::kSuccess;
 }
 
-void use_plain_kernel(Bytes pe_file, KernelImage *out) { out->file = pe_file; }
+void use_plain_kernel(Bytes pe_file, const Placement &placement, KernelImage *out) {
+        out->file = pe_file;
+        out->placement = placement;
+}
 
 efi::Status place_kernel(KernelImage *kernel) {
         Result<pe::View> view = pe::View::parse(kernel->file, pe::Layout::File);
@@ -86,8 +83,8 @@ efi::Status place_kernel(KernelImage *kernel) {
         if (in_place) {
                 dest = kernel->file_pages.bytes();
         } else {
-                efi::Status s = allocate_aligned(plan->image_size, plan->alignment, efi::MemoryType::LoaderCode,
-                                                 &kernel->image_pages);
+                efi::Status s = allocate_kernel(boot_services(), plan->image_size, plan->alignment, kernel->placement,
+                                                &kernel->image_pages, &kernel->randomized);
                 if (efi::is_error(s))
                         return s;
                 dest = kernel->image_pages.bytes();
@@ -105,8 +102,11 @@ efi::Status place_kernel(KernelImage *kernel) {
         }
 
         kernel->base = dest.data();
-        log_debug("Kernel image at {} ({} bytes, {})", Hex{(uint64_t) (uintptr_t) kernel->base}, plan->image_size,
-                  in_place ? "in place" : "copied");
+        // One line on where the kernel went and why: tests compare it with what the guest sees.
+        log_info("Kernel image at {} ({} bytes, {}, {} placement{}{})", Hex{(uint64_t) (uintptr_t) kernel->base},
+                 plan->image_size, in_place ? "decompressed in place" : "copied",
+                 kernel->randomized ? "random" : "fixed", kernel->randomized ? "" : ": ",
+                 kernel->randomized ? "" : kernel->placement.why);
         return efi::kSuccess;
 }
 
@@ -131,9 +131,12 @@ efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::Loa
         loaded.ImageCodeType = efi::MemoryType::LoaderCode;
         loaded.ImageDataType = efi::MemoryType::LoaderData;
 
+        // A randomly placed image also carries LINUX_EFI_LOADED_IMAGE_FIXED_GUID, so that the kernel's
+        // EFI stub keeps our placement instead of choosing its own.
+        const efi::Guid *fixed = kernel->randomized ? &efi::kLinuxLoadedImageFixedGuid : nullptr;
         efi::Handle handle = nullptr;
         efi::Status s = bs->InstallMultipleProtocolInterfaces(&handle, &efi::LoadedImageProtocol::kGuid, &loaded,
-                                                              nullptr);
+                                                              fixed, nullptr, nullptr);
         if (efi::is_error(s))
                 return log_error(s, "Failed to install the kernel's LoadedImage protocol");
 
@@ -143,7 +146,7 @@ efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::Loa
 
         // Only reached when the kernel's EFI stub gave up; undo and hand its status back.
         efi::Status u = bs->UninstallMultipleProtocolInterfaces(handle, &efi::LoadedImageProtocol::kGuid, &loaded,
-                                                                nullptr);
+                                                                fixed, nullptr, nullptr);
         if (efi::is_error(u))
                 log_warning("Failed to uninstall the kernel's LoadedImage protocol: {}, ignoring", u);
         return log_error(efi::is_error(s) ? s : efi::kLoadError, "Kernel returned");

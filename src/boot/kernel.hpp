@@ -12,6 +12,7 @@
 #include "../shared/zboot.hpp"
 #include "efi/loaded-image.hpp"
 #include "firmware/pages.hpp"
+#include "firmware/placement.hpp"
 
 namespace zuki::boot {
 
@@ -22,16 +23,19 @@ struct KernelImage {
         Pages image_pages;  // the loaded image when it could not be placed in place
         load::Plan plan;
         uint8_t *base = nullptr; // start of the loaded image
+        Placement placement;
+        bool randomized = false; // placed at a random slot (then the kernel is told to stay there)
 
         MutableBytes image() const { return MutableBytes(base, plan.image_size); }
 };
 
-// Decompresses a zstd zboot payload into fresh pages. `alignment` is the alignment the pages get,
-// so the image can stay where it was decompressed if its SectionAlignment allows.
-efi::Status decompress_kernel(const zboot::ZstdPayload &payload, uint64_t alignment, KernelImage *out);
+// Decompresses a zstd zboot payload into fresh pages placed as `placement` says (random or
+// fixed), so the image can stay where it was decompressed if its SectionAlignment allows.
+efi::Status decompress_kernel(const zboot::ZstdPayload &payload, const Placement &placement, KernelImage *out);
 
-// Uses an uncompressed PE kernel in place as the file to load (it is copied by place_kernel()).
-void use_plain_kernel(Bytes pe_file, KernelImage *out);
+// Uses an uncompressed PE kernel in place as the file to load (it is copied by place_kernel()
+// into pages placed as `placement` says).
+void use_plain_kernel(Bytes pe_file, const Placement &placement, KernelImage *out);
 
 // Parses the decompressed (or embedded plain) PE file and produces the loaded image: copies and
 // zeroes sections, applies relocations. Refuses kernels for another architecture.
@@ -45,9 +49,6 @@ efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::Loa
 
 // The architecture this stub runs (and therefore can start kernels for).
 uint16_t native_machine();
-// Alignment for the buffer a kernel is decompressed into: the arm64 EFI stub wants its image
-// 64 KiB aligned (EFI_KIMG_ALIGN) or it moves itself; x86 bzImages place themselves.
-uint64_t default_kernel_alignment();
 
 efi::Status status_from(Error error);
 

@@ -68,16 +68,17 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
         if (efi::is_error(s))
                 return s;
 
+        // zboot mode hands the load options on as they are; they are also the command line that
+        // may say "nokaslr".
+        Span<const char16_t> options(static_cast<const char16_t *>(loaded->LoadOptions),
+                                     loaded->LoadOptions ? loaded->LoadOptionsSize / sizeof(char16_t) : 0);
         KernelImage kernel;
-        s = decompress_kernel(payload, default_kernel_alignment(), &kernel);
+        s = decompress_kernel(payload, decide_placement(st->BootServices, options), &kernel);
         if (efi::is_error(s))
                 return s;
         s = place_kernel(&kernel);
         if (efi::is_error(s))
                 return s;
-        // zboot mode hands the load options on as they are.
-        Span<const char16_t> options(static_cast<const char16_t *>(loaded->LoadOptions),
-                                     loaded->LoadOptions ? loaded->LoadOptionsSize / sizeof(char16_t) : 0);
         return start_kernel(&kernel, image, loaded, options, st);
 }
 

@@ -214,6 +214,7 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
 efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemTable *st,
                               const efi::LoadedImageProtocol *loaded, Span<const char16_t> options) {
         KernelImage kernel;
+        Placement placement = decide_placement(st->BootServices, options);
         efi::Status s;
         Result<zboot::Header> header = zboot::parse_header(linux_image);
         if (header && header->codec == zboot::Codec::Zstd) {
@@ -227,12 +228,12 @@ efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemT
                 Result<zboot::ZstdPayload> payload = zboot::split_zstd_payload(*header, *stored);
                 if (!payload)
                         return log_error(status_from(payload.error()), "zboot payload is unusable: {}", payload.error());
-                s = decompress_kernel(*payload, default_kernel_alignment(), &kernel);
+                s = decompress_kernel(*payload, placement, &kernel);
                 if (efi::is_error(s))
                         return s;
         } else {
                 // A plain PE kernel, or a zboot image with another codec whose own stub decompresses.
-                use_plain_kernel(linux_image, &kernel);
+                use_plain_kernel(linux_image, placement, &kernel);
         }
         s = place_kernel(&kernel);
         if (efi::is_error(s))

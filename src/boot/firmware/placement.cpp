@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "placement.hpp"
+
+#include "../../shared/kaslr.hpp"
+#include "../efi/rng.hpp"
+#include "log.hpp"
+
+namespace zuki::boot {
+
+namespace {
+
+// Alignment of the kernel image: on arm64 the EFI stub keeps an image aligned to EFI_KIMG_ALIGN
+// (64 KiB) when KASLR is on and to MIN_KIMG_ALIGN (2 MiB) with nokaslr, and moves it otherwise
+// (Linux arch/arm64/kernel/image.h, drivers/firmware/efi/libstub/arm64-stub.c). x86 bzImages
+// place themselves; 2 MiB keeps them at CONFIG_PHYSICAL_ALIGN.
+#if defined(__aarch64__)
+constexpr uint64_t kRandomAlignment = 64 * 1024;
+constexpr uint64_t kFixedAlignment = 2 * 1024 * 1024;
+#else
+constexpr uint64_t kRandomAlignment = 2 * 1024 * 1024;
+constexpr uint64_t kFixedAlignment = 2 * 1024 * 1024;
+#endif
+
+// Collects the memory map as kaslr::Regions in pool memory.
+efi::Status memory_regions(efi::BootServices *bs, PoolArray<kaslr::Region> *regions, size_t *count) {
+        uintptr_t size = 0, key = 0, descriptor_size = 0;
+        uint32_t version = 0;
+        efi::Status s = bs->GetMemoryMap(&size, nullptr, &key, &descriptor_size, &version);
+        if (s != efi::kBufferTooSmall || descriptor_size < sizeof(efi::MemoryDescriptor))
+                return efi::is_error(s) ? s : efi::kLoadError;
+        // Room for the descriptors our own allocations may add.
+        size += 4 * descriptor_size;
+        PoolArray<uint8_t> map;
+        s = map.allocate(size);
+        if (efi::is_error(s))
+                return s;
+        s = bs->GetMemoryMap(&size, reinterpret_cast<efi::MemoryDescriptor *>(map.data()), &key, &descriptor_size,
+                             &version);
+        if (efi::is_error(s))
+                return s;
+        size_t n = size / descriptor_size;
+        s = regions->allocate(n);
+        if (efi::is_error(s))
+                return s;
+        for (size_t i = 0; i < n; i++) {
+                efi::MemoryDescriptor d;
+                __builtin_memcpy(&d, map.data() + i * descriptor_size, sizeof(d));
+                regions->data()[i] = kaslr::Region{d.PhysicalStart, d.NumberOfPages, d.Type, d.Attribute};
+        }
+        *count = n;
+        return efi::kSuccess;
+}
+
+} // namespace
+
+bool has_word(Span<const char16_t> cmdline, const char *word) {
+        size_t n = string_length(word);
+        for (size_t i = 0; i + n <= cmdline.size(); i++) {
+                if (i > 0 && cmdline[i - 1] != u' ')
+                        continue;
+                size_t k = 0;
+                while (k < n && cmdline[i + k] == (char16_t) word[k])
+                        k++;
+                if (k == n && (i + n == cmdline.size() || cmdline[i + n] == u' ' || cmdline[i + n] == 0))
+                        return true;
+        }
+        return false;
+}
+
+Placement decide_placement(efi::BootServices *bs, Span<const char16_t> cmdline) {
+        Placement p;
+        p.alignment = kFixedAlignment;
+        if (has_word(cmdline, "nokaslr")) {
+                p.why = "nokaslr on the command line";
+                return p;
+        }
+        efi::RngProtocol *rng = nullptr;
+        if (efi::is_error(bs->LocateProtocol(&efi::RngProtocol::kGuid, nullptr, reinterpret_cast<void **>(&rng))) ||
+            !rng) {
+                p.why = "no EFI_RNG_PROTOCOL";
+                return p;
+        }
+        uint8_t seed[4];
+        efi::Status s = rng->GetRNG(rng, nullptr, sizeof(seed), seed);
+        if (efi::is_error(s)) {
+                p.why = "EFI_RNG_PROTOCOL failed";
+                return p;
+        }
+        p.randomize = true;
+        p.seed = load_le32(seed);
+        p.alignment = kRandomAlignment;
+        p.why = "random";
+        return p;
+}
+
+efi::Status allocate_kernel(efi::BootServices *bs, uint64_t size, uint64_t alignment, const Placement &placement,
+                            Pages *out, bool *randomized) {
+        *randomized = false;
+        uint64_t align = alignment > placement.alignment ? alignment : placement.alignment;
+        if (placement.randomize) {
+                PoolArray<kaslr::Region> regions;
+                size_t count = 0;
+                efi::Status s = memory_regions(bs, &regions, &count);
+                if (!efi::is_error(s)) {
+                        kaslr::Request request{align_up(size, efi::kPageSize), align};
+                        Result<uint64_t> address = kaslr::pick(Span<const kaslr::Region>(regions.data(), count), request,
+                                                               placement.seed);
+                        if (address) {
+                                efi::PhysicalAddress a = *address;
+                                s = bs->AllocatePages(efi::AllocateType::Address, efi::MemoryType::LoaderCode,
+                                                      efi::pages_for(size), &a);
+                                if (!efi::is_error(s)) {
+                                        *out = Pages(a, efi::pages_for(size));
+                                        *randomized = true;
+                                        return efi::kSuccess;
+                                }
+                        } else {
+                                s = efi::kOutOfResources;
+                        }
+                }
+                log_warning("Random placement failed ({}), placing the kernel deterministically", s);
+        }
+        return allocate_aligned(size, align, efi::MemoryType::LoaderCode, out);
+}
+
+} // namespace zuki::boot
