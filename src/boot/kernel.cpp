@@ -61,7 +61,7 @@ void use_plain_kernel(Bytes pe_file, const Placement &placement, KernelImage *ou
         out->placement = placement;
 }
 
-efi::Status place_kernel(KernelImage *kernel) {
+efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st) {
         Result<pe::View> view = pe::View::parse(kernel->file, pe::Layout::File);
         if (!view)
                 return log_error(status_from(view.error()), "Kernel image is not a usable PE: {}", view.error());
@@ -102,6 +102,17 @@ efi::Status place_kernel(KernelImage *kernel) {
         }
 
         kernel->base = dest.data();
+
+        // Code read-only and executable, the rest writable and not executable.
+        Result<pe::View> loaded = pe::View::parse(Bytes(dest.data(), plan->image_size), pe::Layout::Loaded);
+        if (!loaded)
+                return log_error(status_from(loaded.error()), "Loaded kernel image does not parse: {}", loaded.error());
+        Result<wx::Plan> wx_plan = wx::plan(*loaded, plan->image_size);
+        if (!wx_plan)
+                return log_error(status_from(wx_plan.error()), "Kernel image cannot be mapped W^X: {}", wx_plan.error());
+        efi::Status ws = kernel->protection.apply(st, kernel->base, *wx_plan);
+        if (efi::is_error(ws))
+                return ws;
         // One line on where the kernel went and why: tests compare it with what the guest sees.
         log_info("Kernel image at {} ({} bytes, {}, {} placement{}{})", Hex{(uint64_t) (uintptr_t) kernel->base},
                  plan->image_size, in_place ? "decompressed in place" : "copied",

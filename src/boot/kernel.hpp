@@ -11,6 +11,7 @@
 #include "../shared/load-plan.hpp"
 #include "../shared/zboot.hpp"
 #include "efi/loaded-image.hpp"
+#include "firmware/memory-protection.hpp"
 #include "firmware/pages.hpp"
 #include "firmware/placement.hpp"
 
@@ -25,6 +26,8 @@ struct KernelImage {
         uint8_t *base = nullptr; // start of the loaded image
         Placement placement;
         bool randomized = false; // placed at a random slot (then the kernel is told to stay there)
+        // Declared after the pages: destroyed first, so permissions are undone before freeing.
+        WxProtection protection;
 
         MutableBytes image() const { return MutableBytes(base, plan.image_size); }
 };
@@ -38,8 +41,8 @@ efi::Status decompress_kernel(const zboot::ZstdPayload &payload, const Placement
 void use_plain_kernel(Bytes pe_file, const Placement &placement, KernelImage *out);
 
 // Parses the decompressed (or embedded plain) PE file and produces the loaded image: copies and
-// zeroes sections, applies relocations. Refuses kernels for another architecture.
-efi::Status place_kernel(KernelImage *kernel);
+// zeroes sections, applies relocations, maps it W^X. Refuses kernels for another architecture.
+efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st);
 
 // Starts the loaded kernel with a LoadedImage of its own (ImageBase/ImageSize of the loaded
 // image, the parent's device, file path and load options). Returns only if the kernel does.

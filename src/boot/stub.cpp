@@ -76,7 +76,7 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
         s = decompress_kernel(payload, decide_placement(st->BootServices, options), &kernel);
         if (efi::is_error(s))
                 return s;
-        s = place_kernel(&kernel);
+        s = place_kernel(&kernel, st);
         if (efi::is_error(s))
                 return s;
         return start_kernel(&kernel, image, loaded, options, st);

@@ -235,7 +235,7 @@ efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemT
                 // A plain PE kernel, or a zboot image with another codec whose own stub decompresses.
                 use_plain_kernel(linux_image, placement, &kernel);
         }
-        s = place_kernel(&kernel);
+        s = place_kernel(&kernel, st);
         if (efi::is_error(s))
                 return s;
         return start_kernel(&kernel, image, loaded, options, st);

@@ -36,6 +36,7 @@ enum class Error : uint16_t {
         DuplicateSection,     // a UKI section occurs twice in the base or in one profile
         NotUki,               // no .linux section
         VirtualSizeExceedsData, // a UKI section's VirtualSize is larger than its raw data
+        WxConflict,           // code and writable data share a page
 };
 
 constexpr const char *describe(Error e) {
@@ -67,6 +68,7 @@ constexpr const char *describe(Error e) {
         case Error::NotUki: return "not a UKI (no .linux section)";
         case Error::VirtualSizeExceedsData:
                 return "a UKI section's VirtualSize exceeds its raw data (the padding would be measured)";
+        case Error::WxConflict: return "code and writable data share a page, W^X is impossible";
         }
         return "unknown error";
 }
