@@ -107,12 +107,16 @@ efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st) {
         Result<pe::View> loaded = pe::View::parse(Bytes(dest.data(), plan->image_size), pe::Layout::Loaded);
         if (!loaded)
                 return log_error(status_from(loaded.error()), "Loaded kernel image does not parse: {}", loaded.error());
+        // An image whose code shares pages with writable data (old kernels with one RWX section)
+        // cannot be W^X; it boots with the firmware's permissions, as it would without the stub.
         Result<wx::Plan> wx_plan = wx::plan(*loaded, plan->image_size);
-        if (!wx_plan)
-                return log_error(status_from(wx_plan.error()), "Kernel image cannot be mapped W^X: {}", wx_plan.error());
-        efi::Status ws = kernel->protection.apply(st, kernel->base, *wx_plan);
-        if (efi::is_error(ws))
-                return ws;
+        if (!wx_plan) {
+                log_warning("Kernel image cannot be mapped W^X ({}), keeping the firmware's permissions", wx_plan.error());
+        } else {
+                efi::Status ws = kernel->protection.apply(st, kernel->base, *wx_plan);
+                if (efi::is_error(ws))
+                        return ws;
+        }
         // One line on where the kernel went and why: tests compare it with what the guest sees.
         log_info("Kernel image at {} ({} bytes, {}, {} placement{}{})", Hex{(uint64_t) (uintptr_t) kernel->base},
                  plan->image_size, in_place ? "decompressed in place" : "copied",

@@ -24,10 +24,11 @@ Result<Plan> plan(const pe::View &image, uint64_t image_size) {
                 uint64_t end = page_up((uint64_t) s.virtual_address + s.memory_size());
                 if (end > image_size)
                         return Error::SectionOutOfBounds;
-                // A writable section on any of these pages makes them W+X.
+                // A writable section on any of these pages makes them W+X (this one included,
+                // when it is writable itself).
                 for (size_t j = 0; j < image.section_count(); j++) {
                         pe::Section w = image.section(j);
-                        if (!w.writable() || w.executable() || w.memory_size() == 0)
+                        if (!w.writable() || w.memory_size() == 0)
                                 continue;
                         uint64_t ws = page_down(w.virtual_address), we = page_up((uint64_t) w.virtual_address + w.memory_size());
                         if (ws < end && start < we)
