@@ -48,9 +48,12 @@ efi::Status decompress_kernel(const zboot::ZstdPayload &payload, const Placement
         const char *detail = nullptr;
         Status r = zstd::decompress(payload.frame, MutableBytes(out->file_pages.data(), out->file.size()),
                                     workspace.bytes(), &detail);
-        if (!r)
+        if (!r && detail && *detail)
                 return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {} ({})",
                                  (uint64_t) payload.frame.size(), (uint64_t) out->file.size(), r.error(), detail);
+        if (!r)
+                return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {}",
+                                 (uint64_t) payload.frame.size(), (uint64_t) out->file.size(), r.error());
         log_debug("Decompressed {} bytes into {} bytes at {}", (uint64_t) payload.frame.size(),
                   (uint64_t) out->file.size(), Hex{out->file_pages.address()});
         return efi::kSuccess;
