@@ -3,6 +3,7 @@
 #include "uki-boot.hpp"
 
 #include "../shared/cpio.hpp"
+#include "../shared/limits.hpp"
 #include "../shared/measure.hpp"
 #include "../shared/text.hpp"
 #include "../shared/uki.hpp"
@@ -62,6 +63,9 @@ efi::Status settle_command_line(const pe::View &self, const uki::SectionSet &set
         *cmdline = {};
         bool has_embedded = set.has(SectionId::Cmdline);
         bool options_usable = !options.empty() && options[0] > 0x1f;
+        if (options_usable && options.size() > limits::kMaxCommandLine)
+                return log_error(efi::kBadBufferSize, "The load options are {} characters long, the limit is {}",
+                                 (uint64_t) options.size(), limits::kMaxCommandLine);
         if (options_usable && !(has_embedded && secure_boot_enabled())) {
                 efi::Status s = storage->allocate(options.size() + 1);
                 if (efi::is_error(s))
@@ -81,6 +85,11 @@ efi::Status settle_command_line(const pe::View &self, const uki::SectionSet &set
                         utf8 = Bytes(utf8.data(), i);
                         break;
                 }
+        if (utf8.size() > limits::kMaxCommandLine)
+                return log_error(efi::kBadBufferSize, "The .cmdline section is {} bytes long, the limit is {}",
+                                 (uint64_t) utf8.size(), limits::kMaxCommandLine);
+        if (!text::is_valid_utf8(utf8))
+                return log_error(efi::kLoadError, "The .cmdline section is not valid UTF-8");
         size_t units = text::utf8_to_utf16(utf8, Span<char16_t>());
         efi::Status s = storage->allocate(units + 1);
         if (efi::is_error(s))

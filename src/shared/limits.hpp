@@ -20,6 +20,10 @@ inline constexpr uint64_t kMaxDecompressedSize = 1024ull * 1024 * 1024;
 // zboot: the largest compressed payload we read.
 inline constexpr uint64_t kMaxCompressedSize = 512ull * 1024 * 1024;
 
+// UKI/zboot: the longest command line (embedded .cmdline in bytes, or load options in UTF-16
+// units) the stub hands on. Kernels take 2048 (x86_64, arm64 before 6.2) to 4096 bytes.
+inline constexpr uint64_t kMaxCommandLine = 16 * 1024;
+
 // The page size EFI allocates in.
 inline constexpr uint64_t kPageSize = 4096;
 

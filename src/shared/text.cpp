@@ -59,6 +59,42 @@ size_t utf8_to_utf16(Bytes in, Span<char16_t> out) {
         return n;
 }
 
+bool is_valid_utf8(Bytes in) {
+        size_t i = 0;
+        while (i < in.size()) {
+                uint8_t b = in[i];
+                size_t len;
+                uint32_t cp;
+                if (b < 0x80) {
+                        i++;
+                        continue;
+                } else if ((b & 0xe0) == 0xc0) {
+                        len = 2;
+                        cp = b & 0x1f;
+                } else if ((b & 0xf0) == 0xe0) {
+                        len = 3;
+                        cp = b & 0x0f;
+                } else if ((b & 0xf8) == 0xf0) {
+                        len = 4;
+                        cp = b & 0x07;
+                } else {
+                        return false;
+                }
+                if (in.size() - i < len)
+                        return false;
+                for (size_t k = 1; k < len; k++) {
+                        if ((in[i + k] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (in[i + k] & 0x3f);
+                }
+                static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+                if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                i += len;
+        }
+        return true;
+}
+
 size_t mangle_command_line(Span<char16_t> s) {
         // Whitespace here is every control character, space and DEL.
         auto blank = [](char16_t c) { return c <= 0x20 || c == 0x7f; };

@@ -14,6 +14,9 @@ namespace zuki::text {
 // number of UTF-16 units the whole input needs; at most out.size() are written. No NUL is added.
 size_t utf8_to_utf16(Bytes in, Span<char16_t> out);
 
+// True when `in` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
+bool is_valid_utf8(Bytes in);
+
 // Makes a command line safe to hand on, as systemd-stub does: leading and trailing whitespace
 // (control characters, space, DEL) is dropped and inner whitespace becomes plain spaces. Works in
 // place from the start of `s` (which needs no NUL) and returns the new length.

@@ -7,6 +7,8 @@
 
 #include "failure.hpp"
 #include "kernel-info.hpp"
+#include "limits.hpp"
+#include "text.hpp"
 #include "uki.hpp"
 #include "zboot-image.hpp"
 
@@ -40,6 +42,19 @@ void replace_section(Buffer *image, const char *name, const Buffer &data) {
         std::memcpy(image->data() + s.raw_offset, data.data(), data.size());
         store_le32(image->data() + s.header_offset + pe::kSecVirtualSize, (uint32_t) data.size());
         update_pe_checksum(image);
+}
+
+// The stub refuses these at boot; refuse them when building too.
+void validate_command_line(const Buffer &cmdline, const std::string &what) {
+        Bytes b = bytes_of(cmdline);
+        size_t n = 0;
+        while (n < b.size() && b[n])
+                n++;
+        if (n > limits::kMaxCommandLine)
+                fail(what + " is " + std::to_string(n) + " bytes long, the limit is " +
+                     std::to_string(limits::kMaxCommandLine));
+        if (!text::is_valid_utf8(Bytes(b.data(), n)))
+                fail(what + " is not valid UTF-8");
 }
 
 } // namespace
@@ -128,8 +143,10 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         };
         if (in.osrel)
                 add(".osrel", *in.osrel);
-        if (in.cmdline)
+        if (in.cmdline) {
+                validate_command_line(*in.cmdline, "The command line");
                 add(".cmdline", *in.cmdline);
+        }
         if (in.devicetree)
                 add(".dtb", *in.devicetree);
         if (!result.uname.empty())
@@ -164,8 +181,10 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         // "Multi-Profile UKIs"); the base sections above are shared by all.
         for (const ProfileInputs &p : in.profiles) {
                 add(".profile", p.profile);
-                if (p.cmdline)
+                if (p.cmdline) {
+                        validate_command_line(*p.cmdline, "A profile's command line");
                         add(".cmdline", *p.cmdline);
+                }
         }
 
         result.image = append_sections(bytes_of(image), sections, &result.sections, !in.profiles.empty());

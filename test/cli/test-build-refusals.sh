@@ -35,5 +35,9 @@ refuse "missing @file" 'Cannot open .*/nonexistent' --cmdline "@$tmp/nonexistent
 refuse "empty section" 'Section .cmdline would be empty' --cmdline ""
 refuse "profile option without a profile" '--profile-cmdline must follow a --profile' --profile-cmdline x
 refuse "no --output" 'zuki build needs --output' --output ""
+printf 'console=ttyS0 caf\xe9' >"$tmp/latin1"
+refuse "command line not UTF-8" 'The command line is not valid UTF-8' --cmdline "@$tmp/latin1"
+head -c 20000 /dev/zero | tr '\0' x >"$tmp/huge"
+refuse "command line too long" 'The command line is 20000 bytes long, the limit is 16384' --cmdline "@$tmp/huge"
 echo "$((checks - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# A UKI whose .cmdline is huge (beyond the stub's 16 KiB limit) or not UTF-8: the stub refuses it
+# with one line before measuring or starting anything, and the firmware moves on. `zuki build`
+# refuses both through --cmdline, so the sections are added with --section.
+#   test-hostile-cmdline.sh ZUKI STUB ZBOOT_IMAGE
+set -uo pipefail
+zuki=$1 stub=$2 linux=$3
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+/usr/bin/python3 -c 'open("'"$tmp"'/huge", "w").write("console=ttyS0 " + "x" * 20000)'
+printf 'console=ttyS0 caf\xe9 \xff\xfe' >"$tmp/latin1"
+declare -A want=(
+        [huge]='zuki: error: The .cmdline section is 20014 bytes long, the limit is 16384'
+        [latin1]='zuki: error: The .cmdline section is not valid UTF-8'
+)
+for name in huge latin1; do
+        "$zuki" build --stub "$stub" --linux "$linux" --no-os-release --section ".cmdline:@$tmp/$name" \
+                --output "$tmp/$name.efi" >/dev/null || fail "zuki build ($name)"
+        bash "$here/../qemu/boot.sh" --arch x86_64 --firmware bookworm --kernel "$tmp/$name.efi" --timeout 30 \
+                --expect "${want[$name]}" --expect 'Boot[0-9A-F]{4} "EFI Internal Shell"' \
+                --expect-not 'EFI stub|Linux version' >"$tmp/$name.out" 2>&1 || { tail -n 3 "$tmp/$name.out"; fail "$name"; }
+        echo "ok: $name: $(grep -a -m1 'zuki: error' "$tmp/$name.out")"
+done
+echo PASS
