@@ -141,3 +141,38 @@ TEST(MangleCommandLine, ATrailingNulCountsAsWhitespace) {
 
 } // namespace
 } // namespace zuki::text
+
+namespace {
+bool valid(std::initializer_list<int> bytes) {
+        std::vector<uint8_t> b;
+        for (int x : bytes)
+                b.push_back((uint8_t) x);
+        return zuki::text::is_valid_utf8(zuki::Bytes(b.data(), b.size()));
+}
+} // namespace
+
+TEST(IsValidUtf8, AcceptsWellFormedTextOfEveryLength) {
+        EXPECT_TRUE(valid({}));
+        EXPECT_TRUE(valid({'a', 'b'}));
+        EXPECT_TRUE(valid({0xc3, 0xa9}));                   // é
+        EXPECT_TRUE(valid({0xe2, 0x82, 0xac}));             // €
+        EXPECT_TRUE(valid({0xf0, 0x9f, 0x98, 0x80}));       // U+1F600
+        EXPECT_TRUE(valid({0xf4, 0x8f, 0xbf, 0xbf}));       // U+10FFFF
+        EXPECT_TRUE(valid({0xef, 0xbf, 0xbd}));             // an encoded U+FFFD is fine
+}
+
+TEST(IsValidUtf8, RejectsLatin1StrayBytesAndTruncation) {
+        EXPECT_FALSE(valid({'c', 'a', 'f', 0xe9}));         // Latin-1 é
+        EXPECT_FALSE(valid({0xff}));
+        EXPECT_FALSE(valid({0x80}));                        // lone continuation byte
+        EXPECT_FALSE(valid({0xe2, 0x82}));                  // truncated at the end
+        EXPECT_FALSE(valid({0xe2, 0x41, 0x82}));            // interrupted
+}
+
+TEST(IsValidUtf8, RejectsOverlongSurrogatesAndBeyondU10ffff) {
+        EXPECT_FALSE(valid({0xc0, 0xaf}));                  // overlong '/'
+        EXPECT_FALSE(valid({0xe0, 0x80, 0xaf}));
+        EXPECT_FALSE(valid({0xed, 0xa0, 0x80}));            // U+D800
+        EXPECT_FALSE(valid({0xf4, 0x90, 0x80, 0x80}));      // U+110000
+        EXPECT_FALSE(valid({0xf8, 0x88, 0x80, 0x80, 0x80})); // 5-byte form
+}
