@@ -8,6 +8,7 @@ independent of zuki's code.
           duplicate       rename .osrel to .cmdline: two .cmdline sections in the base
           vsize           .cmdline's VirtualSize larger than its SizeOfRawData
           beyond-file     .osrel's raw data pointing past the end of the file
+          overlap         .cmdline mapped at .osrel's address (two sections overlap in memory)
 """
 import struct
 import sys
@@ -42,6 +43,10 @@ elif mode == 'vsize':
 elif mode == 'beyond-file':
     off = section(b'.osrel')
     struct.pack_into('<I', d, off + 20, len(d) + 0x10000)
+elif mode == 'overlap':
+    osrel = section(b'.osrel')
+    off = section(b'.cmdline')
+    struct.pack_into('<I', d, off + 12, struct.unpack_from('<I', d, osrel + 12)[0])
 else:
     sys.exit(f'unknown mode {mode}')
 open(dst, 'wb').write(d)
