@@ -53,7 +53,7 @@ PACKAGES=(
     meson ninja-build pkg-config g++ clang lld libzstd-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
     qemu-system-x86 qemu-system-arm qemu-utils ovmf qemu-efi-aarch64 swtpm swtpm-tools
     busybox-static mtools dosfstools cpio python3-pefile python3-zstandard sbsigntool
-    tpm2-tools dpkg-dev xz-utils zstd gzip device-tree-compiler
+    tpm2-tools dpkg-dev xz-utils zstd gzip device-tree-compiler libclang-rt-14-dev
     systemd # /usr/lib/systemd/systemd-measure
     fdisk   # sfdisk: GPT-partitioned ESP images in test/qemu/boot.sh
 )

@@ -1,0 +1,629 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Generates the seed corpora of the fuzz targets (nothing binary is committed).
+
+    make-corpus.py OUT_DIR [--no-real-inputs]
+
+writes OUT_DIR/<target>/<seed> for every target (pe, zboot, uki, text, cpio, kaslr, wx) and a
+libFuzzer dictionary OUT_DIR/<target>.dict. The seeds are small synthetic inputs built here from
+the formats' field layouts: PE32+ images for x86_64 and arm64 (copying and in-place layouts,
+with and without base relocations), zboot images, UKIs with base and profile sections, UTF-8
+text, cpio entry lists and memory maps. Reproducers of bugs the fuzzers found are generated
+cases too (see REPRODUCERS). Unless --no-real-inputs is given, the first 64 KiB of the Debian
+kernels tools/setup.sh downloads (/var/cache/zuki/kernels/bookworm-*/vmlinuz) and the systemd
+stubs recorded in /var/cache/zuki/assets.env are added when present.
+"""
+
+import os
+import shutil
+import struct
+import sys
+
+TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx"]
+
+X64 = 0x8664
+ARM64 = 0xAA64
+CODE = 0x00000020 | 0x20000000 | 0x40000000  # CNT_CODE | MEM_EXECUTE | MEM_READ
+DATA = 0x00000040 | 0x40000000 | 0x80000000  # CNT_INITIALIZED_DATA | MEM_READ | MEM_WRITE
+RODATA = 0x00000040 | 0x40000000
+RELOC = 0x00000040 | 0x40000000 | 0x02000000  # ... | MEM_DISCARDABLE
+RWX = CODE | 0x80000000
+REL_ABSOLUTE, REL_HIGHLOW, REL_DIR64 = 0, 3, 10
+LINUX_PE_MAGIC = 0x818223CD
+
+
+def align_up(v, a):
+    return (v + a - 1) // a * a
+
+
+def pattern(index, n):
+    """Non-zero bytes that differ per section and offset."""
+    return bytes((0x40 + 0x10 * index + k % 13) & 0xFF for k in range(n))
+
+
+class Section:
+    def __init__(self, name, va, vsize, raw_offset=0, raw_size=None, chars=RODATA, content=None):
+        self.name = name.encode() if isinstance(name, str) else name
+        self.va, self.vsize, self.raw_offset = va, vsize, raw_offset
+        self.raw_size = vsize if raw_size is None else raw_size
+        self.chars = chars
+        self.content = content
+
+
+def build_pe(sections, machine=X64, entry=None, image_base=0x140000000, salign=0x1000, falign=0x200,
+             size_of_image=None, size_of_headers=0x400, dirs=None, lfanew=0x80, ndirs=16,
+             file_size=None, pad_to_image=False, optional_magic=0x20B):
+    """A PE32+ file; writes exactly what it is told, consistent or not."""
+    dirs = dirs or {}
+    opt_size = 112 + 8 * ndirs
+    opt = lfanew + 24
+    table = opt + opt_size
+    if size_of_image is None:
+        size_of_image = align_up(max([s.va + max(s.vsize, s.raw_size) for s in sections] + [size_of_headers]), salign)
+    if entry is None:
+        code = [s for s in sections if s.chars & 0x20000000]
+        entry = code[0].va if code else 0
+    end = max([0x40, size_of_headers, table + 40 * len(sections)] +
+              [s.raw_offset + s.raw_size for s in sections if s.raw_size])
+    f = bytearray(end)
+    f[0:2] = b"MZ"
+    struct.pack_into("<I", f, 0x3C, lfanew)
+    f[lfanew:lfanew + 4] = b"PE\0\0"
+    struct.pack_into("<HHIIIHH", f, lfanew + 4, machine, len(sections), 0, 0, 0, opt_size, 0x0022)
+    struct.pack_into("<H", f, opt, optional_magic)
+    struct.pack_into("<I", f, opt + 16, entry)
+    struct.pack_into("<Q", f, opt + 24, image_base)
+    struct.pack_into("<II", f, opt + 32, salign, falign)
+    struct.pack_into("<II", f, opt + 56, size_of_image, size_of_headers)
+    struct.pack_into("<HH", f, opt + 68, 10, 0x0140)  # EFI application; DYNAMIC_BASE | NX_COMPAT
+    struct.pack_into("<I", f, opt + 108, ndirs)
+    for index, (address, size) in dirs.items():
+        if index < ndirs:
+            struct.pack_into("<II", f, opt + 112 + 8 * index, address, size)
+    for i, s in enumerate(sections):
+        h = table + 40 * i
+        f[h:h + 8] = s.name[:8].ljust(8, b"\0")
+        struct.pack_into("<IIII", f, h + 8, s.vsize, s.va, s.raw_size, s.raw_offset)
+        struct.pack_into("<I", f, h + 36, s.chars)
+        if s.raw_size:
+            data = s.content if s.content is not None else pattern(i, s.raw_size)
+            data = data[:s.raw_size].ljust(s.raw_size, b"\0")
+            f[s.raw_offset:s.raw_offset + s.raw_size] = data
+    if pad_to_image and len(f) < size_of_image:
+        f += bytes(size_of_image - len(f))
+    if file_size is not None:
+        f = f[:file_size] if file_size < len(f) else f + bytes(file_size - len(f))
+    return bytes(f)
+
+
+def reloc_table(blocks):
+    """blocks: [(page_rva, [(type, offset), ...])] -> base relocation table bytes."""
+    out = b""
+    for page, entries in blocks:
+        words = [(t << 12) | (o & 0xFFF) for t, o in entries]
+        if len(words) % 2:
+            words.append(0)  # ABSOLUTE padding to a 32-bit boundary
+        out += struct.pack("<II", page, 8 + 2 * len(words)) + b"".join(struct.pack("<H", w) for w in words)
+    return out
+
+
+def raw_block(page, size, words):
+    """A block whose header says whatever it is told (for malformed tables)."""
+    return struct.pack("<II", page, size) + b"".join(struct.pack("<H", w) for w in words)
+
+
+# --- PE images ------------------------------------------------------------------------------
+
+def pe_copy_layout(machine=X64):
+    """File layout != memory layout (FileAlignment 0x200), BSS tail in .data, no relocations."""
+    return build_pe([
+        Section(".text", 0x1000, 0x800, 0x400, 0x800, CODE),
+        Section(".data", 0x2000, 0x1800, 0xC00, 0x400, DATA),
+    ], machine=machine, entry=0x1010, size_of_image=0x3800)
+
+
+def pe_with_relocs(machine=X64, image_base=0x140000000):
+    data = bytearray(0x400)
+    for off in (0x10, 0x18, 0x100):
+        struct.pack_into("<Q", data, off, image_base + 0x1000 + off)
+    struct.pack_into("<I", data, 0x20, (image_base + 0x1234) & 0xFFFFFFFF)
+    table = reloc_table([
+        (0x2000, [(REL_DIR64, 0x10), (REL_DIR64, 0x18), (REL_HIGHLOW, 0x20), (REL_ABSOLUTE, 0)]),
+        (0x2000, [(REL_DIR64, 0x100)]),
+        (0x1000, [(REL_DIR64, 0x7F8)]),
+    ])
+    return build_pe([
+        Section(".text", 0x1000, 0x800, 0x400, 0x800, CODE),
+        Section(".data", 0x2000, 0x1000, 0xC00, 0x400, DATA, bytes(data)),
+        Section(".reloc", 0x3000, len(table), 0x1000, 0x200, RELOC, table),
+    ], machine=machine, image_base=image_base, entry=0x1004, dirs={5: (0x3000, len(table))})
+
+
+def pe_in_place(machine=ARM64, pad=False, with_relocs=True):
+    """FileAlignment == SectionAlignment: the file already is the memory layout."""
+    table = reloc_table([(0x2000, [(REL_DIR64, 0x0), (REL_DIR64, 0x8), (REL_HIGHLOW, 0x40)])])
+    sections = [
+        Section(".text", 0x1000, 0x1000, 0x1000, 0x1000, CODE),
+        Section(".data", 0x2000, 0x2000, 0x2000, 0x1000, DATA),  # 0x1000 of BSS
+    ]
+    dirs = {}
+    if with_relocs:
+        sections.append(Section(".reloc", 0x4000, len(table), 0x4000, 0x200, RELOC, table))
+        dirs = {5: (0x4000, len(table))}
+    return build_pe(sections, machine=machine, image_base=0xFFFF800000000000 if machine == ARM64 else 0x140000000,
+                    falign=0x1000, size_of_headers=0x1000, dirs=dirs, pad_to_image=pad)
+
+
+def pe_bzimage_like():
+    """32-byte section and file alignment, as x86 bzImages have."""
+    table = reloc_table([(0x400, [(REL_ABSOLUTE, 0)])])
+    return build_pe([
+        Section(".setup", 0x200, 0x200, 0x200, 0x200, CODE),
+        Section(".reloc", 0x400, 0x20, 0x400, 0x20, RELOC, table),
+        Section(".compat", 0x420, 0x20, 0x420, 0x20, RELOC),
+        Section(".text", 0x440, 0x1000, 0x440, 0x1000, CODE),
+        Section(".bss", 0x1440, 0x800, 0, 0, DATA),
+    ], salign=0x20, falign=0x20, size_of_headers=0x200, entry=0x500, size_of_image=0x2000,
+        dirs={5: (0x400, len(table))})
+
+
+def pe_arm64_64k():
+    """arm64 Image alignment: 64 KiB sections."""
+    return build_pe([
+        Section(".text", 0x10000, 0x2000, 0x1000, 0x2000, CODE),
+        Section(".data", 0x20000, 0x1000, 0x3000, 0x800, DATA),
+    ], machine=ARM64, salign=0x10000, falign=0x1000, size_of_headers=0x1000)
+
+
+def pe_many_sections(n=12):
+    sections = []
+    raw = 0x800
+    for i in range(n):
+        va = 0x1000 * (i + 1)
+        if i % 4 == 3:
+            sections.append(Section(".bss%d" % i, va, 0x300, 0, 0, DATA))  # no raw data
+        elif i % 4 == 2:
+            sections.append(Section(".empty%d" % i, va, 0, 0, 0, RODATA))  # no memory
+        else:
+            sections.append(Section(".s%d" % i, va, 0x180, raw, 0x200, CODE if i % 2 == 0 else DATA))
+            raw += 0x200
+    return build_pe(sections, size_of_headers=0x800)
+
+
+def pe_wx_shared_page():
+    """Code and writable data on one page (only 512-byte aligned): W^X impossible."""
+    return build_pe([
+        Section(".text", 0x200, 0x200, 0x200, 0x200, CODE),
+        Section(".data", 0x400, 0x200, 0x400, 0x200, DATA),
+    ], salign=0x200, falign=0x200, size_of_headers=0x200)
+
+
+def pe_adjacent_code():
+    """Two code sections sharing a page, then data on its own pages."""
+    return build_pe([
+        Section(".text", 0x1000, 0x300, 0x400, 0x300, CODE),
+        Section(".text2", 0x1400, 0x1000, 0x800, 0x300, CODE),  # runs on into the next page
+        Section(".rdata", 0x2800, 0x100, 0xC00, 0x100, RODATA),
+        Section(".data", 0x4000, 0x200, 0xE00, 0x200, DATA),
+    ], salign=0x200, falign=0x200)
+
+
+def pe_rwx():
+    return build_pe([Section(".text", 0x1000, 0x1000, 0x400, 0x1000, RWX)])
+
+
+def pe_bad_relocs():
+    """Malformed relocation tables; relocate must refuse each without touching the image."""
+    out = {}
+    base = [
+        Section(".text", 0x1000, 0x800, 0x400, 0x800, CODE),
+        Section(".data", 0x2000, 0x1000, 0xC00, 0x400, DATA),
+    ]
+
+    def image(name, table, directory=None):
+        secs = base + [Section(".reloc", 0x3000, len(table), 0x1000, 0x200, RELOC, table)]
+        out[name] = build_pe(secs, dirs={5: directory or (0x3000, len(table))})
+
+    image("pe-reloc-into-table", reloc_table([(0x3000, [(REL_DIR64, 0x0)])]))
+    image("pe-reloc-past-image", reloc_table([(0x3000, [(REL_DIR64, 0xFFC)])]))
+    image("pe-reloc-odd-block", raw_block(0x2000, 11, [0xA000, 0xA008]))
+    image("pe-reloc-short-block", raw_block(0x2000, 4, [0xA000, 0xA008]))
+    image("pe-reloc-unknown-type", reloc_table([(0x2000, [(5, 0x10)])]))
+    image("pe-reloc-block-past-table", raw_block(0x2000, 0x40, [0xA000, 0xA008]))
+    image("pe-reloc-dir-past-image", reloc_table([(0x2000, [(REL_DIR64, 0)])]), (0x3000, 0x10000))
+    image("pe-reloc-into-headers", reloc_table([(0x0, [(REL_DIR64, 0x88), (REL_HIGHLOW, 0xC0)])]))
+    image("pe-reloc-highlow-past-image", reloc_table([(0x3000, [(REL_HIGHLOW, 0xFFE)])]))
+    image("pe-reloc-highlow-into-table", reloc_table([(0x3000, [(REL_HIGHLOW, 0x4)])]))
+    return out
+
+
+def pe_seeds():
+    seeds = {
+        "pe-x64-copy": pe_copy_layout(X64),
+        "pe-arm64-copy": pe_copy_layout(ARM64),
+        "pe-x64-relocs": pe_with_relocs(X64),
+        "pe-arm64-relocs": pe_with_relocs(ARM64, 0xFFFF800010000000),
+        "pe-arm64-in-place": pe_in_place(ARM64),
+        "pe-x64-in-place": pe_in_place(X64),
+        "pe-x64-in-place-norelocs": pe_in_place(X64, with_relocs=False),
+        "pe-arm64-loaded": pe_in_place(ARM64, pad=True),
+        "pe-bzimage-like": pe_bzimage_like(),
+        "pe-arm64-64k": pe_arm64_64k(),
+        "pe-many-sections": pe_many_sections(),
+        "pe-wx-shared-page": pe_wx_shared_page(),
+        "pe-adjacent-code": pe_adjacent_code(),
+        "pe-rwx": pe_rwx(),
+        "pe-no-sections": build_pe([], size_of_image=0x1000),
+        "pe-entry-in-data": build_pe([Section(".text", 0x1000, 0x200, 0x400, 0x200, CODE),
+                                      Section(".data", 0x2000, 0x200, 0x600, 0x200, DATA)], entry=0x2000),
+        "pe-overlapping": build_pe([Section(".text", 0x1000, 0x1000, 0x400, 0x200, CODE),
+                                    Section(".data", 0x1800, 0x200, 0x600, 0x200, DATA)]),
+        "pe-pe32": build_pe([Section(".text", 0x1000, 0x200, 0x400, 0x200, CODE)], optional_magic=0x10B),
+        "pe-few-directories": build_pe([Section(".text", 0x1000, 0x200, 0x400, 0x200, CODE)], ndirs=6),
+        "pe-shared-raw-data": build_pe([Section(".text", 0x1000, 0x200, 0x400, 0x200, CODE),
+                                        Section(".alias", 0x2000, 0x200, 0x400, 0x200, RODATA)]),
+    }
+    seeds.update(pe_bad_relocs())
+    full = seeds["pe-x64-relocs"]
+    for n in (0x3C, 0x40, 0x98, 0x200, 0x3FF, 0x1100):
+        seeds["pe-x64-relocs-truncated-%x" % n] = full[:n]
+    return seeds
+
+
+# --- zboot -----------------------------------------------------------------------------------
+
+def zstd_frame(n, seed=1):
+    """Bytes that start like a zstd frame; the parsers never decompress them."""
+    x = seed
+    body = bytearray()
+    for _ in range(n):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        body.append(x >> 16 & 0xFF)
+    return b"\x28\xb5\x2f\xfd" + bytes(body)
+
+
+def set_zboot_header(image, payload_offset, payload_size, codec=b"zstd", magic=LINUX_PE_MAGIC):
+    f = bytearray(image)
+    f[4:0x3C] = bytes(0x38)
+    f[4:8] = b"zimg"
+    struct.pack_into("<II", f, 8, payload_offset, payload_size)
+    f[0x18:0x18 + len(codec)] = codec
+    struct.pack_into("<I", f, 0x38, magic)
+    return bytes(f)
+
+
+def zboot_image(frame_size=0x100, decompressed=0x10000, codec=b"zstd", in_place=True, trailer=True):
+    """A zuki-style zboot image: stub sections plus .payload holding frame + le32 size."""
+    frame = zstd_frame(frame_size)
+    stored = frame + (struct.pack("<I", decompressed) if trailer else b"")
+    if in_place:
+        sections = [
+            Section(".text", 0x1000, 0x1000, 0x1000, 0x1000, CODE),
+            Section(".data", 0x2000, 0x800, 0x2000, 0x1000, DATA),
+            Section(".payload", 0x3000, len(stored), 0x3000, align_up(len(stored), 0x1000), RODATA, stored),
+        ]
+        image = build_pe(sections, falign=0x1000, size_of_headers=0x1000)
+        offset = 0x3000
+    else:
+        sections = [
+            Section(".text", 0x1000, 0x800, 0x400, 0x800, CODE),
+            Section(".payload", 0x2000, len(stored), 0xC00, align_up(len(stored), 0x200), RODATA, stored),
+        ]
+        image = build_pe(sections)
+        offset = 0xC00
+    return set_zboot_header(image, offset, frame_size, codec)
+
+
+def zboot_seeds():
+    good = zboot_image()
+    seeds = {
+        "zboot-zstd": good,
+        "zboot-zstd22": zboot_image(codec=b"zstd22"),
+        "zboot-gzip": zboot_image(codec=b"gzip", trailer=False),
+        "zboot-lzma": zboot_image(codec=b"lzma"),
+        "zboot-copy-layout": zboot_image(in_place=False),
+        "zboot-loaded": build_pe_padded(zboot_image()),
+        "zboot-size-zero": zboot_image(decompressed=0),
+        "zboot-size-over-limit": zboot_image(decompressed=0xFFFFFFFF),
+        "zboot-payload-outside-sections": set_zboot_header(good + zstd_frame(0x40) + b"\0\0\1\0", len(good), 0x41),
+        "zboot-payload-past-end": set_zboot_header(good, 0x3000, 0x2000),
+        "zboot-header-only": good[:0x40],
+        "zboot-bad-magic": set_zboot_header(good, 0x3000, 0x100, magic=0),
+        "zboot-codec-unterminated": set_zboot_header(good, 0x3000, 0x100, codec=b"z" * 32),
+        "zboot-codec-unprintable": set_zboot_header(good, 0x3000, 0x100, codec=b"zs\x01d"),
+        "zboot-zero-offset": set_zboot_header(good, 0, 0x100),
+        "zboot-not-pe": set_zboot_header(bytes(0x200), 0x40, 0x10)[:0x200].replace(b"\0\0", b"MZ", 1),
+    }
+    return seeds
+
+
+def build_pe_padded(image):
+    """The file zero-padded to its SizeOfImage (what a loaded in-place image looks like)."""
+    lfanew = struct.unpack_from("<I", image, 0x3C)[0]
+    size = struct.unpack_from("<I", image, lfanew + 24 + 56)[0]
+    return image + bytes(max(0, size - len(image)))
+
+
+# --- UKIs ------------------------------------------------------------------------------------
+
+def uki_image(parts, loaded=False, machine=X64):
+    """parts: [(name, bytes or (vsize, bytes))]; a .text with the stub code comes first."""
+    sections = [Section(".text", 0x1000, 0x1000, 0x1000, 0x1000, CODE)]
+    va = 0x2000
+    for name, data in parts:
+        if isinstance(data, tuple):
+            vsize, data = data
+        else:
+            vsize = len(data)
+        raw_size = align_up(len(data), 0x200) if data else 0
+        sections.append(Section(name, va, vsize, va if raw_size else 0, raw_size, RODATA, data))
+        va += align_up(max(vsize, raw_size, 1), 0x1000)
+    return build_pe(sections, machine=machine, falign=0x200, salign=0x1000, size_of_headers=0x1000,
+                    pad_to_image=loaded)
+
+
+UKI_BASE = [
+    (".osrel", b"ID=zuki\nVERSION_ID=1\n"),
+    (".cmdline", b"console=ttyS0 root=/dev/vda rw  quiet\n"),
+    (".uname", b"6.1.0-50-amd64"),
+    (".sbat", b"sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"),
+    (".pcrsig", b'{"sha256":[{"pcrs":[11],"pkfp":"00","pol":"00","sig":"00"}]}'),
+    (".pcrpkey", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+    (".linux", b"MZ" + bytes(0x3E) + b"kernel"),
+    (".initrd", b"070701" + bytes(0x20)),
+    (".ucode", b"\x01\x00\x00\x00"),
+    (".splash", b"BM"),
+    (".dtb", b"\xd0\x0d\xfe\xed"),
+]
+
+UKI_PROFILES = [
+    (".profile", b"ID=one\nTITLE=Profile one\n"),
+    (".cmdline", b"console=ttyS0 \xc3\xa9\xe2\x82\xac\tsingle\n"),
+    (".profile", b"ID=two\n"),
+    (".cmdline", b"@2 \x01\x7fquiet "),
+    (".dtbauto", b"\xd0\x0d\xfe\xed\x01"),
+    (".dtbauto", b"\xd0\x0d\xfe\xed\x02"),
+    (".hwids", b"hwid"),
+    (".efifw", b"fw"),
+    (".profile", b"ID=three\n"),
+    (".osrel", (0, b"")),  # VirtualSize 0: does not hide the base's .osrel
+]
+
+
+def uki_seeds():
+    multi = uki_image(UKI_BASE + UKI_PROFILES)
+    single = uki_image(UKI_BASE)
+    seeds = {}
+    for p in (0, 1, 2, 3, 7, 255):
+        seeds["uki-multi-profile-%d" % p] = bytes([p]) + multi
+    seeds["uki-single-profile-0"] = b"\0" + single
+    seeds["uki-single-profile-1"] = b"\1" + single
+    seeds["uki-arm64-loaded"] = b"\1" + uki_image(UKI_BASE + UKI_PROFILES, loaded=True, machine=ARM64)
+    seeds["uki-duplicate-base"] = b"\0" + uki_image(UKI_BASE + [(".cmdline", b"again")])
+    seeds["uki-duplicate-profile"] = b"\1" + uki_image(UKI_BASE + [(".profile", b"ID=a"), (".uname", b"x"),
+                                                                   (".uname", b"y")])
+    seeds["uki-vsize-exceeds-raw"] = b"\0" + uki_image([(".linux", b"k"), (".osrel", (0x400, b"ID=x"))])
+    seeds["uki-no-linux"] = b"\0" + uki_image([(".osrel", b"ID=x"), (".cmdline", b"quiet")])
+    seeds["uki-zero-vsize-base"] = b"\0" + uki_image([(".linux", (0, b"")), (".cmdline", b"x")])
+    seeds["uki-selector-cmdline"] = b"\0" + uki_image([(".linux", b"k"), (".cmdline", b"@12 rest of it")])
+    seeds["uki-selector-overflow"] = b"\0" + "@4294967296 x".encode("utf-16-le")
+    seeds["uki-selector-max"] = b"\0" + "@4294967295".encode("utf-16-le")
+    return seeds
+
+
+# --- text ------------------------------------------------------------------------------------
+
+TEXT = {
+    "text-ascii": b"console=ttyS0 root=/dev/vda rw quiet",
+    "text-blanks": b"  \t\n root=/dev/sda1\t\tquiet \r\n\x7f",
+    "text-controls": b"a\x01b\x1fc\x7fd\x00e",
+    "text-two-byte": "café über naïve".encode(),
+    "text-three-byte": "€ ∑ 日本語 \ufeff \uffff".encode(),
+    "text-four-byte": "😀 𝄞 \U0010ffff".encode(),
+    "text-lone-continuation": b"a\x80b\xbfc",
+    "text-truncated": b"abc\xe2\x82",
+    "text-truncated-4": b"\xf0\x9f\x98",
+    "text-overlong": b"\xc0\xaf \xe0\x80\xaf \xf0\x80\x80\xaf \xc1\xbf",
+    "text-surrogates": b"\xed\xa0\x80 \xed\xbf\xbf \xed\x9f\xbf",
+    "text-past-max": b"\xf4\x90\x80\x80 \xf5\x80\x80\x80 \xf8\x88\x80\x80\x80",
+    "text-invalid-leads": bytes(range(0xF5, 0x100)) + b"\xc2",
+    "text-utf16": "@1 quiet".encode("utf-16-le"),
+    "text-utf16-controls": "\t a\u0001b \u00a0 \u2028 ".encode("utf-16-le"),
+    "text-empty": b"",
+    "text-only-blanks": b" \t\n\x7f ",
+}
+
+
+# --- cpio ------------------------------------------------------------------------------------
+
+def cpio_input(entries, first_inode=1, cut=0x40):
+    """entries: [(op, permissions, path, data)] in the harness's encoding."""
+    out = struct.pack("<IH", first_inode, cut)
+    for op, perm, path, data in entries:
+        out += struct.pack("<BHB", op, perm, len(path)) + path
+        if (op & 3) in (0, 2):
+            out += struct.pack("<H", len(data)) + data
+    return out
+
+
+def cpio_seeds():
+    extra = [
+        (1, 0o755, b".extra", b""),
+        (0, 0o444, b".extra/profile", b"ID=one\n"),
+        (0, 0o444, b".extra/os-release", b"ID=zuki\nVERSION_ID=1\n"),
+        (0, 0o444, b".extra/tpm2-pcr-signature.json", b'{"sha256":[]}'),
+        (0, 0o444, b".extra/tpm2-pcr-public-key.pem", b"-----BEGIN PUBLIC KEY-----\n"),
+    ]
+    return {
+        "cpio-extra": cpio_input(extra),
+        "cpio-extra-tight": cpio_input(extra, cut=0x1F3),
+        "cpio-inode-base": cpio_input(extra[:2], first_inode=0xFFFFFFFE, cut=7),
+        "cpio-empty": cpio_input([]),
+        "cpio-long-path": cpio_input([(0x80, 0o644, b"x" * 200, b"d"), (0x81, 0o755, b"y" * 255, b"")]),
+        "cpio-odd-sizes": cpio_input([(0, 0o7777, b"a", b"1"), (0, 0o600, b"bc", b"12"), (0, 0o600, b"def", b"123"),
+                                      (0, 0o600, b"", b"")]),
+        "cpio-finish-early": cpio_input([(3, 0, b"", b""), (0, 0o644, b"after", b"x")]),
+        "cpio-nul-in-path": cpio_input([(0, 0o644, b"a\0b", b"data")]),
+        "cpio-big-file": cpio_input([(0, 0o644, b"big", bytes(range(256)) * 16)], cut=0x300),
+    }
+
+
+# --- kaslr -----------------------------------------------------------------------------------
+
+CONV = 0x00  # harness: type byte without bit 7 is EfiConventionalMemory
+MIRROR, SP, HOTPLUG, WB = 1, 2, 4, 8
+
+
+def kaslr_input(size, align_log2, regions, max_address=0, seed=0x12345678, flags=1):
+    out = struct.pack("<QBQIB", size, align_log2, max_address, seed, flags)
+    for start, pages, type_, attr in regions:
+        out += struct.pack("<QQBB", start, pages, type_, attr)
+    return out
+
+
+def kaslr_seeds():
+    mib = 1 << 20
+    ovmf = [
+        (0x0, 0xA0, CONV, WB),
+        (0x100000, 0x700, CONV, WB),
+        (0x800000, 0x8, 0x80 | 10, WB),  # ACPI NVS
+        (0x1000000, 0x3E000, CONV, WB),
+        (0x40000000, 0x100, 0x80 | 4, WB),  # boot services data
+        (0x100000000, 0x40000, CONV, WB | SP),
+        (0x200000000, 0x40000, CONV, WB | HOTPLUG),
+        (0x300000000, 0x80000, CONV, WB),
+    ]
+    return {
+        "kaslr-ovmf-2m": kaslr_input(32 * mib, 21, ovmf),
+        "kaslr-ovmf-64k": kaslr_input(40 * mib + 0x1234, 16, ovmf, seed=0xFFFFFFFF),
+        "kaslr-below-4g": kaslr_input(16 * mib, 21, ovmf, max_address=0xFFFFFFFF, flags=0),
+        "kaslr-mirrored": kaslr_input(16 * mib, 21, ovmf + [(0x400000000, 0x10000, CONV, WB | MIRROR)]),
+        "kaslr-mirrored-too-small": kaslr_input(16 * mib, 21, ovmf + [(0x400000000, 0x10, CONV, WB | MIRROR)]),
+        "kaslr-top-of-memory": kaslr_input(2 * mib, 21, [((1 << 64) - (1 << 30), 1 << 18, CONV, WB)]),
+        "kaslr-wrapping-region": kaslr_input(0x1000, 12, [((1 << 64) - 0x1000, 2, CONV, WB), (0x1000, 1, CONV, 0)]),
+        "kaslr-whole-space": kaslr_input(0x1000, 12, [(0, 1 << 52, CONV, WB)]),
+        "kaslr-bad-alignment": kaslr_input(0x1000, 11, ovmf),
+        "kaslr-zero-size": kaslr_input(0, 21, ovmf),
+        "kaslr-size-in-pages": kaslr_input(0x2000, 21, ovmf, flags=3),
+        "kaslr-huge-alignment": kaslr_input(0x1000, 63, [(1 << 63, 1, CONV, 0), (0, 0x10, CONV, 0)]),
+        "kaslr-many-regions": kaslr_input(0x3000, 12, [(0x10000 * i, 1 + i % 5, CONV if i % 3 else 0x83, WB)
+                                                       for i in range(64)], seed=0x9E3779B9),
+        "kaslr-empty-map": kaslr_input(0x1000, 12, []),
+    }
+
+
+# --- dictionaries ----------------------------------------------------------------------------
+
+def dict_entry(value):
+    return '"' + "".join(chr(b) if 0x20 <= b < 0x7F and b not in (0x22, 0x5C) else "\\x%02x" % b
+                         for b in value) + '"'
+
+
+SECTION_NAMES = [b".linux", b".osrel", b".cmdline", b".initrd", b".ucode", b".splash", b".dtb", b".uname",
+                 b".sbat", b".pcrsig", b".pcrpkey", b".profile", b".dtbauto", b".hwids", b".efifw"]
+PE_TOKENS = [b"MZ", b"PE\0\0", b"\x0b\x02", b"\x64\x86", b"\x64\xaa", b".text", b".data", b".reloc",
+             b"\x00\x10\x00\x00", b"\x00\x02\x00\x00", b"\x20\x00\x00\x60", b"\x40\x00\x00\xc0", b"\x00\xa0",
+             b"\x00\x30"]
+DICTS = {
+    "pe": PE_TOKENS,
+    "wx": PE_TOKENS + [b"\xe0\x00\x00\xe0", b"\x00\x00\x00\x80"],
+    "zboot": PE_TOKENS + [b"zimg", b"zstd", b"zstd22", b"gzip", b"\xcd\x23\x82\x81", b"\x28\xb5\x2f\xfd",
+                          b".payload"],
+    "uki": PE_TOKENS + SECTION_NAMES + [b"@1 ", b"@0"],
+    "text": [b"\xef\xbf\xbd", b"\xf0\x9f\x98\x80", b"\xed\xa0\x80", b"\xf4\x8f\xbf\xbf", b"\xe0\xa0\x80", b"\xc2\x80",
+             b"\x7f", b"\t", b"@1 "],
+    "cpio": [b"TRAILER!!!", b".extra/", b"\x00\x10"],
+    "kaslr": [b"\x07", b"\x00\x00\x01\x00", b"\x00\x00\x04\x00", b"\x00\x00\x10\x00", b"\xff\xff\xff\xff"],
+}
+
+
+# --- bug reproducers -------------------------------------------------------------------------
+
+def reproducers():
+    """Inputs that once crashed a harness: {target: {name: bytes}}. Kept as generated cases."""
+    return {}
+
+
+# --- real inputs -----------------------------------------------------------------------------
+
+def real_inputs():
+    """{target: {name: bytes}} from the kernels and stubs tools/setup.sh downloads."""
+    out = {"pe": {}, "wx": {}, "zboot": {}, "uki": {}}
+    cache = "/var/cache/zuki"
+    kernels = os.path.join(cache, "kernels")
+    if os.path.isdir(kernels):
+        for d in sorted(os.listdir(kernels)):
+            if not d.startswith("bookworm-"):
+                continue
+            path = os.path.join(kernels, d, "vmlinuz")
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    head = f.read(64 * 1024)
+                out["pe"]["real-" + d] = head
+                out["wx"]["real-" + d] = head
+    assets = os.path.join(cache, "assets.env")
+    if os.path.isfile(assets):
+        with open(assets) as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                value = value.strip("'\"")
+                if key.startswith("ZUKI_SYSTEMD_STUB_") and os.path.isfile(value):
+                    with open(value, "rb") as s:
+                        stub = s.read(128 * 1024)
+                    name = "real-" + os.path.basename(value)
+                    out["pe"][name] = stub
+                    out["wx"][name] = stub
+                    out["uki"][name] = b"\0" + stub
+                    out["zboot"][name] = stub
+    return out
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    real = "--no-real-inputs" not in sys.argv
+    if len(args) != 1:
+        sys.exit(__doc__)
+    out = args[0]
+    os.makedirs(out, exist_ok=True)
+
+    pe = pe_seeds()
+    corpora = {
+        "pe": dict(pe),
+        "wx": dict(pe),
+        "zboot": zboot_seeds(),
+        "uki": uki_seeds(),
+        "text": dict(TEXT),
+        "cpio": cpio_seeds(),
+        "kaslr": kaslr_seeds(),
+    }
+    # Every zboot image is a PE too, and UKIs are PEs once the profile byte is dropped.
+    for name, image in corpora["zboot"].items():
+        corpora["pe"][name] = image
+    for name, data in corpora["uki"].items():
+        corpora["pe"][name] = data[1:]
+        corpora["wx"][name] = data[1:]
+    corpora["text"].update({"text-from-" + k: v for k, v in UKI_BASE + UKI_PROFILES if isinstance(v, bytes)})
+    for target, seeds in reproducers().items():
+        corpora[target].update(seeds)
+    if real:
+        for target, seeds in real_inputs().items():
+            corpora[target].update(seeds)
+
+    for target in TARGETS:
+        d = os.path.join(out, target)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        for name, data in sorted(corpora[target].items()):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        with open(os.path.join(out, target + ".dict"), "w") as f:
+            for i, token in enumerate(DICTS.get(target, [])):
+                f.write("kw%d=%s\n" % (i, dict_entry(token)))
+    # A stamp whose mtime tells the build system the corpus is fresh.
+    with open(os.path.join(out, "stamp"), "w") as f:
+        f.write("".join("%s %d\n" % (t, len(corpora[t])) for t in TARGETS))
+
+
+if __name__ == "__main__":
+    main()
