@@ -123,7 +123,7 @@ run_target() {
 for t in $targets; do
         [ -x "$out/fuzz-$t" ] || { echo "$0: no harness $out/fuzz-$t" >&2; exit 2; }
         rm -f "$out/logs/$t.rc"
-        echo "fuzz-$t: replaying $(ls "$out/seeds/$t" | wc -l) seeds, then fuzzing for ${seconds}s (max_len $(max_len_of "$t"))"
+        echo "fuzz-$t: replaying $(find "$out/seeds/$t" -type f | wc -l) seeds, then fuzzing for ${seconds}s (max_len $(max_len_of "$t"))"
         run_target "$t" &
         while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n; done
 done

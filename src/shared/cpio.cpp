@@ -5,9 +5,13 @@
 namespace zuki::cpio {
 
 Status Writer::put(const void *data, size_t n) {
+        if (failed_)
+                return Error::NoSpace;
         if (!counting()) {
-                if (!out_.contains(pos_, n))
+                if (!out_.contains(pos_, n)) {
+                        failed_ = true;
                         return Error::NoSpace;
+                }
                 if (data)
                         __builtin_memcpy(out_.data() + pos_, data, n);
                 else

@@ -34,6 +34,7 @@ private:
 
         MutableBytes out_;
         size_t pos_ = 0;
+        bool failed_ = false; // after a NoSpace nothing more is written: no archive with a hole
         uint32_t inode_;
 };
 

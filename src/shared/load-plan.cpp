@@ -81,6 +81,10 @@ bool overlaps_table(const Plan &plan, uint64_t target, uint64_t width) {
                plan.relocations.address < target + width;
 }
 
+// Relocations never target the headers: the W^X plan is read from the loaded headers afterwards,
+// and no real image relocates its own section table.
+bool in_headers(const Plan &plan, uint64_t target) { return target < plan.headers_size; }
+
 // Visits every relocation entry; `apply` false only validates.
 Status walk_relocations(MutableBytes image, const Plan &plan, uint64_t delta, bool apply) {
         MutableBytes table;
@@ -103,7 +107,7 @@ Status walk_relocations(MutableBytes image, const Plan &plan, uint64_t delta, bo
                                 break; // padding
                         case kRelHighLow:
                                 if (!image.contains(target, 4) || target + 4 > plan.image_size ||
-                                    overlaps_table(plan, target, 4))
+                                    overlaps_table(plan, target, 4) || in_headers(plan, target))
                                         return Error::BadRelocations;
                                 if (apply)
                                         store_le32(image.data() + target,
@@ -111,7 +115,7 @@ Status walk_relocations(MutableBytes image, const Plan &plan, uint64_t delta, bo
                                 break;
                         case kRelDir64:
                                 if (!image.contains(target, 8) || target + 8 > plan.image_size ||
-                                    overlaps_table(plan, target, 8))
+                                    overlaps_table(plan, target, 8) || in_headers(plan, target))
                                         return Error::BadRelocations;
                                 if (apply)
                                         store_le64(image.data() + target,
