@@ -171,3 +171,15 @@ efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::Loa
 }
 
 } // namespace zuki::boot
+
+namespace zuki::boot {
+
+efi::Status place_and_start_kernel(KernelImage *kernel, efi::Handle parent, const efi::LoadedImageProtocol *parent_image,
+                                   Span<const char16_t> options, efi::SystemTable *st) {
+        efi::Status s = place_kernel(kernel, st);
+        if (efi::is_error(s))
+                return s;
+        return start_kernel(kernel, parent, parent_image, options, st);
+}
+
+} // namespace zuki::boot

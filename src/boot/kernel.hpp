@@ -50,6 +50,10 @@ efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st);
 efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::LoadedImageProtocol *parent_image,
                          Span<const char16_t> options, efi::SystemTable *st);
 
+// place_kernel() then start_kernel(): what every mode does once it has the kernel's PE file.
+efi::Status place_and_start_kernel(KernelImage *kernel, efi::Handle parent, const efi::LoadedImageProtocol *parent_image,
+                                   Span<const char16_t> options, efi::SystemTable *st);
+
 // The architecture this stub runs (and therefore can start kernels for).
 uint16_t native_machine();
 

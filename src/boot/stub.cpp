@@ -42,13 +42,10 @@ efi::Status find_zboot_payload(const pe::View &self, zboot::ZstdPayload *out) {
         if (header->codec != zboot::Codec::Zstd)
                 return log_error(efi::kUnsupported, "zboot payload is compressed with \"{}\", only zstd is supported",
                                  header->codec_name);
-        Result<Bytes> stored = zboot::locate_stored_payload(self, *header);
-        if (!stored)
-                return log_error(status_from(stored.error()), "zboot payload at file offset {} (+{}) is not inside a section",
-                                 (uint64_t) header->payload_offset, header->stored_size());
-        Result<zboot::ZstdPayload> payload = zboot::split_zstd_payload(*header, *stored);
+        Result<zboot::ZstdPayload> payload = zboot::locate_zstd_payload(self, *header);
         if (!payload)
-                return log_error(status_from(payload.error()), "zboot payload is unusable: {}", payload.error());
+                return log_error(status_from(payload.error()), "zboot payload is unusable: {} (file offset {}, {} bytes)",
+                                 payload.error(), (uint64_t) header->payload_offset, header->stored_size());
         *out = *payload;
         return efi::kSuccess;
 }
@@ -76,10 +73,7 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
         s = decompress_kernel(payload, decide_placement(st->BootServices, options), &kernel);
         if (efi::is_error(s))
                 return s;
-        s = place_kernel(&kernel, st);
-        if (efi::is_error(s))
-                return s;
-        return start_kernel(&kernel, image, loaded, options, st);
+        return place_and_start_kernel(&kernel, image, loaded, options, st);
 }
 
 } // namespace

@@ -220,7 +220,9 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
 
 } // namespace
 
-efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemTable *st,
+// The kernel inside .linux: a zstd zboot image is decompressed directly (its own stub does not
+// run); a plain PE, or a zboot image with another codec, is loaded and started as it is.
+static efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemTable *st,
                               const efi::LoadedImageProtocol *loaded, Span<const char16_t> options) {
         KernelImage kernel;
         Placement placement = decide_placement(st->BootServices, options);
@@ -231,12 +233,10 @@ efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemT
                 if (!nested)
                         return log_error(status_from(nested.error()), "The zboot image in .linux is malformed: {}",
                                          nested.error());
-                Result<Bytes> stored = zboot::locate_stored_payload(*nested, *header);
-                if (!stored)
-                        return log_error(status_from(stored.error()), "zboot payload: {}", stored.error());
-                Result<zboot::ZstdPayload> payload = zboot::split_zstd_payload(*header, *stored);
+                Result<zboot::ZstdPayload> payload = zboot::locate_zstd_payload(*nested, *header);
                 if (!payload)
-                        return log_error(status_from(payload.error()), "zboot payload is unusable: {}", payload.error());
+                        return log_error(status_from(payload.error()), "The zboot payload in .linux is unusable: {}",
+                                         payload.error());
                 s = decompress_kernel(*payload, placement, &kernel);
                 if (efi::is_error(s))
                         return s;
@@ -244,10 +244,7 @@ efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemT
                 // A plain PE kernel, or a zboot image with another codec whose own stub decompresses.
                 use_plain_kernel(linux_image, placement, &kernel);
         }
-        s = place_kernel(&kernel, st);
-        if (efi::is_error(s))
-                return s;
-        return start_kernel(&kernel, image, loaded, options, st);
+        return place_and_start_kernel(&kernel, image, loaded, options, st);
 }
 
 efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedImageProtocol *loaded,

@@ -14,9 +14,4 @@ namespace zuki::boot {
 efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedImageProtocol *loaded,
                      const pe::View &self);
 
-// The kernel inside a .linux section (or a zboot image's own payload): decompresses a zstd zboot
-// image, or loads a plain PE as it is, then starts it with `options` as its command line.
-efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemTable *st,
-                              const efi::LoadedImageProtocol *loaded, Span<const char16_t> options);
-
 } // namespace zuki::boot

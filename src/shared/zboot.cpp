@@ -91,6 +91,11 @@ Result<Bytes> locate_stored_payload(const pe::View &image, const Header &header)
         return Bytes(image.image().data() + rva, header.stored_size());
 }
 
+Result<ZstdPayload> locate_zstd_payload(const pe::View &image, const Header &header) {
+        Bytes stored = ZUKI_TRY(locate_stored_payload(image, header));
+        return split_zstd_payload(header, stored);
+}
+
 Status write_header(MutableBytes image, uint32_t payload_offset, uint32_t payload_size,
                     const char *codec_name) {
         if (image.size() < pe::kDosHeaderSize)

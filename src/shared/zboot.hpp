@@ -58,6 +58,9 @@ Result<ZstdPayload> split_zstd_payload(const Header &header, Bytes stored);
 // the section table in a loaded view (firmware loaded only the sections).
 Result<Bytes> locate_stored_payload(const pe::View &image, const Header &header);
 
+// The zstd payload of a zboot image: locate_stored_payload() then split_zstd_payload().
+Result<ZstdPayload> locate_zstd_payload(const pe::View &image, const Header &header);
+
 // Writes the zboot fields into the MS-DOS header of `image` (at least 64 bytes; "MZ" and
 // e_lfanew stay as they are).
 Status write_header(MutableBytes image, uint32_t payload_offset, uint32_t payload_size,
