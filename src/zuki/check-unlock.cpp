@@ -84,8 +84,8 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
         };
 
         if (!token.pubkey || token.pubkey_pcr_mask == 0)
-                return verdict(UnlockAnswer::NoToken, "the token has no signed PCR policy (no tpm2_pubkey), "
-                                                      "only PCRs " + mask_text(token.hash_pcr_mask) + " bound by value");
+                return verdict(UnlockAnswer::NoToken, "the token has no signed PCR policy (no tpm2_pubkey); PCRs bound by value: " +
+                                                      mask_text(token.hash_pcr_mask));
         Pkey key = parse_public_key(bytes_of(*token.pubkey), "The token's tpm2_pubkey");
         Buffer fp = key_fingerprint(key.get());
         d["pkfp"] = to_hex(bytes_of(fp));

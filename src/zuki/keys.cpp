@@ -86,11 +86,9 @@ Pkey load_private_key(const std::string &path) {
                 fail(path + ": passphrase-protected private keys are not supported");
         BioPtr bio = memory_bio(bytes);
         Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
-        if (!key) {
-                std::string why = openssl_error_text();
-                fail(path + " is not a PEM private key" + (why.empty() ? "" : " (" + why + ")"));
-        }
-        ERR_clear_error();
+        ERR_clear_error(); // OpenSSL's reason ("unsupported") says less than our message
+        if (!key)
+                fail(path + " is not a PEM private key");
         return key;
 }
 
