@@ -85,6 +85,23 @@ uint32_t parse_pcr_mask(const nlohmann::json &j, const std::string &what) {
         return mask;
 }
 
+// systemd-pcrphase's extension of PCR 11 by each phase word (no NUL).
+Buffer extend_words(const std::string &bank, Buffer value, const std::vector<std::string> &words) {
+        const EVP_MD *md = md_of_bank(bank);
+        for (const std::string &w : words) {
+                unsigned char word_digest[EVP_MAX_MD_SIZE], next[EVP_MAX_MD_SIZE];
+                unsigned n = 0, m = 0;
+                MdCtx ctx(EVP_MD_CTX_new());
+                if (EVP_Digest(w.data(), w.size(), word_digest, &n, md, nullptr) != 1 || !ctx ||
+                    EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
+                    EVP_DigestUpdate(ctx.get(), value.data(), value.size()) != 1 ||
+                    EVP_DigestUpdate(ctx.get(), word_digest, n) != 1 || EVP_DigestFinal_ex(ctx.get(), next, &m) != 1)
+                        fail("PCR extension with " + bank + " failed");
+                value.assign(next, next + m);
+        }
+        return value;
+}
+
 } // namespace
 
 uint16_t tpm_alg_of_bank(const std::string &bank) {
@@ -182,9 +199,14 @@ void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *priva
                 *json = nlohmann::ordered_json::object();
         // Outer loop over phases, inner over banks, as systemd-measure: entries of one bank stay in
         // phase order.
+        // The sections are hashed once per bank; each phase path then only extends its words.
+        std::vector<Buffer> after_stub;
+        for (const std::string &bank : banks)
+                after_stub.push_back(replay(plan, measure::kPcrKernelBoot, bank, {}));
         for (const std::string &phase : phases) {
-                for (const std::string &bank : banks) {
-                        Buffer value = replay(plan, measure::kPcrKernelBoot, bank, phase_words(phase));
+                for (size_t b = 0; b < banks.size(); b++) {
+                        const std::string &bank = banks[b];
+                        Buffer value = extend_words(bank, after_stub[b], phase_words(phase));
                         Buffer pol = policy_pcr_digest(bank, kMask, bytes_of(value));
                         Buffer sig = sign_digest(private_key, bank, bytes_of(pol));
                         nlohmann::ordered_json entry;
