@@ -35,7 +35,9 @@ softhsm2-util --init-token --free --label zuki-test --pin 4321 --so-pin 8765 >/d
         { echo "FAIL: cannot set up the SoftHSM2 token"; exit 1; }
 rm db.p8
 
-uri="pkcs11:token=zuki-test;object=sb-key;type=private;pin-value=4321"
+# The PIN from a file (RFC 7512 pin-source), so it does not show in the process list.
+printf 4321 >pin
+uri="pkcs11:token=zuki-test;object=sb-key;type=private?pin-source=file:$tmp/pin"
 t0=$(date +%s%N)
 if SOURCE_DATE_EPOCH=1700000000 "$zuki" sign --private-key "$uri" --certificate db.crt --output token.efi "$image"; then
         ok "zuki sign with a PKCS#11 URI ($((($(date +%s%N) - t0) / 1000000)) ms)"
@@ -46,6 +48,10 @@ sbverify --cert db.crt token.efi >/dev/null 2>&1 && ok "sbverify accepts the tok
 SOURCE_DATE_EPOCH=1700000000 "$zuki" sign --private-key db.key --certificate db.crt --output file.efi "$image" >/dev/null
 cmp -s token.efi file.efi && ok "token and key file give byte-identical signed images" ||
         bad "token and key file signatures differ"
+
+"$zuki" sign --private-key "pkcs11:token=zuki-test;object=sb-key;type=private;pin-value=4321" --certificate db.crt \
+        --output value.efi "$image" >/dev/null && sbverify --cert db.crt value.efi >/dev/null 2>&1 &&
+        ok "the PIN as pin-value in the URI works too" || bad "pin-value in the URI"
 
 refuse() { # NAME REGEX URI
         "$zuki" sign --private-key "$3" --certificate db.crt --output refused.efi "$image" >/dev/null 2>err
