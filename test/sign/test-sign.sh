@@ -101,6 +101,42 @@ verify_rc 2 "zuki verify without --certificate is a usage error" signed.efi
 verify_rc 3 "zuki verify with an unreadable certificate cannot check" --certificate nonexistent.crt signed.efi
 verify_rc 3 "zuki verify with a malformed certificate cannot check" --certificate db.key signed.efi
 
+# A damaged certificate table (flipped bits, bad lengths, a truncated or misplaced table): zuki
+# verify answers 0 or 1 with one line, and never crashes. (Bytes outside the signed parts, such as
+# padding or an embedded copy of the trusted certificate, may change without invalidating it, as
+# in UEFI.)
+/usr/bin/python3 - "$zuki" stub.efi db.crt <<'EOF' && ok "200 damaged certificate tables: no crash, one line each" || bad "damaged certificate tables"
+import random, struct, subprocess, sys
+zuki, image, cert = sys.argv[1:4]
+b = open(image, "rb").read()
+entry = struct.unpack_from("<I", b, 0x3c)[0] + 24 + 112 + 8 * 4
+off, size = struct.unpack_from("<II", b, entry)
+random.seed(20240607)
+problems = 0
+for i in range(200):
+    m = bytearray(b)
+    kind = i % 5
+    if kind == 0:
+        m[random.randrange(off, len(m))] ^= 1 << random.randrange(8)
+    elif kind == 1:
+        for _ in range(16):
+            m[random.randrange(off, len(m))] = random.randrange(256)
+    elif kind == 2:
+        m = m[:random.randrange(off, len(m))]
+    elif kind == 3:
+        struct.pack_into("<II", m, entry, random.choice([off, off + 8, off - 8, 0, 0xfffffff8, random.randrange(1 << 32)]),
+                         random.choice([size, size + 8, size - 8, 8, 0x7fffffff, random.randrange(1 << 32)]))
+    else:
+        struct.pack_into("<I", m, off, random.choice([0, 7, 8, 9, size + 1, 0xffffffff, random.randrange(1 << 32)]))
+    open("damaged.efi", "wb").write(m)
+    p = subprocess.run([zuki, "verify", "--certificate", cert, "damaged.efi"], capture_output=True, text=True)
+    lines = (p.stdout if p.returncode == 0 else p.stderr).splitlines()
+    if p.returncode not in (0, 1) or len(lines) != 1 or (p.returncode == 1 and p.stdout):
+        problems += 1
+        print(f"case {i} (kind {kind}): exit {p.returncode}: {p.stderr.strip()[:200]}")
+sys.exit(1 if problems else 0)
+EOF
+
 # sbsign's signature: zuki verify accepts it, and the digest sbsign signed is the one zuki computes.
 if sbsign --key db.key --cert db.crt --output sbsigned.efi image.efi >/dev/null 2>&1; then
         verify_rc 0 "zuki verify accepts sbsign's signature" --certificate db.crt sbsigned.efi
