@@ -69,6 +69,12 @@ check "zuki verify --certificate ROOT accepts the chained signature" "$zuki" ver
 check "zuki verify --certificate INTERMEDIATE accepts it too" "$zuki" verify --certificate inter.crt chain.efi
 check_not "zuki verify rejects the chain for another root" "$zuki" verify --certificate db.crt chain.efi
 
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec.key -out ec.crt -subj "/CN=zuki ec/" \
+        -days 3650 2>/dev/null
+check "zuki sign with an EC P-256 key" "$zuki" sign --private-key ec.key --certificate ec.crt --output ec.efi image.efi
+check "sbverify accepts the ECDSA signature" sbverify --cert ec.crt ec.efi
+check "zuki verify accepts the ECDSA signature" "$zuki" verify --certificate ec.crt ec.efi
+
 # --- zuki verify ---------------------------------------------------------------------------
 verify_rc() { # EXPECTED_RC NAME ARGS...
         local want=$1 name=$2
@@ -154,6 +160,35 @@ assert sb["signatures"][0]["signed_digest"] == zk["sha256"] == zk["signatures"][
         check "sbverify accepts the replacement" sbverify --cert other.crt resigned-sb.efi
 else
         bad "sbsign failed"
+fi
+
+# A signature made by someone else's tooling: Debian's signed kernel verifies against the signer
+# certificate openssl finds in it, and re-signing it with --replace keeps the digest Debian signed.
+if [[ -n ${ZUKI_KERNEL:-} && -r $ZUKI_KERNEL ]]; then
+        /usr/bin/python3 - "$ZUKI_KERNEL" >debian.p7 <<'EOF'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+pe = struct.unpack_from("<I", b, 0x3c)[0]
+off, size = struct.unpack_from("<II", b, pe + 24 + 112 + 8 * 4)
+sys.stdout.buffer.write(b[off + 8:off + struct.unpack_from("<I", b, off)[0]])
+EOF
+        openssl pkcs7 -inform DER -in debian.p7 -print_certs 2>/dev/null | sed -n '/BEGIN/,/END/p;/END/q' >debian-signer.pem
+        if [[ -s debian-signer.pem ]] && sbverify --cert debian-signer.pem "$ZUKI_KERNEL" >/dev/null 2>&1; then
+                verify_rc 0 "zuki verify accepts Debian's kernel signature" --certificate debian-signer.pem "$ZUKI_KERNEL"
+                verify_rc 1 "zuki verify rejects Debian's kernel for the test certificate" --certificate db.crt "$ZUKI_KERNEL"
+                "$zuki" verify --json --certificate debian-signer.pem "$ZUKI_KERNEL" >debian.json 2>/dev/null
+                "$zuki" sign --replace --json --private-key db.key --certificate db.crt --output kernel.efi "$ZUKI_KERNEL" \
+                        >kernel.json 2>/dev/null
+                /usr/bin/python3 -c '
+import json, sys
+d, k = (json.load(open(f)) for f in sys.argv[1:3])
+assert d["signatures"][0]["signed_digest"] == k["sha256"] and k["replaced"]' debian.json kernel.json &&
+                        ok "re-signing Debian's kernel signs the digest Debian signed" ||
+                        bad "re-signed kernel digest differs from Debian's"
+                check "sbverify accepts the re-signed kernel" sbverify --cert db.crt kernel.efi
+        else
+                echo "note: $ZUKI_KERNEL carries no signature sbverify accepts; Debian signature checks skipped"
+        fi
 fi
 
 # --- reproducibility -----------------------------------------------------------------------
