@@ -7,6 +7,8 @@
 # PIN or object: one line on stderr that does not repeat the PIN, no output.
 #
 #   test-pkcs11.sh ZUKI IMAGE
+# ok() always succeeds, so "A && ok || bad" is safe.
+# shellcheck disable=SC2015
 set -uo pipefail
 zuki=$(realpath "$1") image=$(realpath "$2")
 command -v softhsm2-util >/dev/null || { echo "SKIP: softhsm2-util not installed (package softhsm2)"; exit 77; }

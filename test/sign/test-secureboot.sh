@@ -12,6 +12,8 @@
 #   4. the same UKI unsigned: refused the same way.
 #
 #   test-secureboot.sh ZUKI KERNEL INITRD OS_RELEASE
+# ok() always succeeds, so "A && ok || bad" is safe.
+# shellcheck disable=SC2015
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 zuki=$(realpath "$1") kernel=$(realpath "$2") initrd=$(realpath "$3") os_release=$(realpath "$4")

@@ -12,6 +12,8 @@
 # Keys are made here with openssl; none are committed.
 #
 #   test-sign.sh ZUKI STUB ZBOOT_IMAGE
+# ok() always succeeds, so "A && ok || bad" is safe.
+# shellcheck disable=SC2015
 set -uo pipefail
 zuki=$(realpath "$1") stub=$(realpath "$2") zboot=$(realpath "$3")
 for tool in sbverify sbsign openssl; do
@@ -230,7 +232,7 @@ refuse() { # NAME REGEX ARGS... (zuki sign ... --output refused.efi is appended)
         local rc=$? lines
         lines=$(wc -l <"$tmp/stderr")
         if [[ $rc -eq 0 || $lines -ne 1 ]] || ! grep -Eq "^zuki: $regex" "$tmp/stderr" || [[ -e refused.efi ]] ||
-                ls | grep -q zuki-tmp; then
+                compgen -G "*zuki-tmp*" >/dev/null; then
                 echo "FAIL: $name: exit $rc, stderr: $(cat "$tmp/stderr")"
                 failures=$((failures + 1))
         else
