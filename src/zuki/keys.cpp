@@ -79,7 +79,7 @@ SecretBuffer::~SecretBuffer() {
                 OPENSSL_cleanse(data_.data(), data_.size());
 }
 
-Pkey load_private_key(const std::string &path) {
+Pkey load_pem_private_key(const std::string &path) {
         SecretBuffer data(read_file(path, 1 << 20));
         Bytes bytes = bytes_of(data.get());
         if (contains(bytes, "ENCRYPTED"))

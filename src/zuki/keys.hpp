@@ -26,7 +26,7 @@ std::string openssl_error_text();
 
 // A private key from a PEM file (PKCS#8 or traditional). Encrypted keys are refused rather than
 // prompting for a passphrase.
-Pkey load_private_key(const std::string &path);
+Pkey load_pem_private_key(const std::string &path);
 
 // A public key: PEM "PUBLIC KEY"/"RSA PUBLIC KEY", DER SubjectPublicKeyInfo, or an X.509
 // certificate (PEM or DER) whose key is taken. `what` names the data in error messages.

@@ -32,6 +32,18 @@ build initrd-only.efi --pcr-private-key key1.pem --phases enter-initrd
 build sha1-only.efi --pcr-private-key key1.pem --pcr-banks sha1
 build unsigned.efi --pcrpkey key1.pub
 build two-keys.efi --pcr-private-key key2.pem --pcr-private-key key1.pem --pcrpkey key1.pub
+# PCR policy and Secure Boot signature together: .pcrsig is embedded before the Authenticode signature.
+"$zuki" genkey --secureboot-private-key sb.key --secureboot-certificate sb.crt >/dev/null || { echo "FAIL: genkey"; exit 1; }
+build sb-signed.efi --pcr-private-key key1.pem --secureboot-private-key sb.key --secureboot-certificate sb.crt
+if command -v sbverify >/dev/null; then
+        checks=$((checks + 1))
+        if sbverify --cert sb.crt sb-signed.efi >/dev/null 2>&1; then
+                echo "ok: sbverify accepts the UKI signed after its .pcrsig was embedded"
+        else
+                echo "FAIL: sbverify rejects sb-signed.efi"
+                failures=$((failures + 1))
+        fi
+fi
 build profiles.efi --pcr-private-key key1.pem --profile 'ID=default' --profile 'ID=debug' \
         --profile-cmdline 'console=ttyS0 debug'
 
@@ -112,6 +124,7 @@ expect 24 bank-missing sha1-only.efi signed.img
 expect 25 phase-missing initrd-only.efi signed.img
 expect 0 unlocks initrd-only.efi signed.img --phase enter-initrd
 expect 26 cannot-tell good.efi pcr4-too.img
+expect 0 unlocks sb-signed.efi signed.img
 expect 0 unlocks profiles.efi signed.img --profile 1
 expect 0 unlocks profiles.efi signed.img --profile 0
 
