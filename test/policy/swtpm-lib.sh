@@ -24,9 +24,9 @@ PY
 }
 
 swtpm_start() {
-        local dir=$1 port try
+        local dir=$1 port
         mkdir -p "$dir"
-        for try in 1 2 3 4 5; do
+        for _ in 1 2 3 4 5; do
                 port=$(free_port_pair)
                 swtpm socket --tpm2 --tpmstate dir="$dir" \
                         --server type=tcp,port="$port",bindaddr=127.0.0.1 \

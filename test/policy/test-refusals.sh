@@ -34,7 +34,7 @@ refuse() { # NAME REGEX OUTPUT-THAT-MUST-NOT-EXIST COMMAND...
         "$@" >stdout 2>stderr
         rc=$?
         if [[ $rc -eq 0 || $(wc -l <stderr) -ne 1 || -s stdout ]] || ! grep -Eq "^zuki: $regex" stderr ||
-                { [[ -n $out ]] && [[ -e $out ]]; } || ls | grep -q zuki-tmp || grep -q "PRIVATE KEY" stdout stderr; then
+                { [[ -n $out ]] && [[ -e $out ]]; } || compgen -G '*zuki-tmp*' >/dev/null || grep -q "PRIVATE KEY" stdout stderr; then
                 echo "FAIL: $name: exit $rc, stderr: $(cat stderr) stdout: $(head -c 200 stdout)"
                 failures=$((failures + 1))
         else
