@@ -56,6 +56,7 @@ PACKAGES=(
     tpm2-tools dpkg-dev xz-utils zstd gzip device-tree-compiler libclang-rt-14-dev
     systemd # /usr/lib/systemd/systemd-measure
     fdisk   # sfdisk: GPT-partitioned ESP images in test/qemu/boot.sh
+    zlib1g-dev liblzma-dev liblz4-dev lz4 # the codecs of x86 bzImage payloads (zuki zboot --x86-boot=direct)
 )
 
 install_packages() {

@@ -38,6 +38,11 @@ efi::CcMeasurementProtocol *find_cc(efi::BootServices *bs) {
 
 // The UTF-16 description with its NUL, as bytes, written to `out`; returns its size.
 size_t write_description(const measure::Event &e, uint8_t *out, size_t capacity) {
+        if (!e.raw_description.empty()) {
+                size_t n = e.raw_description.size() < capacity ? e.raw_description.size() : capacity;
+                __builtin_memcpy(out, e.raw_description.data(), n);
+                return n;
+        }
         size_t units = 0;
         size_t max_units = capacity / 2;
         auto put = [&](char16_t c) {
