@@ -306,9 +306,10 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
         s = protection.apply(st, kernel_pages.data(), kernel_wx_plan(info, allocation));
         if (efi::is_error(s))
                 return s;
-        log_info("Kernel image at {} ({} bytes, decompressed in place, {} placement{}{}), virtual base {}",
-                 Hex{kernel_pages.address()}, info.image_size, randomized ? "random" : "fixed", randomized ? "" : ": ",
-                 randomized ? "" : placement.why, Hex{x86::kStartKernelMap + info.load_address + delta});
+        log_info("Kernel image at {} ({} bytes, decompressed in place, {} placement{}{})", Hex{kernel_pages.address()},
+                 info.image_size, randomized ? "random" : "fixed", randomized ? "" : ": ", randomized ? "" : placement.why);
+        log_info("Kernel virtual base {} ({} of {} slots)", Hex{x86::kStartKernelMap + info.load_address + delta},
+                 delta / info.kernel_alignment, x86::virtual_slots(info));
 
         // boot_params: the kernel's setup header, then what a boot loader fills in.
         Pages params_pages;
@@ -344,6 +345,9 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
                 store_le32(bp + x86::kExtRamdiskSizeOffset, (uint32_t) ((uint64_t) initrd.size() >> 32));
         }
         fill_screen_info(bs, bp);
+        // As the kernel's EFI stub: the event log is copied first, then PCR 9 is measured (those
+        // events reach the kernel through the final events table).
+        install_event_log_for_linux(st);
         measure_like_efi_stub(bs, load_options, initrd);
         install_random_seed(st);
 
