@@ -9,6 +9,7 @@
 #include "efi/system-table.hpp"
 #include "firmware/log.hpp"
 #include "firmware/pages.hpp"
+#include "arch/cycles.hpp"
 #include "kernel.hpp"
 #include "firmware/variables.hpp"
 #include "uki-boot.hpp"
@@ -96,8 +97,16 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
 } // namespace
 } // namespace zuki::boot
 
+namespace zuki::boot {
+namespace {
+uint64_t entry_cycles;
+} // namespace
+uint64_t stub_entry_cycles() { return entry_cycles; }
+} // namespace zuki::boot
+
 extern "C" efi::Status efi_main(efi::Handle image, efi::SystemTable *st) {
         using namespace zuki::boot;
+        entry_cycles = read_cycles();
         if (!st || st->Hdr.Signature != efi::kSystemTableSignature || !st->BootServices)
                 return efi::kInvalidParameter;
         log_init(st);
