@@ -21,7 +21,7 @@ import shutil
 import struct
 import sys
 
-TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx", "pcrsig"]
+TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx", "pcrsig", "x86"]
 
 X64 = 0x8664
 ARM64 = 0xAA64
@@ -514,6 +514,65 @@ def kaslr_seeds():
     }
 
 
+# --- x86 ------------------------------------------------------------------------------------
+
+def x86_setup_header(init_size=0x3F97000, relocatable=1, version=0x20F):
+    h = bytearray(0x26C - 0x1F1)
+    def put(off, fmt, *v):
+        struct.pack_into(fmt, h, off - 0x1F1, *v)
+    put(0x200, "<BB", 0xEB, 0x6A)
+    put(0x202, "<I", 0x53726448)
+    put(0x206, "<H", version)
+    put(0x230, "<I", 0x200000)
+    put(0x234, "<B", relocatable)
+    put(0x236, "<H", 0x7F)
+    put(0x238, "<I", 2047)
+    put(0x258, "<Q", 0x1000000)
+    put(0x260, "<I", init_size)
+    return bytes(h)
+
+
+def x86_section(segments=((0, 0x18E6498, 1), (0x1A00000, 0x642000, 2)), entry=0xC43, image=58 << 20,
+                relocs=16, header=None):
+    header = header or x86_setup_header()
+    out = b"zukix86\0" + struct.pack("<IIQQQQQII", 1, 64, 0x1000000, image, image, relocs, entry, len(segments),
+                                        len(header))
+    for off, size, flags in segments:
+        out += struct.pack("<QQII", off, size, flags, 0)
+    return out + header
+
+
+def x86_relocs(r32, inv, r64, image_size=0x100, delta=0x200):
+    words = [0] + r64[::-1] + [0] + inv[::-1] + [0] + r32[::-1]
+    return bytes([1]) + struct.pack("<HI", image_size, delta) + struct.pack("<%dI" % len(words), *words)
+
+
+def x86_seeds():
+    at = lambda off: 0x81000000 + off
+    desc = lambda t, start, pages, attr=0: struct.pack("<IIQQQQQ", t, 0, start, 0, pages, attr, 0)
+    ovmf_map = b"".join([desc(3, 0, 0xA0), desc(7, 0xA0000, 0x60), desc(0, 0x100000, 0x10), desc(1, 0x110000, 0x10),
+                         desc(7, 0x120000, 0x10, 0x40000), desc(9, 0x130000, 1), desc(10, 0x131000, 1),
+                         desc(6, 0x132000, 2), desc(15, 0x134000, 1), desc(14, 0x200000, 0x100)])
+    spec = (b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, 2) + struct.pack("<HHHH", 4, 20, 11, 32) + b"\0")
+    first = struct.pack("<II20sI", 0, 3, bytes(20), len(spec)) + spec
+    ev = lambda pcr, n: (struct.pack("<III", pcr, 13, 2) + struct.pack("<H", 4) + bytes(20) + struct.pack("<H", 11)
+                         + bytes(32) + struct.pack("<I", n) + bytes(n))
+    return {
+        "x86-section-debian": bytes([0]) + x86_section(),
+        "x86-section-one-segment": bytes([0]) + x86_section(segments=((0, 0x100000, 1),), image=0x100000,
+                                                            header=x86_setup_header(init_size=0x200000)),
+        "x86-section-not-relocatable": bytes([0]) + x86_section(header=x86_setup_header(relocatable=0)),
+        "x86-relocs-each-kind": x86_relocs([at(0x10)], [at(0x20)], [at(0x30)]),
+        "x86-relocs-many": x86_relocs([at(4 * i) for i in range(16)], [at(0x80)], [at(0x88), at(0xF8)]),
+        "x86-relocs-outside": x86_relocs([at(0x100)], [], []),
+        "x86-relocs-zero-delta": x86_relocs([at(0x10)], [], [], delta=0),
+        "x86-e820-ovmf": bytes([2, 6]) + ovmf_map,
+        "x86-e820-40-byte": bytes([2, 5]) + b"".join(d[:40] for d in [desc(7, 0, 16), desc(7, 0x10000, 16)]),
+        "x86-tcg-log": bytes([3]) + first + ev(9, 13) + ev(11, 0),
+        "x86-tcg-spec-only": bytes([3]) + first,
+    }
+
+
 # --- dictionaries ----------------------------------------------------------------------------
 
 def dict_entry(value):
@@ -565,6 +624,8 @@ DICTS = {
     "text": [b"\xef\xbf\xbd", b"\xf0\x9f\x98\x80", b"\xed\xa0\x80", b"\xf4\x8f\xbf\xbf", b"\xe0\xa0\x80", b"\xc2\x80",
              b"\x7f", b"\t", b"@1 "],
     "cpio": [b"TRAILER!!!", b".extra/", b"\x00\x10"],
+    "x86": [b"zukix86\0", b"HdrS", b"\x00\x00\x00\x81", b"\xff\xff\xff\xff", b"Spec ID Event03\0",
+            b"\x0b\x00", b"\x00\x00\x20\x00", b"\x00\x00\x00\x01"],
     "kaslr": [b"\x07", b"\x00\x00\x01\x00", b"\x00\x00\x04\x00", b"\x00\x00\x10\x00", b"\xff\xff\xff\xff"],
 }
 
@@ -628,6 +689,7 @@ def main():
         "cpio": cpio_seeds(),
         "kaslr": kaslr_seeds(),
         "pcrsig": pcrsig_seeds(),
+        "x86": x86_seeds(),
     }
     # Every zboot image is a PE too, and UKIs are PEs once the profile byte is dropped.
     for name, image in corpora["zboot"].items():

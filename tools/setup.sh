@@ -59,6 +59,7 @@ PACKAGES=(
     libcryptsetup-dev cryptsetup-bin # zuki check-unlock; LUKS2 header files in test/policy
     softhsm2 libengine-pkcs11-openssl # zuki sign with a PKCS#11 key (test/sign)
     python3-importlib-resources       # trixie's python3-virt-firmware on bookworm (test/sign)
+    zlib1g-dev liblzma-dev liblz4-dev lz4 # the codecs of x86 bzImage payloads (zuki zboot --x86-boot=direct)
 )
 
 install_packages() {

@@ -9,9 +9,12 @@
 #include "efi/system-table.hpp"
 #include "firmware/log.hpp"
 #include "firmware/pages.hpp"
+#include "arch/cycles.hpp"
 #include "kernel.hpp"
 #include "firmware/variables.hpp"
 #include "uki-boot.hpp"
+#include "x86-direct.hpp"
+#include "firmware/initrd.hpp"
 #include "../shared/uki.hpp"
 
 namespace zuki::boot {
@@ -69,8 +72,23 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
         // may say "nokaslr".
         Span<const char16_t> options(static_cast<const char16_t *>(loaded->LoadOptions),
                                      loaded->LoadOptions ? loaded->LoadOptionsSize / sizeof(char16_t) : 0);
+        Placement placement = decide_placement(st->BootServices, options);
+
+        // An x86 direct-boot payload: we are the kernel's loader, so its initrd is whatever a boot
+        // loader registered for it (systemd-boot's "initrd" lines).
+        Bytes x86boot;
+        if (find_x86_direct(self, &x86boot)) {
+                InitrdService initrd;
+                s = initrd.read_existing(st->BootServices);
+                if (efi::is_error(s))
+                        return s;
+                Bytes raw_options(static_cast<const uint8_t *>(loaded->LoadOptions),
+                                  loaded->LoadOptions ? loaded->LoadOptionsSize : 0);
+                return boot_x86_direct(x86boot, payload, placement, options, raw_options, initrd.existing(), image, st);
+        }
+
         KernelImage kernel;
-        s = decompress_kernel(payload, decide_placement(st->BootServices, options), &kernel);
+        s = decompress_kernel(payload, placement, &kernel);
         if (efi::is_error(s))
                 return s;
         return place_and_start_kernel(&kernel, image, loaded, options, st);
@@ -79,8 +97,16 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
 } // namespace
 } // namespace zuki::boot
 
+namespace zuki::boot {
+namespace {
+uint64_t entry_cycles;
+} // namespace
+uint64_t stub_entry_cycles() { return entry_cycles; }
+} // namespace zuki::boot
+
 extern "C" efi::Status efi_main(efi::Handle image, efi::SystemTable *st) {
         using namespace zuki::boot;
+        entry_cycles = read_cycles();
         if (!st || st->Hdr.Signature != efi::kSystemTableSignature || !st->BootServices)
                 return efi::kInvalidParameter;
         log_init(st);

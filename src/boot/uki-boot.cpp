@@ -11,6 +11,7 @@
 #include "firmware/devicetree.hpp"
 #include "firmware/identity.hpp"
 #include "firmware/initrd.hpp"
+#include "x86-direct.hpp"
 #include "firmware/log.hpp"
 #include "firmware/pages.hpp"
 #include "firmware/tpm.hpp"
@@ -223,7 +224,7 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
 // The kernel inside .linux: a zstd zboot image is decompressed directly (its own stub does not
 // run); a plain PE, or a zboot image with another codec, is loaded and started as it is.
 static efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemTable *st,
-                              const efi::LoadedImageProtocol *loaded, Span<const char16_t> options) {
+                              const efi::LoadedImageProtocol *loaded, Span<const char16_t> options, Bytes initrd) {
         KernelImage kernel;
         Placement placement = decide_placement(st->BootServices, options);
         efi::Status s;
@@ -237,6 +238,13 @@ static efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::
                 if (!payload)
                         return log_error(status_from(payload.error()), "The zboot payload in .linux is unusable: {}",
                                          payload.error());
+                // An x86 direct-boot payload: the kernel gets the command line and the combined
+                // initrd from boot_params instead of LoadOptions and LoadFile2.
+                Bytes x86boot;
+                if (find_x86_direct(*nested, &x86boot)) {
+                        Bytes raw_options(reinterpret_cast<const uint8_t *>(options.data()), options.size() * sizeof(char16_t));
+                        return boot_x86_direct(x86boot, *payload, placement, options, raw_options, initrd, image, st);
+                }
                 s = decompress_kernel(*payload, placement, &kernel);
                 if (efi::is_error(s))
                         return s;
@@ -320,7 +328,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                         return s;
         }
 
-        return boot_kernel_image(section_bytes(self, *set, SectionId::Linux), image, st, loaded, cmdline);
+        return boot_kernel_image(section_bytes(self, *set, SectionId::Linux), image, st, loaded, cmdline, initrd);
 }
 
 } // namespace zuki::boot

@@ -37,6 +37,9 @@ enum class Error : uint16_t {
         NotUki,               // no .linux section
         VirtualSizeExceedsData, // a UKI section's VirtualSize is larger than its raw data
         WxConflict,           // code and writable data share a page
+        BadX86Boot,           // the .x86boot description of a direct-boot payload is inconsistent
+        X86NotDirect,         // an x86 kernel that cannot be entered directly (not 64-bit/relocatable)
+        BadTcgLog,            // a TPM event log the firmware handed out does not parse
 };
 
 constexpr const char *describe(Error e) {
@@ -69,6 +72,9 @@ constexpr const char *describe(Error e) {
         case Error::VirtualSizeExceedsData:
                 return "a UKI section's VirtualSize exceeds its raw data (the padding would be measured)";
         case Error::WxConflict: return "code and writable data share a page, W^X is impossible";
+        case Error::BadX86Boot: return "malformed x86 direct-boot description (.x86boot)";
+        case Error::BadTcgLog: return "malformed TPM event log";
+        case Error::X86NotDirect: return "the kernel cannot be entered directly (needs a 64-bit relocatable kernel, boot protocol 2.12+)";
         }
         return "unknown error";
 }

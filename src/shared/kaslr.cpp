@@ -24,10 +24,11 @@ uint64_t region_slots(const Region &r, const Request &req, uint64_t *first) {
                 return 0;
         if (end > req.max_address)
                 end = req.max_address;
-        if (end < r.start || end - r.start < req.size - 1)
+        uint64_t start = r.start > req.min_address ? r.start : req.min_address;
+        if (end < start || end - start < req.size - 1)
                 return 0;
-        uint64_t first_slot = align_up(r.start, req.alignment);
-        if (first_slot < r.start) // wrapped
+        uint64_t first_slot = align_up(start, req.alignment);
+        if (first_slot < start) // wrapped
                 return 0;
         uint64_t last_slot = (end - req.size + 1) & ~(req.alignment - 1);
         if (first_slot > last_slot)

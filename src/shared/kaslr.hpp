@@ -37,6 +37,7 @@ struct Request {
         uint64_t size = 0;      // bytes the image needs
         uint64_t alignment = 0; // a power of two >= 4 KiB
         uint64_t max_address = ~0ull; // highest byte the image may occupy
+        uint64_t min_address = 0;     // lowest address the image may start at
 };
 
 // Whether any usable region is mirrored (only mirrored regions are used when one of them also

@@ -35,6 +35,7 @@ struct Event {
         Bytes data;                        // the bytes hashed into the PCR
         const char *ascii_description = nullptr;  // for section events: the section name
         Span<const char16_t> description;  // otherwise: UTF-16 text with its NUL
+        Bytes raw_description;             // or bytes logged as they are (Linux's tagged events)
 };
 
 struct Plan {

@@ -5,10 +5,16 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "file-io.hpp"
 
 namespace zuki {
+
+// How an x86_64 kernel is wrapped (docs/formats.md): Direct re-packs vmlinux for the stub's own
+// startup_64 entry, EfiStub keeps the bzImage for the kernel's EFI stub, Auto is Direct when the
+// kernel qualifies and EfiStub (with a notice) otherwise.
+enum class X86Boot { Auto, Direct, EfiStub };
 
 struct CompressOptions {
         int level = 19;
@@ -16,6 +22,9 @@ struct CompressOptions {
         int workers = 0;           // 0: one per online CPU
         // Called with (bytes consumed, total) as compression proceeds.
         std::function<void(uint64_t, uint64_t)> progress;
+        X86Boot x86_boot = X86Boot::Auto;
+        // Called with one line for the user (e.g. why a kernel falls back to its EFI stub).
+        std::function<void(const std::string &)> notice;
 };
 
 // One zstd frame with content size and content checksum, so that the stub and any other

@@ -6,6 +6,7 @@
 
 #include "failure.hpp"
 #include "kernel-info.hpp"
+#include "x86-boot.hpp"
 #include "zboot-image.hpp"
 
 namespace zuki {
@@ -92,10 +93,28 @@ json inspect_image(Bytes image) {
                         zj["uncompressed_size"] = z.uncompressed_size;
                         Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);
                         try {
-                                report["kernel"] = describe_kernel(identify_kernel(bytes_of(inner), "Payload"));
+                                report["kernel"] = describe_kernel(
+                                        identify_zboot_payload(bytes_of(inner), !z.x86boot.empty(), "Payload"));
                         } catch (const Failure &f) {
                                 zj["payload_error"] = f.what();
                         }
+                }
+                if (!z.x86boot.empty()) {
+                        Result<x86::Info> x = x86::parse(z.x86boot);
+                        json xj;
+                        if (x) {
+                                xj["load_address"] = x->load_address;
+                                xj["image_size"] = x->image_size;
+                                xj["init_size"] = x->init_size;
+                                xj["kernel_alignment"] = x->kernel_alignment;
+                                xj["entry_offset"] = x->entry_offset;
+                                xj["relocations_size"] = x->relocs_size;
+                                xj["boot_protocol"] = std::to_string(x->version >> 8) + "." +
+                                                      std::to_string(x->version & 0xff);
+                        } else {
+                                xj["error"] = describe(x.error());
+                        }
+                        zj["x86_direct"] = xj;
                 }
                 report["zboot"] = zj;
         } else if (report["type"] == "pe") {
@@ -142,6 +161,16 @@ std::string render_inspection(const json &r) {
                         line("zboot uncompressed", std::to_string(z["uncompressed_size"].get<uint64_t>()) + " bytes");
                 if (z.contains("payload_error"))
                         line("zboot payload error", z["payload_error"].get<std::string>());
+                if (z.contains("x86_direct")) {
+                        const json &x = z["x86_direct"];
+                        if (x.contains("error"))
+                                line("x86 direct boot", "unusable: " + x["error"].get<std::string>());
+                        else
+                                line("x86 direct boot", "boot protocol " + x["boot_protocol"].get<std::string>() + ", " +
+                                                                std::to_string(x["image_size"].get<uint64_t>()) +
+                                                                " bytes at " + std::to_string(x["load_address"].get<uint64_t>()) +
+                                                                ", init_size " + std::to_string(x["init_size"].get<uint64_t>()));
+                }
         }
         if (r.contains("kernel")) {
                 const json &k = r["kernel"];

@@ -88,4 +88,14 @@ KernelInfo identify_kernel(Bytes image, const std::string &what) {
         return info;
 }
 
+KernelInfo identify_zboot_payload(Bytes payload, bool x86_direct, const std::string &what) {
+        if (!x86_direct)
+                return identify_kernel(payload, what);
+        KernelInfo info;
+        info.machine = pe::kMachineX64;
+        info.file_size = payload.size();
+        find_banner(payload, &info);
+        return info;
+}
+
 } // namespace zuki

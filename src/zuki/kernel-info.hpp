@@ -28,4 +28,8 @@ inline constexpr uint32_t kArm64ImageMagicOffset = 0x38;    // "ARM\x64"
 // Identifies a kernel PE; throws Failure naming `what` when it is not one we can wrap.
 KernelInfo identify_kernel(Bytes image, const std::string &what);
 
+// Identifies the payload of a zboot image: a kernel PE, or for x86 direct-boot images (those
+// with a .x86boot section) the flat vmlinux image, whose release comes from its banner.
+KernelInfo identify_zboot_payload(Bytes payload, bool x86_direct, const std::string &what);
+
 } // namespace zuki

@@ -54,12 +54,13 @@ void print_help() {
                 "zuki " ZUKI_VERSION " - EFI zboot images and UKIs with the zuki stub\n"
                 "\n"
                 "Usage:\n"
-                "  zuki zboot [--level N] [--no-long] [--threads N] [--stub FILE] [--output OUT] [--json] KERNEL\n"
+                "  zuki zboot [--level N] [--no-long] [--threads N] [--x86-boot auto|direct|efistub] [--stub FILE]\n"
+                "             [--output OUT] [--json] KERNEL\n"
                 "      Wrap a Linux kernel with an EFI stub (x86_64 bzImage, arm64 Image) into a\n"
                 "      zboot image: the zuki stub plus the zstd-compressed kernel.\n"
                 "  zuki build --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]\n"
                 "             [--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
-                "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--stub FILE]\n"
+                "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--x86-boot MODE] [--stub FILE]\n"
                 "             [--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
                 "             [--pcr-private-key FILE [--pcr-public-key FILE] [--phases P,...]]... [--pcr-banks B,...]\n"
                 "             [--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI\n"
@@ -92,6 +93,10 @@ void print_help() {
                 "zboot options:\n"
                 "  -l, --level N     zstd level (default 19)\n"
                 "      --no-long     disable long-distance matching\n"
+                "      --x86-boot    x86_64: 'direct' re-packs vmlinux so the stub enters the kernel itself\n"
+                "                    (one decompression, physical and virtual KASLR); 'efistub' keeps the\n"
+                "                    bzImage for its own EFI stub; 'auto' (default) is direct when the kernel\n"
+                "                    qualifies (64-bit entry, relocatable, relocation table present)\n"
                 "  -T, --threads N   compression threads (default: one per CPU)\n"
                 "      --stub FILE   stub to use (default: $ZUKI_STUB_DIR or " ZUKI_STUB_DIR ")\n"
                 "  -o, --output OUT  output file (default: <KERNEL name>.zboot.efi in the current directory)\n"
@@ -153,10 +158,24 @@ int parse_int(const char *arg, const char *what) {
         return (int) v;
 }
 
+X86Boot parse_x86_boot(const char *arg) {
+        std::string a = arg;
+        if (a == "auto")
+                return X86Boot::Auto;
+        if (a == "direct")
+                return X86Boot::Direct;
+        if (a == "efistub")
+                return X86Boot::EfiStub;
+        throw UsageError("Invalid --x86-boot value: " + a + " (auto, direct or efistub)");
+}
+
+void print_notice(const std::string &line) { std::fprintf(stderr, "zuki: %s\n", line.c_str()); }
+
 int verb_zboot(int argc, char **argv) {
-        enum { kOptNoLong = 0x100, kOptStub, kOptJson };
+        enum { kOptNoLong = 0x100, kOptStub, kOptJson, kOptX86Boot };
         static const option options[] = {
                 {"level", required_argument, nullptr, 'l'},  {"no-long", no_argument, nullptr, kOptNoLong},
+                {"x86-boot", required_argument, nullptr, kOptX86Boot},
                 {"threads", required_argument, nullptr, 'T'}, {"stub", required_argument, nullptr, kOptStub},
                 {"output", required_argument, nullptr, 'o'},  {"json", no_argument, nullptr, kOptJson},
                 {"help", no_argument, nullptr, 'h'},          {},
@@ -169,6 +188,7 @@ int verb_zboot(int argc, char **argv) {
                 switch (c) {
                 case 'l': copt.level = parse_int(optarg, "level"); break;
                 case kOptNoLong: copt.long_distance = false; break;
+                case kOptX86Boot: copt.x86_boot = parse_x86_boot(optarg); break;
                 case 'T': copt.workers = parse_int(optarg, "thread count"); break;
                 case kOptStub: stub_path = optarg; break;
                 case 'o': output = optarg; break;
@@ -193,6 +213,7 @@ int verb_zboot(int argc, char **argv) {
         Buffer stub = read_file(stub_file);
 
         copt.progress = terminal_progress();
+        copt.notice = print_notice;
         ZbootImage z = build_zboot(bytes_of(stub), bytes_of(kernel), copt);
         write_file_atomic(output, bytes_of(z.image), 0644);
 
@@ -206,13 +227,21 @@ int verb_zboot(int argc, char **argv) {
                 j["uncompressed_size"] = z.uncompressed_size;
                 j["compressed_size"] = z.compressed_size;
                 j["image_size"] = z.image.size();
+                if (info.machine == pe::kMachineX64) {
+                        j["x86_boot"] = z.x86_direct ? "direct" : "efistub";
+                        if (z.x86_direct)
+                                j["kernel_codec"] = z.x86_codec;
+                }
                 std::printf("%s\n", j.dump(2).c_str());
         } else {
-                std::printf("%s: %s kernel %s, %zu bytes -> zboot image %zu bytes (payload %llu of %llu bytes)\n",
+                std::printf("%s: %s kernel %s, %zu bytes -> zboot image %zu bytes (payload %llu of %llu bytes%s)\n",
                             output.c_str(), pe::machine_name(info.machine),
                             info.release.empty() ? "(release unknown)" : info.release.c_str(), kernel.size(),
                             z.image.size(), (unsigned long long) z.compressed_size,
-                            (unsigned long long) z.uncompressed_size);
+                            (unsigned long long) z.uncompressed_size,
+                            info.machine != pe::kMachineX64 ? ""
+                            : z.x86_direct                  ? ", x86 direct boot"
+                                                            : ", kernel's EFI stub");
         }
         return 0;
 }
@@ -332,7 +361,7 @@ int verb_build(int argc, char **argv) {
                 kOptLinux = 0x100, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
                 kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson,
                 kOptProfile, kOptProfileCmdline, kOptSection, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases,
-                kOptPcrBanks, kOptSbKey, kOptSbCert,
+                kOptPcrBanks, kOptSbKey, kOptSbCert, kOptX86Boot,
         };
         static const option options[] = {
                 {"linux", required_argument, nullptr, kOptLinux},
@@ -359,6 +388,7 @@ int verb_build(int argc, char **argv) {
                 {"stub", required_argument, nullptr, kOptStub},
                 {"output", required_argument, nullptr, 'o'},
                 {"level", required_argument, nullptr, 'l'},
+                {"x86-boot", required_argument, nullptr, kOptX86Boot},
                 {"json", no_argument, nullptr, kOptJson},
                 {"help", no_argument, nullptr, 'h'},
                 {},
@@ -373,6 +403,7 @@ int verb_build(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "o:l:h", options, nullptr)) != -1) {
                 switch (c) {
                 case kOptLinux: linux_path = optarg; break;
+                case kOptX86Boot: copt.x86_boot = parse_x86_boot(optarg); break;
                 case kOptInitrd: in.initrds.push_back(read_file(optarg)); break;
                 case kOptCmdline: in.cmdline = text_or_file(optarg); break;
                 case kOptOsRelease: in.osrel = text_or_file(optarg); break;
@@ -465,6 +496,7 @@ int verb_build(int argc, char **argv) {
         std::string stub_file = find_stub(stub_path, machine);
         Buffer stub = read_file(stub_file);
         copt.progress = terminal_progress();
+        copt.notice = print_notice;
         UkiResult r = build_uki(bytes_of(stub), in, copt);
         // Signing is the last step: nothing may change the image afterwards.
         std::optional<authenticode::SignResult> signature;

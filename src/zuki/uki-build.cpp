@@ -113,7 +113,8 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
                 ZbootContents z = read_zboot(bytes_of(in.linux_image));
                 if (z.uncompressed_size) {
                         Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);
-                        info = identify_kernel(bytes_of(inner), "The kernel in the zboot image");
+                        info = identify_zboot_payload(bytes_of(inner), !z.x86boot.empty(),
+                                                      "The kernel in the zboot image");
                 }
                 linux_section = in.linux_image;
         } else {

@@ -5,6 +5,7 @@
 #include "failure.hpp"
 #include "limits.hpp"
 #include "pe-builder.hpp"
+#include "x86-kernel.hpp"
 
 namespace zuki {
 
@@ -37,20 +38,43 @@ ZbootImage build_zboot(Bytes stub, Bytes kernel, const CompressOptions &options)
         if (zboot::has_header(stub) || stub_view->find(".linux", &unused) || stub_view->find(kPayloadSectionName, &unused))
                 fail("Stub image already carries a kernel");
 
-        Buffer payload = kernel_payload(kernel, result.kernel);
+        // x86_64: the direct path when asked for or possible, else the bzImage for its EFI stub.
+        std::optional<X86DirectKernel> direct;
+        if (result.kernel.machine == pe::kMachineX64 && options.x86_boot != X86Boot::EfiStub) {
+                std::string why_not;
+                direct = prepare_x86_direct(kernel, &why_not);
+                if (!direct && options.x86_boot == X86Boot::Direct)
+                        fail("Kernel cannot be booted directly: " + why_not);
+                if (!direct && options.notice)
+                        options.notice("Kernel cannot be booted directly (" + why_not +
+                                       "), wrapping it for its own EFI stub instead");
+        }
+
+        Buffer payload = direct ? std::move(direct->payload) : kernel_payload(kernel, result.kernel);
         result.uncompressed_size = payload.size();
         Buffer frame = zstd_compress(Bytes(payload.data(), payload.size()), options);
         result.compressed_size = frame.size();
 
+        std::vector<NewSection> sections;
+        if (direct) {
+                NewSection boot;
+                boot.name = x86::kSectionName;
+                boot.data = direct->section;
+                sections.push_back(std::move(boot));
+                result.x86_direct = true;
+                result.x86_codec = direct->codec;
+        }
         NewSection section;
         section.name = kPayloadSectionName;
         section.data = frame;
         section.data.resize(frame.size() + zboot::kSizeTrailerSize);
         store_le32(section.data.data() + frame.size(), (uint32_t) payload.size());
+        sections.push_back(std::move(section));
 
         std::vector<AddedSection> added;
-        result.image = append_sections(stub, {section}, &added);
-        Status s = zboot::write_header(MutableBytes(result.image.data(), result.image.size()), added[0].raw_offset,
+        result.image = append_sections(stub, sections, &added);
+        const AddedSection &payload_section = added.back();
+        Status s = zboot::write_header(MutableBytes(result.image.data(), result.image.size()), payload_section.raw_offset,
                                        (uint32_t) frame.size(), "zstd");
         if (!s)
                 fail("Cannot write the zboot header", s.error());
@@ -81,6 +105,10 @@ ZbootContents read_zboot(Bytes image) {
         } else {
                 c.frame = stored;
         }
+        Result<pe::View> view = pe::View::parse(image, pe::Layout::File);
+        pe::Section section;
+        if (view && view->find(x86::kSectionName, &section))
+                c.x86boot = view->data(section);
         return c;
 }
 

@@ -18,6 +18,8 @@ struct ZbootImage {
         KernelInfo kernel;
         uint64_t uncompressed_size = 0; // the trailer: padded kernel (+ banner)
         uint64_t compressed_size = 0;   // the frame
+        bool x86_direct = false;        // an x86 direct-boot payload with a .x86boot section
+        std::string x86_codec;          // the bzImage's own codec (direct payloads)
 };
 
 // Wraps `kernel` (a bzImage or arm64 Image) into a zboot image built on `stub`, which must be for
@@ -35,6 +37,7 @@ struct ZbootContents {
         zboot::Header header;
         Bytes frame;
         uint64_t uncompressed_size = 0; // 0 for codecs without a size trailer
+        Bytes x86boot;                  // the .x86boot section of an x86 direct-boot image
 };
 
 // Locates the payload of a zboot image file by its header (file offsets).

@@ -88,9 +88,14 @@ say secureboot "$sb"
 
 kc=$(grep 'Kernel code' /proc/iomem 2>/dev/null | head -n 1 | sed 's/^ *//; s/ *:.*//')
 say kernel-code "${kc:-none}"
+# The kernel's virtual base (root sees real addresses) and the memory it was given.
+kt=$(grep -m1 ' _text$' /proc/kallsyms 2>/dev/null | cut -d ' ' -f 1)
+say kernel-text "${kt:-none}"
+mt=$(grep -m1 '^MemTotal:' /proc/meminfo | tr -s ' ' | cut -d ' ' -f 2)
+say memtotal-kb "${mt:-none}"
 
 if [ -d /sys/class/tpm/tpm0 ]; then say tpm yes; else say tpm no; fi
-for n in 11 12; do
+for n in 9 11 12; do
     v=$(cat /sys/class/tpm/tpm0/pcr-sha256/$n 2>/dev/null)
     say pcr$n "${v:-none}"
 done

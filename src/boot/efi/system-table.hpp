@@ -81,7 +81,7 @@ struct BootServices {
         void *StartImage;
         void *Exit;
         void *UnloadImage;
-        void *ExitBootServices;
+        Status (*ExitBootServices)(Handle image, uintptr_t map_key);
 
         void *GetNextMonotonicCount;
         Status (*Stall)(uintptr_t microseconds);

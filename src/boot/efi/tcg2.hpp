@@ -62,7 +62,9 @@ struct Tcg2Protocol {
         static constexpr uint16_t kEventHeaderVersion = 1;
 
         Status (*GetCapability)(Tcg2Protocol *self, Tcg2BootServiceCapability *capability);
-        void *GetEventLog;
+        // Format 1: SHA-1 only (TCG 1.2 events), 2: crypto-agile (TCG_PCR_EVENT2).
+        Status (*GetEventLog)(Tcg2Protocol *self, uint32_t format, PhysicalAddress *location, PhysicalAddress *last_entry,
+                              uint8_t *truncated);
         Status (*HashLogExtendEvent)(Tcg2Protocol *self, uint64_t flags, PhysicalAddress data, uint64_t data_size,
                                      Tcg2Event *event);
         void *SubmitCommand;
@@ -70,5 +72,13 @@ struct Tcg2Protocol {
         void *SetActivePcrBanks;
         void *GetResultOfSetActivePcrBanks;
 };
+
+inline constexpr uint32_t kTcg2EventLogFormatTcg12 = 1;
+inline constexpr uint32_t kTcg2EventLogFormatTcg2 = 2;
+// EFI_TCG2_FINAL_EVENTS_TABLE: le64 version, le64 number of events, then the events.
+inline constexpr Guid kTcg2FinalEventsTableGuid = {0x1e2ed096, 0x30e2, 0x4254, {0xbd, 0x89, 0x86, 0x3b, 0xbe, 0xf8, 0x23, 0x25}};
+// Linux: the copy of the event log its EFI stub leaves for the kernel (include/linux/efi.h,
+// LINUX_EFI_TPM_EVENT_LOG_GUID; struct linux_efi_tpm_eventlog).
+inline constexpr Guid kLinuxTpmEventLogGuid = {0xb7799cb0, 0xeca2, 0x4943, {0x96, 0x67, 0x1f, 0xae, 0x07, 0xb7, 0x47, 0xfa}};
 
 } // namespace efi

@@ -81,7 +81,7 @@ Placement decide_placement(efi::BootServices *bs, Span<const char16_t> cmdline) 
                 p.why = "no EFI_RNG_PROTOCOL";
                 return p;
         }
-        uint8_t seed[4];
+        uint8_t seed[8];
         efi::Status s = rng->GetRNG(rng, nullptr, sizeof(seed), seed);
         if (efi::is_error(s)) {
                 p.why = "EFI_RNG_PROTOCOL failed";
@@ -89,6 +89,7 @@ Placement decide_placement(efi::BootServices *bs, Span<const char16_t> cmdline) 
         }
         p.randomize = true;
         p.seed = load_le32(seed);
+        p.virtual_seed = load_le32(seed + 4);
         p.alignment = kRandomAlignment;
         p.why = "random";
         return p;
@@ -122,6 +123,39 @@ efi::Status allocate_kernel(efi::BootServices *bs, uint64_t size, uint64_t align
                 log_warning("Random placement failed ({}), placing the kernel deterministically", s);
         }
         return allocate_aligned(size, align, efi::MemoryType::LoaderCode, out);
+}
+
+efi::Status allocate_kernel_in(efi::BootServices *bs, uint64_t size, uint64_t alignment, uint64_t min_address,
+                               uint64_t max_address, const Placement &placement, Pages *out, bool *randomized) {
+        *randomized = false;
+        uint64_t pages = efi::pages_for(size);
+        // Fixed: the preferred (lowest allowed) address first, as the kernel's own loader would.
+        if (!placement.randomize && min_address % alignment == 0) {
+                efi::PhysicalAddress a = min_address;
+                if (!efi::is_error(bs->AllocatePages(efi::AllocateType::Address, efi::MemoryType::LoaderCode, pages, &a))) {
+                        *out = Pages(a, pages);
+                        return efi::kSuccess;
+                }
+        }
+        PoolArray<kaslr::Region> regions;
+        size_t count = 0;
+        efi::Status s = memory_regions(bs, &regions, &count);
+        if (efi::is_error(s))
+                return log_error(s, "Cannot read the memory map to place the kernel");
+        kaslr::Request request{pages * efi::kPageSize, alignment, max_address, min_address};
+        Span<const kaslr::Region> map(regions.data(), count);
+        // A random slot, or the lowest one (seed 0) for a fixed placement.
+        Result<uint64_t> address = kaslr::pick(map, request, placement.randomize ? placement.seed : 0);
+        if (!address)
+                return log_error(efi::kOutOfResources, "No free memory for the kernel ({} bytes, {}-aligned, between {} and {})",
+                                 pages * efi::kPageSize, alignment, Hex{min_address}, Hex{max_address});
+        efi::PhysicalAddress a = *address;
+        s = bs->AllocatePages(efi::AllocateType::Address, efi::MemoryType::LoaderCode, pages, &a);
+        if (efi::is_error(s))
+                return log_error(s, "Cannot allocate the kernel's memory at {}", Hex{a});
+        *out = Pages(a, pages);
+        *randomized = placement.randomize;
+        return efi::kSuccess;
 }
 
 } // namespace zuki::boot

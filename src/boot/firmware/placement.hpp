@@ -15,6 +15,7 @@ namespace zuki::boot {
 struct Placement {
         bool randomize = false;
         uint32_t seed = 0;
+        uint32_t virtual_seed = 0;           // x86 direct boot: the virtual offset
         uint64_t alignment = efi::kPageSize; // the architecture's minimum for this mode
         const char *why = "";                // for the log line
 };
@@ -26,6 +27,11 @@ Placement decide_placement(efi::BootServices *bs, Span<const char16_t> cmdline);
 // random slot when the placement says so. *randomized tells whether it was.
 efi::Status allocate_kernel(efi::BootServices *bs, uint64_t size, uint64_t alignment, const Placement &placement,
                             Pages *out, bool *randomized);
+
+// As allocate_kernel(), for an image that must start in [min_address, max_address - size]
+// aligned to `alignment`: at a random slot, or else at min_address or the lowest free slot.
+efi::Status allocate_kernel_in(efi::BootServices *bs, uint64_t size, uint64_t alignment, uint64_t min_address,
+                               uint64_t max_address, const Placement &placement, Pages *out, bool *randomized);
 
 // True when `word` occurs in `cmdline` as a whole space-separated word.
 bool has_word(Span<const char16_t> cmdline, const char *word);

@@ -2,6 +2,8 @@
 
 #include "tpm.hpp"
 
+#include "../../shared/tcg-log.hpp"
+
 #include "../efi/cc-measurement.hpp"
 #include "../efi/tcg2.hpp"
 #include "log.hpp"
@@ -38,6 +40,11 @@ efi::CcMeasurementProtocol *find_cc(efi::BootServices *bs) {
 
 // The UTF-16 description with its NUL, as bytes, written to `out`; returns its size.
 size_t write_description(const measure::Event &e, uint8_t *out, size_t capacity) {
+        if (!e.raw_description.empty()) {
+                size_t n = e.raw_description.size() < capacity ? e.raw_description.size() : capacity;
+                __builtin_memcpy(out, e.raw_description.data(), n);
+                return n;
+        }
         size_t units = 0;
         size_t max_units = capacity / 2;
         auto put = [&](char16_t c) {
@@ -126,6 +133,84 @@ efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, Measu
                 }
         }
         return efi::kSuccess;
+}
+
+void install_event_log_for_linux(efi::SystemTable *st) {
+        efi::BootServices *bs = st->BootServices;
+        efi::Tcg2Protocol *tcg2 = find_tcg2(bs);
+        if (!tcg2)
+                return;
+        uint32_t format = efi::kTcg2EventLogFormatTcg2;
+        efi::PhysicalAddress first = 0, last = 0;
+        uint8_t truncated = 0;
+        efi::Status s = tcg2->GetEventLog(tcg2, format, &first, &last, &truncated);
+        if (efi::is_error(s) || !first) {
+                format = efi::kTcg2EventLogFormatTcg12;
+                s = tcg2->GetEventLog(tcg2, format, &first, &last, &truncated);
+        }
+        if (efi::is_error(s) || !first || last < first) {
+                log_debug("No TPM event log to hand to the kernel");
+                return;
+        }
+
+        // The log runs from its first to the end of its last event; the firmware bounds neither,
+        // so the sizes are taken from the events themselves, with a generous cap.
+        constexpr uint64_t kMaxLog = 64u << 20;
+        if (last - first > kMaxLog) {
+                log_warning("TPM event log is implausibly large, not handing it to the kernel");
+                return;
+        }
+        Bytes head(reinterpret_cast<const uint8_t *>(first), (size_t) (last - first) + kMaxLog);
+        Bytes tail(reinterpret_cast<const uint8_t *>(last), kMaxLog);
+        tcg::DigestSizes digests;
+        Result<size_t> last_size = Error::BadTcgLog;
+        if (format == efi::kTcg2EventLogFormatTcg2) {
+                Result<tcg::DigestSizes> d = tcg::spec_id_digests(head);
+                if (d) {
+                        digests = *d;
+                        last_size = last == first ? tcg::legacy_event_size(tail) : tcg::event2_size(tail, digests);
+                }
+        } else {
+                last_size = tcg::legacy_event_size(tail);
+        }
+        if (!last_size) {
+                log_warning("TPM event log does not parse ({}), not handing it to the kernel", last_size.error());
+                return;
+        }
+        uint64_t log_size = (last - first) + *last_size;
+
+        // Events already in the final events table are in the copy too; the kernel skips them.
+        uint64_t preboot = 0;
+        if (format == efi::kTcg2EventLogFormatTcg2) {
+                for (uintptr_t i = 0; i < st->NumberOfTableEntries; i++) {
+                        if (!(st->ConfigurationTable[i].VendorGuid == efi::kTcg2FinalEventsTableGuid))
+                                continue;
+                        const uint8_t *t = static_cast<const uint8_t *>(st->ConfigurationTable[i].VendorTable);
+                        uint64_t n = load_le64(t + 8);
+                        Result<size_t> size = tcg::events2_size(Bytes(t + 16, kMaxLog), n, digests);
+                        if (size)
+                                preboot = *size;
+                }
+        }
+
+        // struct linux_efi_tpm_eventlog: le32 size, le32 final_events_preboot_size, u8 version, log.
+        constexpr size_t kHeader = 9;
+        void *table = nullptr;
+        if (efi::is_error(bs->AllocatePool(efi::MemoryType::ACPIReclaimMemory, kHeader + log_size, &table))) {
+                log_warning("Cannot allocate {} bytes for the TPM event log copy", log_size);
+                return;
+        }
+        uint8_t *p = static_cast<uint8_t *>(table);
+        store_le32(p, (uint32_t) log_size);
+        store_le32(p + 4, (uint32_t) preboot);
+        p[8] = (uint8_t) format;
+        __builtin_memcpy(p + kHeader, reinterpret_cast<const void *>(first), log_size);
+        if (efi::is_error(bs->InstallConfigurationTable(&efi::kLinuxTpmEventLogGuid, table))) {
+                bs->FreePool(table);
+                log_warning("Cannot install the TPM event log table for the kernel");
+                return;
+        }
+        log_debug("TPM event log ({} bytes, format {}) handed to the kernel", log_size, (uint64_t) format);
 }
 
 } // namespace zuki::boot

@@ -23,4 +23,10 @@ struct MeasureResult {
 // measured.
 efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, MeasureResult *result);
 
+// Copies the firmware's TPM event log into LINUX_EFI_TPM_EVENT_LOG, as the kernel's EFI stub does,
+// for kernels we enter directly. Events measured afterwards reach the kernel through the
+// firmware's final events table. Nothing to do without a TPM; failures are logged as warnings
+// (the kernel then has no event log, the PCRs are unaffected).
+void install_event_log_for_linux(efi::SystemTable *st);
+
 } // namespace zuki::boot

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The x86_64 direct boot path (docs/formats.md, "x86 direct payload"): instead of handing a
+// bzImage to the kernel's EFI stub, which would run the kernel's own decompressor after ours, the
+// host re-packs the bzImage's vmlinux as a flat memory image plus its relocation table, and the
+// stub places it, relocates it for a random virtual offset, builds boot_params and enters the
+// kernel's 64-bit entry (startup_64) itself.
+//
+// This file holds what both sides need and the host can test: the `.x86boot` section that
+// describes the payload, the setup-header fields (Documentation/arch/x86/boot.rst), the
+// relocation table walk of arch/x86/boot/compressed/misc.c semantics, the virtual KASLR slot
+// arithmetic, and the EFI memory map to E820 conversion.
+
+#pragma once
+
+#include "base.hpp"
+
+namespace zuki::x86 {
+
+// ---- The setup header, at these offsets in a bzImage and in boot_params alike ----
+inline constexpr uint32_t kSetupHeaderStart = 0x1f1;
+inline constexpr uint32_t kJumpOffset = 0x200;          // "jmp" whose 8-bit target ends the header
+inline constexpr uint32_t kHeaderMagicOffset = 0x202;   // "HdrS"
+inline constexpr uint32_t kHeaderMagic = 0x53726448;
+inline constexpr uint32_t kVersionOffset = 0x206;       // le16
+inline constexpr uint32_t kTypeOfLoaderOffset = 0x210;
+inline constexpr uint32_t kLoadFlagsOffset = 0x211;
+inline constexpr uint32_t kRamdiskImageOffset = 0x218;
+inline constexpr uint32_t kRamdiskSizeOffset = 0x21c;
+inline constexpr uint32_t kCmdLinePtrOffset = 0x228;
+inline constexpr uint32_t kKernelAlignmentOffset = 0x230;
+inline constexpr uint32_t kRelocatableOffset = 0x234;
+inline constexpr uint32_t kXLoadFlagsOffset = 0x236;    // le16
+inline constexpr uint32_t kCmdlineSizeOffset = 0x238;
+inline constexpr uint32_t kPayloadOffsetOffset = 0x248;
+inline constexpr uint32_t kPayloadLengthOffset = 0x24c;
+inline constexpr uint32_t kSetupDataOffset = 0x250;     // le64
+inline constexpr uint32_t kPrefAddressOffset = 0x258;   // le64
+inline constexpr uint32_t kInitSizeOffset = 0x260;
+inline constexpr uint32_t kMinSetupHeaderEnd = 0x264;   // through init_size
+inline constexpr uint32_t kMaxSetupHeaderEnd = 0x290;   // boot_params' header area ends here
+inline constexpr uint16_t kMinVersion = 0x020c;         // 2.12: xloadflags
+inline constexpr uint16_t kXlfKernel64 = 1 << 0;        // has the 64-bit entry
+inline constexpr uint8_t kLoadedHigh = 1 << 0;
+inline constexpr uint8_t kKaslrFlag = 1 << 1;
+inline constexpr uint8_t kTypeOfLoaderUndefined = 0xff;
+
+// ---- boot_params (the "zero page") ----
+inline constexpr uint32_t kBootParamsSize = 4096;
+inline constexpr uint32_t kScreenInfoOffset = 0x000;
+inline constexpr uint32_t kExtRamdiskImageOffset = 0x0c0;
+inline constexpr uint32_t kExtRamdiskSizeOffset = 0x0c4;
+inline constexpr uint32_t kExtCmdLinePtrOffset = 0x0c8;
+inline constexpr uint32_t kEfiInfoOffset = 0x1c0;
+inline constexpr uint32_t kE820EntriesOffset = 0x1e8;
+inline constexpr uint32_t kE820TableOffset = 0x2d0;
+inline constexpr uint32_t kE820TableCapacity = 128;
+inline constexpr uint32_t kEfiLoaderSignature64 = 0x34364c45; // "EL64"
+
+// The kernel image's virtual window on x86_64 with CONFIG_RANDOMIZE_BASE (KERNEL_IMAGE_SIZE).
+// Kernels that carry relocations have that option: the relocation table is built for it.
+inline constexpr uint64_t kKernelImageSize = 1ull << 30;
+inline constexpr uint64_t kStartKernelMap = 0xffffffff80000000ull; // __START_KERNEL_map
+
+// ---- The .x86boot section (written by `zuki zboot`, read by the stub) ----
+inline constexpr char kSectionName[] = ".x86boot";
+inline constexpr uint8_t kMagic[8] = {'z', 'u', 'k', 'i', 'x', '8', '6', 0};
+inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kFixedSize = 64;
+inline constexpr uint32_t kSegmentSize = 24;
+inline constexpr uint32_t kMaxSegments = 16;
+inline constexpr uint32_t kSegmentExecutable = 1; // ELF PF_X
+inline constexpr uint32_t kSegmentWritable = 2;   // ELF PF_W
+
+struct Segment {
+        uint64_t offset = 0; // from the load address, page-aligned
+        uint64_t size = 0;
+        uint32_t flags = 0;  // kSegmentExecutable | kSegmentWritable
+};
+
+// What the stub needs, validated.
+struct Info {
+        uint64_t load_address = 0;  // LOAD_PHYSICAL_ADDR: the link-time physical base (pref_address)
+        uint64_t image_size = 0;    // the flat image: load address to the end of the last segment
+        uint64_t file_size = 0;     // flat bytes stored in the payload (the rest are zeros)
+        uint64_t relocs_size = 0;   // relocation table bytes after the flat image in the payload
+        uint64_t entry_offset = 0;  // startup_64, from the load address
+        Segment segments[kMaxSegments];
+        uint32_t segment_count = 0;
+        Bytes setup_header;         // from offset 0x1f1 of the bzImage
+        // From the setup header:
+        uint16_t version = 0;
+        uint32_t kernel_alignment = 0;
+        uint32_t init_size = 0;
+        uint32_t cmdline_size = 0;  // the longest command line, excluding its NUL
+
+        uint64_t payload_size() const { return file_size + relocs_size; }
+        // The bytes to allocate at the load address: init_size covers the kernel's early needs
+        // beyond the image, and the payload (with its relocation table) must fit as well.
+        uint64_t allocation_size() const;
+};
+
+// Parses and validates the section. Every offset and size is checked against the others and
+// against the limits, so the stub can use them without further checks.
+Result<Info> parse(Bytes section);
+
+// Serialises `info` (segments and setup header included) into a section; the host's writer.
+// `out` must hold serialized_size(info) bytes.
+size_t serialized_size(const Info &info);
+Status serialize(const Info &info, MutableBytes out);
+
+// ---- Relocations ----
+// The table is a sequence of le32 entries read backwards from its end: 32-bit relocations up to
+// a zero, inverse 32-bit relocations up to a zero, 64-bit relocations up to a zero, which must be
+// the table's first entry. Each entry is the sign-extended 32-bit virtual address of the field
+// to adjust, linked for the kernel at kStartKernelMap + load_address.
+struct RelocationCounts {
+        uint64_t r32 = 0, inverse32 = 0, r64 = 0;
+};
+// Validates the table against an image of `image_size` bytes linked at `load_address`.
+Result<RelocationCounts> check_relocations(Bytes table, uint64_t load_address, uint64_t image_size);
+// Adds `delta` to every relocated field of `image` (at least image_size bytes); a no-op for 0.
+// The table is validated first: nothing is written when it is malformed.
+Status apply_relocations(MutableBytes image, uint64_t image_size, Bytes table, uint64_t load_address,
+                         uint64_t delta);
+
+// Number of virtual KASLR positions for the image: load_address + k * kernel_alignment for
+// k < slots, each leaving init_size bytes below kKernelImageSize. At least 1.
+uint64_t virtual_slots(const Info &info);
+// The virtual offset (delta to the link address) for a 32-bit seed: slot (slots * seed) >> 32.
+uint64_t virtual_offset(const Info &info, uint32_t seed);
+
+// ---- E820 ----
+inline constexpr uint32_t kE820Ram = 1;
+inline constexpr uint32_t kE820Reserved = 2;
+inline constexpr uint32_t kE820Acpi = 3;
+inline constexpr uint32_t kE820Nvs = 4;
+inline constexpr uint32_t kE820Unusable = 5;
+inline constexpr uint32_t kE820Pmem = 7;
+inline constexpr uint32_t kE820SoftReserved = 0xefffffff;
+inline constexpr uint32_t kE820EntrySize = 20; // le64 addr, le64 size, le32 type
+
+struct E820Entry {
+        uint64_t address = 0;
+        uint64_t size = 0;
+        uint32_t type = 0;
+};
+
+// The E820 type of an EFI memory descriptor (type, attribute); 0 when it is left out.
+uint32_t e820_type(uint32_t efi_type, uint64_t attribute);
+
+// Converts an EFI memory map (`map`, descriptors of `descriptor_size` bytes) into E820 entries,
+// merging neighbours of the same type. Returns the number of entries; NoSpace when more than
+// `capacity` would be needed (then *needed says how many).
+Result<size_t> convert_memory_map(Bytes map, size_t descriptor_size, E820Entry *out, size_t capacity,
+                                  size_t *needed);
+
+} // namespace zuki::x86
