@@ -17,6 +17,7 @@ struct Placement {
         uint32_t seed = 0;
         uint64_t alignment = efi::kPageSize; // the architecture's minimum for this mode
         const char *why = "";                // for the log line
+        const char *tag = "";                // the same in one word, for StubZukiPlacement
 };
 
 // Decides from the effective command line (UTF-16, may be empty) and the firmware's RNG.
