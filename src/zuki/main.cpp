@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot-status.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"
 #include "inspect.hpp"
@@ -60,6 +61,9 @@ void print_help() {
                 "      Predict PCR 11 (and PCR 12) as the stub measures them, per bank and phase path.\n"
                 "  zuki inspect [--json] FILE\n"
                 "      Show what a PE image, kernel, zboot image or UKI contains.\n"
+                "  zuki status [--json] [--root DIR]\n"
+                "      Report how the running system booted: stub, boot loader entry, KASLR and W^X,\n"
+                "      PCR 11 against the UKI's signed PCR policy.\n"
                 "  zuki --help | --version\n"
                 "\n"
                 "zboot options:\n"
@@ -463,6 +467,40 @@ int verb_measure(int argc, char **argv) {
         return 0;
 }
 
+int verb_status(int argc, char **argv) {
+        enum { kOptJson = 0x100, kOptRoot };
+        static const option options[] = {
+                {"json", no_argument, nullptr, kOptJson},
+                {"root", required_argument, nullptr, kOptRoot},
+                {"help", no_argument, nullptr, 'h'},
+                {},
+        };
+        StatusOptions sopt;
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, nullptr)) != -1) {
+                switch (c) {
+                case kOptJson: json = true; break;
+                case kOptRoot: sopt.root = optarg; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (optind != argc)
+                throw UsageError("zuki status takes no positional arguments");
+        if (!exists(sopt.root))
+                fail("Root directory " + sopt.root + " does not exist");
+        nlohmann::ordered_json report = boot_status(sopt);
+        if (json)
+                std::printf("%s\n", report.dump(2).c_str());
+        else
+                std::fputs(render_status(report).c_str(), stdout);
+        // Under systemd (JOURNAL_STREAM set) the "<4>" prefix makes this a warning in the journal.
+        if (std::string warning = unlock_warning(report); !warning.empty())
+                std::fprintf(stderr, "%szuki: warning: %s\n", std::getenv("JOURNAL_STREAM") ? "<4>" : "", warning.c_str());
+        return 0;
+}
+
 int run(int argc, char **argv) {
         if (argc < 2)
                 throw UsageError("No verb given; see 'zuki --help'");
@@ -485,6 +523,8 @@ int run(int argc, char **argv) {
                 return verb_build(argc - 1, argv + 1);
         if (verb == "measure")
                 return verb_measure(argc - 1, argv + 1);
+        if (verb == "status")
+                return verb_status(argc - 1, argv + 1);
         throw UsageError("Unknown verb '" + verb + "'; see 'zuki --help'");
 }
 

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "boot-status.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <optional>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "failure.hpp"
+#include "file-io.hpp"
+#include "pcr-predict.hpp"
+
+namespace zuki {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr const char *kLoaderGuid = "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
+constexpr const char *kGlobalGuid = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
+constexpr const char *kEfivars = "sys/firmware/efi/efivars";
+constexpr const char *kPcr11 = "sys/class/tpm/tpm0/pcr-sha256/11";
+// Where systemd-stub (and the zuki stub) hand the signed policy and its key to userspace: the
+// initrd's /.extra, and the copies systemd keeps in /run after the switch to the real root.
+constexpr const char *kSignatureFiles[] = {".extra/tpm2-pcr-signature.json", "run/systemd/tpm2-pcr-signature.json"};
+constexpr const char *kPublicKeyFiles[] = {".extra/tpm2-pcr-public-key.pem", "run/systemd/tpm2-pcr-public-key.pem"};
+// systemd-pcrphase's words, in boot order.
+constexpr const char *kPhases[] = {"enter-initrd", "leave-initrd", "sysinit", "ready"};
+// StubFeatures bits (https://systemd.io/BOOT_LOADER_INTERFACE/).
+constexpr const char *kStubFeatures[] = {
+        "report-boot-partition", "pick-up-credentials", "pick-up-sysexts", "three-pcrs",
+        "random-seed", "cmdline-addons", "cmdline-smbios", "devicetree-addons",
+        "pick-up-confexts", "multi-profile-uki", "report-stub-partition", "report-url",
+};
+constexpr uint32_t kTpmCcPolicyPcr = 0x0000017f;
+constexpr uint16_t kTpmAlgSha256 = 0x000b;
+constexpr uint32_t kKernelPcr = 11;
+constexpr uint64_t kMaxSmallFile = 1 << 20;
+
+struct EvpPkeyFree { void operator()(EVP_PKEY *p) const { EVP_PKEY_free(p); } };
+struct EvpMdCtxFree { void operator()(EVP_MD_CTX *p) const { EVP_MD_CTX_free(p); } };
+struct BioFree { void operator()(BIO *p) const { BIO_free(p); } };
+
+std::string join(const std::string &root, const std::string &rel) {
+        if (root.empty() || root == "/")
+                return "/" + rel;
+        return root.back() == '/' ? root + rel : root + "/" + rel;
+}
+
+bool is_file(const std::string &path) {
+        struct stat st;
+        return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::optional<Buffer> read_optional(const std::string &path) {
+        if (!is_file(path))
+                return std::nullopt;
+        try {
+                return read_file(path, kMaxSmallFile);
+        } catch (const Failure &) {
+                return std::nullopt; // unreadable (permissions): reported as unknown
+        }
+}
+
+// An efivarfs file: 4 bytes of attributes, then the data.
+std::optional<Buffer> efi_variable(const std::string &root, const std::string &name, const char *guid) {
+        std::optional<Buffer> raw = read_optional(join(root, std::string(kEfivars) + "/" + name + "-" + guid));
+        if (!raw || raw->size() < 4)
+                return std::nullopt;
+        return Buffer(raw->begin() + 4, raw->end());
+}
+
+// UTF-16LE with an optional terminating NUL -> UTF-8. Anything else (odd length, unpaired
+// surrogates) gives nullopt.
+std::optional<std::string> utf16_to_utf8(const Buffer &b) {
+        if (b.size() % 2)
+                return std::nullopt;
+        std::string out;
+        for (size_t i = 0; i < b.size(); i += 2) {
+                uint32_t c = b[i] | (b[i + 1] << 8);
+                if (c == 0) {
+                        if (i + 2 != b.size())
+                                return std::nullopt;
+                        break;
+                }
+                if (c >= 0xd800 && c < 0xdc00) {
+                        if (i + 4 > b.size())
+                                return std::nullopt;
+                        uint32_t lo = b[i + 2] | (b[i + 3] << 8);
+                        if (lo < 0xdc00 || lo >= 0xe000)
+                                return std::nullopt;
+                        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+                        i += 2;
+                } else if (c >= 0xdc00 && c < 0xe000) {
+                        return std::nullopt;
+                }
+                if (c < 0x80) {
+                        out += (char) c;
+                } else if (c < 0x800) {
+                        out += (char) (0xc0 | (c >> 6));
+                        out += (char) (0x80 | (c & 0x3f));
+                } else if (c < 0x10000) {
+                        out += (char) (0xe0 | (c >> 12));
+                        out += (char) (0x80 | ((c >> 6) & 0x3f));
+                        out += (char) (0x80 | (c & 0x3f));
+                } else {
+                        out += (char) (0xf0 | (c >> 18));
+                        out += (char) (0x80 | ((c >> 12) & 0x3f));
+                        out += (char) (0x80 | ((c >> 6) & 0x3f));
+                        out += (char) (0x80 | (c & 0x3f));
+                }
+        }
+        return out;
+}
+
+json string_variable(const std::string &root, const char *name, const char *guid = kLoaderGuid) {
+        std::optional<Buffer> v = efi_variable(root, name, guid);
+        if (!v)
+                return nullptr;
+        std::optional<std::string> s = utf16_to_utf8(*v);
+        return s ? json(*s) : json(to_hex(bytes_of(*v)));
+}
+
+Buffer sha256(std::initializer_list<Bytes> parts) {
+        std::unique_ptr<EVP_MD_CTX, EvpMdCtxFree> ctx(EVP_MD_CTX_new());
+        Buffer out(32);
+        if (!ctx || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr))
+                fail("SHA-256 failed");
+        for (Bytes p : parts)
+                EVP_DigestUpdate(ctx.get(), p.data(), p.size());
+        EVP_DigestFinal_ex(ctx.get(), out.data(), nullptr);
+        return out;
+}
+
+Bytes text_bytes(const std::string &s) { return Bytes(reinterpret_cast<const uint8_t *>(s.data()), s.size()); }
+
+// TPM2_PolicyPCR's policy digest for PCR 11 alone in the SHA-256 bank, from an empty policy:
+// H(0^32 || TPM_CC_PolicyPCR || TPML_PCR_SELECTION || H(PCR 11 value)), big-endian TPM encoding.
+Buffer policy_pcr11(const Buffer &pcr_value) {
+        uint8_t cc[4] = {uint8_t(kTpmCcPolicyPcr >> 24), uint8_t(kTpmCcPolicyPcr >> 16), uint8_t(kTpmCcPolicyPcr >> 8),
+                         uint8_t(kTpmCcPolicyPcr)};
+        uint8_t select[3] = {0, 0, 0};
+        select[kKernelPcr / 8] |= uint8_t(1u << (kKernelPcr % 8));
+        const uint8_t selection[] = {0, 0, 0, 1,                                      // count
+                                     uint8_t(kTpmAlgSha256 >> 8), uint8_t(kTpmAlgSha256), // hash
+                                     3, select[0], select[1], select[2]};               // sizeofSelect, pcrSelect
+        Buffer zero(32, 0);
+        Buffer values = sha256({bytes_of(pcr_value)});
+        return sha256({bytes_of(zero), Bytes(cc, 4), Bytes(selection, sizeof selection), bytes_of(values)});
+}
+
+std::optional<Buffer> from_hex(const std::string &text) {
+        std::string s;
+        for (char c : text)
+                if (!std::isspace((unsigned char) c))
+                        s += c;
+        if (s.size() % 2)
+                return std::nullopt;
+        Buffer out;
+        for (size_t i = 0; i < s.size(); i += 2) {
+                auto nib = [](char c) -> int {
+                        if (c >= '0' && c <= '9')
+                                return c - '0';
+                        c = (char) std::tolower((unsigned char) c);
+                        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+                };
+                int hi = nib(s[i]), lo = nib(s[i + 1]);
+                if (hi < 0 || lo < 0)
+                        return std::nullopt;
+                out.push_back(uint8_t(hi << 4 | lo));
+        }
+        return out;
+}
+
+std::optional<Buffer> from_base64(const std::string &text) {
+        if (text.empty() || text.size() % 4)
+                return std::nullopt;
+        Buffer out(text.size() / 4 * 3);
+        int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char *>(text.data()), (int) text.size());
+        if (n < 0)
+                return std::nullopt;
+        size_t pad = (text.end()[-1] == '=') + (text.end()[-2] == '=');
+        out.resize((size_t) n - pad);
+        return out;
+}
+
+// Does `sig` sign `pol` with `key` the way TPM2_VerifySignature checks it for PolicyAuthorize
+// (digest = SHA-256(pol || empty policyRef))?
+bool signature_valid(EVP_PKEY *key, const Buffer &pol, const Buffer &sig) {
+        std::unique_ptr<EVP_MD_CTX, EvpMdCtxFree> ctx(EVP_MD_CTX_new());
+        return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+               EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), pol.data(), pol.size()) == 1;
+}
+
+json pcr_report(const std::string &root, json *warning_detail) {
+        json r;
+        std::optional<Buffer> now;
+        if (std::optional<Buffer> text = read_optional(join(root, kPcr11))) {
+                now = from_hex(std::string(text->begin(), text->end()));
+                if (now && now->size() != 32)
+                        now.reset();
+        }
+        r["now"] = now ? json(to_hex(bytes_of(*now))) : json(nullptr);
+
+        std::string sig_path;
+        for (const char *p : kSignatureFiles)
+                if (is_file(join(root, p))) {
+                        sig_path = join(root, p);
+                        break;
+                }
+        r["signature_file"] = sig_path.empty() ? json(nullptr) : json(sig_path);
+        std::string key_path;
+        for (const char *p : kPublicKeyFiles)
+                if (is_file(join(root, p))) {
+                        key_path = join(root, p);
+                        break;
+                }
+        r["public_key_file"] = key_path.empty() ? json(nullptr) : json(key_path);
+        r["signed_policies"] = 0;
+        r["match"] = nullptr;
+        r["signature_valid"] = nullptr;
+        r["unlock"] = "unknown";
+        if (sig_path.empty()) {
+                r["reason"] = "no signed PCR policy (the UKI has no .pcrsig)";
+                return r;
+        }
+        if (!now) {
+                r["reason"] = "PCR 11 cannot be read (no TPM)";
+                return r;
+        }
+
+        // The signed entries for PCR 11 alone in the SHA-256 bank.
+        struct Entry {
+                Buffer pol, sig;
+                std::string pkfp;
+        };
+        std::vector<Entry> entries;
+        try {
+                std::optional<Buffer> raw = read_optional(sig_path);
+                json j = json::parse(raw ? std::string(raw->begin(), raw->end()) : std::string("{}"));
+                for (const json &e : j.value("sha256", json::array())) {
+                        if (e.value("pcrs", json::array()) != json::array({kKernelPcr}))
+                                continue;
+                        std::optional<Buffer> pol = from_hex(e.value("pol", ""));
+                        std::optional<Buffer> sig = from_base64(e.value("sig", ""));
+                        if (pol && sig)
+                                entries.push_back({*pol, *sig, e.value("pkfp", "")});
+                }
+        } catch (const json::exception &e) {
+                r["reason"] = sig_path + " is not valid JSON";
+                *warning_detail = r["reason"];
+                r["unlock"] = "would-fail";
+                return r;
+        }
+        r["signed_policies"] = entries.size();
+
+        // Now, then after each boot phase still to come.
+        std::string path;
+        Buffer value = *now;
+        const Entry *matched = nullptr;
+        for (size_t step = 0; step <= std::size(kPhases) && !matched; step++) {
+                if (step > 0) {
+                        path += (step > 1 ? ":" : "");
+                        path += kPhases[step - 1];
+                        value = sha256({bytes_of(value), bytes_of(sha256({text_bytes(kPhases[step - 1])}))});
+                }
+                Buffer pol = policy_pcr11(value);
+                for (const Entry &e : entries)
+                        if (e.pol == pol) {
+                                matched = &e;
+                                break;
+                        }
+                if (matched)
+                        r["match"] = step == 0 ? std::string("now") : "after " + path;
+        }
+        if (!matched) {
+                r["unlock"] = "would-fail";
+                r["reason"] = "PCR 11 matches none of the " + std::to_string(entries.size()) +
+                              " signed policies, now or after the boot phases still to come";
+                *warning_detail = r["reason"];
+                return r;
+        }
+
+        // The signature itself, with the public key the UKI carried (.pcrpkey).
+        if (!key_path.empty()) {
+                std::optional<Buffer> pem = read_optional(key_path);
+                std::unique_ptr<BIO, BioFree> bio(pem ? BIO_new_mem_buf(pem->data(), (int) pem->size()) : nullptr);
+                std::unique_ptr<EVP_PKEY, EvpPkeyFree> key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)
+                                                               : nullptr);
+                if (key) {
+                        unsigned char *der = nullptr;
+                        int n = i2d_PUBKEY(key.get(), &der);
+                        std::string fp = n > 0 ? to_hex(bytes_of(sha256({Bytes(der, (size_t) n)}))) : "";
+                        OPENSSL_free(der);
+                        bool ok = signature_valid(key.get(), matched->pol, matched->sig) && fp == matched->pkfp;
+                        r["signature_valid"] = ok;
+                        if (!ok) {
+                                r["unlock"] = "would-fail";
+                                r["reason"] = "the matching policy's signature or key fingerprint does not verify with " + key_path;
+                                *warning_detail = r["reason"];
+                                return r;
+                        }
+                }
+        }
+        r["unlock"] = "ok";
+        return r;
+}
+
+} // namespace
+
+json boot_status(const StatusOptions &options) {
+        const std::string &root = options.root;
+        json report;
+        report["root"] = root;
+        report["efi"] = is_file(join(root, "sys/firmware/efi/systab")) ||
+                        ::access(join(root, "sys/firmware/efi").c_str(), F_OK) == 0;
+        std::optional<Buffer> sb = efi_variable(root, "SecureBoot", kGlobalGuid);
+        report["secure_boot"] = sb && sb->size() == 1 ? json((*sb)[0] == 1) : json(nullptr);
+
+        json stub;
+        stub["info"] = string_variable(root, "StubInfo");
+        json features = nullptr;
+        if (std::optional<Buffer> f = efi_variable(root, "StubFeatures", kLoaderGuid); f && f->size() == 8) {
+                uint64_t bits = 0;
+                for (int i = 7; i >= 0; i--)
+                        bits = bits << 8 | (*f)[i];
+                features = json::array();
+                for (size_t i = 0; i < 64; i++)
+                        if (bits >> i & 1)
+                                features.push_back(i < std::size(kStubFeatures) ? json(kStubFeatures[i]) : json("bit" + std::to_string(i)));
+        }
+        stub["features"] = features;
+        stub["profile"] = string_variable(root, "StubProfile");
+        stub["image_identifier"] = string_variable(root, "StubImageIdentifier");
+        stub["device_part_uuid"] = string_variable(root, "StubDevicePartUUID");
+        stub["pcr_kernel_image"] = string_variable(root, "StubPcrKernelImage");
+        stub["pcr_kernel_parameters"] = string_variable(root, "StubPcrKernelParameters");
+        report["stub"] = stub;
+
+        // "kaslr=K wx=W" from the zuki stub.
+        json placement = nullptr;
+        json raw = string_variable(root, "StubZukiPlacement");
+        if (raw.is_string()) {
+                placement = json::object();
+                std::istringstream words(raw.get<std::string>());
+                std::string w;
+                while (words >> w)
+                        if (size_t eq = w.find('='); eq != std::string::npos)
+                                placement[w.substr(0, eq)] = w.substr(eq + 1);
+        }
+        report["placement"] = placement;
+
+        json loader;
+        loader["info"] = string_variable(root, "LoaderInfo");
+        loader["entry_selected"] = string_variable(root, "LoaderEntrySelected");
+        loader["entry_default"] = string_variable(root, "LoaderEntryDefault");
+        loader["image_identifier"] = string_variable(root, "LoaderImageIdentifier");
+        loader["device_part_uuid"] = string_variable(root, "LoaderDevicePartUUID");
+        loader["firmware_info"] = string_variable(root, "LoaderFirmwareInfo");
+        loader["firmware_type"] = string_variable(root, "LoaderFirmwareType");
+        report["loader"] = loader;
+
+        json detail;
+        report["pcr11"] = pcr_report(root, &detail);
+        return report;
+}
+
+std::string render_status(const json &r) {
+        std::string out;
+        auto str = [](const json &v) -> std::string {
+                if (v.is_null())
+                        return "-";
+                if (v.is_string())
+                        return v.get<std::string>();
+                return v.dump();
+        };
+        auto line = [&](const std::string &k, const json &v) { out += k + ": " + str(v) + "\n"; };
+        const json &s = r["stub"], &l = r["loader"], &p = r["pcr11"];
+        line("stub", s["info"]);
+        std::string features;
+        if (s["features"].is_array())
+                for (const json &f : s["features"])
+                        features += (features.empty() ? "" : " ") + f.get<std::string>();
+        line("stub features", s["features"].is_null() ? json(nullptr) : json(features));
+        line("stub profile", s["profile"]);
+        line("stub image", s["image_identifier"]);
+        line("stub PCRs", s["pcr_kernel_image"].is_null() ? json(nullptr)
+                                                          : json(str(s["pcr_kernel_image"]) + " (kernel image), " +
+                                                                 str(s["pcr_kernel_parameters"]) + " (parameters)"));
+        line("KASLR", r["placement"].is_null() ? json(nullptr) : r["placement"].value("kaslr", json(nullptr)));
+        line("W^X", r["placement"].is_null() ? json(nullptr) : r["placement"].value("wx", json(nullptr)));
+        line("boot loader", l["info"]);
+        line("boot entry", l["entry_selected"]);
+        line("secure boot", r["secure_boot"].is_null() ? json(nullptr) : json(r["secure_boot"].get<bool>() ? "on" : "off"));
+        line("PCR 11 now", p["now"]);
+        line("signed policies", p["signature_file"].is_null() ? json(nullptr)
+                                                                : json(std::to_string(p["signed_policies"].get<size_t>()) +
+                                                                       " in " + p["signature_file"].get<std::string>()));
+        line("policy match", p["match"]);
+        line("TPM unlock", p.contains("reason") ? json(str(p["unlock"]) + " (" + str(p["reason"]) + ")") : p["unlock"]);
+        return out;
+}
+
+std::string unlock_warning(const json &report) {
+        const json &p = report["pcr11"];
+        if (p.value("unlock", "") != "would-fail")
+                return "";
+        return "the next TPM2 unlock with the UKI's signed PCR policy would fail: " + p.value("reason", std::string("?"));
+}
+
+} // namespace zuki
