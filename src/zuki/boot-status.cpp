@@ -58,14 +58,24 @@ bool is_file(const std::string &path) {
         return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// Reads to end of file: sysfs files claim 4096 bytes whatever they hold, so the size from stat
+// cannot be trusted here. Unreadable (permissions, no such file) is reported as unknown.
 std::optional<Buffer> read_optional(const std::string &path) {
         if (!is_file(path))
                 return std::nullopt;
-        try {
-                return read_file(path, kMaxSmallFile);
-        } catch (const Failure &) {
-                return std::nullopt; // unreadable (permissions): reported as unknown
+        std::ifstream in(path, std::ios::binary);
+        if (!in)
+                return std::nullopt;
+        Buffer data;
+        char chunk[4096];
+        while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+                data.insert(data.end(), chunk, chunk + in.gcount());
+                if (data.size() > kMaxSmallFile)
+                        return std::nullopt;
         }
+        if (in.bad())
+                return std::nullopt;
+        return data;
 }
 
 // An efivarfs file: 4 bytes of attributes, then the data.
