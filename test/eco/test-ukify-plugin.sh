@@ -8,11 +8,13 @@
 # 1. ukify 257 through the plugin: the UKI's code sections are the zuki stub's, .linux is a zstd
 #    zboot image, .sbat has no repeated line, and ukify's own inspect reads .uname (the release
 #    from the Debian package name, not from zuki).
-# 2. Changed ukifys (a newer version, a hooked function with other parameters, a hooked function
+# 2. The systemd-measure shim gives systemd-measure 252's JSON where 252 can answer.
+# 3. Changed ukifys (a newer version, a hooked function with other parameters, a hooked function
 #    gone, a caller that no longer calls the hooked function, a UKIConfig field renamed, a ukify
 #    that silently uses another stub): one "zuki-ukify: error:" line (the last on stderr), exit
 #    status 1, no output file.
 set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 plugin=$1 kernel=$2
 cache=${ZUKI_CACHE:-/var/cache/zuki}
 # shellcheck source=/dev/null
@@ -52,6 +54,23 @@ check(".sbat names zuki", any(l.startswith("zuki,") for l in sbat))
 check(f".uname (ukify inspect) is {release}", ukify[".uname"]["text"] == release)
 sys.exit(0 if ok else 1)
 PY
+
+# The systemd-measure shim answers ukify's call as systemd-measure 252 does, for the sections 252
+# knows (it refuses .uname/.sbat, which is why the shim exists).
+echo "== the systemd-measure shim against systemd-measure 252"
+echo "console=ttyS0" >"$tmp/cmdline"
+"$ZUKI_BIN" zboot --output "$tmp/linux.efi" "$kernel" >/dev/null || fail "zuki zboot failed"
+m_args=(calculate "--linux=$tmp/linux.efi" "--osrel=$here/../uki/os-release" "--cmdline=$tmp/cmdline"
+        --bank=sha256 --phase=enter-initrd --phase=enter-initrd:leave-initrd --json=short)
+"$ZUKI_UKIFY_TOOLS/systemd-measure" "${m_args[@]}" >"$tmp/shim.json" || fail "the shim failed"
+"$ZUKI_SYSTEMD_MEASURE" "${m_args[@]}" >"$tmp/sd.json" || fail "systemd-measure 252 failed"
+"$ZUKI_PYTHON" -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); print(json.dumps(a)); sys.exit(a!=b)' \
+        "$tmp/shim.json" "$tmp/sd.json" || { cat "$tmp/sd.json"; fail "the shim and systemd-measure 252 differ"; }
+echo "ok: the same JSON as systemd-measure 252"
+"$ZUKI_UKIFY_TOOLS/systemd-measure" calculate "--linux=$tmp/linux.efi" "--hwids=$tmp/cmdline" 2>"$tmp/err" &&
+        fail "the shim accepted --hwids"
+grep -q '^systemd-measure (zuki): error: --hwids is not supported' "$tmp/err" || fail "no clear error for --hwids: $(cat "$tmp/err")"
+echo "ok: $(cat "$tmp/err")"
 
 # refuse NAME SED-EXPRESSION EXPECTED-ERROR-REGEX
 refuse() {
