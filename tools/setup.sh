@@ -56,6 +56,8 @@ PACKAGES=(
     tpm2-tools dpkg-dev xz-utils zstd gzip device-tree-compiler libclang-rt-14-dev
     systemd # /usr/lib/systemd/systemd-measure
     fdisk   # sfdisk: GPT-partitioned ESP images in test/qemu/boot.sh
+    softhsm2 libengine-pkcs11-openssl # zuki sign with a PKCS#11 key (test/sign)
+    python3-importlib-resources       # trixie's python3-virt-firmware on bookworm (test/sign)
 )
 
 install_packages() {
@@ -301,6 +303,7 @@ write_assets_env() {
         ZUKI_SYSTEMD_STUB_AA64 "$stub_dir_aa64/linuxaa64.efi.stub"
         ZUKI_SYSTEMD_BOOT_AA64 "$stub_dir_aa64/systemd-bootaa64.efi"
         ZUKI_UKIFY "$ukify"
+        ZUKI_VIRT_FIRMWARE_PYTHONPATH "$c/trixie/virt-firmware/usr/lib/python3/dist-packages"
         ZUKI_SYSTEMD_MEASURE /usr/lib/systemd/systemd-measure
         ZUKI_PYTHON /usr/bin/python3
         ZUKI_BUSYBOX /bin/busybox
@@ -357,5 +360,6 @@ fetch_tree trixie qemu-efi-aarch64 trixie/aavmf
 fetch_tree trixie systemd-boot-efi trixie/systemd-boot-efi
 fetch_tree trixie systemd-boot-efi:arm64 trixie/systemd-boot-efi-arm64
 fetch_tree trixie systemd-ukify trixie/systemd-ukify
+fetch_tree trixie python3-virt-firmware trixie/virt-firmware # enrols Secure Boot keys into OVMF_VARS
 write_assets_env
 log "done in $((SECONDS - t_start)) s"

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authenticode.hpp"
 #include "boot-status.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"
@@ -35,6 +36,9 @@ namespace zuki {
 namespace {
 
 constexpr int kExitUsage = 2;
+// zuki verify: 0 valid, 1 invalid or unsigned, 2 usage, 3 could not check (see zuki(1)).
+constexpr int kExitInvalid = 1;
+constexpr int kExitCannotCheck = 3;
 
 class UsageError : public Failure {
 public:
@@ -53,12 +57,18 @@ void print_help() {
                 "             [--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
                 "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--stub FILE]\n"
                 "             [--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
-                "             --output UKI\n"
+                "             [--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI\n"
                 "      Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
                 "  zuki measure [--profile N] [--load-options TEXT] [--bank B]... [--phase P]... [--json] UKI\n"
                 "  zuki measure --linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
                 "               [--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...\n"
                 "      Predict PCR 11 (and PCR 12) as the stub measures them, per bank and phase path.\n"
+                "  zuki sign --private-key KEY|pkcs11:URI --certificate CERT [--chain FILE]... [--replace]\n"
+                "            [--output OUT] [--json] IMAGE\n"
+                "      Authenticode-sign a PE image (SHA-256, PKCS#7) for UEFI Secure Boot.\n"
+                "  zuki verify --certificate CERT [--json] IMAGE\n"
+                "      Check an image's Authenticode signature against a certificate (exit 0 valid,\n"
+                "      1 invalid or unsigned, 3 could not check).\n"
                 "  zuki inspect [--json] FILE\n"
                 "      Show what a PE image, kernel, zboot image or UKI contains.\n"
                 "  zuki status [--json] [--root DIR]\n"
@@ -239,7 +249,7 @@ int verb_build(int argc, char **argv) {
         enum {
                 kOptLinux = 0x100, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
                 kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson,
-                kOptProfile, kOptProfileCmdline, kOptSection,
+                kOptProfile, kOptProfileCmdline, kOptSection, kOptSbKey, kOptSbCert,
         };
         static const option options[] = {
                 {"linux", required_argument, nullptr, kOptLinux},
@@ -257,6 +267,8 @@ int verb_build(int argc, char **argv) {
                 {"profile", required_argument, nullptr, kOptProfile},
                 {"profile-cmdline", required_argument, nullptr, kOptProfileCmdline},
                 {"section", required_argument, nullptr, kOptSection},
+                {"secureboot-private-key", required_argument, nullptr, kOptSbKey},
+                {"secureboot-certificate", required_argument, nullptr, kOptSbCert},
                 {"stub", required_argument, nullptr, kOptStub},
                 {"output", required_argument, nullptr, 'o'},
                 {"level", required_argument, nullptr, 'l'},
@@ -266,7 +278,7 @@ int verb_build(int argc, char **argv) {
         };
         UkiInputs in;
         CompressOptions copt;
-        std::string linux_path, stub_path, output;
+        std::string linux_path, stub_path, output, sb_key, sb_cert;
         bool json = false, no_os_release = false;
         int c;
         while ((c = getopt_long(argc, argv, "o:l:h", options, nullptr)) != -1) {
@@ -299,6 +311,8 @@ int verb_build(int argc, char **argv) {
                         in.profiles.back().cmdline = text_or_file(optarg);
                         break;
                 case kOptStub: stub_path = optarg; break;
+                case kOptSbKey: sb_key = optarg; break;
+                case kOptSbCert: sb_cert = optarg; break;
                 case 'o': output = optarg; break;
                 case 'l': copt.level = parse_int(optarg, "level"); break;
                 case kOptJson: json = true; break;
@@ -312,6 +326,12 @@ int verb_build(int argc, char **argv) {
                 throw UsageError("zuki build needs --linux");
         if (output.empty())
                 throw UsageError("zuki build needs --output");
+        if (sb_key.empty() != sb_cert.empty())
+                throw UsageError("--secureboot-private-key and --secureboot-certificate go together");
+        // Load and check the signing key first, so a bad key costs no compression time.
+        std::optional<authenticode::Signer> signer;
+        if (!sb_key.empty())
+                signer = authenticode::load_signer(sb_key, sb_cert, {});
         if (!in.osrel && !no_os_release)
                 in.osrel = default_os_release();
         in.linux_image = read_file(linux_path);
@@ -326,6 +346,14 @@ int verb_build(int argc, char **argv) {
         Buffer stub = read_file(stub_file);
         copt.progress = terminal_progress();
         UkiResult r = build_uki(bytes_of(stub), in, copt);
+        // Signing is the last step: nothing may change the image afterwards.
+        std::optional<authenticode::SignResult> signature;
+        if (signer) {
+                authenticode::SignOptions sopt;
+                sopt.signing_time = authenticode::source_date_epoch();
+                signature = authenticode::sign_image(bytes_of(r.image), *signer, sopt);
+                r.image = std::move(signature->image);
+        }
         write_file_atomic(output, bytes_of(r.image), 0644);
         if (json) {
                 nlohmann::ordered_json j;
@@ -335,13 +363,172 @@ int verb_build(int argc, char **argv) {
                 j["size"] = r.image.size();
                 for (const AddedSection &s : r.sections)
                         j["sections"].push_back({{"name", s.name}, {"size", s.size}});
+                if (signature) {
+                        j["signed"] = {{"signer", signature->signer},
+                                       {"sha256", to_hex(bytes_of(signature->digest))},
+                                       {"signing_time", authenticode::format_time(signature->signing_time)}};
+                }
                 std::printf("%s\n", j.dump(2).c_str());
         } else {
                 std::printf("%s: UKI %zu bytes, kernel %s, sections", output.c_str(), r.image.size(),
                             r.uname.empty() ? "(release unknown)" : r.uname.c_str());
                 for (const AddedSection &s : r.sections)
                         std::printf(" %s", s.name.c_str());
+                if (signature)
+                        std::printf(", signed by %s", signature->signer.c_str());
                 std::printf("\n");
+        }
+        return 0;
+}
+
+int verb_sign(int argc, char **argv) {
+        enum { kOptKey = 0x100, kOptCert, kOptChain, kOptReplace, kOptJson };
+        static const option options[] = {
+                {"private-key", required_argument, nullptr, kOptKey},
+                {"certificate", required_argument, nullptr, kOptCert},
+                {"chain", required_argument, nullptr, kOptChain},
+                {"replace", no_argument, nullptr, kOptReplace},
+                {"output", required_argument, nullptr, 'o'},
+                {"json", no_argument, nullptr, kOptJson},
+                {"help", no_argument, nullptr, 'h'},
+                {},
+        };
+        std::string key, cert, output;
+        std::vector<std::string> chain;
+        authenticode::SignOptions sopt;
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "o:h", options, nullptr)) != -1) {
+                switch (c) {
+                case kOptKey: key = optarg; break;
+                case kOptCert: cert = optarg; break;
+                case kOptChain: chain.push_back(optarg); break;
+                case kOptReplace: sopt.replace = true; break;
+                case 'o': output = optarg; break;
+                case kOptJson: json = true; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (optind + 1 != argc)
+                throw UsageError("zuki sign takes exactly one IMAGE argument");
+        if (key.empty() || cert.empty())
+                throw UsageError("zuki sign needs --private-key and --certificate");
+        std::string image_path = argv[optind];
+        if (output.empty())
+                output = image_path; // signed in place, atomically
+        sopt.signing_time = authenticode::source_date_epoch();
+
+        Buffer image = read_file(image_path);
+        authenticode::Signer signer = authenticode::load_signer(key, cert, chain);
+        authenticode::SignResult r;
+        try {
+                r = authenticode::sign_image(bytes_of(image), signer, sopt);
+        } catch (const Failure &e) {
+                fail(image_path + ": " + e.what());
+        }
+        struct stat st;
+        unsigned mode = same_file(image_path, output) && ::stat(output.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
+        write_file_atomic(output, bytes_of(r.image), mode);
+
+        std::string digest = to_hex(bytes_of(r.digest));
+        if (json) {
+                nlohmann::ordered_json j;
+                j["output"] = output;
+                j["signer"] = r.signer;
+                j["sha256"] = digest;
+                j["signing_time"] = authenticode::format_time(r.signing_time);
+                j["replaced"] = r.replaced;
+                j["certificate_table"] = {{"offset", r.table.offset}, {"size", r.table.size}};
+                j["signature_size"] = r.signature_size;
+                j["size"] = r.image.size();
+                std::printf("%s\n", j.dump(2).c_str());
+        } else {
+                std::printf("%s: signed by %s, sha256 %s%s\n", output.c_str(), r.signer.c_str(), digest.c_str(),
+                            r.replaced ? " (old signature replaced)" : "");
+        }
+        return 0;
+}
+
+int verb_verify(int argc, char **argv) {
+        enum { kOptCert = 0x100, kOptJson };
+        static const option options[] = {
+                {"certificate", required_argument, nullptr, kOptCert},
+                {"json", no_argument, nullptr, kOptJson},
+                {"help", no_argument, nullptr, 'h'},
+                {},
+        };
+        std::string cert_path;
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, nullptr)) != -1) {
+                switch (c) {
+                case kOptCert: cert_path = optarg; break;
+                case kOptJson: json = true; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (optind + 1 != argc)
+                throw UsageError("zuki verify takes exactly one IMAGE argument");
+        if (cert_path.empty())
+                throw UsageError("zuki verify needs --certificate");
+        std::string image_path = argv[optind];
+
+        // Inputs that cannot be read say nothing about the signature: a distinct exit status.
+        X509Ptr cert;
+        Buffer image;
+        try {
+                cert = load_certificate(cert_path);
+                image = read_file(image_path);
+        } catch (const Failure &e) {
+                std::fprintf(stderr, "zuki: %s\n", e.what());
+                return kExitCannotCheck;
+        }
+        authenticode::VerifyResult r = authenticode::verify_image(bytes_of(image), cert.get());
+
+        // The reason to report: the image's own problem, or the first signature's.
+        std::string problem = r.problem;
+        if (!r.valid && problem.empty() && !r.signatures.empty())
+                problem = r.signatures.front().problem;
+        if (json) {
+                nlohmann::ordered_json j;
+                j["image"] = image_path;
+                j["valid"] = r.valid;
+                j["signed"] = r.is_signed;
+                if (!r.valid)
+                        j["problem"] = problem;
+                if (!r.digest.empty())
+                        j["sha256"] = to_hex(bytes_of(r.digest));
+                j["signatures"] = nlohmann::ordered_json::array();
+                for (const authenticode::SignatureCheck &s : r.signatures) {
+                        nlohmann::ordered_json e;
+                        e["valid"] = s.valid;
+                        if (!s.valid)
+                                e["problem"] = s.problem;
+                        e["signer"] = s.signer;
+                        e["issuer"] = s.issuer;
+                        e["digest_algorithm"] = s.digest_algorithm;
+                        e["signed_digest"] = to_hex(bytes_of(s.signed_digest));
+                        if (s.signing_time)
+                                e["signing_time"] = authenticode::format_time(*s.signing_time);
+                        j["signatures"].push_back(e);
+                }
+                std::printf("%s\n", j.dump(2).c_str());
+        }
+        if (!r.valid) {
+                std::fprintf(stderr, "zuki: %s: signature not valid: %s\n", image_path.c_str(), problem.c_str());
+                return kExitInvalid;
+        }
+        if (!json) {
+                for (const authenticode::SignatureCheck &s : r.signatures) {
+                        if (!s.valid)
+                                continue;
+                        std::printf("%s: valid signature by %s, sha256 %s%s%s\n", image_path.c_str(), s.signer.c_str(),
+                                    to_hex(bytes_of(r.digest)).c_str(), s.signing_time ? ", signed " : "",
+                                    s.signing_time ? authenticode::format_time(*s.signing_time).c_str() : "");
+                        break;
+                }
         }
         return 0;
 }
@@ -523,6 +710,10 @@ int run(int argc, char **argv) {
                 return verb_build(argc - 1, argv + 1);
         if (verb == "measure")
                 return verb_measure(argc - 1, argv + 1);
+        if (verb == "sign")
+                return verb_sign(argc - 1, argv + 1);
+        if (verb == "verify")
+                return verb_verify(argc - 1, argv + 1);
         if (verb == "status")
                 return verb_status(argc - 1, argv + 1);
         throw UsageError("Unknown verb '" + verb + "'; see 'zuki --help'");

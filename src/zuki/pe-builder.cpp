@@ -32,14 +32,19 @@ void update_pe_checksum(Buffer *image) {
         store_le32(image->data() + offset, pe_checksum(Bytes(image->data(), image->size()), offset));
 }
 
+void refuse_signed_stub(const pe::View &stub) {
+        if (stub.directory(pe::kDirSecurity).size != 0)
+                fail("Stub image is signed (Authenticode); adding sections would break the signature: "
+                     "use the unsigned stub and sign the result with zuki sign");
+}
+
 Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added,
                        bool allow_repeats) {
         Result<pe::View> parsed = pe::View::parse(base, pe::Layout::File);
         if (!parsed)
                 fail("Stub image is not a usable PE", parsed.error());
         const pe::View &view = *parsed;
-        if (view.directory(pe::kDirSecurity).size != 0)
-                fail("Stub image is signed; sign the result instead of the stub");
+        refuse_signed_stub(view);
 
         uint64_t raw_end = std::max<uint64_t>(view.raw_data_end(), view.size_of_headers());
         if (base.size() > raw_end)

@@ -33,6 +33,10 @@ struct AddedSection {
 Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added = nullptr,
                        bool allow_repeats = false);
 
+// Refuses a stub that carries an Authenticode signature: appending sections would invalidate it
+// (and leave the certificate table in the middle of the file).
+void refuse_signed_stub(const pe::View &stub);
+
 // Recomputes the CheckSum field after the image was modified.
 void update_pe_checksum(Buffer *image);
 

@@ -102,6 +102,7 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         Result<pe::View> stub_view = pe::View::parse(stub, pe::Layout::File);
         if (!stub_view)
                 fail("Stub is not a usable PE image", stub_view.error());
+        refuse_signed_stub(*stub_view);
         if (uki::is_uki(*stub_view) || zboot::has_header(stub))
                 fail("Stub image already carries a kernel");
 

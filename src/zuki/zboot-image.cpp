@@ -29,6 +29,7 @@ ZbootImage build_zboot(Bytes stub, Bytes kernel, const CompressOptions &options)
         Result<pe::View> stub_view = pe::View::parse(stub, pe::Layout::File);
         if (!stub_view)
                 fail("Stub is not a usable PE image", stub_view.error());
+        refuse_signed_stub(*stub_view);
         if (stub_view->machine() != result.kernel.machine)
                 fail(std::string("Stub is for ") + pe::machine_name(stub_view->machine()) + ", the kernel for " +
                      pe::machine_name(result.kernel.machine));

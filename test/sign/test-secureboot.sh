@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# UEFI Secure Boot with a zuki UKI in QEMU. A fresh test key is enrolled as PK, KEK and db into a
+# copy of trixie's OVMF_VARS (virt-firmware), and trixie's secboot OVMF (SMM) boots:
+#   1. the UKI that `zuki build --secureboot-private-key/--secureboot-certificate` signed, with
+#      QEMU -append load options: the guest sees SecureBoot=1 and /proc/cmdline equals the
+#      embedded .cmdline, not the load options;
+#   2. the same UKI from the ESP (control for 3 and 4): it boots;
+#   3. that UKI with one byte of .linux changed after signing: the firmware refuses it
+#      (Access Denied) and no kernel starts;
+#   4. the same UKI unsigned: refused the same way.
+#
+#   test-secureboot.sh ZUKI KERNEL INITRD OS_RELEASE
+# ok() always succeeds, so "A && ok || bad" is safe.
+# shellcheck disable=SC2015
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+zuki=$(realpath "$1") kernel=$(realpath "$2") initrd=$(realpath "$3") os_release=$(realpath "$4")
+assets=${ZUKI_ASSETS:-${ZUKI_CACHE:-/var/cache/zuki}/assets.env}
+[[ -r $assets ]] || { echo "SKIP: no $assets (run tools/setup.sh)"; exit 77; }
+# shellcheck disable=SC1090
+source "$assets"
+vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
+[[ -n $vf && -d $vf ]] || { echo "SKIP: no python3-virt-firmware tree (run tools/setup.sh)"; exit 77; }
+PYTHONPATH=$vf /usr/bin/python3 -c 'import virt.firmware.vars' 2>/dev/null ||
+        { echo "SKIP: virt-firmware does not import (needs python3-importlib-resources, python3-cryptography)"; exit 77; }
+[[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} && -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} ]] ||
+        { echo "SKIP: trixie OVMF missing (run tools/setup.sh)"; exit 77; }
+command -v sbverify >/dev/null || { echo "SKIP: sbverify not installed"; exit 77; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+failures=0
+ok() { echo "ok: $*"; }
+bad() { failures=$((failures + 1)); echo "FAIL: $*"; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout db.key -out db.crt -subj "/CN=zuki secure boot test/" \
+        -days 3650 -sha256 2>/dev/null || { echo "FAIL: openssl cannot make a key"; exit 1; }
+
+# The key as PK and KEK (--enroll-cert) and as the only db entry; no Microsoft keys; SB on.
+t0=$(date +%s%N)
+PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o sb-vars.fd \
+        --enroll-cert db.crt --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c db.crt --no-microsoft --sb \
+        >enrol.log 2>&1 || { cat enrol.log; echo "FAIL: virt-firmware cannot enrol the key"; exit 1; }
+echo "   key enrolment: $(ms_since "$t0") ms"
+
+cmdline="console=ttyS0 panic=-1 zuki.case=secureboot"
+build=(build --linux "$kernel" --initrd "$initrd" --cmdline "$cmdline" --os-release "@$os_release")
+export SOURCE_DATE_EPOCH=1700000000
+t0=$(date +%s%N)
+"$zuki" "${build[@]}" --secureboot-private-key db.key --secureboot-certificate db.crt --output signed.efi ||
+        { echo "FAIL: zuki build --secureboot-* failed"; exit 1; }
+echo "   zuki build with signing: $(ms_since "$t0") ms, $(stat -c %s signed.efi) bytes"
+"$zuki" "${build[@]}" --output unsigned.efi >/dev/null || { echo "FAIL: zuki build failed"; exit 1; }
+sbverify --cert db.crt signed.efi >/dev/null 2>&1 && ok "sbverify accepts the signed UKI" || bad "sbverify rejects the signed UKI"
+sbverify --cert db.crt unsigned.efi >/dev/null 2>&1 && bad "the unsigned UKI verifies" || ok "the unsigned UKI does not verify"
+# zuki sign on the unsigned UKI makes the same bytes as signing inside zuki build.
+t0=$(date +%s%N)
+"$zuki" sign --private-key db.key --certificate db.crt --output resigned.efi unsigned.efi >/dev/null
+echo "   zuki sign of the UKI: $(ms_since "$t0") ms"
+cmp -s signed.efi resigned.efi && ok "zuki sign of the unsigned UKI equals zuki build's signed UKI" ||
+        bad "zuki sign and zuki build --secureboot-* differ"
+
+# One byte in the middle of .linux (located by pefile, not by zuki), after signing.
+/usr/bin/python3 - signed.efi tampered.efi <<'EOF' || { echo "FAIL: cannot tamper with the UKI"; exit 1; }
+import sys, pefile
+data = bytearray(open(sys.argv[1], "rb").read())
+pe = pefile.PE(data=bytes(data), fast_load=True)
+linux = next(s for s in pe.sections if s.Name.rstrip(b"\0") == b".linux")
+at = linux.PointerToRawData + linux.Misc_VirtualSize // 2
+data[at] ^= 0x20
+open(sys.argv[2], "wb").write(data)
+EOF
+sbverify --cert db.crt tampered.efi >/dev/null 2>&1 && bad "sbverify accepts the tampered UKI" || ok "sbverify rejects the tampered UKI"
+
+boot() { # NAME ARGS...: boot.sh with the secboot firmware and the enrolled variables
+        local name=$1
+        shift
+        bash "$here/../qemu/boot.sh" --arch x86_64 --firmware trixie-secboot --vars sb-vars.fd --log "$name.log" "$@" \
+                >"$name.out" 2>&1
+        local rc=$?
+        [[ $rc -eq 77 ]] && { tail -n 1 "$name.out"; exit 77; }
+        echo "   $name: $(grep -a 'boot.sh: elapsed' "$name.out")"
+        if [[ $rc -eq 0 ]]; then ok "$name"; else
+                bad "$name: $(grep -a 'boot.sh: FAIL' "$name.out")"
+                grep -a -E 'BdsDxe|zuki|OVMF|ZUKI-GUEST: (cmdline|secureboot)' "$name.log" | head -n 12
+        fi
+}
+refused=(--timeout 60 --expect 'BdsDxe: failed to load Boot[0-9A-F]{4} .*: Access Denied'
+        --expect-not 'zuki:|EFI stub|Linux version|ZUKI-GUEST')
+# Grep patterns are regular expressions; the command line has none of their metacharacters.
+boot "signed UKI with -append: Secure Boot on, .cmdline wins" --kernel signed.efi \
+        --append "console=ttyS0 panic=-1 zuki.case=override" --timeout 180 \
+        --expect 'ZUKI-GUEST: secureboot 1$' --expect "ZUKI-GUEST: cmdline $cmdline\$" --expect 'ZUKI-GUEST: done' \
+        --expect-not 'zuki.case=override' --expect-not 'legacy linux kernel loader' --expect-not 'zuki: (error|warning)'
+boot "signed UKI from the ESP boots" --esp-image signed.efi --timeout 180 \
+        --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
+boot "UKI changed after signing is refused by the firmware" --esp-image tampered.efi "${refused[@]}"
+boot "unsigned UKI is refused by the firmware" --esp-image unsigned.efi "${refused[@]}"
+
+[[ $failures -eq 0 ]]
