@@ -11,7 +11,7 @@
 #   test-sdboot.sh PLUGIN KERNEL_INSTALL_PLUGIN KERNEL RELEASE INITRD OS_RELEASE
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 plugin=$1 ki_plugin=$2 kernel=$3 release=$4 initrd=$5 osrel=$6
 cache=${ZUKI_CACHE:-/var/cache/zuki}

@@ -89,8 +89,9 @@ print(f"{case}: unlock={p['unlock']} match={p['match']} signature_valid={p['sign
 sys.exit(1 if bad else 0)
 PY
         if ((warn)); then
-                [[ $(wc -l <"$tmp/err") -eq 1 ]] && grep -q '^<4>zuki: warning: the next TPM2 unlock' "$tmp/err" ||
+                if [[ $(wc -l <"$tmp/err") -ne 1 ]] || ! grep -q '^<4>zuki: warning: the next TPM2 unlock' "$tmp/err"; then
                         fail "$case: expected one '<4>zuki: warning:' line, got: $(cat "$tmp/err")"
+                fi
         else
                 [[ ! -s $tmp/err ]] || fail "$case: unexpected stderr: $(cat "$tmp/err")"
         fi

@@ -13,7 +13,7 @@
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS (build tree), ZUKI_CACHE.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 pcrsig=0
 [[ ${1:-} == --pcrsig ]] && { pcrsig=1; shift; }
@@ -40,8 +40,8 @@ args=(build --linux "$kernel" --initrd "$initrd" --initrd "$tmp/hook.cpio" --cmd
         --os-release "@$osrel" --measure --secureboot-private-key "$tmp/db.key" --secureboot-certificate "$tmp/db.crt"
         --output "$tmp/uki.efi")
 if ((pcrsig)); then
-        openssl genrsa -out "$tmp/pcr.key" 2048 2>/dev/null && openssl pkey -in "$tmp/pcr.key" -pubout -out "$tmp/pcr.pub" ||
-                fail "openssl genrsa"
+        openssl genrsa -out "$tmp/pcr.key" 2048 2>/dev/null || fail "openssl genrsa"
+        openssl pkey -in "$tmp/pcr.key" -pubout -out "$tmp/pcr.pub" || fail "openssl pkey"
         args+=(--pcr-private-key "$tmp/pcr.key" --pcr-public-key "$tmp/pcr.pub")
 fi
 echo "+ zuki-ukify ${args[*]}"
