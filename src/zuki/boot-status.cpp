@@ -304,8 +304,10 @@ json pcr_report(const std::string &root, json *warning_detail) {
                 std::unique_ptr<EVP_PKEY, EvpPkeyFree> key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)
                                                                : nullptr);
                 if (key) {
+                        // systemd's key fingerprint: SHA-256 of i2d_PublicKey() (for RSA the PKCS#1
+                        // RSAPublicKey, for EC the point), not of the SubjectPublicKeyInfo.
                         unsigned char *der = nullptr;
-                        int n = i2d_PUBKEY(key.get(), &der);
+                        int n = i2d_PublicKey(key.get(), &der);
                         std::string fp = n > 0 ? to_hex(bytes_of(sha256({Bytes(der, (size_t) n)}))) : "";
                         OPENSSL_free(der);
                         bool ok = signature_valid(key.get(), matched->pol, matched->sig) && fp == matched->pkfp;

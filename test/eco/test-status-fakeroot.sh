@@ -55,7 +55,8 @@ if signed is not None:
     pol = policy(signed)
     key = f"{tmp}/{'other' if case == 'badsig' else 'key'}.pem"
     sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=pol, capture_output=True, check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-in", f"{tmp}/pub.pem", "-outform", "DER"],
+    # systemd's pkfp: SHA-256 of the PKCS#1 RSAPublicKey (i2d_PublicKey), not of the SPKI.
+    der = subprocess.run(["openssl", "rsa", "-pubin", "-in", f"{tmp}/pub.pem", "-RSAPublicKey_out", "-outform", "DER"],
                          capture_output=True, check=True).stdout
     os.makedirs(f"{root}/.extra", exist_ok=True)
     entries = [{"pcrs": [11], "pkfp": h(der).hex(), "pol": policy(h(b"decoy")).hex(), "sig": base64.b64encode(sig).decode()},
