@@ -14,12 +14,14 @@ kernels tools/setup.sh downloads (/var/cache/zuki/kernels/bookworm-*/vmlinuz) an
 stubs recorded in /var/cache/zuki/assets.env are added when present.
 """
 
+import base64
+import json
 import os
 import shutil
 import struct
 import sys
 
-TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx"]
+TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx", "pcrsig"]
 
 X64 = 0x8664
 ARM64 = 0xAA64
@@ -524,7 +526,37 @@ SECTION_NAMES = [b".linux", b".osrel", b".cmdline", b".initrd", b".ucode", b".sp
 PE_TOKENS = [b"MZ", b"PE\0\0", b"\x0b\x02", b"\x64\x86", b"\x64\xaa", b".text", b".data", b".reloc",
              b"\x00\x10\x00\x00", b"\x00\x02\x00\x00", b"\x20\x00\x00\x60", b"\x40\x00\x00\xc0", b"\x00\xa0",
              b"\x00\x30"]
+def pcrsig_seeds():
+    """Selector byte (0 .pcrsig, 1 token, 2 public key, 3 base64 text), then the data."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    pem = open(os.path.join(here, "..", "test", "uki", "pcr-public-key.pem"), "rb").read()
+    body = b"".join(l for l in pem.splitlines() if l and not l.startswith(b"-----"))
+    der = base64.b64decode(body)
+    hexa = "".join("%02x" % (i * 7 & 0xff) for i in range(32))
+    sig = base64.b64encode(bytes(range(256))).decode()
+    entry = {"pcrs": [11], "pkfp": hexa, "pol": hexa[::-1], "sig": sig}
+    pcrsig = {"sha1": [entry], "sha256": [entry, dict(entry, pcrs=[7, 11])], "sha512": []}
+    token = {"type": "systemd-tpm2", "keyslots": ["0"], "tpm2-blob": "AAAA", "tpm2-pcrs": [7],
+             "tpm2-pcr-bank": "sha256", "tpm2-primary-alg": "ecc", "tpm2-policy-hash": hexa, "tpm2-pin": False,
+             "tpm2_pubkey_pcrs": [11], "tpm2_pubkey": base64.b64encode(pem).decode()}
+    return {
+        "pcrsig-full": b"\0" + json.dumps(pcrsig).encode(),
+        "pcrsig-compact": b"\0" + json.dumps(pcrsig, separators=(",", ":")).encode(),
+        "pcrsig-partial-entry": b"\0" + b'{"sha256":[{"pcrs":[11],"pol":"00"}]}',
+        "token-full": b"\1" + json.dumps(token).encode(),
+        "token-minimal": b"\1" + b'{"tpm2-pcrs":[],"tpm2-blob":"","tpm2-policy-hash":""}',
+        "key-pem": b"\2" + pem,
+        "key-der": b"\2" + der,
+        "base64-text": b"\3" + base64.b64encode(der),
+        "base64-padded": b"\3" + b"Zg==",
+    }
+
+
 DICTS = {
+    "pcrsig": [b'"pcrs"', b'"pkfp"', b'"pol"', b'"sig"', b'"sha256"', b'"tpm2_pubkey"', b'"tpm2_pubkey_pcrs"',
+               b'"tpm2-pcrs"', b'"tpm2-blob"', b'"tpm2-policy-hash"', b'"tpm2-pin"', b'"tpm2-pcr-bank"',
+               b"-----BEGIN PUBLIC KEY-----\n", b"-----END PUBLIC KEY-----\n", b"-----BEGIN CERTIFICATE-----\n",
+               b"\x30\x82", b"=="],
     "pe": PE_TOKENS,
     "wx": PE_TOKENS + [b"\xe0\x00\x00\xe0", b"\x00\x00\x00\x80"],
     "zboot": PE_TOKENS + [b"zimg", b"zstd", b"zstd22", b"gzip", b"\xcd\x23\x82\x81", b"\x28\xb5\x2f\xfd",
@@ -595,6 +627,7 @@ def main():
         "text": dict(TEXT),
         "cpio": cpio_seeds(),
         "kaslr": kaslr_seeds(),
+        "pcrsig": pcrsig_seeds(),
     }
     # Every zboot image is a PE too, and UKIs are PEs once the profile byte is dropped.
     for name, image in corpora["zboot"].items():

@@ -18,7 +18,7 @@
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-all_targets="pe zboot uki text cpio kaslr wx"
+all_targets="pe zboot uki text cpio kaslr wx pcrsig"
 
 max_len_of() {
         case $1 in
@@ -27,6 +27,7 @@ max_len_of() {
                 text) echo 4096 ;;
                 cpio) echo 8192 ;;
                 kaslr) echo 1200 ;;
+                pcrsig) echo 16384 ;;
                 *) echo 4096 ;;
         esac
 }

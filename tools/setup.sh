@@ -56,6 +56,7 @@ PACKAGES=(
     tpm2-tools dpkg-dev xz-utils zstd gzip device-tree-compiler libclang-rt-14-dev
     systemd # /usr/lib/systemd/systemd-measure
     fdisk   # sfdisk: GPT-partitioned ESP images in test/qemu/boot.sh
+    libcryptsetup-dev cryptsetup-bin # zuki check-unlock; LUKS2 header files in test/policy
     softhsm2 libengine-pkcs11-openssl # zuki sign with a PKCS#11 key (test/sign)
     python3-importlib-resources       # trixie's python3-virt-firmware on bookworm (test/sign)
 )

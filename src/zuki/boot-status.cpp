@@ -6,7 +6,6 @@
 #include <fstream>
 #include <memory>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <optional>
 #include <sstream>
 #include <sys/stat.h>
@@ -14,6 +13,8 @@
 
 #include "failure.hpp"
 #include "file-io.hpp"
+#include "keys.hpp"
+#include "pcr-policy.hpp"
 #include "pcr-predict.hpp"
 
 namespace zuki {
@@ -38,14 +39,10 @@ constexpr const char *kStubFeatures[] = {
         "random-seed", "cmdline-addons", "cmdline-smbios", "devicetree-addons",
         "pick-up-confexts", "multi-profile-uki", "report-stub-partition", "report-url",
 };
-constexpr uint32_t kTpmCcPolicyPcr = 0x0000017f;
-constexpr uint16_t kTpmAlgSha256 = 0x000b;
 constexpr uint32_t kKernelPcr = 11;
 constexpr uint64_t kMaxSmallFile = 1 << 20;
 
-struct EvpPkeyFree { void operator()(EVP_PKEY *p) const { EVP_PKEY_free(p); } };
 struct EvpMdCtxFree { void operator()(EVP_MD_CTX *p) const { EVP_MD_CTX_free(p); } };
-struct BioFree { void operator()(BIO *p) const { BIO_free(p); } };
 
 std::string join(const std::string &root, const std::string &rel) {
         if (root.empty() || root == "/")
@@ -150,69 +147,34 @@ Buffer sha256(std::initializer_list<Bytes> parts) {
 
 Bytes text_bytes(const std::string &s) { return Bytes(reinterpret_cast<const uint8_t *>(s.data()), s.size()); }
 
-// TPM2_PolicyPCR's policy digest for PCR 11 alone in the SHA-256 bank, from an empty policy:
-// H(0^32 || TPM_CC_PolicyPCR || TPML_PCR_SELECTION || H(PCR 11 value)), big-endian TPM encoding.
+// TPM2_PolicyPCR's digest for PCR 11 alone in the SHA-256 bank (the policy code's encoding).
 Buffer policy_pcr11(const Buffer &pcr_value) {
-        uint8_t cc[4] = {uint8_t(kTpmCcPolicyPcr >> 24), uint8_t(kTpmCcPolicyPcr >> 16), uint8_t(kTpmCcPolicyPcr >> 8),
-                         uint8_t(kTpmCcPolicyPcr)};
-        uint8_t select[3] = {0, 0, 0};
-        select[kKernelPcr / 8] |= uint8_t(1u << (kKernelPcr % 8));
-        const uint8_t selection[] = {0, 0, 0, 1,                                      // count
-                                     uint8_t(kTpmAlgSha256 >> 8), uint8_t(kTpmAlgSha256), // hash
-                                     3, select[0], select[1], select[2]};               // sizeofSelect, pcrSelect
-        Buffer zero(32, 0);
-        Buffer values = sha256({bytes_of(pcr_value)});
-        return sha256({bytes_of(zero), Bytes(cc, 4), Bytes(selection, sizeof selection), bytes_of(values)});
+        return policy::policy_pcr_digest("sha256", uint32_t(1) << kKernelPcr, bytes_of(pcr_value));
 }
 
-std::optional<Buffer> from_hex(const std::string &text) {
+std::optional<Buffer> hex_value(const std::string &text) {
         std::string s;
         for (char c : text)
                 if (!std::isspace((unsigned char) c))
                         s += c;
-        if (s.size() % 2)
+        try {
+                return policy::from_hex(s, "PCR 11");
+        } catch (const Failure &) {
                 return std::nullopt;
-        Buffer out;
-        for (size_t i = 0; i < s.size(); i += 2) {
-                auto nib = [](char c) -> int {
-                        if (c >= '0' && c <= '9')
-                                return c - '0';
-                        c = (char) std::tolower((unsigned char) c);
-                        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-                };
-                int hi = nib(s[i]), lo = nib(s[i + 1]);
-                if (hi < 0 || lo < 0)
-                        return std::nullopt;
-                out.push_back(uint8_t(hi << 4 | lo));
         }
-        return out;
 }
 
-std::optional<Buffer> from_base64(const std::string &text) {
-        if (text.empty() || text.size() % 4)
-                return std::nullopt;
-        Buffer out(text.size() / 4 * 3);
-        int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char *>(text.data()), (int) text.size());
-        if (n < 0)
-                return std::nullopt;
-        size_t pad = (text.end()[-1] == '=') + (text.end()[-2] == '=');
-        out.resize((size_t) n - pad);
-        return out;
-}
-
-// Does `sig` sign `pol` with `key` the way TPM2_VerifySignature checks it for PolicyAuthorize
-// (digest = SHA-256(pol || empty policyRef))?
-bool signature_valid(EVP_PKEY *key, const Buffer &pol, const Buffer &sig) {
-        std::unique_ptr<EVP_MD_CTX, EvpMdCtxFree> ctx(EVP_MD_CTX_new());
-        return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
-               EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), pol.data(), pol.size()) == 1;
+Pkey policy_key(const std::optional<Buffer> &pem, const std::string &path) {
+        if (!pem)
+                fail(path + " cannot be read");
+        return parse_public_key(bytes_of(*pem), path);
 }
 
 json pcr_report(const std::string &root, json *warning_detail) {
         json r;
         std::optional<Buffer> now;
         if (std::optional<Buffer> text = read_optional(join(root, kPcr11))) {
-                now = from_hex(std::string(text->begin(), text->end()));
+                now = hex_value(std::string(text->begin(), text->end()));
                 if (now && now->size() != 32)
                         now.reset();
         }
@@ -246,26 +208,16 @@ json pcr_report(const std::string &root, json *warning_detail) {
         }
 
         // The signed entries for PCR 11 alone in the SHA-256 bank.
-        struct Entry {
-                Buffer pol, sig;
-                std::string pkfp;
-        };
-        std::vector<Entry> entries;
+        std::vector<policy::SignatureEntry> entries;
         try {
                 std::optional<Buffer> raw = read_optional(sig_path);
-                json j = json::parse(raw ? std::string(raw->begin(), raw->end()) : std::string("{}"));
-                for (const json &e : j.value("sha256", json::array())) {
-                        if (e.value("pcrs", json::array()) != json::array({kKernelPcr}))
-                                continue;
-                        std::optional<Buffer> pol = from_hex(e.value("pol", ""));
-                        std::optional<Buffer> sig = from_base64(e.value("sig", ""));
-                        if (pol && sig)
-                                entries.push_back({*pol, *sig, e.value("pkfp", "")});
-                }
-        } catch (const json::exception &e) {
-                r["reason"] = sig_path + " is not valid JSON";
-                *warning_detail = r["reason"];
+                for (policy::SignatureEntry &e : policy::parse_signature_json(raw ? bytes_of(*raw) : Bytes(), sig_path))
+                        if (e.bank == "sha256" && e.pcr_mask == (uint32_t(1) << kKernelPcr))
+                                entries.push_back(std::move(e));
+        } catch (const Failure &f) {
                 r["unlock"] = "would-fail";
+                r["reason"] = f.what();
+                *warning_detail = r["reason"];
                 return r;
         }
         r["signed_policies"] = entries.size();
@@ -273,7 +225,7 @@ json pcr_report(const std::string &root, json *warning_detail) {
         // Now, then after each boot phase still to come.
         std::string path;
         Buffer value = *now;
-        const Entry *matched = nullptr;
+        const policy::SignatureEntry *matched = nullptr;
         for (size_t step = 0; step <= std::size(kPhases) && !matched; step++) {
                 if (step > 0) {
                         path += (step > 1 ? ":" : "");
@@ -281,7 +233,7 @@ json pcr_report(const std::string &root, json *warning_detail) {
                         value = sha256({bytes_of(value), bytes_of(sha256({text_bytes(kPhases[step - 1])}))});
                 }
                 Buffer pol = policy_pcr11(value);
-                for (const Entry &e : entries)
+                for (const policy::SignatureEntry &e : entries)
                         if (e.pol == pol) {
                                 matched = &e;
                                 break;
@@ -300,17 +252,10 @@ json pcr_report(const std::string &root, json *warning_detail) {
         // The signature itself, with the public key the UKI carried (.pcrpkey).
         if (!key_path.empty()) {
                 std::optional<Buffer> pem = read_optional(key_path);
-                std::unique_ptr<BIO, BioFree> bio(pem ? BIO_new_mem_buf(pem->data(), (int) pem->size()) : nullptr);
-                std::unique_ptr<EVP_PKEY, EvpPkeyFree> key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)
-                                                               : nullptr);
-                if (key) {
-                        // systemd's key fingerprint: SHA-256 of i2d_PublicKey() (for RSA the PKCS#1
-                        // RSAPublicKey, for EC the point), not of the SubjectPublicKeyInfo.
-                        unsigned char *der = nullptr;
-                        int n = i2d_PublicKey(key.get(), &der);
-                        std::string fp = n > 0 ? to_hex(bytes_of(sha256({Bytes(der, (size_t) n)}))) : "";
-                        OPENSSL_free(der);
-                        bool ok = signature_valid(key.get(), matched->pol, matched->sig) && fp == matched->pkfp;
+                try {
+                        Pkey key = policy_key(pem, key_path);
+                        bool ok = key_fingerprint(key.get()) == matched->pkfp &&
+                                  policy::verify_for_policy_authorize(key.get(), bytes_of(matched->pol), bytes_of(matched->sig));
                         r["signature_valid"] = ok;
                         if (!ok) {
                                 r["unlock"] = "would-fail";
@@ -318,6 +263,8 @@ json pcr_report(const std::string &root, json *warning_detail) {
                                 *warning_detail = r["reason"];
                                 return r;
                         }
+                } catch (const Failure &) {
+                        // An unreadable key: the signature stays unchecked (null).
                 }
         }
         r["unlock"] = "ok";

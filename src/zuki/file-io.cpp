@@ -3,6 +3,7 @@
 #include "file-io.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <libgen.h>
@@ -65,7 +66,11 @@ Buffer read_file(const std::string &path, uint64_t max_size) {
         return data;
 }
 
-void write_file_atomic(const std::string &path, Bytes data, unsigned mode) {
+namespace {
+
+enum class Replace { Allow, Refuse };
+
+void write_via_temporary(const std::string &path, Bytes data, unsigned mode, Replace replace) {
         std::string dir_buf = path;
         std::string dir = ::dirname(dir_buf.data());
         std::string tmp = path + ".zuki-tmp-XXXXXX";
@@ -93,8 +98,35 @@ void write_file_atomic(const std::string &path, Bytes data, unsigned mode) {
                 abort_with("Cannot sync", errno);
         if (::close(fd.release()) < 0)
                 abort_with("Cannot close", errno);
-        if (::rename(tmp.c_str(), path.c_str()) < 0)
-                abort_with("Cannot rename the temporary file to", errno);
+        if (replace == Replace::Allow) {
+                if (::rename(tmp.c_str(), path.c_str()) < 0)
+                        abort_with("Cannot rename the temporary file to", errno);
+                return;
+        }
+        int r = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
+        if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
+                // A file system without RENAME_NOREPLACE: link(2) also refuses an existing name.
+                r = ::link(tmp.c_str(), path.c_str());
+                if (r == 0)
+                        ::unlink(tmp.c_str());
+        }
+        if (r < 0) {
+                int err = errno;
+                ::unlink(tmp.c_str());
+                if (err == EEXIST)
+                        fail(path + " already exists; not overwriting it");
+                fail("Cannot create " + path + ": " + errno_text(err));
+        }
+}
+
+} // namespace
+
+void write_file_atomic(const std::string &path, Bytes data, unsigned mode) {
+        write_via_temporary(path, data, mode, Replace::Allow);
+}
+
+void write_file_new(const std::string &path, Bytes data, unsigned mode) {
+        write_via_temporary(path, data, mode, Replace::Refuse);
 }
 
 } // namespace zuki

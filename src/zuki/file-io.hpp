@@ -24,4 +24,9 @@ Buffer read_file(const std::string &path, uint64_t max_size = 2ull << 30);
 // temporary file is removed and any existing `path` is left untouched.
 void write_file_atomic(const std::string &path, Bytes data, unsigned mode = 0644);
 
+// The same, but refuses to replace an existing `path` (for keys: never overwrite one). The
+// temporary file is created with mode 0600 and only then given `mode`, so secret data is never
+// readable by others on the way.
+void write_file_new(const std::string &path, Bytes data, unsigned mode = 0600);
+
 } // namespace zuki

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <regex>
+#include <set>
 #include <functional>
 #include <optional>
 #include <cstdlib>
@@ -14,11 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check-unlock.hpp"
 #include "authenticode.hpp"
 #include "boot-status.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"
 #include "inspect.hpp"
+#include "keys.hpp"
+#include "pcr-policy.hpp"
 #include "pcr-predict.hpp"
 #include "text.hpp"
 #include "uki-build.hpp"
@@ -57,12 +62,24 @@ void print_help() {
                 "             [--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
                 "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--stub FILE]\n"
                 "             [--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
+                "             [--pcr-private-key FILE [--pcr-public-key FILE] [--phases P,...]]... [--pcr-banks B,...]\n"
                 "             [--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI\n"
                 "      Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
+                "      With PCR keys, embed .pcrpkey and the signed PCR 11 policies as .pcrsig.\n"
                 "  zuki measure [--profile N] [--load-options TEXT] [--bank B]... [--phase P]... [--json] UKI\n"
                 "  zuki measure --linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
                 "               [--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...\n"
                 "      Predict PCR 11 (and PCR 12) as the stub measures them, per bank and phase path.\n"
+                "  zuki measure ... --private-key FILE [--public-key FILE] [--append FILE] [--json[=pretty]]\n"
+                "      Sign the PCR 11 policy per bank and phase path; print the .pcrsig JSON\n"
+                "      (as systemd-measure sign does).\n"
+                "  zuki genkey --pcr-private-key FILE [--pcr-public-key FILE] [--secureboot-private-key FILE\n"
+                "              --secureboot-certificate FILE [--secureboot-certificate-validity DAYS]\n"
+                "              [--secureboot-certificate-common-name CN]] [--json]\n"
+                "      Create new keys (RSA 2048) as ukify genkey does; never overwrites a file.\n"
+                "  zuki check-unlock [--profile N] [--phase P]... [--json] UKI DEVICE|LUKS-HEADER-FILE\n"
+                "      Tell whether the UKI's signed PCR policy will unlock the volume's systemd-tpm2\n"
+                "      token after a reboot (exit status per answer, see zuki(1)).\n"
                 "  zuki sign --private-key KEY|pkcs11:URI --certificate CERT [--chain FILE]... [--replace]\n"
                 "            [--output OUT] [--json] IMAGE\n"
                 "      Authenticode-sign a PE image (SHA-256, PKCS#7) for UEFI Secure Boot.\n"
@@ -245,11 +262,81 @@ Buffer default_os_release() {
         fail("No --os-release given and no /etc/os-release or /usr/lib/os-release");
 }
 
+// A PCR policy signing key and the public key that names it (pkfp). Without a public key file the
+// public key is derived from the private key; a given one must belong to it.
+struct PolicyKeyPair {
+        Pkey private_key, public_key;
+};
+
+PolicyKeyPair load_policy_key_pair(const std::string &private_path, const std::string &public_path) {
+        PolicyKeyPair k;
+        k.private_key = load_pem_private_key(private_path);
+        check_policy_key(k.private_key.get(), private_path);
+        if (public_path.empty()) {
+                k.public_key = public_half(k.private_key.get());
+                return k;
+        }
+        k.public_key = load_public_key(public_path);
+        check_policy_key(k.public_key.get(), public_path);
+        if (!same_public_key(k.private_key.get(), k.public_key.get()))
+                fail(public_path + " is not the public key of " + private_path);
+        return k;
+}
+
+// ukify's list syntax for --pcr-banks and --phases: items separated by commas or whitespace.
+std::vector<std::string> split_list(const std::string &text) {
+        std::vector<std::string> out;
+        std::string cur;
+        for (char c : text + ",") {
+                if (c == ',' || std::isspace((unsigned char) c)) {
+                        if (!cur.empty())
+                                out.push_back(cur);
+                        cur.clear();
+                } else {
+                        cur += c;
+                }
+        }
+        return out;
+}
+
+// The PCR 11 events of a UKI's profile (the sections it measures); the plan points into `uki`.
+measure::Plan plan_of_uki(Bytes uki, const std::string &what, uint32_t profile) {
+        Result<pe::View> view = pe::View::parse(uki, pe::Layout::File);
+        if (!view)
+                fail(what + " is not a PE image", view.error());
+        if (!uki::is_uki(*view))
+                fail(what + ": " + describe(Error::NotUki));
+        Result<uki::SectionSet> set = uki::select_sections(*view, profile);
+        if (!set)
+                fail(what + ": profile " + std::to_string(profile), set.error());
+        Result<measure::SectionContents> cont = measure::contents_of(*view, *set);
+        if (!cont)
+                fail(what + ": sections cannot be measured", cont.error());
+        measure::Plan plan;
+        if (!measure::add_sections(&plan, *cont))
+                fail("Measurement plan overflow");
+        return plan;
+}
+
+// The phase words systemd-pcrphase measures (ukify's KNOWN_PHASES).
+std::vector<std::string> parse_phase_group(const std::string &text) {
+        static const std::set<std::string> kKnown = {"enter-initrd", "leave-initrd", "sysinit", "ready", "shutdown", "final"};
+        std::vector<std::string> paths = split_list(text);
+        for (const std::string &p : paths)
+                for (const std::string &w : phase_words(p))
+                        if (!kKnown.count(w))
+                                throw UsageError("Unknown boot phase '" + w + "' in " + p);
+        if (paths.empty())
+                throw UsageError("--phases needs at least one phase path");
+        return paths;
+}
+
 int verb_build(int argc, char **argv) {
         enum {
                 kOptLinux = 0x100, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
                 kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson,
-                kOptProfile, kOptProfileCmdline, kOptSection, kOptSbKey, kOptSbCert,
+                kOptProfile, kOptProfileCmdline, kOptSection, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases,
+                kOptPcrBanks, kOptSbKey, kOptSbCert,
         };
         static const option options[] = {
                 {"linux", required_argument, nullptr, kOptLinux},
@@ -267,6 +354,10 @@ int verb_build(int argc, char **argv) {
                 {"profile", required_argument, nullptr, kOptProfile},
                 {"profile-cmdline", required_argument, nullptr, kOptProfileCmdline},
                 {"section", required_argument, nullptr, kOptSection},
+                {"pcr-private-key", required_argument, nullptr, kOptPcrPrivateKey},
+                {"pcr-public-key", required_argument, nullptr, kOptPcrPublicKey},
+                {"phases", required_argument, nullptr, kOptPhases},
+                {"pcr-banks", required_argument, nullptr, kOptPcrBanks},
                 {"secureboot-private-key", required_argument, nullptr, kOptSbKey},
                 {"secureboot-certificate", required_argument, nullptr, kOptSbCert},
                 {"stub", required_argument, nullptr, kOptStub},
@@ -280,6 +371,8 @@ int verb_build(int argc, char **argv) {
         CompressOptions copt;
         std::string linux_path, stub_path, output, sb_key, sb_cert;
         bool json = false, no_os_release = false;
+        std::vector<std::string> pcr_private_keys, pcr_public_keys, pcr_banks;
+        std::vector<std::vector<std::string>> phase_groups;
         int c;
         while ((c = getopt_long(argc, argv, "o:l:h", options, nullptr)) != -1) {
                 switch (c) {
@@ -310,6 +403,10 @@ int verb_build(int argc, char **argv) {
                                 throw UsageError("--profile-cmdline must follow a --profile");
                         in.profiles.back().cmdline = text_or_file(optarg);
                         break;
+                case kOptPcrPrivateKey: pcr_private_keys.push_back(optarg); break;
+                case kOptPcrPublicKey: pcr_public_keys.push_back(optarg); break;
+                case kOptPhases: phase_groups.push_back(parse_phase_group(optarg)); break;
+                case kOptPcrBanks: pcr_banks = split_list(optarg); break; // the last one counts, as in ukify
                 case kOptStub: stub_path = optarg; break;
                 case kOptSbKey: sb_key = optarg; break;
                 case kOptSbCert: sb_cert = optarg; break;
@@ -322,6 +419,33 @@ int verb_build(int argc, char **argv) {
         }
         if (optind != argc)
                 throw UsageError("zuki build takes no positional arguments");
+        // ukify pairs the n-th --pcr-public-key and --phases with the n-th --pcr-private-key.
+        if (!pcr_public_keys.empty() && pcr_public_keys.size() != pcr_private_keys.size())
+                throw UsageError("Give one --pcr-public-key per --pcr-private-key, or none");
+        if (!phase_groups.empty() && phase_groups.size() != pcr_private_keys.size())
+                throw UsageError("Give one --phases per --pcr-private-key, or none");
+        if (pcr_private_keys.empty() && !pcr_banks.empty())
+                throw UsageError("--pcr-banks needs --pcr-private-key");
+        for (std::string &b : pcr_banks)
+                b = policy::normalize_bank(b);
+        std::vector<PolicyKeyPair> pcr_keys;
+        for (size_t i = 0; i < pcr_private_keys.size(); i++)
+                pcr_keys.push_back(load_policy_key_pair(pcr_private_keys[i], pcr_public_keys.empty() ? "" : pcr_public_keys[i]));
+        // .pcrpkey (measured, so it is in place before signing): --pcrpkey wins; otherwise the key
+        // when there is exactly one, as ukify does.
+        if (!in.pcrpkey && pcr_keys.size() == 1)
+                in.pcrpkey = public_key_pem(pcr_keys[0].public_key.get());
+        if (!pcr_keys.empty()) {
+                in.sign_pcr_policy = [&](Bytes image, uint32_t profile) {
+                        measure::Plan plan = plan_of_uki(image, "The new UKI", profile);
+                        nlohmann::ordered_json sig = nlohmann::ordered_json::object();
+                        for (size_t i = 0; i < pcr_keys.size(); i++)
+                                policy::sign(plan, {pcr_banks, phase_groups.empty() ? std::vector<std::string>() : phase_groups[i]},
+                                             pcr_keys[i].private_key.get(), pcr_keys[i].public_key.get(), &sig);
+                        std::string text = sig.dump();
+                        return Buffer(text.begin(), text.end());
+                };
+        }
         if (linux_path.empty())
                 throw UsageError("zuki build needs --linux");
         if (output.empty())
@@ -534,7 +658,10 @@ int verb_verify(int argc, char **argv) {
 }
 
 int verb_measure(int argc, char **argv) {
-        enum { kOptProfile = 0x100, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptSection };
+        enum {
+                kOptProfile = 0x100, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptPrivateKey, kOptPublicKey,
+                kOptAppend, kOptSection,
+        };
         // Section files, named as systemd-measure names them.
         static const char *const kSectionOptions[] = {"linux", "osrel", "cmdline", "initrd", "ucode", "splash",
                                                       "dtb", "uname", "sbat", "pcrpkey"};
@@ -543,7 +670,10 @@ int verb_measure(int argc, char **argv) {
                 {"load-options", required_argument, nullptr, kOptLoadOptions},
                 {"bank", required_argument, nullptr, kOptBank},
                 {"phase", required_argument, nullptr, kOptPhase},
-                {"json", no_argument, nullptr, kOptJson},
+                {"json", optional_argument, nullptr, kOptJson},
+                {"private-key", required_argument, nullptr, kOptPrivateKey},
+                {"public-key", required_argument, nullptr, kOptPublicKey},
+                {"append", required_argument, nullptr, kOptAppend},
                 {"help", no_argument, nullptr, 'h'},
         };
         for (size_t i = 0; i < std::size(kSectionOptions); i++)
@@ -554,7 +684,8 @@ int verb_measure(int argc, char **argv) {
         popt.banks.clear();
         uint32_t profile = 0;
         std::optional<std::string> load_options;
-        bool json = false;
+        bool json = false, pretty = false;
+        std::string private_key_path, public_key_path, append_path;
         std::vector<Buffer> files(std::size(kSectionOptions));
         std::vector<bool> given(std::size(kSectionOptions), false);
         int c;
@@ -569,11 +700,24 @@ int verb_measure(int argc, char **argv) {
                 case kOptLoadOptions: load_options = optarg; break;
                 case kOptBank: popt.banks.push_back(optarg); break;
                 case kOptPhase: popt.phases.push_back(optarg); break;
-                case kOptJson: json = true; break;
+                case kOptJson:
+                        json = true;
+                        if (optarg && std::strcmp(optarg, "pretty") != 0 && std::strcmp(optarg, "short") != 0)
+                                throw UsageError(std::string("--json takes pretty or short, not ") + optarg);
+                        pretty = optarg && std::strcmp(optarg, "pretty") == 0;
+                        break;
+                case kOptPrivateKey: private_key_path = optarg; break;
+                case kOptPublicKey: public_key_path = optarg; break;
+                case kOptAppend: append_path = optarg; break;
                 case 'h': print_help(); return 0;
                 default: throw UsageError("See 'zuki --help'");
                 }
         }
+        bool signing = !private_key_path.empty();
+        if (!signing && (!public_key_path.empty() || !append_path.empty()))
+                throw UsageError("--public-key and --append need --private-key");
+        if (signing && load_options)
+                throw UsageError("--load-options does not apply to signing (PCR 11 only)");
         if (popt.banks.empty())
                 popt.banks = {"sha256"};
         bool from_files = std::find(given.begin(), given.end(), true) != given.end();
@@ -631,6 +775,16 @@ int verb_measure(int argc, char **argv) {
                         fail("Measurement plan overflow");
         }
 
+        if (signing) {
+                // Everything is read and checked before anything is printed.
+                nlohmann::ordered_json out = append_path.empty() ? nlohmann::ordered_json::object()
+                                                                 : policy::load_signature_json(append_path);
+                PolicyKeyPair keys = load_policy_key_pair(private_key_path, public_key_path);
+                policy::sign(plan, {popt.banks, popt.phases}, keys.private_key.get(), keys.public_key.get(), &out);
+                std::printf("%s\n", pretty ? out.dump(1, '\t').c_str() : out.dump().c_str());
+                return 0;
+        }
+
         std::vector<PcrPrediction> predictions = predict(plan, popt);
         if (json) {
                 nlohmann::ordered_json j = nlohmann::ordered_json::object();
@@ -652,6 +806,220 @@ int verb_measure(int argc, char **argv) {
                 }
         }
         return 0;
+}
+
+// The common name ukify gives a generated Secure Boot certificate (at most 64 bytes, RFC 5280
+// ub-common-name).
+std::string default_common_name() {
+        char host[256] = "";
+        if (::gethostname(host, sizeof host - 1) != 0)
+                std::strcpy(host, "localhost");
+        std::string cn = std::string("SecureBoot signing key on host ") + host;
+        if (cn.size() > 64)
+                cn = cn.substr(0, 61) + "...";
+        return cn;
+}
+
+int verb_genkey(int argc, char **argv) {
+        enum {
+                kOptPcrPrivateKey = 0x100, kOptPcrPublicKey, kOptSbKey, kOptSbCert, kOptSbValidity, kOptSbCommonName,
+                kOptSbCertDir, kOptJson,
+        };
+        static const option options[] = {
+                {"pcr-private-key", required_argument, nullptr, kOptPcrPrivateKey},
+                {"pcr-public-key", required_argument, nullptr, kOptPcrPublicKey},
+                {"secureboot-private-key", required_argument, nullptr, kOptSbKey},
+                {"secureboot-certificate", required_argument, nullptr, kOptSbCert},
+                {"secureboot-certificate-validity", required_argument, nullptr, kOptSbValidity},
+                {"secureboot-certificate-common-name", required_argument, nullptr, kOptSbCommonName},
+                {"secureboot-certificate-dir", required_argument, nullptr, kOptSbCertDir},
+                {"json", no_argument, nullptr, kOptJson},
+                {"help", no_argument, nullptr, 'h'},
+                {},
+        };
+        std::vector<std::string> pcr_private, pcr_public;
+        std::string sb_key, sb_cert, common_name = default_common_name();
+        int validity = 3650;
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, nullptr)) != -1) {
+                switch (c) {
+                case kOptPcrPrivateKey: pcr_private.push_back(optarg); break;
+                case kOptPcrPublicKey: pcr_public.push_back(optarg); break;
+                case kOptSbKey: sb_key = optarg; break;
+                case kOptSbCert: sb_cert = optarg; break;
+                case kOptSbValidity: {
+                        char *end = nullptr;
+                        long days = std::strtol(optarg, &end, 10);
+                        if (!*optarg || *end || days < 1 || days > 36500)
+                                throw UsageError(std::string("Invalid certificate validity (days, 1-36500): ") + optarg);
+                        validity = (int) days;
+                        break;
+                }
+                case kOptSbCommonName:
+                        common_name = optarg;
+                        if (common_name.empty() || common_name.size() > 64)
+                                throw UsageError("The common name must be 1 to 64 bytes long");
+                        break;
+                case kOptSbCertDir: break; // ukify's NSS database for pesign; genkey writes files
+                case kOptJson: json = true; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (optind != argc)
+                throw UsageError("zuki genkey takes no positional arguments");
+        if (sb_key.empty() != sb_cert.empty())
+                throw UsageError("--secureboot-private-key and --secureboot-certificate go together");
+        if (pcr_public.size() > pcr_private.size())
+                throw UsageError("Each --pcr-public-key needs a --pcr-private-key");
+        if (pcr_private.empty() && sb_key.empty())
+                throw UsageError("zuki genkey needs --pcr-private-key or --secureboot-private-key/--secureboot-certificate");
+
+        // Refuse before generating anything: every output must be new and named once.
+        std::vector<std::string> outputs = pcr_private;
+        outputs.insert(outputs.end(), pcr_public.begin(), pcr_public.end());
+        if (!sb_key.empty())
+                outputs.insert(outputs.end(), {sb_key, sb_cert});
+        std::set<std::string> seen;
+        for (const std::string &o : outputs) {
+                if (!seen.insert(o).second)
+                        throw UsageError(o + " is named twice");
+                struct stat st;
+                if (::lstat(o.c_str(), &st) == 0)
+                        fail(o + " already exists; not overwriting it");
+        }
+
+        // Written so far, removed again if a later one fails (no half-made key set).
+        std::vector<std::string> written;
+        nlohmann::ordered_json report = nlohmann::ordered_json::array();
+        auto write = [&](const std::string &path, const Buffer &data, unsigned mode, const char *what, EVP_PKEY *key) {
+                write_file_new(path, bytes_of(data), mode);
+                written.push_back(path);
+                report.push_back({{"file", path}, {"content", what}, {"pkfp", to_hex(bytes_of(key_fingerprint(key)))}});
+        };
+        try {
+                for (size_t i = 0; i < pcr_private.size(); i++) {
+                        Pkey key = generate_rsa_key(2048);
+                        SecretBuffer pem(private_key_pem(key.get()));
+                        write(pcr_private[i], pem.get(), 0600, "PCR signing private key", key.get());
+                        if (i < pcr_public.size())
+                                write(pcr_public[i], public_key_pem(key.get()), 0644, "PCR signing public key", key.get());
+                }
+                if (!sb_key.empty()) {
+                        Pkey key = generate_rsa_key(2048);
+                        SecretBuffer pem(private_key_pem(key.get()));
+                        Buffer cert = self_signed_certificate_pem(key.get(), common_name, validity);
+                        write(sb_key, pem.get(), 0600, "Secure Boot private key", key.get());
+                        write(sb_cert, cert, 0644, "Secure Boot certificate", key.get());
+                }
+        } catch (...) {
+                for (const std::string &w : written)
+                        ::unlink(w.c_str());
+                throw;
+        }
+        if (json) {
+                std::printf("%s\n", report.dump(2).c_str());
+        } else {
+                for (const auto &r : report)
+                        std::printf("%s: %s (key fingerprint %s)\n", r["file"].get<std::string>().c_str(),
+                                    r["content"].get<std::string>().c_str(), r["pkfp"].get<std::string>().c_str());
+        }
+        return 0;
+}
+
+int verb_check_unlock(int argc, char **argv) {
+        enum { kOptProfile = 0x100, kOptPhase, kOptJson };
+        static const option options[] = {
+                {"profile", required_argument, nullptr, kOptProfile},
+                {"phase", required_argument, nullptr, kOptPhase},
+                {"json", no_argument, nullptr, kOptJson},
+                {"help", no_argument, nullptr, 'h'},
+                {},
+        };
+        uint32_t profile = 0;
+        CheckUnlockOptions copt;
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, nullptr)) != -1) {
+                switch (c) {
+                case kOptProfile: {
+                        int p = parse_int(optarg, "profile");
+                        if (p < 0 || (uint32_t) p >= uki::kMaxProfiles)
+                                throw UsageError(std::string("Invalid profile: ") + optarg);
+                        profile = (uint32_t) p;
+                        break;
+                }
+                case kOptPhase: copt.phases.push_back(optarg); break;
+                case kOptJson: json = true; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (optind + 2 != argc)
+                throw UsageError("zuki check-unlock takes a UKI and a LUKS2 device or header file");
+        std::string uki_path = argv[optind], volume = argv[optind + 1];
+
+        Buffer uki = read_file(uki_path);
+        UkiPolicy policy;
+        policy.plan = plan_of_uki(bytes_of(uki), uki_path, profile);
+        {
+                Result<pe::View> view = pe::View::parse(bytes_of(uki), pe::Layout::File);
+                Result<uki::SectionSet> set = uki::select_sections(*view, profile);
+                Result<measure::SectionContents> cont = measure::contents_of(*view, *set);
+                for (auto [id, has, data] : {std::tuple{uki::SectionId::Pcrsig, &policy.has_pcrsig, &policy.pcrsig},
+                                             std::tuple{uki::SectionId::Pcrpkey, &policy.has_pcrpkey, &policy.pcrpkey}}) {
+                        *has = cont->present[(size_t) id];
+                        if (*has) {
+                                Bytes b = cont->data[(size_t) id];
+                                data->assign(b.begin(), b.end());
+                        }
+                }
+        }
+        // Trailing NULs in .pcrsig (section padding written by some tools) are not JSON.
+        while (!policy.pcrsig.empty() && policy.pcrsig.back() == 0)
+                policy.pcrsig.pop_back();
+
+        std::vector<std::pair<int, std::string>> tokens = read_tpm2_tokens(volume);
+        UnlockAnswer best = UnlockAnswer::NoToken;
+        std::string best_reason = "the volume has no systemd-tpm2 token";
+        nlohmann::ordered_json token_reports = nlohmann::ordered_json::array();
+        std::string lines;
+        for (const auto &[id, text] : tokens) {
+                Bytes tb(reinterpret_cast<const uint8_t *>(text.data()), text.size());
+                TokenVerdict v = judge_token(parse_tpm2_token(tb, "Token " + std::to_string(id)), policy, copt);
+                nlohmann::ordered_json r;
+                r["token"] = id;
+                r["answer"] = answer_name(v.answer);
+                r["exit"] = (int) v.answer;
+                r["reason"] = v.reason;
+                for (auto &[k, val] : v.details.items())
+                        r[k] = val;
+                token_reports.push_back(r);
+                lines += "  token " + std::to_string(id) + ": " + answer_name(v.answer) + ": " + v.reason + "\n";
+                if (answer_rank(v.answer) < answer_rank(best) || token_reports.size() == 1) {
+                        best = v.answer;
+                        best_reason = "token " + std::to_string(id) + ": " + v.reason;
+                }
+        }
+        bool unlocks = best == UnlockAnswer::Unlocks || best == UnlockAnswer::UnlocksWithPin;
+        if (json) {
+                nlohmann::ordered_json j;
+                j["uki"] = uki_path;
+                j["volume"] = volume;
+                j["profile"] = profile;
+                j["answer"] = answer_name(best);
+                j["exit"] = (int) best;
+                j["unlocks"] = unlocks;
+                j["pin"] = best == UnlockAnswer::UnlocksWithPin;
+                j["reason"] = best_reason;
+                j["tokens"] = token_reports;
+                std::printf("%s\n", j.dump(2).c_str());
+        } else {
+                std::printf("%s: %s (%s)\n%s", unlocks ? "yes" : best == UnlockAnswer::CannotTell ? "cannot tell" : "no",
+                            answer_name(best), best_reason.c_str(), lines.c_str());
+        }
+        return (int) best;
 }
 
 int verb_status(int argc, char **argv) {
@@ -710,6 +1078,10 @@ int run(int argc, char **argv) {
                 return verb_build(argc - 1, argv + 1);
         if (verb == "measure")
                 return verb_measure(argc - 1, argv + 1);
+        if (verb == "genkey")
+                return verb_genkey(argc - 1, argv + 1);
+        if (verb == "check-unlock")
+                return verb_check_unlock(argc - 1, argv + 1);
         if (verb == "sign")
                 return verb_sign(argc - 1, argv + 1);
         if (verb == "verify")

@@ -180,15 +180,28 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
                         fail("Duplicate section " + ns.name);
         // Each .profile starts a profile that runs until the next one (UKI specification,
         // "Multi-Profile UKIs"); the base sections above are shared by all.
+        std::vector<size_t> section_ends = {sections.size()}; // where the base and each profile end
         for (const ProfileInputs &p : in.profiles) {
                 add(".profile", p.profile);
                 if (p.cmdline) {
                         validate_command_line(*p.cmdline, "A profile's command line");
                         add(".cmdline", *p.cmdline);
                 }
+                section_ends.push_back(sections.size());
         }
 
-        result.image = append_sections(bytes_of(image), sections, &result.sections, !in.profiles.empty());
+        bool multi = !in.profiles.empty();
+        if (in.sign_pcr_policy) {
+                // .pcrsig is not measured, so the image without it predicts the same PCR 11.
+                Buffer unsigned_image = append_sections(bytes_of(image), sections, nullptr, multi);
+                for (size_t i = section_ends.size(); i-- > (multi ? 1 : 0);) {
+                        Buffer sig = in.sign_pcr_policy(bytes_of(unsigned_image), multi ? (uint32_t) (i - 1) : 0);
+                        sections.insert(sections.begin() + (ptrdiff_t) section_ends[i],
+                                        NewSection{".pcrsig", sig, pe::kScnCntInitializedData | pe::kScnMemRead});
+                }
+        }
+
+        result.image = append_sections(bytes_of(image), sections, &result.sections, multi);
         return result;
 }
 

@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ struct UkiInputs {
         std::optional<Buffer> sbat;     // extra .sbat lines, merged into the stub's .sbat
         std::vector<ProfileInputs> profiles; // after the base sections, in order (profile 0, 1, ...)
         std::vector<std::pair<std::string, Buffer>> extra_sections; // --section NAME:DATA, in the base
+        // Makes the .pcrsig for a profile of the finished image (its measured sections do not
+        // change when .pcrsig is added, since .pcrsig is not measured). Single-profile UKIs get
+        // one .pcrsig in the base, multi-profile UKIs one per profile.
+        std::function<Buffer(Bytes image, uint32_t profile)> sign_pcr_policy;
 };
 
 // Checks a section name given by the user: '.', then 1 to 7 of [a-z0-9_-] (PE names are at most

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Keys for signed PCR policies, through OpenSSL 3: loading PEM private keys and PEM/DER public
+// keys with one-line errors, the key types a TPM can verify a policy signature with, the
+// fingerprint systemd uses to match a signature to a key, and generating keys as `ukify genkey`
+// does. Private key bytes are wiped from memory after parsing and never reach an output.
+
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <openssl/evp.h>
+
+#include "file-io.hpp"
+
+namespace zuki {
+
+struct PkeyDeleter {
+        void operator()(EVP_PKEY *k) const { EVP_PKEY_free(k); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+
+// The reason of the most recent OpenSSL error (and clears the error queue), or "" if none.
+std::string openssl_error_text();
+
+// A private key from a PEM file (PKCS#8 or traditional). Encrypted keys are refused rather than
+// prompting for a passphrase.
+Pkey load_pem_private_key(const std::string &path);
+
+// A public key: PEM "PUBLIC KEY"/"RSA PUBLIC KEY", DER SubjectPublicKeyInfo, or an X.509
+// certificate (PEM or DER) whose key is taken. `what` names the data in error messages.
+Pkey parse_public_key(Bytes data, const std::string &what);
+Pkey load_public_key(const std::string &path);
+
+// The public half of a private key.
+Pkey public_half(EVP_PKEY *key);
+
+// Refuses keys a TPM cannot verify a policy signature with, or that are too weak: RSA with a
+// modulus of at least 2048 bits, or ECDSA on NIST P-256.
+void check_policy_key(EVP_PKEY *key, const std::string &what);
+
+// "RSA 2048" / "ECDSA P-256"
+std::string describe_key(EVP_PKEY *key);
+
+// DER SubjectPublicKeyInfo and its PEM form ("-----BEGIN PUBLIC KEY-----").
+Buffer public_key_der(EVP_PKEY *key);
+Buffer public_key_pem(EVP_PKEY *key);
+
+// The "pkfp" of a .pcrsig entry, as systemd's pubkey_fingerprint computes it: SHA-256 of the
+// key's i2d_PublicKey encoding — for RSA the DER PKCS#1 RSAPublicKey (not the
+// SubjectPublicKeyInfo), for EC the uncompressed point.
+Buffer key_fingerprint(EVP_PKEY *key);
+
+bool same_public_key(EVP_PKEY *a, EVP_PKEY *b);
+
+// A new RSA key pair as `ukify genkey` makes one (65537, `bits` bits).
+Pkey generate_rsa_key(int bits = 2048);
+
+// The private key as traditional PEM ("BEGIN RSA PRIVATE KEY", what ukify writes), in a buffer
+// the caller must wipe (see SecretBuffer).
+Buffer private_key_pem(EVP_PKEY *key);
+
+// A self-signed X.509 v3 certificate for Secure Boot signing, as `ukify genkey` makes it:
+// subject = issuer = CN, random positive 159-bit serial, valid from now for `days` days,
+// basicConstraints critical CA:FALSE, SHA-256 signature. PEM.
+Buffer self_signed_certificate_pem(EVP_PKEY *key, const std::string &common_name, int days);
+
+// A buffer that wipes its contents when it goes away (for private key bytes).
+class SecretBuffer {
+public:
+        explicit SecretBuffer(Buffer data) : data_(std::move(data)) {}
+        ~SecretBuffer();
+        SecretBuffer(const SecretBuffer &) = delete;
+        SecretBuffer &operator=(const SecretBuffer &) = delete;
+        const Buffer &get() const { return data_; }
+
+private:
+        Buffer data_;
+};
+
+} // namespace zuki

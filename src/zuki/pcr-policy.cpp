@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "pcr-policy.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <openssl/evp.h>
+
+#include "failure.hpp"
+#include "pcr-predict.hpp"
+
+namespace zuki::policy {
+
+namespace {
+
+struct MdCtxDeleter {
+        void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
+};
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+
+Buffer sha256(std::initializer_list<Bytes> parts) {
+        MdCtx ctx(EVP_MD_CTX_new());
+        Buffer out(32);
+        unsigned len = 0;
+        if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+                fail("SHA-256 initialisation failed");
+        for (Bytes p : parts)
+                if (EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1)
+                        fail("SHA-256 failed");
+        if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1)
+                fail("SHA-256 failed");
+        return out;
+}
+
+void put_be16(Buffer *b, uint16_t v) {
+        b->push_back((uint8_t) (v >> 8));
+        b->push_back((uint8_t) v);
+}
+
+void put_be32(Buffer *b, uint32_t v) {
+        for (int shift = 24; shift >= 0; shift -= 8)
+                b->push_back((uint8_t) (v >> shift));
+}
+
+const EVP_MD *md_of_bank(const std::string &bank) {
+        const EVP_MD *md = EVP_get_digestbyname(bank.c_str());
+        if (!md)
+                fail("OpenSSL has no digest " + bank);
+        return md;
+}
+
+int hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        c = (char) std::tolower((unsigned char) c);
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+int base64_value(char c) {
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '+')
+                return 62;
+        if (c == '/')
+                return 63;
+        return -1;
+}
+
+// systemd's tpm2_parse_pcr_json_array: an array of PCR numbers below 24.
+uint32_t parse_pcr_mask(const nlohmann::json &j, const std::string &what) {
+        if (!j.is_array())
+                fail(what + ": \"pcrs\" is not an array");
+        uint32_t mask = 0;
+        for (const nlohmann::json &e : j) {
+                if (!e.is_number_unsigned() || e.get<uint64_t>() > kMaxPcr)
+                        fail(what + ": \"pcrs\" holds something other than a PCR number 0-23");
+                mask |= 1u << e.get<uint32_t>();
+        }
+        return mask;
+}
+
+// systemd-pcrphase's extension of PCR 11 by each phase word (no NUL).
+Buffer extend_words(const std::string &bank, Buffer value, const std::vector<std::string> &words) {
+        const EVP_MD *md = md_of_bank(bank);
+        for (const std::string &w : words) {
+                unsigned char word_digest[EVP_MAX_MD_SIZE], next[EVP_MAX_MD_SIZE];
+                unsigned n = 0, m = 0;
+                MdCtx ctx(EVP_MD_CTX_new());
+                if (EVP_Digest(w.data(), w.size(), word_digest, &n, md, nullptr) != 1 || !ctx ||
+                    EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
+                    EVP_DigestUpdate(ctx.get(), value.data(), value.size()) != 1 ||
+                    EVP_DigestUpdate(ctx.get(), word_digest, n) != 1 || EVP_DigestFinal_ex(ctx.get(), next, &m) != 1)
+                        fail("PCR extension with " + bank + " failed");
+                value.assign(next, next + m);
+        }
+        return value;
+}
+
+} // namespace
+
+uint16_t tpm_alg_of_bank(const std::string &bank) {
+        if (bank == "sha1")
+                return 0x0004;
+        if (bank == "sha256")
+                return 0x000b;
+        if (bank == "sha384")
+                return 0x000c;
+        if (bank == "sha512")
+                return 0x000d;
+        fail("Unknown PCR bank " + bank + " (use sha1, sha256, sha384 or sha512)");
+}
+
+std::string normalize_bank(const std::string &bank) {
+        std::string lower;
+        for (char c : bank)
+                lower += (char) std::tolower((unsigned char) c);
+        tpm_alg_of_bank(lower);
+        return lower;
+}
+
+std::string normalize_phase(const std::string &path) {
+        std::string out;
+        for (const std::string &w : phase_words(path))
+                out += (out.empty() ? "" : ":") + w;
+        return out;
+}
+
+Buffer pcr_selection(uint16_t alg, uint32_t pcr_mask) {
+        Buffer b;
+        put_be32(&b, 1); // count
+        put_be16(&b, alg);
+        b.push_back((uint8_t) kPcrSelectBytes);
+        for (size_t i = 0; i < kPcrSelectBytes; i++)
+                b.push_back((uint8_t) (pcr_mask >> (8 * i)));
+        return b;
+}
+
+Buffer policy_pcr_digest(const std::string &bank, uint32_t pcr_mask, Bytes pcr_values) {
+        // The session's hash is SHA-256 for every bank: only the selection names the bank.
+        Buffer zero(32, 0), cc, selection = pcr_selection(tpm_alg_of_bank(bank), pcr_mask);
+        put_be32(&cc, kTpmCcPolicyPcr);
+        Buffer values_digest = sha256({pcr_values});
+        return sha256({bytes_of(zero), bytes_of(cc), bytes_of(selection), bytes_of(values_digest)});
+}
+
+nlohmann::ordered_json pcr_mask_json(uint32_t mask) {
+        nlohmann::ordered_json a = nlohmann::ordered_json::array();
+        for (uint32_t i = 0; i <= kMaxPcr; i++)
+                if (mask & (1u << i))
+                        a.push_back(i);
+        return a;
+}
+
+Buffer sign_digest(EVP_PKEY *private_key, const std::string &bank, Bytes pol) {
+        MdCtx ctx(EVP_MD_CTX_new());
+        size_t len = 0;
+        if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md_of_bank(bank), nullptr, private_key) != 1 ||
+            EVP_DigestSign(ctx.get(), nullptr, &len, pol.data(), pol.size()) != 1)
+                fail("Cannot sign the PCR policy: " + openssl_error_text());
+        Buffer sig(len);
+        if (EVP_DigestSign(ctx.get(), sig.data(), &len, pol.data(), pol.size()) != 1)
+                fail("Cannot sign the PCR policy: " + openssl_error_text());
+        sig.resize(len);
+        return sig;
+}
+
+bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig) {
+        MdCtx ctx(EVP_MD_CTX_new());
+        if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, public_key) != 1)
+                fail("Cannot verify a signature: " + openssl_error_text());
+        int ok = EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), pol.data(), pol.size());
+        openssl_error_text(); // a failed verification leaves errors behind
+        return ok == 1;
+}
+
+void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *private_key, EVP_PKEY *public_key,
+          nlohmann::ordered_json *json) {
+        std::vector<std::string> banks, phases;
+        for (const std::string &b : options.banks.empty() ? std::vector<std::string>{"sha256"} : options.banks)
+                banks.push_back(normalize_bank(b));
+        for (const std::string &p : options.phases.empty() ? default_phase_paths() : options.phases)
+                phases.push_back(normalize_phase(p));
+        // systemd-measure sorts and de-duplicates both lists; the default phases stay in boot order
+        // (which is also their sorted order).
+        std::sort(banks.begin(), banks.end());
+        banks.erase(std::unique(banks.begin(), banks.end()), banks.end());
+        std::sort(phases.begin(), phases.end());
+        phases.erase(std::unique(phases.begin(), phases.end()), phases.end());
+
+        std::string pkfp = to_hex(bytes_of(key_fingerprint(public_key)));
+        constexpr uint32_t kMask = 1u << measure::kPcrKernelBoot;
+        if (!json->is_object())
+                *json = nlohmann::ordered_json::object();
+        // Outer loop over phases, inner over banks, as systemd-measure: entries of one bank stay in
+        // phase order.
+        // The sections are hashed once per bank; each phase path then only extends its words.
+        std::vector<Buffer> after_stub;
+        for (const std::string &bank : banks)
+                after_stub.push_back(replay(plan, measure::kPcrKernelBoot, bank, {}));
+        for (const std::string &phase : phases) {
+                for (size_t b = 0; b < banks.size(); b++) {
+                        const std::string &bank = banks[b];
+                        Buffer value = extend_words(bank, after_stub[b], phase_words(phase));
+                        Buffer pol = policy_pcr_digest(bank, kMask, bytes_of(value));
+                        Buffer sig = sign_digest(private_key, bank, bytes_of(pol));
+                        nlohmann::ordered_json entry;
+                        entry["pcrs"] = pcr_mask_json(kMask);
+                        entry["pkfp"] = pkfp;
+                        entry["pol"] = to_hex(bytes_of(pol));
+                        entry["sig"] = to_base64(bytes_of(sig));
+                        nlohmann::ordered_json &array = (*json)[bank];
+                        if (array.is_null())
+                                array = nlohmann::ordered_json::array();
+                        if (!array.is_array())
+                                fail("Signature JSON member \"" + bank + "\" is not an array");
+                        array.push_back(entry);
+                }
+        }
+}
+
+std::vector<SignatureEntry> parse_signature_json(Bytes text, const std::string &what) {
+        nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+        if (j.is_discarded())
+                fail(what + " is not valid JSON");
+        if (!j.is_object())
+                fail(what + " is not a JSON object");
+        std::vector<SignatureEntry> out;
+        for (auto &[bank, entries] : j.items()) {
+                if (!entries.is_array())
+                        fail(what + ": bank \"" + bank + "\" is not an array");
+                for (const nlohmann::json &e : entries) {
+                        if (!e.is_object())
+                                fail(what + ": an entry of bank \"" + bank + "\" is not an object");
+                        // Entries without a field are skipped, as systemd's find_signature does.
+                        if (!e.contains("pcrs") || !e.contains("pkfp") || !e.contains("pol") || !e.contains("sig"))
+                                continue;
+                        SignatureEntry s;
+                        s.bank = bank;
+                        s.pcr_mask = parse_pcr_mask(e["pcrs"], what);
+                        if (!e["pkfp"].is_string() || !e["pol"].is_string() || !e["sig"].is_string())
+                                fail(what + ": pkfp, pol and sig must be strings");
+                        s.pkfp = from_hex(e["pkfp"].get<std::string>(), what + ": pkfp");
+                        s.pol = from_hex(e["pol"].get<std::string>(), what + ": pol");
+                        s.sig = from_base64(e["sig"].get<std::string>(), what + ": sig");
+                        out.push_back(std::move(s));
+                }
+        }
+        return out;
+}
+
+nlohmann::ordered_json load_signature_json(const std::string &path) {
+        Buffer text = read_file(path, 16 << 20);
+        nlohmann::ordered_json j = nlohmann::ordered_json::parse(text.begin(), text.end(), nullptr, false);
+        if (j.is_discarded())
+                fail(path + " is not valid JSON");
+        if (!j.is_object())
+                fail(path + " is not a JSON object");
+        for (auto &[bank, entries] : j.items())
+                if (!entries.is_array())
+                        fail(path + ": member \"" + bank + "\" is not an array");
+        return j;
+}
+
+Buffer from_hex(const std::string &hex, const std::string &what) {
+        if (hex.size() % 2)
+                fail(what + " is not hexadecimal");
+        Buffer out;
+        for (size_t i = 0; i < hex.size(); i += 2) {
+                int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+                if (hi < 0 || lo < 0)
+                        fail(what + " is not hexadecimal");
+                out.push_back((uint8_t) (hi << 4 | lo));
+        }
+        return out;
+}
+
+std::string to_base64(Bytes data) {
+        static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::string out;
+        for (size_t i = 0; i < data.size(); i += 3) {
+                uint32_t n = (uint32_t) data[i] << 16;
+                size_t left = data.size() - i;
+                if (left > 1)
+                        n |= (uint32_t) data[i + 1] << 8;
+                if (left > 2)
+                        n |= data[i + 2];
+                out += kAlphabet[(n >> 18) & 63];
+                out += kAlphabet[(n >> 12) & 63];
+                out += left > 1 ? kAlphabet[(n >> 6) & 63] : '=';
+                out += left > 2 ? kAlphabet[n & 63] : '=';
+        }
+        return out;
+}
+
+Buffer from_base64(const std::string &text, const std::string &what) {
+        // Whitespace is tolerated (PEM-style line breaks); padding is required.
+        std::string s;
+        for (char c : text)
+                if (!std::isspace((unsigned char) c))
+                        s += c;
+        if (s.size() % 4)
+                fail(what + " is not base64");
+        Buffer out;
+        for (size_t i = 0; i < s.size(); i += 4) {
+                int v[4];
+                size_t pad = 0;
+                for (size_t k = 0; k < 4; k++) {
+                        if (s[i + k] == '=' && i + 4 == s.size() && k >= 2) {
+                                v[k] = 0;
+                                pad++;
+                                continue;
+                        }
+                        v[k] = pad ? -1 : base64_value(s[i + k]);
+                        if (v[k] < 0)
+                                fail(what + " is not base64");
+                }
+                uint32_t n = (uint32_t) v[0] << 18 | (uint32_t) v[1] << 12 | (uint32_t) v[2] << 6 | (uint32_t) v[3];
+                out.push_back((uint8_t) (n >> 16));
+                if (pad < 2)
+                        out.push_back((uint8_t) (n >> 8));
+                if (pad < 1)
+                        out.push_back((uint8_t) n);
+        }
+        return out;
+}
+
+} // namespace zuki::policy

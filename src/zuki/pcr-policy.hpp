@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Signed PCR policies as systemd uses them (systemd-measure sign, systemd-cryptsetup's
+// systemd-tpm2 tokens, the UKI's .pcrsig and .pcrpkey sections).
+//
+// A volume is sealed to TPM2_PolicyAuthorize(key). To unseal, the TPM must be shown a policy
+// digest `pol` signed by that key, and the current PCRs must satisfy `pol`. `pol` is the digest a
+// SHA-256 policy session has after one TPM2_PolicyPCR over PCR 11 (TPM 2.0 Library Part 3,
+// 23.7 PolicyPCR):
+//   pol = SHA256(0^32 ‖ TPM_CC_PolicyPCR ‖ TPML_PCR_SELECTION ‖ SHA256(PCR 11 value of the bank))
+// The signature is checked with TPM2_VerifySignature over aHash = SHA256(pol ‖ policyRef), with an
+// empty policyRef (TPM 2.0 Part 3, 23.16 PolicyAuthorize).
+//
+// .pcrsig is JSON: {"<bank>":[{"pcrs":[11],"pkfp":"<hex>","pol":"<hex>","sig":"<base64>"},…],…}
+// with one entry per bank and phase path; pkfp is SHA-256 of the signing key's i2d_PublicKey
+// encoding (see key_fingerprint).
+
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "file-io.hpp"
+#include "keys.hpp"
+#include "measure.hpp"
+
+namespace zuki::policy {
+
+inline constexpr uint32_t kTpmCcPolicyPcr = 0x0000017f;
+inline constexpr size_t kPcrSelectBytes = 3; // 24 PCRs, as systemd and PC Client TPMs use
+inline constexpr uint32_t kMaxPcr = 23;
+
+// TPM_ALG_ID of a PCR bank name ("sha256" → 0x000b); throws for unknown banks.
+uint16_t tpm_alg_of_bank(const std::string &bank);
+
+// Lower-cases and checks a bank name (sha1, sha256, sha384, sha512).
+std::string normalize_bank(const std::string &bank);
+
+// systemd-measure's normalisation of a phase path: empty words dropped, joined by ':'.
+std::string normalize_phase(const std::string &path);
+
+// TPML_PCR_SELECTION with one TPMS_PCR_SELECTION (big-endian, as the TPM marshals it).
+Buffer pcr_selection(uint16_t alg, uint32_t pcr_mask);
+
+// The PolicyPCR digest for the PCRs in `pcr_mask` of `bank` having `pcr_values` (the values of
+// the selected PCRs concatenated in ascending PCR order).
+Buffer policy_pcr_digest(const std::string &bank, uint32_t pcr_mask, Bytes pcr_values);
+
+// The PCR mask as systemd writes it in JSON: ascending PCR numbers.
+nlohmann::ordered_json pcr_mask_json(uint32_t mask);
+
+struct SignOptions {
+        std::vector<std::string> banks;  // empty: sha256
+        std::vector<std::string> phases; // empty: the four systemd-pcrphase paths
+};
+
+// Signs the PolicyPCR digests of PCR 11 after `plan` for every bank and phase path (sorted and
+// de-duplicated as systemd-measure does) with `private_key`; `public_key` gives pkfp. Entries are
+// appended to `*json` (an object, possibly holding earlier entries) under their bank.
+void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *private_key, EVP_PKEY *public_key,
+          nlohmann::ordered_json *json);
+
+// The signature over `pol` as systemd-measure 252 makes it: EVP_DigestSign with the bank's
+// digest (RSA PKCS#1 v1.5, ECDSA DER).
+Buffer sign_digest(EVP_PKEY *private_key, const std::string &bank, Bytes pol);
+
+// True when `sig` passes TPM2_VerifySignature for PolicyAuthorize with `public_key`:
+// RSASSA/ECDSA with SHA-256 over pol ‖ (empty) policyRef.
+bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig);
+
+// One parsed .pcrsig entry.
+struct SignatureEntry {
+        std::string bank;
+        uint32_t pcr_mask = 0;
+        Buffer pkfp, pol, sig;
+};
+
+// Parses .pcrsig JSON strictly enough to use it: an object of bank arrays; entries lacking a
+// field are skipped as systemd skips them; malformed values throw Failure naming `what`.
+std::vector<SignatureEntry> parse_signature_json(Bytes json, const std::string &what);
+
+// Reads an existing signature JSON for --append: must be a JSON object whose members are arrays.
+nlohmann::ordered_json load_signature_json(const std::string &path);
+
+Buffer from_hex(const std::string &hex, const std::string &what);
+std::string to_base64(Bytes data);
+Buffer from_base64(const std::string &text, const std::string &what);
+
+} // namespace zuki::policy
