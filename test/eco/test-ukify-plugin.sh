@@ -8,7 +8,8 @@
 # 1. ukify 257 through the plugin: the UKI's code sections are the zuki stub's, .linux is a zstd
 #    zboot image, .sbat has no repeated line, and ukify's own inspect reads .uname (the release
 #    from the Debian package name, not from zuki).
-# 2. The systemd-measure shim gives systemd-measure 252's JSON where 252 can answer.
+# 2. The systemd-measure shim gives systemd-measure 252's JSON where 252 can answer; with only
+#    --pcr-private-key, .pcrpkey comes from the systemd-keyutil shim and .pcrsig from zuki measure.
 # 3. Changed ukifys (a newer version, a hooked function with other parameters, a hooked function
 #    gone, a caller that no longer calls the hooked function, a UKIConfig field renamed, a ukify
 #    that silently uses another stub): one "zuki-ukify: error:" line (the last on stderr), exit
@@ -71,6 +72,27 @@ echo "ok: the same JSON as systemd-measure 252"
         fail "the shim accepted --hwids"
 grep -q '^systemd-measure (zuki): error: --hwids is not supported' "$tmp/err" || fail "no clear error for --hwids: $(cat "$tmp/err")"
 echo "ok: $(cat "$tmp/err")"
+
+# Only --pcr-private-key: ukify derives .pcrpkey with systemd-keyutil (found on $PATH only; Debian
+# 12 has none, so zuki's shim) and signs through the systemd-measure shim.
+echo "== --pcr-private-key alone"
+openssl genrsa -out "$tmp/pcr.key" 2048 2>/dev/null || fail "openssl genrsa"
+"$plugin" build --linux "$kernel" --pcr-private-key "$tmp/pcr.key" --output "$tmp/pcr.efi" 2>"$tmp/err" ||
+        { cat "$tmp/err"; fail "zuki-ukify build --pcr-private-key failed"; }
+"$ZUKI_PYTHON" "$ukify" inspect "$tmp/pcr.efi" --section .pcrpkey:text --section .pcrsig:text --json=short >"$tmp/pcr.json" ||
+        fail "ukify inspect failed"
+openssl pkey -in "$tmp/pcr.key" -pubout -out "$tmp/pcr.pub" || fail "openssl pkey"
+"$ZUKI_PYTHON" - "$tmp/pcr.json" "$tmp/pcr.pub" <<'PY' || fail ".pcrpkey/.pcrsig"
+import json, sys
+j = json.load(open(sys.argv[1]))
+pub = open(sys.argv[2]).read()
+sig = json.loads(j[".pcrsig"]["text"].rstrip("\0"))
+ok = j[".pcrpkey"]["text"].strip() == pub.strip()
+print(("ok: " if ok else "FAIL: ") + ".pcrpkey is the private key's public half (openssl pkey -pubout)")
+n = len(sig.get("sha256", []))
+print(("ok: " if n == 4 else "FAIL: ") + f".pcrsig has {n} sha256 policies (one per default phase path)")
+sys.exit(0 if ok and n == 4 else 1)
+PY
 
 # refuse NAME SED-EXPRESSION EXPECTED-ERROR-REGEX
 refuse() {
