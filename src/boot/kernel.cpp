@@ -6,6 +6,7 @@
 #include "arch/cycles.hpp"
 #include "efi/rng.hpp"
 #include "firmware/log.hpp"
+#include "firmware/variables.hpp"
 #include "zstd-decompress.hpp"
 
 namespace zuki::boot {
@@ -65,6 +66,18 @@ void use_plain_kernel(Bytes pe_file, const Placement &placement, KernelImage *ou
         out->placement = placement;
 }
 
+// What `zuki status` reports as the boot's KASLR and W^X: one volatile variable, words only (no
+// addresses: efivarfs is world-readable). "fallback" means a random slot was wanted but could not
+// be allocated.
+static void report_placement(const KernelImage *kernel, const char *wx_state) {
+        const char *kaslr = kernel->randomized ? "random" : kernel->placement.randomize ? "fallback" : kernel->placement.tag;
+        LineBuffer value;
+        value.format("kaslr={} wx={}", kaslr, wx_state);
+        efi::Status s = set_loader_string(u"StubZukiPlacement", value.c_str());
+        if (efi::is_error(s))
+                log_warning("Failed to set StubZukiPlacement: {}, ignoring", s);
+}
+
 efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st) {
         Result<pe::View> view = pe::View::parse(kernel->file, pe::Layout::File);
         if (!view)
@@ -114,18 +127,21 @@ efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st) {
         // An image whose code shares pages with writable data (old kernels with one RWX section)
         // cannot be W^X; it boots with the firmware's permissions, as it would without the stub.
         Result<wx::Plan> wx_plan = wx::plan(*loaded, plan->image_size);
+        const char *wx_state = "unsupported-image";
         if (!wx_plan) {
                 log_warning("Kernel image cannot be mapped W^X ({}), keeping the firmware's permissions", wx_plan.error());
         } else {
                 efi::Status ws = kernel->protection.apply(st, kernel->base, *wx_plan);
                 if (efi::is_error(ws))
                         return ws;
+                wx_state = kernel->protection.active() ? "enforced" : "no-protocol";
         }
         // One line on where the kernel went and why: tests compare it with what the guest sees.
         log_info("Kernel image at {} ({} bytes, {}, {} placement{}{})", Hex{(uint64_t) (uintptr_t) kernel->base},
                  plan->image_size, in_place ? "decompressed in place" : "copied",
                  kernel->randomized ? "random" : "fixed", kernel->randomized ? "" : ": ",
                  kernel->randomized ? "" : kernel->placement.why);
+        report_placement(kernel, wx_state);
         return efi::kSuccess;
 }
 

@@ -3,9 +3,11 @@
 #include "inspect.hpp"
 
 #include <cstdio>
+#include <openssl/evp.h>
 
 #include "failure.hpp"
 #include "kernel-info.hpp"
+#include "pcr-predict.hpp"
 #include "x86-boot.hpp"
 #include "zboot-image.hpp"
 
@@ -29,6 +31,19 @@ std::string hex(uint64_t v) {
         return buf;
 }
 
+// SHA-256 of a section's data as the PE loader sees it (at most VirtualSize bytes of the raw
+// data): lets scripts compare the code of two images (e.g. which stub a UKI was built on).
+std::string section_sha256(const pe::View &v, const pe::Section &s) {
+        Bytes d = v.data(s);
+        if (s.virtual_size && s.virtual_size < d.size())
+                d = Bytes(d.data(), s.virtual_size);
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        if (!EVP_Digest(d.data(), d.size(), md, &n, EVP_sha256(), nullptr))
+                fail("SHA-256 failed");
+        return to_hex(Bytes(md, n));
+}
+
 json describe_pe(const pe::View &v) {
         json j;
         j["machine"] = pe::machine_name(v.machine());
@@ -50,7 +65,8 @@ json describe_pe(const pe::View &v) {
                                     {"virtual_size", s.virtual_size},
                                     {"raw_offset", s.raw_offset},
                                     {"raw_size", s.raw_size},
-                                    {"flags", flags_of(s.characteristics)}});
+                                    {"flags", flags_of(s.characteristics)},
+                                    {"sha256", section_sha256(v, s)}});
         }
         j["sections"] = sections;
         return j;
@@ -117,6 +133,29 @@ json inspect_image(Bytes image) {
                         zj["x86_direct"] = xj;
                 }
                 report["zboot"] = zj;
+        } else if (report["type"] == "uki") {
+                // What .linux holds (without decompressing it): scripts check a UKI carries a zboot image.
+                Bytes inner = view->data(linux_section);
+                if (linux_section.virtual_size && linux_section.virtual_size < inner.size())
+                        inner = Bytes(inner.data(), linux_section.virtual_size);
+                json lj;
+                if (zboot::has_header(inner)) {
+                        lj["type"] = "zboot";
+                        try {
+                                lj["codec"] = read_zboot(inner).header.codec_name;
+                        } catch (const Failure &f) {
+                                lj["error"] = f.what();
+                        }
+                } else {
+                        try {
+                                KernelInfo k = identify_kernel(inner, ".linux");
+                                lj["type"] = "kernel";
+                                lj["release"] = k.release;
+                        } catch (const Failure &) {
+                                lj["type"] = "other";
+                        }
+                }
+                report["linux"] = lj;
         } else if (report["type"] == "pe") {
                 try {
                         report["kernel"] = describe_kernel(identify_kernel(image, "Image"));

@@ -18,6 +18,7 @@
 
 #include "check-unlock.hpp"
 #include "authenticode.hpp"
+#include "boot-status.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"
 #include "inspect.hpp"
@@ -88,6 +89,9 @@ void print_help() {
                 "      1 invalid or unsigned, 3 could not check).\n"
                 "  zuki inspect [--json] FILE\n"
                 "      Show what a PE image, kernel, zboot image or UKI contains.\n"
+                "  zuki status [--json] [--root DIR]\n"
+                "      Report how the running system booted: stub, boot loader entry, KASLR and W^X,\n"
+                "      PCR 11 against the UKI's signed PCR policy.\n"
                 "  zuki --help | --version\n"
                 "\n"
                 "zboot options:\n"
@@ -1050,6 +1054,40 @@ int verb_check_unlock(int argc, char **argv) {
         return (int) best;
 }
 
+int verb_status(int argc, char **argv) {
+        enum { kOptJson = 0x100, kOptRoot };
+        static const option options[] = {
+                {"json", no_argument, nullptr, kOptJson},
+                {"root", required_argument, nullptr, kOptRoot},
+                {"help", no_argument, nullptr, 'h'},
+                {},
+        };
+        StatusOptions sopt;
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, nullptr)) != -1) {
+                switch (c) {
+                case kOptJson: json = true; break;
+                case kOptRoot: sopt.root = optarg; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (optind != argc)
+                throw UsageError("zuki status takes no positional arguments");
+        if (!exists(sopt.root))
+                fail("Root directory " + sopt.root + " does not exist");
+        nlohmann::ordered_json report = boot_status(sopt);
+        if (json)
+                std::printf("%s\n", report.dump(2).c_str());
+        else
+                std::fputs(render_status(report).c_str(), stdout);
+        // Under systemd (JOURNAL_STREAM set) the "<4>" prefix makes this a warning in the journal.
+        if (std::string warning = unlock_warning(report); !warning.empty())
+                std::fprintf(stderr, "%szuki: warning: %s\n", std::getenv("JOURNAL_STREAM") ? "<4>" : "", warning.c_str());
+        return 0;
+}
+
 int run(int argc, char **argv) {
         if (argc < 2)
                 throw UsageError("No verb given; see 'zuki --help'");
@@ -1080,6 +1118,8 @@ int run(int argc, char **argv) {
                 return verb_sign(argc - 1, argv + 1);
         if (verb == "verify")
                 return verb_verify(argc - 1, argv + 1);
+        if (verb == "status")
+                return verb_status(argc - 1, argv + 1);
         throw UsageError("Unknown verb '" + verb + "'; see 'zuki --help'");
 }
 

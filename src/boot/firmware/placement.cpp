@@ -73,18 +73,21 @@ Placement decide_placement(efi::BootServices *bs, Span<const char16_t> cmdline) 
         p.alignment = kFixedAlignment;
         if (has_word(cmdline, "nokaslr")) {
                 p.why = "nokaslr on the command line";
+                p.tag = "nokaslr";
                 return p;
         }
         efi::RngProtocol *rng = nullptr;
         if (efi::is_error(bs->LocateProtocol(&efi::RngProtocol::kGuid, nullptr, reinterpret_cast<void **>(&rng))) ||
             !rng) {
                 p.why = "no EFI_RNG_PROTOCOL";
+                p.tag = "no-rng";
                 return p;
         }
         uint8_t seed[8];
         efi::Status s = rng->GetRNG(rng, nullptr, sizeof(seed), seed);
         if (efi::is_error(s)) {
                 p.why = "EFI_RNG_PROTOCOL failed";
+                p.tag = "rng-failed";
                 return p;
         }
         p.randomize = true;
@@ -92,6 +95,7 @@ Placement decide_placement(efi::BootServices *bs, Span<const char16_t> cmdline) 
         p.virtual_seed = load_le32(seed + 4);
         p.alignment = kRandomAlignment;
         p.why = "random";
+        p.tag = "random";
         return p;
 }
 

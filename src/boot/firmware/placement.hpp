@@ -18,6 +18,7 @@ struct Placement {
         uint32_t virtual_seed = 0;           // x86 direct boot: the virtual offset
         uint64_t alignment = efi::kPageSize; // the architecture's minimum for this mode
         const char *why = "";                // for the log line
+        const char *tag = "";                // the same in one word, for StubZukiPlacement
 };
 
 // Decides from the effective command line (UTF-16, may be empty) and the firmware's RNG.

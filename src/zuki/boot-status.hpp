@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// `zuki status`: how the running system booted, from what the stub and the boot loader left in
+// EFI variables (systemd's boot loader interface), the TPM's PCR 11 and the signed PCR policy the
+// UKI carried (.pcrsig, handed to userspace as /.extra/tpm2-pcr-signature.json).
+//
+// The PCR 11 check: the policy digest (TPM2_PolicyPCR over PCR 11, SHA-256 bank) of the value
+// read now is looked up among the signed ones; if it is not there, the value is extended with the
+// boot phases still to come (enter-initrd, leave-initrd, sysinit, ready, as systemd-pcrphase
+// does) and looked up again. No match at all means a TPM2 unlock bound to that signed policy
+// would fail. Everything is read below a root directory, so tests can fake efivarfs and sysfs.
+
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace zuki {
+
+struct StatusOptions {
+        std::string root = "/";
+};
+
+// The report as JSON (see zuki(1) for the fields). Missing sources give nulls, never errors.
+nlohmann::ordered_json boot_status(const StatusOptions &options);
+
+// Human-readable form of the report.
+std::string render_status(const nlohmann::ordered_json &report);
+
+// The warning to log when the signed-policy unlock would fail ("" when it would not, or when
+// nothing is known).
+std::string unlock_warning(const nlohmann::ordered_json &report);
+
+} // namespace zuki

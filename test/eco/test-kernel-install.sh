@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The kernel-install plugin, into a temporary ESP:
+#   1. through Debian's own kernel-install (252) with layout=uki, boot counting (tries 3), an
+#      entry token and a command line from KERNEL_INSTALL_CONF_ROOT;
+#   2. run directly with the environment systemd 257's kernel-install gives plugins, without
+#      boot counting: the counted file of the same version is replaced, not kept beside it;
+#   3. remove: no UKI of that version is left.
+# The UKI's .cmdline and .uname are read back with ukify inspect, the zboot .linux with zuki.
+#   test-kernel-install.sh PLUGIN KERNEL RELEASE INITRD
+# Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS, ZUKI_UKIFY_PLUGIN (build tree).
+set -uo pipefail
+plugin=$1 kernel=$2 release=$3 initrd=$4
+cache=${ZUKI_CACHE:-/var/cache/zuki}
+# shellcheck source=/dev/null
+source "$cache/assets.env" 2>/dev/null || { echo "SKIP: no $cache/assets.env"; exit 77; }
+[[ -f ${ZUKI_UKIFY:-} ]] || { echo "SKIP: ukify 257 not in the asset cache"; exit 77; }
+export ZUKI_UKIFY
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+conf=$tmp/conf esp=$tmp/esp
+mkdir -p "$conf" "$esp"
+echo layout=uki >"$conf/install.conf"
+echo 3 >"$conf/tries"
+echo "console=ttyS0 zuki.test=kernel-install" >"$conf/cmdline"
+echo zukitest >"$conf/entry-token"
+machine_id=5a554b4900004000800000000000cafe
+
+# check_uki FILE: a zuki UKI for $release with the configured command line.
+check_uki() {
+        "$ZUKI_BIN" inspect --json "$1" >"$tmp/inspect.json" || fail "zuki inspect $1 failed"
+        "$ZUKI_PYTHON" "$ZUKI_UKIFY" inspect "$1" --section .cmdline:text --section .uname:text --json=short \
+                >"$tmp/ukify.json" || fail "ukify inspect $1 failed"
+        "$ZUKI_PYTHON" - "$tmp/inspect.json" "$tmp/ukify.json" "$release" "$(cat "$conf/cmdline")" <<'PY' || fail "UKI $1"
+import json, sys
+z, u = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+checks = [("a UKI", z["type"] == "uki"), (".linux is a zstd zboot image", z.get("linux") == {"type": "zboot", "codec": "zstd"}),
+          (".uname " + sys.argv[3], u[".uname"]["text"] == sys.argv[3]),
+          (".cmdline from the configuration", u[".cmdline"]["text"].strip() == sys.argv[4])]
+for what, ok in checks:
+    print(("ok: " if ok else "FAIL: ") + what)
+sys.exit(0 if all(ok for _, ok in checks) else 1)
+PY
+}
+listing() { (cd "$esp" && find . -type f | sort | tr '\n' ' '); }
+
+echo "== 1. kernel-install $(kernel-install --version | head -n1 | cut -d' ' -f2) add (layout=uki, tries 3)"
+command -v kernel-install >/dev/null || fail "kernel-install is not installed"
+KERNEL_INSTALL_CONF_ROOT=$conf BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS=$plugin \
+        kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "kernel-install add failed"; }
+grep -E '^(90-zuki-uki|zuki-ukify)' "$tmp/log"
+echo "ESP: $(listing)"
+want=./EFI/Linux/zukitest-$release+3.efi
+[[ $(listing) == "$want " ]] || fail "expected only $want on the ESP"
+check_uki "$esp/$want"
+
+echo "== 2. the plugin run directly with systemd 257's plugin environment, no boot counting"
+rm "$conf/tries"
+staging=$tmp/staging
+mkdir -p "$staging"
+cp "$initrd" "$staging/initrd"
+env KERNEL_INSTALL_LAYOUT=uki KERNEL_INSTALL_ENTRY_TOKEN=zukitest KERNEL_INSTALL_MACHINE_ID=$machine_id \
+        KERNEL_INSTALL_BOOT_ROOT="$esp" KERNEL_INSTALL_CONF_ROOT="$conf" KERNEL_INSTALL_STAGING_AREA="$staging" \
+        KERNEL_INSTALL_IMAGE_TYPE=pe KERNEL_INSTALL_UKI_GENERATOR=zuki KERNEL_INSTALL_INITRD_GENERATOR= \
+        KERNEL_INSTALL_VERBOSE=1 \
+        "$plugin" add "$release" "$esp/zukitest/$release" "$kernel" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "plugin add failed"; }
+grep -E '^90-zuki-uki' "$tmp/log"
+echo "ESP: $(listing)"
+want=./EFI/Linux/zukitest-$release.efi
+[[ $(listing) == "$want " ]] || fail "expected only $want on the ESP (the +3 file replaced)"
+check_uki "$esp/$want"
+
+echo "== 2b. another UKI generator is configured: the plugin stays out of the way"
+before=$(listing)
+KERNEL_INSTALL_LAYOUT=uki KERNEL_INSTALL_UKI_GENERATOR=ukify KERNEL_INSTALL_BOOT_ROOT="$esp" KERNEL_INSTALL_ENTRY_TOKEN=zukitest \
+        "$plugin" remove "$release" "$esp/zukitest/$release" || fail "plugin failed with another generator"
+[[ $(listing) == "$before" ]] || fail "the plugin acted although uki_generator is not zuki"
+echo "ok: nothing done"
+
+echo "== 3. kernel-install remove"
+touch "$esp/EFI/Linux/zukitest-$release+2-1.efi" # a counted variant left from an earlier boot
+KERNEL_INSTALL_CONF_ROOT=$conf BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS=$plugin \
+        kernel-install -v remove "$release" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "kernel-install remove failed"; }
+echo "ESP: $(listing)"
+[[ -z $(listing) ]] || fail "UKIs left after remove"
+echo PASS
