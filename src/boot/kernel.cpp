@@ -69,8 +69,8 @@ void use_plain_kernel(Bytes pe_file, const Placement &placement, KernelImage *ou
 // What `zuki status` reports as the boot's KASLR and W^X: one volatile variable, words only (no
 // addresses: efivarfs is world-readable). "fallback" means a random slot was wanted but could not
 // be allocated.
-static void report_placement(const KernelImage *kernel, const char *wx_state) {
-        const char *kaslr = kernel->randomized ? "random" : kernel->placement.randomize ? "fallback" : kernel->placement.tag;
+void report_placement(const Placement &placement, bool randomized, const char *wx_state) {
+        const char *kaslr = randomized ? "random" : placement.randomize ? "fallback" : placement.tag;
         LineBuffer value;
         value.format("kaslr={} wx={}", kaslr, wx_state);
         efi::Status s = set_loader_string(u"StubZukiPlacement", value.c_str());
@@ -141,7 +141,7 @@ efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st) {
                  plan->image_size, in_place ? "decompressed in place" : "copied",
                  kernel->randomized ? "random" : "fixed", kernel->randomized ? "" : ": ",
                  kernel->randomized ? "" : kernel->placement.why);
-        report_placement(kernel, wx_state);
+        report_placement(kernel->placement, kernel->randomized, wx_state);
         return efi::kSuccess;
 }
 

@@ -54,6 +54,9 @@ efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::Loa
 efi::Status place_and_start_kernel(KernelImage *kernel, efi::Handle parent, const efi::LoadedImageProtocol *parent_image,
                                    Span<const char16_t> options, efi::SystemTable *st);
 
+// Sets StubZukiPlacement ("kaslr=… wx=…", words only) for `zuki status`.
+void report_placement(const Placement &placement, bool randomized, const char *wx_state);
+
 // The architecture this stub runs (and therefore can start kernels for).
 uint16_t native_machine();
 

@@ -307,6 +307,7 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
         s = protection.apply(st, kernel_pages.data(), kernel_wx_plan(info, allocation));
         if (efi::is_error(s))
                 return s;
+        report_placement(placement, randomized, protection.active() ? "enforced" : "no-protocol");
         log_info("Kernel image at {} ({} bytes, decompressed in place, {} placement{}{})", Hex{kernel_pages.address()},
                  info.image_size, randomized ? "random" : "fixed", randomized ? "" : ": ", randomized ? "" : placement.why);
         log_info("Kernel virtual base {} ({} of {} slots)", Hex{x86::kStartKernelMap + info.load_address + delta},
