@@ -262,8 +262,9 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
                 return log_error(status_from(parsed.error()), "Kernel cannot be booted directly: {}", parsed.error());
         const x86::Info &info = *parsed;
         if (payload.decompressed_size != info.payload_size())
-                return log_error(efi::kLoadError, "Kernel payload holds {} bytes, its .x86boot section describes {}",
-                                 payload.decompressed_size, info.payload_size());
+                return log_error(status_from(Error::SizeMismatch),
+                                 "Kernel payload is unusable: {} (its trailer says {} bytes, .x86boot describes {})",
+                                 Error::SizeMismatch, payload.decompressed_size, info.payload_size());
 
         // Physical placement: init_size bytes at a kernel_alignment-aligned slot from the load
         // address up; the payload is decompressed right there.

@@ -6,6 +6,9 @@
 #   x86-direct-test.sh memory   --zuki Z --kernel BZIMAGE --zboot IMAGE --initrd F --sdboot EFI
 #       The same kernel booted the stock way (its own EFI stub, from systemd-boot) and through
 #       zuki's direct path: the guests' MemTotal differ by less than 1%.
+#   x86-direct-test.sh gop      --kernel BZIMAGE --zboot IMAGE --initrd F --sdboot EFI
+#       With a VGA device, the kernel's efifb reports the same framebuffer (address, mode, pixel
+#       layout) on both paths: the stub's screen_info matches what Linux's EFI stub fills in.
 #   x86-direct-test.sh pcr9     --zuki Z --zboot IMAGE --initrd F
 #       A UKI booted with a TPM: PCR 9 holds exactly the two tagged events Linux's EFI stub logs
 #       (load options, then initrd) with digests computed here from the command line and the
@@ -66,6 +69,19 @@ a, b = int(sys.argv[1]), int(sys.argv[2])
 d = abs(a - b) / a
 print(f"difference {abs(a - b)} kB ({100 * d:.3f}%)")
 sys.exit(0 if d < 0.01 else 1)' "$stock" "$direct" || fail "MemTotal differs by 1% or more"
+        ;;
+gop)
+        # With a VGA device OVMF offers a Graphics Output Protocol; the kernel's efifb must find the
+        # same framebuffer through zuki's screen_info as through its own EFI stub's.
+        sdboot_boot stock-vga "$kernel" --qemu-arg -device --qemu-arg VGA --expect-not 'zuki:'
+        sdboot_boot direct-vga "$zboot" --qemu-arg -device --qemu-arg VGA --expect 'zuki: Kernel virtual base' \
+                --expect-not 'zuki: error'
+        fb() { grep -a -o 'efifb: \(framebuffer at\|mode is\|Truecolor\).*' "$tmp/$1.log"; }
+        fb stock-vga >"$tmp/stock.fb"
+        fb direct-vga >"$tmp/direct.fb"
+        cat "$tmp/direct.fb"
+        [[ $(wc -l <"$tmp/stock.fb") -eq 3 ]] || fail "the stock kernel found no EFI framebuffer"
+        diff -u "$tmp/stock.fb" "$tmp/direct.fb" || fail "efifb differs between the stock and the direct path"
         ;;
 pcr9)
         cmdline="console=ttyS0 panic=-1 zuki.case=pcr9"
