@@ -5,10 +5,12 @@
 # and decompression speed (the stub's zstd path against the system libzstd, same payload, same
 # process), for the x86_64 and arm64 Debian kernels. Prints a table, writes JSON. See README.md.
 #
-# Usage: bench/run.sh [--json PATH] [--rounds N] [--no-build] [BUILD_DIR]
+# Usage: bench/run.sh [--json PATH] [--rounds N] [--x86-boot] [--no-build] [BUILD_DIR]
 #   BUILD_DIR  a zuki build directory (default: a fresh one under /tmp, configured and built here)
 #   --json     where to write the results (default: BUILD_DIR/bench.json)
 #   --rounds   decompression rounds per implementation, best-of (default 9, at least 5)
+#   --x86-boot then also run bench/x86-boot.sh (x86_64 direct boot: UKI sizes, QEMU boot timings,
+#              XZ against zstd; about 10 minutes) on the same build, JSON in BUILD_DIR/x86-boot.json
 #   --no-build do not run ninja (used by `meson compile bench`, which builds the targets first)
 
 set -euo pipefail
@@ -19,12 +21,14 @@ build=
 json=
 rounds=9
 do_build=1
+x86_boot=0
 
 while [ $# -gt 0 ]; do
         case $1 in
         --json) json=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --no-build) do_build=0; shift ;;
+        --x86-boot) x86_boot=1; shift ;;
         -h | --help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
         -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
         *) build=$1; shift ;;
@@ -42,6 +46,7 @@ build=$(cd "$build" && pwd)
 json=${json:-$build/bench.json}
 
 targets=(src/zuki/zuki src/boot/zukix64.efi.stub src/boot/zukiaa64.efi.stub bench/zuki-bench-decompress
+         bench/zuki-bench-x86-decompress
          bench/libzuki-bench-stub-zstd-clang.so bench/libzuki-bench-stub-zstd-cc.so
          bench/libzuki-bench-stub-zstd-clang-asm.so)
 if [ "$do_build" = 1 ]; then
@@ -208,3 +213,8 @@ for note in results["notes"]:
     print(f"  note: {note}")
 print(f"\nJSON: {out}")
 EOF
+
+if [ "$x86_boot" = 1 ]; then
+        echo
+        "$src/bench/x86-boot.sh" --no-build "$build"
+fi
