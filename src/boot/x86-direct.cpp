@@ -239,6 +239,13 @@ wx::Plan kernel_wx_plan(const x86::Info &info, uint64_t allocation) {
         return plan;
 }
 
+// One E820 entry as boot_params and SETUP_E820_EXT hold it: le64 address, le64 size, le32 type.
+void store_e820(uint8_t *p, const x86::E820Entry &e) {
+        store_le64(p, e.address);
+        store_le64(p + 8, e.size);
+        store_le32(p + 16, e.type);
+}
+
 [[noreturn]] void enter_kernel(uint64_t entry, uint8_t *boot_params) {
         // The 64-bit boot protocol: interrupts off, RSI = boot_params, identity-mapped memory
         // (the firmware's page tables). startup_64 loads its own GDT, IDT and stack.
@@ -396,12 +403,8 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
                                                         (uint64_t) needed)
                                             : efi::kBufferTooSmall;
                 size_t in_params = *count < x86::kE820TableCapacity ? *count : x86::kE820TableCapacity;
-                for (size_t i = 0; i < in_params; i++) {
-                        uint8_t *e = bp + x86::kE820TableOffset + i * x86::kE820EntrySize;
-                        store_le64(e, entries.data()[i].address);
-                        store_le64(e + 8, entries.data()[i].size);
-                        store_le32(e + 16, entries.data()[i].type);
-                }
+                for (size_t i = 0; i < in_params; i++)
+                        store_e820(bp + x86::kE820TableOffset + i * x86::kE820EntrySize, entries.data()[i]);
                 bp[x86::kE820EntriesOffset] = (uint8_t) in_params;
                 uint64_t setup_data = 0;
                 if (*count > in_params) {
@@ -410,12 +413,8 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
                         store_le64(x, 0);
                         store_le32(x + 8, kSetupE820Ext);
                         store_le32(x + 12, (uint32_t) (extra * x86::kE820EntrySize));
-                        for (size_t i = 0; i < extra; i++) {
-                                uint8_t *e = x + kSetupDataHeader + i * x86::kE820EntrySize;
-                                store_le64(e, entries.data()[in_params + i].address);
-                                store_le64(e + 8, entries.data()[in_params + i].size);
-                                store_le32(e + 16, entries.data()[in_params + i].type);
-                        }
+                        for (size_t i = 0; i < extra; i++)
+                                store_e820(x + kSetupDataHeader + i * x86::kE820EntrySize, entries.data()[in_params + i]);
                         setup_data = (uint64_t) (uintptr_t) ext;
                 }
                 store_le64(bp + x86::kSetupDataOffset, setup_data);

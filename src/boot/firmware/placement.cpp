@@ -99,30 +99,36 @@ Placement decide_placement(efi::BootServices *bs, Span<const char16_t> cmdline) 
         return p;
 }
 
+// Allocates the slot kaslr::pick() chooses for `seed` (EfiLoaderCode, at that address). Logs
+// nothing: kOutOfResources when no slot fits, else the firmware's status.
+static efi::Status allocate_slot(efi::BootServices *bs, const kaslr::Request &request, uint32_t seed, Pages *out) {
+        PoolArray<kaslr::Region> regions;
+        size_t count = 0;
+        efi::Status s = memory_regions(bs, &regions, &count);
+        if (efi::is_error(s))
+                return s;
+        Result<uint64_t> address = kaslr::pick(Span<const kaslr::Region>(regions.data(), count), request, seed);
+        if (!address)
+                return efi::kOutOfResources;
+        efi::PhysicalAddress a = *address;
+        uint64_t pages = efi::pages_for(request.size);
+        s = bs->AllocatePages(efi::AllocateType::Address, efi::MemoryType::LoaderCode, pages, &a);
+        if (efi::is_error(s))
+                return s;
+        *out = Pages(a, pages);
+        return efi::kSuccess;
+}
+
 efi::Status allocate_kernel(efi::BootServices *bs, uint64_t size, uint64_t alignment, const Placement &placement,
                             Pages *out, bool *randomized) {
         *randomized = false;
         uint64_t align = alignment > placement.alignment ? alignment : placement.alignment;
         if (placement.randomize) {
-                PoolArray<kaslr::Region> regions;
-                size_t count = 0;
-                efi::Status s = memory_regions(bs, &regions, &count);
+                kaslr::Request request{align_up(size, efi::kPageSize), align};
+                efi::Status s = allocate_slot(bs, request, placement.seed, out);
                 if (!efi::is_error(s)) {
-                        kaslr::Request request{align_up(size, efi::kPageSize), align};
-                        Result<uint64_t> address = kaslr::pick(Span<const kaslr::Region>(regions.data(), count), request,
-                                                               placement.seed);
-                        if (address) {
-                                efi::PhysicalAddress a = *address;
-                                s = bs->AllocatePages(efi::AllocateType::Address, efi::MemoryType::LoaderCode,
-                                                      efi::pages_for(size), &a);
-                                if (!efi::is_error(s)) {
-                                        *out = Pages(a, efi::pages_for(size));
-                                        *randomized = true;
-                                        return efi::kSuccess;
-                                }
-                        } else {
-                                s = efi::kOutOfResources;
-                        }
+                        *randomized = true;
+                        return efi::kSuccess;
                 }
                 log_warning("Random placement failed ({}), placing the kernel deterministically", s);
         }
@@ -141,23 +147,12 @@ efi::Status allocate_kernel_in(efi::BootServices *bs, uint64_t size, uint64_t al
                         return efi::kSuccess;
                 }
         }
-        PoolArray<kaslr::Region> regions;
-        size_t count = 0;
-        efi::Status s = memory_regions(bs, &regions, &count);
-        if (efi::is_error(s))
-                return log_error(s, "Cannot read the memory map to place the kernel");
-        kaslr::Request request{pages * efi::kPageSize, alignment, max_address, min_address};
-        Span<const kaslr::Region> map(regions.data(), count);
         // A random slot, or the lowest one (seed 0) for a fixed placement.
-        Result<uint64_t> address = kaslr::pick(map, request, placement.randomize ? placement.seed : 0);
-        if (!address)
-                return log_error(efi::kOutOfResources, "No free memory for the kernel ({} bytes, {}-aligned, between {} and {})",
-                                 pages * efi::kPageSize, alignment, Hex{min_address}, Hex{max_address});
-        efi::PhysicalAddress a = *address;
-        s = bs->AllocatePages(efi::AllocateType::Address, efi::MemoryType::LoaderCode, pages, &a);
+        kaslr::Request request{pages * efi::kPageSize, alignment, max_address, min_address};
+        efi::Status s = allocate_slot(bs, request, placement.randomize ? placement.seed : 0, out);
         if (efi::is_error(s))
-                return log_error(s, "Cannot allocate the kernel's memory at {}", Hex{a});
-        *out = Pages(a, pages);
+                return log_error(s, "No room for the kernel ({} bytes, {}-aligned, between {} and {})",
+                                 pages * efi::kPageSize, alignment, Hex{min_address}, Hex{max_address});
         *randomized = placement.randomize;
         return efi::kSuccess;
 }
