@@ -143,6 +143,9 @@ efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Bytes
         }
         uint64_t total = align_up(ucode.size(), 4) + align_up(loader_initrd.size(), 4) + align_up(main.size(), 4) +
                          counter.size();
+        if (total > limits::kMaxInitrdSize)
+                return log_error(efi::kBadBufferSize, "The combined initrd would be {} bytes, the limit is {}", total,
+                                 limits::kMaxInitrdSize);
         if (total == 0) {
                 *initrd = Bytes();
                 return efi::kSuccess;

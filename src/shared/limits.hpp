@@ -24,6 +24,12 @@ inline constexpr uint64_t kMaxCompressedSize = 512ull * 1024 * 1024;
 // units) the stub hands on. Kernels take 2048 (x86_64, arm64 before 6.2) to 4096 bytes.
 inline constexpr uint64_t kMaxCommandLine = 16 * 1024;
 
+// UKI/x86 direct boot: the largest initrd the stub reads from a boot loader's LoadFile2, and the
+// largest combined initrd (.ucode, the loader's, .initrd, generated cpios) it hands on. Real
+// initrds are tens to a few hundred MiB; the x86 boot protocol's classic initrd_addr_max is 2 GiB.
+// Keeps every initrd size within 31 bits and a page count computed from it from wrapping.
+inline constexpr uint64_t kMaxInitrdSize = 2048ull * 1024 * 1024;
+
 // The page size EFI allocates in.
 inline constexpr uint64_t kPageSize = 4096;
 
