@@ -11,6 +11,9 @@ namespace zuki::limits {
 
 // PE: sections in one image. Linux kernels have <= 8, a UKI ~16, systemd allows 96-ish.
 inline constexpr uint32_t kMaxSections = 96;
+// PE: the section table's largest size in bytes (kMaxSections headers of 40 bytes). It must also
+// end within SizeOfHeaders and the file.
+inline constexpr uint32_t kMaxSectionTableSize = kMaxSections * 40;
 // PE: the largest SectionAlignment we load (arm64 Images use 64 KiB).
 inline constexpr uint32_t kMaxSectionAlignment = 64u * 1024 * 1024;
 // PE: the largest SizeOfImage we accept for a kernel image.
