@@ -127,10 +127,11 @@ head -c $((avail - 4096)) /dev/zero >"$mnt/fill"
 refuse "genkey: disk full after the private key" "Cannot write $mnt/k.pub: No space left on device" "$mnt/k.pem" -- \
         "$zuki" genkey --pcr-private-key "$mnt/k.pem" --pcr-public-key "$mnt/k.pub"
 checks=$((checks + 1))
-if [[ -z $(ls -A "$mnt" | grep -v -x -e fill -e image.efi) ]]; then
-        echo "ok: nothing but the test's own files on the full disk: $(ls -A "$mnt" | tr '\n' ' ')"
+left=$(find "$mnt" -mindepth 1 ! -name fill ! -name image.efi -printf '%f ')
+if [[ -z $left ]]; then
+        echo "ok: nothing but the test's own files (fill, image.efi) on the full disk"
 else
-        fail "left on the full disk: $(ls -A "$mnt")"
+        fail "left on the full disk: $left"
 fi
 
 # --- a full stdout: the verb's result is what it prints ---
