@@ -143,6 +143,9 @@ efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Bytes
         }
         uint64_t total = align_up(ucode.size(), 4) + align_up(loader_initrd.size(), 4) + align_up(main.size(), 4) +
                          counter.size();
+        if (total > limits::kMaxInitrdSize)
+                return log_error(efi::kBadBufferSize, "The combined initrd would be {} bytes, the limit is {}", total,
+                                 limits::kMaxInitrdSize);
         if (total == 0) {
                 *initrd = Bytes();
                 return efi::kSuccess;
@@ -293,12 +296,8 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 return log_error(efi::kOutOfResources, "Measurement plan overflow");
 
         MeasureResult measured;
-        s = measure_plan(st->BootServices, plan, &measured);
-        if (efi::is_error(s)) {
-                log_warning("Measuring into PCR {} failed ({}); booting on with incomplete measurements",
-                            measured.failed_pcr, s);
-                measured = MeasureResult();
-        }
+        // A failure is logged there and leaves nothing reported as measured; the boot goes on.
+        (void) measure_plan(st->BootServices, plan, &measured);
         bool parameters_measured = measured.pcr_measured[measure::kPcrKernelConfig];
         export_variables(st, loaded, profile, measured, parameters_measured);
 

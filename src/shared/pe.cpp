@@ -4,6 +4,8 @@
 
 #include "limits.hpp"
 
+static_assert(zuki::limits::kMaxSectionTableSize == zuki::limits::kMaxSections * zuki::pe::kSectionHeaderSize);
+
 namespace zuki::pe {
 
 bool Section::has_name(const char *n) const {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "base.hpp"
+#include "limits.hpp"
 #include "pe.hpp"
 
 namespace zuki::wx {
@@ -19,7 +20,8 @@ struct Range {
 };
 
 struct Plan {
-        static constexpr size_t kCapacity = 2 * 96 + 2;
+        // Per section a gap before it and the section itself, plus the headers and the tail.
+        static constexpr size_t kCapacity = 2 * limits::kMaxSections + 2;
         Range ranges[kCapacity];
         size_t count = 0;
 };

@@ -4,6 +4,7 @@
 // non-zero exit status (1 for failures, 2 for usage errors).
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <regex>
 #include <set>
@@ -1126,9 +1127,20 @@ int run(int argc, char **argv) {
 } // namespace
 } // namespace zuki
 
+// What a verb printed is its result (the .pcrsig JSON of `measure --private-key`, a --json report):
+// a full disk or a closed pipe behind stdout must not end in success with the result cut short.
+static int finish_stdout(int status) {
+        errno = 0;
+        if (std::fflush(stdout) == 0 && !std::ferror(stdout))
+                return status;
+        std::fprintf(stderr, "zuki: Cannot write to standard output: %s\n",
+                     std::strerror(errno ? errno : EIO));
+        return status == 0 ? 1 : status;
+}
+
 int main(int argc, char **argv) {
         try {
-                return zuki::run(argc, argv);
+                return finish_stdout(zuki::run(argc, argv));
         } catch (const zuki::UsageError &e) {
                 std::fprintf(stderr, "zuki: %s\n", e.what());
                 return zuki::kExitUsage;

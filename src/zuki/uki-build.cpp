@@ -158,6 +158,13 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         if (in.pcrpkey)
                 add(".pcrpkey", *in.pcrpkey);
         if (!in.initrds.empty()) {
+                // The stub refuses a combined initrd beyond kMaxInitrdSize; so does the host.
+                uint64_t total = 0;
+                for (const Buffer &part : in.initrds)
+                        total += (part.size() + 3) & ~uint64_t(3);
+                if (total > limits::kMaxInitrdSize)
+                        fail("The initrds add up to " + std::to_string(total) + " bytes, the limit is " +
+                             std::to_string(limits::kMaxInitrdSize));
                 Buffer initrd;
                 for (const Buffer &part : in.initrds) {
                         initrd.insert(initrd.end(), part.begin(), part.end());

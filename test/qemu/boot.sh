@@ -18,15 +18,19 @@
 #                      disk 5a554b49-0000-4000-8000-000000000000.
 #   --vars FILE        use FILE as the variable store template instead of the firmware's
 #   --tpm              attach a TPM 2.0 (swtpm; tpm-tis on x86, tpm-tis-device on arm64)
+#   --tpm-fault-on REGEX  with --tpm: as soon as REGEX appears in the serial log (polled every
+#                      0.1 s), send swtpm --tpm-fault-signal (default KILL: it dies, QEMU's TPM
+#                      backend then answers every command with a failure; STOP: it stops answering)
 #   --rng              attach virtio-rng-pci (the firmware then offers EFI_RNG_PROTOCOL)
 #   --timeout SECS     give up after SECS (default 240)
 #   --expect REGEX     grep -E REGEX must match a line of the serial log (repeatable);
 #                      default when none is given: 'ZUKI-GUEST: done'
 #   --expect-not REGEX REGEX must not match (repeatable)
 #   --stop-on REGEX    stop the guest as soon as REGEX appears (repeatable). Unless
-#                      --no-default-stop, it also stops on a kernel panic and when the firmware
-#                      has no boot option left (it falls back to its UEFI shell, or says "No
-#                      bootable option"): these would otherwise just sit there until the timeout
+#                      --no-default-stop, it also stops on a kernel panic, a CPU exception in
+#                      firmware context, and when the firmware has no boot option left (it falls
+#                      back to its UEFI shell, or says "No bootable option"): these would
+#                      otherwise just sit there until the timeout
 #   --log FILE         keep the serial log (CR and terminal escapes removed) in FILE
 #   --cpu MODEL        CPU model (default: QEMU's default on x86, cortex-a57 on arm64)
 #   --qemu-arg ARG     extra QEMU argument (repeatable)
@@ -54,14 +58,14 @@ elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }
 
 arch="" firmware="" kernel="" initrd="" append="" have_append=0 esp_image="" vars_file=""
 tpm=0 rng=0 default_stop=1 timeout_s=240 log_file="" cpu=""
-expects=() expect_nots=() stop_ons=() esp_files=() qemu_extra=()
+expects=() expect_nots=() stop_ons=() esp_files=() qemu_extra=() tpm_fault_on="" tpm_fault_signal=KILL
 while (($#)); do
     opt=$1
     case $opt in
     --tpm) tpm=1; shift; continue ;;
     --rng) rng=1; shift; continue ;;
     --no-default-stop) default_stop=0; shift; continue ;;
-    -h | --help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     esac
     (($# >= 2)) || usage "$opt needs a value"
     val=$2
@@ -79,6 +83,8 @@ while (($#)); do
     --expect) expects+=("$val") ;;
     --expect-not) expect_nots+=("$val") ;;
     --stop-on) stop_ons+=("$val") ;;
+    --tpm-fault-on) tpm_fault_on=$val ;;
+    --tpm-fault-signal) tpm_fault_signal=$val ;;
     --log) log_file=$val ;;
     --cpu) cpu=$val ;;
     --qemu-arg) qemu_extra+=("$val") ;;
@@ -92,6 +98,8 @@ case $arch in x86_64 | aarch64) ;; *) usage "--arch must be x86_64 or aarch64" ;
 [[ -n $kernel || -n $esp_image || ${#esp_files[@]} -gt 0 ]] ||
     usage "nothing to boot: give --kernel, --esp-image or --esp-file"
 [[ -z $kernel && (-n $initrd || $have_append -eq 1) ]] && usage "--initrd/--append need --kernel"
+[[ -n $tpm_fault_on && $tpm -eq 0 ]] && usage "--tpm-fault-on needs --tpm"
+case $tpm_fault_signal in KILL | STOP) ;; *) usage "--tpm-fault-signal must be KILL or STOP" ;; esac
 ((${#expects[@]})) || expects=('ZUKI-GUEST: done')
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +170,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zuki-boot.XXXXXX")
 qemu_pid="" swtpm_pid="" stream_pid=""
 cleanup() {
     local p
+    [[ -n $swtpm_pid ]] && kill -CONT "$swtpm_pid" 2>/dev/null
     for p in $qemu_pid $stream_pid $swtpm_pid; do
         kill "$p" 2>/dev/null
     done
@@ -279,10 +288,21 @@ tail -n +1 -s 0.2 -F --pid="$qemu_pid" "$tmp/serial.raw" 2>/dev/null | clean_ser
 stream_pid=$!
 
 # Builds with a shell fall back to it; secure-boot builds (no shell) say so and wait for a key.
+# A CPU exception in firmware context (e.g. a UBSan trap in the stub) dead-loops in the firmware's
+# handler: OVMF prints "!!!! X64 Exception Type", AAVMF "Synchronous Exception at".
 ((default_stop)) && stop_ons+=('Kernel panic - not syncing' 'Boot[0-9A-F]{4} "EFI Internal Shell"'
-    'BdsDxe: No bootable option or device was found')
+    'BdsDxe: No bootable option or device was found' '!!!! X64 Exception Type' 'Synchronous Exception at')
 stopped=""
 while kill -0 "$qemu_pid" 2>/dev/null; do
+    if [[ -n $tpm_fault_on ]]; then
+        sleep 0.1
+        if grep -aEq -- "$tpm_fault_on" "$tmp/serial.raw"; then
+            kill -"$tpm_fault_signal" "$swtpm_pid"
+            echo "boot.sh: sent SIG$tpm_fault_signal to swtpm at $(elapsed) s, on /$tpm_fault_on/"
+            tpm_fault_on=""
+        fi
+        continue
+    fi
     sleep 0.5
     for re in "${stop_ons[@]}"; do
         if grep -aEq -- "$re" "$tmp/serial.raw"; then

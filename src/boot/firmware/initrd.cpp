@@ -2,6 +2,7 @@
 
 #include "initrd.hpp"
 
+#include "../../shared/limits.hpp"
 #include "../efi/load-file.hpp"
 #include "log.hpp"
 
@@ -59,6 +60,11 @@ efi::Status InitrdService::read_existing(efi::BootServices *bs) {
         s = lf2->LoadFile(lf2, &file_path.vendor, false, &size, nullptr);
         if (s != efi::kBufferTooSmall && efi::is_error(s))
                 return log_error(s, "Failed to get the size of the boot loader's initrd");
+        // The size is the loader's word: bound it before it becomes an allocation (a page count
+        // computed from a size near 2^64 wraps).
+        if (size > limits::kMaxInitrdSize)
+                return log_error(efi::kBadBufferSize, "The boot loader's initrd declares {} bytes, the limit is {}",
+                                 (uint64_t) size, limits::kMaxInitrdSize);
         if (size > 0) {
                 s = allocate_aligned(size, efi::kPageSize, efi::MemoryType::LoaderData, &existing_pages_);
                 if (efi::is_error(s))

@@ -18,6 +18,9 @@ namespace {
 // data, never over the description.
 constexpr size_t kMaxEventData = 4096;
 
+// Set when an extend failed: measuring stops for the rest of this boot.
+constinit bool g_measuring_failed = false;
+
 efi::Tcg2Protocol *find_tcg2(efi::BootServices *bs) {
         efi::Tcg2Protocol *tcg2 = nullptr;
         if (efi::is_error(bs->LocateProtocol(&efi::Tcg2Protocol::kGuid, nullptr, reinterpret_cast<void **>(&tcg2))) ||
@@ -67,16 +70,9 @@ size_t write_description(const measure::Event &e, uint8_t *out, size_t capacity)
         return 2 * (units + 1);
 }
 
-} // namespace
-
-efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, MeasureResult *result) {
-        efi::Tcg2Protocol *tcg2 = find_tcg2(bs);
-        efi::CcMeasurementProtocol *cc = find_cc(bs);
-        if (!tcg2 && !cc) {
-                log_debug("No TPM and no CC measurement protocol, not measuring");
-                return efi::kSuccess;
-        }
-
+// Every event of `plan` through the protocols present; stops at the first failure.
+efi::Status measure_events(efi::Tcg2Protocol *tcg2, efi::CcMeasurementProtocol *cc, const measure::Plan &plan,
+                           MeasureResult *result) {
         for (size_t i = 0; i < plan.count; i++) {
                 const measure::Event &e = plan.events[i];
                 alignas(8) uint8_t buffer[sizeof(efi::Tcg2Event) + sizeof(efi::Tcg2TaggedEvent) + kMaxEventData];
@@ -133,6 +129,33 @@ efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, Measu
                 }
         }
         return efi::kSuccess;
+}
+
+} // namespace
+
+efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, MeasureResult *result) {
+        *result = MeasureResult();
+        if (g_measuring_failed) {
+                log_debug("Not measuring: the TPM failed earlier in this boot");
+                return efi::kAborted;
+        }
+        efi::Tcg2Protocol *tcg2 = find_tcg2(bs);
+        efi::CcMeasurementProtocol *cc = find_cc(bs);
+        if (!tcg2 && !cc) {
+                log_debug("No TPM and no CC measurement protocol, not measuring");
+                return efi::kSuccess;
+        }
+        efi::Status s = measure_events(tcg2, cc, plan, result);
+        if (efi::is_error(s)) {
+                // Some PCRs got part of their events: none of them may be reported as measured.
+                uint32_t failed_pcr = result->failed_pcr;
+                *result = MeasureResult();
+                result->failed_pcr = failed_pcr;
+                g_measuring_failed = true;
+                log_warning("Measuring into PCR {} failed ({}); booting on with incomplete measurements, without the TPM",
+                            failed_pcr, s);
+        }
+        return s;
 }
 
 void install_event_log_for_linux(efi::SystemTable *st) {

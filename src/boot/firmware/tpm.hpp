@@ -18,9 +18,11 @@ struct MeasureResult {
         uint32_t failed_pcr = 0;           // on error: the PCR whose extend failed
 };
 
-// Measures every event of `plan` in order. Returns an error (without logging it) when a present
-// TPM or CC protocol fails an extend; the PCRs are then incomplete and must not be reported as
-// measured.
+// Measures every event of `plan` in order. When a present TPM or CC protocol fails an extend, logs
+// one warning and returns the error: the PCRs are then incomplete and must not be reported as
+// measured. A TPM that failed once is not used again in this boot (a dead TPM fails every command,
+// and each would cost a warning and possibly a firmware timeout): later calls return kAborted
+// without logging and measure nothing.
 efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, MeasureResult *result);
 
 // Copies the firmware's TPM event log into LINUX_EFI_TPM_EVENT_LOG, as the kernel's EFI stub does,
