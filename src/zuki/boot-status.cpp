@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"
 #include "keys.hpp"
@@ -41,8 +42,6 @@ constexpr const char *kStubFeatures[] = {
 };
 constexpr uint32_t kKernelPcr = 11;
 constexpr uint64_t kMaxSmallFile = 1 << 20;
-
-struct EvpMdCtxFree { void operator()(EVP_MD_CTX *p) const { EVP_MD_CTX_free(p); } };
 
 std::string join(const std::string &root, const std::string &rel) {
         if (root.empty() || root == "/")
@@ -132,17 +131,6 @@ json string_variable(const std::string &root, const char *name, const char *guid
                 return nullptr;
         std::optional<std::string> s = utf16_to_utf8(*v);
         return s ? json(*s) : json(to_hex(bytes_of(*v)));
-}
-
-Buffer sha256(std::initializer_list<Bytes> parts) {
-        std::unique_ptr<EVP_MD_CTX, EvpMdCtxFree> ctx(EVP_MD_CTX_new());
-        Buffer out(32);
-        if (!ctx || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr))
-                fail("SHA-256 failed");
-        for (Bytes p : parts)
-                EVP_DigestUpdate(ctx.get(), p.data(), p.size());
-        EVP_DigestFinal_ex(ctx.get(), out.data(), nullptr);
-        return out;
 }
 
 Bytes text_bytes(const std::string &s) { return Bytes(reinterpret_cast<const uint8_t *>(s.data()), s.size()); }

@@ -25,26 +25,6 @@ namespace {
 // Key and certificate files are small; refuse anything that is clearly something else.
 constexpr uint64_t kMaxKeyFileSize = 1u << 20;
 
-// Wipes a buffer that held private key material before it is freed.
-class WipedBuffer {
-public:
-        explicit WipedBuffer(Buffer data) : data_(std::move(data)) {}
-        ~WipedBuffer() { OPENSSL_cleanse(data_.data(), data_.size()); }
-        WipedBuffer(const WipedBuffer &) = delete;
-        WipedBuffer &operator=(const WipedBuffer &) = delete;
-        const Buffer &get() const { return data_; }
-
-private:
-        Buffer data_;
-};
-
-BioPtr memory_bio(const Buffer &b) {
-        BioPtr bio(BIO_new_mem_buf(b.data(), (int) b.size()));
-        if (!bio)
-                fail_openssl("Cannot allocate a memory BIO");
-        return bio;
-}
-
 // PEM pass phrase callback: zuki never asks for one; encrypted keys are refused.
 int no_pass_phrase(char *, int, int, void *) { return -1; }
 
@@ -108,16 +88,16 @@ EvpPkeyPtr load_pkcs11_key(const std::string &uri) {
 }
 
 EvpPkeyPtr load_key_file(const std::string &path) {
-        WipedBuffer data(read_file(path, kMaxKeyFileSize));
+        SecretBuffer data(read_file(path, kMaxKeyFileSize));
         ERR_clear_error();
         {
-                BioPtr bio = memory_bio(data.get());
+                BioPtr bio = memory_bio(bytes_of(data.get()));
                 if (EVP_PKEY *k = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_pass_phrase, nullptr))
                         return EvpPkeyPtr(k);
         }
         unsigned long pem_error = ERR_peek_last_error();
         {
-                BioPtr bio = memory_bio(data.get());
+                BioPtr bio = memory_bio(bytes_of(data.get()));
                 if (EVP_PKEY *k = d2i_PrivateKey_bio(bio.get(), nullptr)) {
                         ERR_clear_error();
                         return EvpPkeyPtr(k);
@@ -131,6 +111,40 @@ EvpPkeyPtr load_key_file(const std::string &path) {
 }
 
 } // namespace
+
+SecretBuffer::~SecretBuffer() {
+        if (!data_.empty())
+                OPENSSL_cleanse(data_.data(), data_.size());
+}
+
+BioPtr memory_bio(Bytes data) {
+        BioPtr bio(BIO_new_mem_buf(data.data(), (int) data.size()));
+        if (!bio)
+                fail_openssl("Cannot allocate a memory BIO");
+        return bio;
+}
+
+Buffer bio_contents(BIO *bio) {
+        char *p = nullptr;
+        long n = BIO_get_mem_data(bio, &p);
+        if (n < 0 || (n > 0 && !p))
+                fail("OpenSSL produced no output");
+        return Buffer(p, p + n);
+}
+
+Buffer digest(const EVP_MD *md, std::initializer_list<Bytes> parts) {
+        MdCtxPtr ctx(EVP_MD_CTX_new());
+        Buffer out(EVP_MD_get_size(md));
+        unsigned len = 0;
+        if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1)
+                fail_openssl("Cannot start a digest");
+        for (Bytes p : parts)
+                if (EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1)
+                        fail_openssl("Digest failed");
+        if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size())
+                fail_openssl("Digest failed");
+        return out;
+}
 
 std::string openssl_errors() {
         std::string text;
@@ -157,16 +171,18 @@ EvpPkeyPtr load_private_key(const std::string &spec) {
         return load_key_file(spec);
 }
 
+std::string private_key_name(const std::string &spec) { return is_pkcs11_uri(spec) ? "the PKCS#11 key" : spec; }
+
 std::vector<X509Ptr> load_certificates(const std::string &path) {
         Buffer data = read_file(path, kMaxKeyFileSize);
         std::vector<X509Ptr> certs;
         ERR_clear_error();
-        BioPtr bio = memory_bio(data);
+        BioPtr bio = memory_bio(bytes_of(data));
         while (X509 *c = PEM_read_bio_X509(bio.get(), nullptr, no_pass_phrase, nullptr))
                 certs.emplace_back(c);
         ERR_clear_error(); // the loop ends on "no start line"
         if (certs.empty()) {
-                BioPtr der = memory_bio(data);
+                BioPtr der = memory_bio(bytes_of(data));
                 if (X509 *c = d2i_X509_bio(der.get(), nullptr))
                         certs.emplace_back(c);
                 ERR_clear_error();

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <openssl/evp.h>
 
+#include "crypto.hpp"
 #include "failure.hpp"
 #include "kernel-info.hpp"
 #include "pcr-predict.hpp"
@@ -37,11 +38,7 @@ std::string section_sha256(const pe::View &v, const pe::Section &s) {
         Bytes d = v.data(s);
         if (s.virtual_size && s.virtual_size < d.size())
                 d = Bytes(d.data(), s.virtual_size);
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        if (!EVP_Digest(d.data(), d.size(), md, &n, EVP_sha256(), nullptr))
-                fail("SHA-256 failed");
-        return to_hex(Bytes(md, n));
+        return to_hex(bytes_of(sha256({d})));
 }
 
 json describe_pe(const pe::View &v) {

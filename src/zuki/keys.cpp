@@ -19,32 +19,7 @@ namespace zuki {
 
 namespace {
 
-struct BioDeleter {
-        void operator()(BIO *b) const { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-struct X509Deleter {
-        void operator()(X509 *x) const { X509_free(x); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-struct BnDeleter {
-        void operator()(BIGNUM *b) const { BN_free(b); }
-};
-struct PkeyCtxDeleter {
-        void operator()(EVP_PKEY_CTX *c) const { EVP_PKEY_CTX_free(c); }
-};
-struct ExtDeleter {
-        void operator()(X509_EXTENSION *e) const { X509_EXTENSION_free(e); }
-};
-
 constexpr int kMinRsaBits = 2048;
-
-BioPtr memory_bio(Bytes data) {
-        BioPtr bio(BIO_new_mem_buf(data.data(), (int) data.size()));
-        if (!bio)
-                fail("Out of memory");
-        return bio;
-}
 
 // PEM passphrase callback: never prompt (a terminal prompt would hang scripts).
 int no_passphrase(char *, int, int, void *) { return -1; }
@@ -54,43 +29,7 @@ bool contains(Bytes data, const char *needle) {
         return hay.find(needle) != std::string_view::npos;
 }
 
-Buffer bio_contents(BIO *bio) {
-        char *p = nullptr;
-        long n = BIO_get_mem_data(bio, &p);
-        if (n < 0 || !p)
-                fail("OpenSSL produced no output");
-        return Buffer(p, p + n);
-}
-
 } // namespace
-
-std::string openssl_error_text() {
-        unsigned long e, last = 0;
-        while ((e = ERR_get_error()) != 0)
-                last = e;
-        if (!last)
-                return "";
-        const char *reason = ERR_reason_error_string(last);
-        return reason ? reason : "unknown OpenSSL error";
-}
-
-SecretBuffer::~SecretBuffer() {
-        if (!data_.empty())
-                OPENSSL_cleanse(data_.data(), data_.size());
-}
-
-Pkey load_pem_private_key(const std::string &path) {
-        SecretBuffer data(read_file(path, 1 << 20));
-        Bytes bytes = bytes_of(data.get());
-        if (contains(bytes, "ENCRYPTED"))
-                fail(path + ": passphrase-protected private keys are not supported");
-        BioPtr bio = memory_bio(bytes);
-        Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
-        ERR_clear_error(); // OpenSSL's reason ("unsupported") says less than our message
-        if (!key)
-                fail(path + " is not a PEM private key");
-        return key;
-}
 
 Pkey parse_public_key(Bytes data, const std::string &what) {
         if (contains(data, "PRIVATE KEY"))
@@ -133,7 +72,7 @@ Pkey public_half(EVP_PKEY *key) {
         const unsigned char *p = der.data();
         Pkey pub(d2i_PUBKEY(nullptr, &p, (long) der.size()));
         if (!pub)
-                fail("Cannot derive the public key: " + openssl_error_text());
+                fail_openssl("Cannot derive the public key");
         return pub;
 }
 
@@ -171,7 +110,7 @@ Buffer public_key_der(EVP_PKEY *key) {
         unsigned char *der = nullptr;
         int n = i2d_PUBKEY(key, &der);
         if (n <= 0)
-                fail("Cannot encode the public key: " + openssl_error_text());
+                fail_openssl("Cannot encode the public key");
         Buffer out(der, der + n);
         OPENSSL_free(der);
         return out;
@@ -180,7 +119,7 @@ Buffer public_key_der(EVP_PKEY *key) {
 Buffer public_key_pem(EVP_PKEY *key) {
         BioPtr bio(BIO_new(BIO_s_mem()));
         if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1)
-                fail("Cannot encode the public key: " + openssl_error_text());
+                fail_openssl("Cannot encode the public key");
         return bio_contents(bio.get());
 }
 
@@ -189,43 +128,39 @@ Buffer key_fingerprint(EVP_PKEY *key) {
         unsigned char *raw = nullptr;
         int n = i2d_PublicKey(key, &raw);
         if (n <= 0)
-                fail("Cannot encode the public key: " + openssl_error_text());
+                fail_openssl("Cannot encode the public key");
         Buffer der(raw, raw + n);
         OPENSSL_free(raw);
-        Buffer fp(32);
-        unsigned len = 0;
-        if (EVP_Digest(der.data(), der.size(), fp.data(), &len, EVP_sha256(), nullptr) != 1 || len != fp.size())
-                fail("SHA-256 failed: " + openssl_error_text());
-        return fp;
+        return sha256({bytes_of(der)});
 }
 
 bool same_public_key(EVP_PKEY *a, EVP_PKEY *b) { return EVP_PKEY_eq(a, b) == 1; }
 
 Pkey generate_rsa_key(int bits) {
-        std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+        PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
         EVP_PKEY *raw = nullptr;
         if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), bits) != 1 ||
             EVP_PKEY_generate(ctx.get(), &raw) != 1)
-                fail("RSA key generation failed: " + openssl_error_text());
+                fail_openssl("RSA key generation failed");
         return Pkey(raw);
 }
 
 Buffer private_key_pem(EVP_PKEY *key) {
         BioPtr bio(BIO_new(BIO_s_mem()));
         if (!bio || PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
-                fail("Cannot encode the private key: " + openssl_error_text());
+                fail_openssl("Cannot encode the private key");
         // The memory BIO's buffer is wiped when it is freed (BUF_MEM_free clears it).
         return bio_contents(bio.get());
 }
 
 Buffer self_signed_certificate_pem(EVP_PKEY *key, const std::string &common_name, int days) {
         X509Ptr cert(X509_new());
-        std::unique_ptr<BIGNUM, BnDeleter> serial(BN_new());
+        BignumPtr serial(BN_new());
         if (!cert || !serial)
                 fail("Out of memory");
         auto check = [](int ok, const char *what) {
                 if (ok != 1)
-                        fail(std::string("Cannot create the certificate (") + what + "): " + openssl_error_text());
+                        fail_openssl(std::string("Cannot create the certificate (") + what + ")");
         };
         check(X509_set_version(cert.get(), X509_VERSION_3), "version");
         // A positive serial of up to 159 bits (RFC 5280: at most 20 octets), never zero.
@@ -241,15 +176,15 @@ Buffer self_signed_certificate_pem(EVP_PKEY *key, const std::string &common_name
               "common name");
         check(X509_set_issuer_name(cert.get(), name), "issuer");
         check(X509_set_pubkey(cert.get(), key), "public key");
-        std::unique_ptr<X509_EXTENSION, ExtDeleter> bc(
+        X509ExtensionPtr bc(
                 X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, "critical,CA:FALSE"));
         check(bc ? 1 : 0, "basicConstraints");
         check(X509_add_ext(cert.get(), bc.get(), -1), "basicConstraints");
         if (X509_sign(cert.get(), key, EVP_sha256()) <= 0)
-                fail("Cannot sign the certificate: " + openssl_error_text());
+                fail_openssl("Cannot sign the certificate");
         BioPtr bio(BIO_new(BIO_s_mem()));
         if (!bio || PEM_write_bio_X509(bio.get(), cert.get()) != 1)
-                fail("Cannot encode the certificate: " + openssl_error_text());
+                fail_openssl("Cannot encode the certificate");
         return bio_contents(bio.get());
 }
 

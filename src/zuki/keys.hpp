@@ -1,32 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Keys for signed PCR policies, through OpenSSL 3: loading PEM private keys and PEM/DER public
-// keys with one-line errors, the key types a TPM can verify a policy signature with, the
-// fingerprint systemd uses to match a signature to a key, and generating keys as `ukify genkey`
-// does. Private key bytes are wiped from memory after parsing and never reach an output.
+// Keys for signed PCR policies, through OpenSSL 3: loading PEM/DER public keys with one-line
+// errors, the key types a TPM can verify a policy signature with, the fingerprint systemd uses to
+// match a signature to a key, and generating keys as `ukify genkey` does. Private keys are loaded
+// by crypto.hpp's load_private_key(), the same loader Authenticode signing uses.
 
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include <openssl/evp.h>
-
+#include "crypto.hpp"
 #include "file-io.hpp"
 
 namespace zuki {
 
-struct PkeyDeleter {
-        void operator()(EVP_PKEY *k) const { EVP_PKEY_free(k); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-
-// The reason of the most recent OpenSSL error (and clears the error queue), or "" if none.
-std::string openssl_error_text();
-
-// A private key from a PEM file (PKCS#8 or traditional). Encrypted keys are refused rather than
-// prompting for a passphrase.
-Pkey load_pem_private_key(const std::string &path);
+using Pkey = EvpPkeyPtr;
 
 // A public key: PEM "PUBLIC KEY"/"RSA PUBLIC KEY", DER SubjectPublicKeyInfo, or an X.509
 // certificate (PEM or DER) whose key is taken. `what` names the data in error messages.
@@ -65,18 +54,5 @@ Buffer private_key_pem(EVP_PKEY *key);
 // subject = issuer = CN, random positive 159-bit serial, valid from now for `days` days,
 // basicConstraints critical CA:FALSE, SHA-256 signature. PEM.
 Buffer self_signed_certificate_pem(EVP_PKEY *key, const std::string &common_name, int days);
-
-// A buffer that wipes its contents when it goes away (for private key bytes).
-class SecretBuffer {
-public:
-        explicit SecretBuffer(Buffer data) : data_(std::move(data)) {}
-        ~SecretBuffer();
-        SecretBuffer(const SecretBuffer &) = delete;
-        SecretBuffer &operator=(const SecretBuffer &) = delete;
-        const Buffer &get() const { return data_; }
-
-private:
-        Buffer data_;
-};
 
 } // namespace zuki

@@ -64,7 +64,7 @@ void print_help() {
                 "             [--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
                 "             [--microcode FILE] [--pcrpkey FILE] [--no-compress] [--x86-boot MODE] [--stub FILE]\n"
                 "             [--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
-                "             [--pcr-private-key FILE [--pcr-public-key FILE] [--phases P,...]]... [--pcr-banks B,...]\n"
+                "             [--pcr-private-key KEY|URI [--pcr-public-key FILE] [--phases P,...]]... [--pcr-banks B,...]\n"
                 "             [--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI\n"
                 "      Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
                 "      With PCR keys, embed .pcrpkey and the signed PCR 11 policies as .pcrsig.\n"
@@ -72,7 +72,7 @@ void print_help() {
                 "  zuki measure --linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
                 "               [--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...\n"
                 "      Predict PCR 11 (and PCR 12) as the stub measures them, per bank and phase path.\n"
-                "  zuki measure ... --private-key FILE [--public-key FILE] [--append FILE] [--json[=pretty]]\n"
+                "  zuki measure ... --private-key KEY|URI [--public-key FILE] [--append FILE] [--json[=pretty]]\n"
                 "      Sign the PCR 11 policy per bank and phase path; print the .pcrsig JSON\n"
                 "      (as systemd-measure sign does).\n"
                 "  zuki genkey --pcr-private-key FILE [--pcr-public-key FILE] [--secureboot-private-key FILE\n"
@@ -300,8 +300,8 @@ struct PolicyKeyPair {
 
 PolicyKeyPair load_policy_key_pair(const std::string &private_path, const std::string &public_path) {
         PolicyKeyPair k;
-        k.private_key = load_pem_private_key(private_path);
-        check_policy_key(k.private_key.get(), private_path);
+        k.private_key = load_private_key(private_path);
+        check_policy_key(k.private_key.get(), private_key_name(private_path));
         if (public_path.empty()) {
                 k.public_key = public_half(k.private_key.get());
                 return k;
@@ -309,7 +309,7 @@ PolicyKeyPair load_policy_key_pair(const std::string &private_path, const std::s
         k.public_key = load_public_key(public_path);
         check_policy_key(k.public_key.get(), public_path);
         if (!same_public_key(k.private_key.get(), k.public_key.get()))
-                fail(public_path + " is not the public key of " + private_path);
+                fail(public_path + " is not the public key of " + private_key_name(private_path));
         return k;
 }
 

@@ -4,33 +4,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "crypto.hpp"
 #include "failure.hpp"
 #include "pcr-predict.hpp"
 
 namespace zuki::policy {
 
 namespace {
-
-struct MdCtxDeleter {
-        void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
-};
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
-
-Buffer sha256(std::initializer_list<Bytes> parts) {
-        MdCtx ctx(EVP_MD_CTX_new());
-        Buffer out(32);
-        unsigned len = 0;
-        if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
-                fail("SHA-256 initialisation failed");
-        for (Bytes p : parts)
-                if (EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1)
-                        fail("SHA-256 failed");
-        if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1)
-                fail("SHA-256 failed");
-        return out;
-}
 
 void put_be16(Buffer *b, uint16_t v) {
         b->push_back((uint8_t) (v >> 8));
@@ -91,7 +74,7 @@ Buffer extend_words(const std::string &bank, Buffer value, const std::vector<std
         for (const std::string &w : words) {
                 unsigned char word_digest[EVP_MAX_MD_SIZE], next[EVP_MAX_MD_SIZE];
                 unsigned n = 0, m = 0;
-                MdCtx ctx(EVP_MD_CTX_new());
+                MdCtxPtr ctx(EVP_MD_CTX_new());
                 if (EVP_Digest(w.data(), w.size(), word_digest, &n, md, nullptr) != 1 || !ctx ||
                     EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
                     EVP_DigestUpdate(ctx.get(), value.data(), value.size()) != 1 ||
@@ -158,24 +141,24 @@ nlohmann::ordered_json pcr_mask_json(uint32_t mask) {
 }
 
 Buffer sign_digest(EVP_PKEY *private_key, const std::string &bank, Bytes pol) {
-        MdCtx ctx(EVP_MD_CTX_new());
+        MdCtxPtr ctx(EVP_MD_CTX_new());
         size_t len = 0;
         if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md_of_bank(bank), nullptr, private_key) != 1 ||
             EVP_DigestSign(ctx.get(), nullptr, &len, pol.data(), pol.size()) != 1)
-                fail("Cannot sign the PCR policy: " + openssl_error_text());
+                fail_openssl("Cannot sign the PCR policy");
         Buffer sig(len);
         if (EVP_DigestSign(ctx.get(), sig.data(), &len, pol.data(), pol.size()) != 1)
-                fail("Cannot sign the PCR policy: " + openssl_error_text());
+                fail_openssl("Cannot sign the PCR policy");
         sig.resize(len);
         return sig;
 }
 
 bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig) {
-        MdCtx ctx(EVP_MD_CTX_new());
+        MdCtxPtr ctx(EVP_MD_CTX_new());
         if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, public_key) != 1)
-                fail("Cannot verify a signature: " + openssl_error_text());
+                fail_openssl("Cannot verify a signature");
         int ok = EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), pol.data(), pol.size());
-        openssl_error_text(); // a failed verification leaves errors behind
+        ERR_clear_error(); // a failed verification leaves errors behind
         return ok == 1;
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <openssl/evp.h>
 
+#include "crypto.hpp"
 #include "failure.hpp"
 
 namespace zuki {
@@ -18,27 +19,9 @@ const EVP_MD *digest_of(const std::string &bank) {
         return md;
 }
 
-struct MdCtxDeleter {
-        void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
-};
-
-Buffer hash(const EVP_MD *md, std::initializer_list<Bytes> parts) {
-        std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-        Buffer out(EVP_MD_get_size(md));
-        unsigned len = 0;
-        if (!ctx || !EVP_DigestInit_ex(ctx.get(), md, nullptr))
-                fail("OpenSSL digest initialisation failed");
-        for (Bytes p : parts)
-                if (!EVP_DigestUpdate(ctx.get(), p.data(), p.size()))
-                        fail("OpenSSL digest update failed");
-        if (!EVP_DigestFinal_ex(ctx.get(), out.data(), &len))
-                fail("OpenSSL digest failed");
-        return out;
-}
-
 void extend(const EVP_MD *md, Buffer *pcr, Bytes data) {
-        Buffer digest = hash(md, {data});
-        *pcr = hash(md, {bytes_of(*pcr), bytes_of(digest)});
+        Buffer d = digest(md, {data});
+        *pcr = digest(md, {bytes_of(*pcr), bytes_of(d)});
 }
 
 } // namespace

@@ -43,15 +43,15 @@ refuse() { # NAME REGEX OUTPUT-THAT-MUST-NOT-EXIST COMMAND...
 }
 
 m=("$zuki" measure --linux=linux)
-refuse "garbage private key" 'garbage.pem is not a PEM private key' "" "${m[@]}" --private-key garbage.pem
-refuse "truncated private key" 'truncated.pem is not a PEM private key' "" "${m[@]}" --private-key truncated.pem
-refuse "encrypted private key" 'encrypted.pem: passphrase-protected private keys are not supported' "" "${m[@]}" --private-key encrypted.pem
+refuse "garbage private key" 'garbage.pem is not a PEM or DER private key' "" "${m[@]}" --private-key garbage.pem
+refuse "truncated private key" 'truncated.pem is not a PEM or DER private key' "" "${m[@]}" --private-key truncated.pem
+refuse "encrypted private key" 'encrypted.pem: the private key is encrypted' "" "${m[@]}" --private-key encrypted.pem
 refuse "missing private key" 'Cannot open nonexistent.pem' "" "${m[@]}" --private-key nonexistent.pem
 refuse "directory as key" 'directory.pem is not a regular file' "" "${m[@]}" --private-key directory.pem
 refuse "RSA 1024" 'rsa1024.pem: RSA key of 1024 bits is too weak' "" "${m[@]}" --private-key rsa1024.pem
 refuse "EC P-384" 'p384.pem: wrong key type \(EC secp384r1\)' "" "${m[@]}" --private-key p384.pem
 refuse "Ed25519" 'ed25519.pem: wrong key type \(ED25519\)' "" "${m[@]}" --private-key ed25519.pem
-refuse "public key as private key" 'good.pub is not a PEM private key' "" "${m[@]}" --private-key good.pub
+refuse "public key as private key" 'good.pub is not a PEM or DER private key' "" "${m[@]}" --private-key good.pub
 refuse "private key as public key" 'good.pem holds a private key where a public key is expected' "" \
         "${m[@]}" --private-key good.pem --public-key good.pem
 refuse "garbage public key" 'garbage.pem is not a public key' "" "${m[@]}" --private-key good.pem --public-key garbage.pem
@@ -62,7 +62,7 @@ refuse "append: bank not an array" 'bad-append.json: member "sha256" is not an a
 refuse "public key without private key" '--public-key and --append need --private-key' "" "${m[@]}" --public-key good.pub
 
 b=("$zuki" build --stub "$stub" --linux "$kernel" --no-compress --no-os-release --output uki.efi)
-refuse "build: garbage key" 'garbage.pem is not a PEM private key' uki.efi "${b[@]}" --pcr-private-key garbage.pem
+refuse "build: garbage key" 'garbage.pem is not a PEM or DER private key' uki.efi "${b[@]}" --pcr-private-key garbage.pem
 refuse "build: wrong key type" 'ed25519.pem: wrong key type' uki.efi "${b[@]}" --pcr-private-key ed25519.pem
 refuse "build: mismatched pair" 'other.pub is not the public key of good.pem' uki.efi "${b[@]}" --pcr-private-key good.pem --pcr-public-key other.pub
 refuse "build: unpaired public keys" 'Give one --pcr-public-key per --pcr-private-key' uki.efi \

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# zuki sign with a private key inside a PKCS#11 token (SoftHSM2, through OpenSSL's pkcs11 engine
-# and p11-kit): the signature verifies with sbverify, and with SOURCE_DATE_EPOCH it is byte for
-# byte the one made with the same key from a file (RSA PKCS#1 v1.5 is deterministic). A wrong
-# PIN or object: one line on stderr that does not repeat the PIN, no output.
+# zuki sign and zuki measure with a private key inside a PKCS#11 token (SoftHSM2, through
+# OpenSSL's pkcs11 engine and p11-kit): the signature verifies with sbverify, and with
+# SOURCE_DATE_EPOCH it is byte for byte the one made with the same key from a file (RSA PKCS#1
+# v1.5 is deterministic); so is the signed PCR policy. A wrong PIN or object: one line on stderr
+# that does not repeat the PIN, no output.
 #
 #   test-pkcs11.sh ZUKI IMAGE
 # ok() always succeeds, so "A && ok || bad" is safe.
@@ -71,4 +72,26 @@ refuse "no such object" 'Cannot load the private key from the PKCS#11 token' \
         "pkcs11:token=zuki-test;object=nothing;type=private;pin-value=4321"
 refuse "no PIN (zuki never prompts)" 'Cannot load the private key from the PKCS#11 token' \
         "pkcs11:token=zuki-test;object=sb-key;type=private"
+
+# The same token key signs PCR policies (zuki measure, zuki build --pcr-private-key): the loader
+# is shared. RSA PKCS#1 v1.5 signatures are deterministic, so token and key file must agree.
+printf 'console=ttyS0\n' >cmdline
+m=("$zuki" measure --linux "$image" --cmdline cmdline)
+if "${m[@]}" --private-key "$uri" >policy-token.json 2>err; then
+        ok "zuki measure signs a PCR policy with a PKCS#11 URI"
+else
+        bad "zuki measure with a PKCS#11 URI: $(cat err)"
+fi
+"${m[@]}" --private-key db.key >policy-file.json
+cmp -s policy-token.json policy-file.json && grep -q '"sig"' policy-file.json &&
+        ok "token and key file give byte-identical .pcrsig JSON" || bad "token and key file policies differ"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key 2>/dev/null
+openssl pkey -in other.key -pubout -out other.pub
+"${m[@]}" --private-key "pkcs11:token=zuki-test;object=sb-key;type=private;pin-value=4321" --public-key other.pub \
+        >/dev/null 2>err
+if [[ $? -ne 0 ]] && grep -q '^zuki: other.pub is not the public key of the PKCS#11 key$' err && ! grep -q 4321 err; then
+        ok "a mismatched public key is named without echoing the URI -> $(cat err)"
+else
+        bad "mismatched public key for a token key: $(cat err)"
+fi
 [[ $failures -eq 0 ]]
