@@ -158,6 +158,15 @@ Pkey policy_key(const std::optional<Buffer> &pem, const std::string &path) {
         return parse_public_key(bytes_of(*pem), path);
 }
 
+// The first of `candidates` (relative to root) that is a regular file, or "".
+template <typename List>
+std::string first_file(const std::string &root, const List &candidates) {
+        for (const char *p : candidates)
+                if (is_file(join(root, p)))
+                        return join(root, p);
+        return "";
+}
+
 json pcr_report(const std::string &root, json *warning_detail) {
         json r;
         std::optional<Buffer> now;
@@ -168,19 +177,9 @@ json pcr_report(const std::string &root, json *warning_detail) {
         }
         r["now"] = now ? json(to_hex(bytes_of(*now))) : json(nullptr);
 
-        std::string sig_path;
-        for (const char *p : kSignatureFiles)
-                if (is_file(join(root, p))) {
-                        sig_path = join(root, p);
-                        break;
-                }
+        std::string sig_path = first_file(root, kSignatureFiles);
         r["signature_file"] = sig_path.empty() ? json(nullptr) : json(sig_path);
-        std::string key_path;
-        for (const char *p : kPublicKeyFiles)
-                if (is_file(join(root, p))) {
-                        key_path = join(root, p);
-                        break;
-                }
+        std::string key_path = first_file(root, kPublicKeyFiles);
         r["public_key_file"] = key_path.empty() ? json(nullptr) : json(key_path);
         r["signed_policies"] = 0;
         r["match"] = nullptr;

@@ -106,15 +106,19 @@ void check_policy_key(EVP_PKEY *key, const std::string &what) {
         fail(what + ": wrong key type (" + describe_key(key) + "); use RSA (2048 bits or more) or ECDSA P-256");
 }
 
-Buffer public_key_der(EVP_PKEY *key) {
+// A public key through one of OpenSSL's i2d encoders.
+template <typename Encoder>
+Buffer encode_public_key(EVP_PKEY *key, Encoder encode) {
         unsigned char *der = nullptr;
-        int n = i2d_PUBKEY(key, &der);
+        int n = encode(key, &der);
         if (n <= 0)
                 fail_openssl("Cannot encode the public key");
         Buffer out(der, der + n);
         OPENSSL_free(der);
         return out;
 }
+
+Buffer public_key_der(EVP_PKEY *key) { return encode_public_key(key, i2d_PUBKEY); }
 
 Buffer public_key_pem(EVP_PKEY *key) {
         BioPtr bio(BIO_new(BIO_s_mem()));
@@ -125,13 +129,7 @@ Buffer public_key_pem(EVP_PKEY *key) {
 
 Buffer key_fingerprint(EVP_PKEY *key) {
         // i2d_PublicKey, not i2d_PUBKEY: for RSA the PKCS#1 RSAPublicKey, for EC the point.
-        unsigned char *raw = nullptr;
-        int n = i2d_PublicKey(key, &raw);
-        if (n <= 0)
-                fail_openssl("Cannot encode the public key");
-        Buffer der(raw, raw + n);
-        OPENSSL_free(raw);
-        return sha256({bytes_of(der)});
+        return sha256({bytes_of(encode_public_key(key, i2d_PublicKey))});
 }
 
 bool same_public_key(EVP_PKEY *a, EVP_PKEY *b) { return EVP_PKEY_eq(a, b) == 1; }
