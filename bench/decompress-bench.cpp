@@ -16,47 +16,20 @@
 // colliding with each other. The process checks that each copy's ZSTD_decompressDCtx differs from
 // the system's, and that every copy produces the system's output, before timing anything.
 
-#include <dlfcn.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
-#include <time.h>
 
-#include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <memory>
-#include <string>
-#include <vector>
 
-#include <zstd.h>
-
-#include "stub-zstd.hpp"
+#include "bench-common.hpp"
 
 namespace {
+
+using namespace zuki_bench;
 
 constexpr int kMinRounds = 5;
 // Each sample repeats the decompression until it lasts at least this long, so that payloads
 // that decompress in about a millisecond are not timed at the clock's noise level.
 constexpr double kMinSampleSeconds = 0.05;
-
-struct DctxDeleter {
-        void operator()(ZSTD_DCtx *d) const { ZSTD_freeDCtx(d); }
-};
-using DctxPtr = std::unique_ptr<ZSTD_DCtx, DctxDeleter>;
-
-struct DlDeleter {
-        void operator()(void *handle) const { dlclose(handle); }
-};
-using DlPtr = std::unique_ptr<void, DlDeleter>;
-
-double now_seconds() {
-        timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
 
 int fail(const std::string &message) {
         fprintf(stderr, "zuki-bench-decompress: %s\n", message.c_str());
@@ -64,18 +37,10 @@ int fail(const std::string &message) {
 }
 
 // One implementation under test: the system libzstd (stub == nullptr) or a stub-path build.
-struct Impl {
+struct Impl : Samples {
         std::string name;
         const ZukiBenchStub *stub = nullptr;
         DlPtr handle;
-        std::vector<double> seconds; // per decompression, one entry per sample
-
-        double best() const { return *std::min_element(seconds.begin(), seconds.end()); }
-        double median() const {
-                std::vector<double> s = seconds;
-                std::sort(s.begin(), s.end());
-                return s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
-        }
 };
 
 struct Payload {
@@ -85,26 +50,10 @@ struct Payload {
 };
 
 bool run(const Impl &impl, Payload &p, std::string *error) {
-        if (impl.stub) {
-                const char *detail = nullptr;
-                int e = impl.stub->decompress(p.frame.data(), p.frame.size(), p.out.data(), p.out.size(), &detail);
-                if (e != 0)
-                        *error = impl.name + " failed: zuki error " + std::to_string(e) + " " + (detail ? detail : "");
-                return e == 0;
-        }
-        size_t n = ZSTD_decompressDCtx(p.dctx, p.out.data(), p.out.size(), p.frame.data(), p.frame.size());
-        if (ZSTD_isError(n)) {
-                *error = std::string("system libzstd failed: ") + ZSTD_getErrorName(n);
-                return false;
-        }
-        if (n != p.out.size()) {
-                *error = "system libzstd produced " + std::to_string(n) + " bytes";
-                return false;
-        }
-        return true;
+        if (impl.stub)
+                return run_stub_zstd(impl.stub, impl.name, p.frame, p.out, error);
+        return run_system_zstd(p.dctx, p.frame, p.out, error);
 }
-
-double mb_per_s(size_t bytes, double seconds) { return (double) bytes / seconds / 1e6; }
 
 std::string json_string(const std::string &s) {
         std::string r = "\"";
@@ -138,15 +87,9 @@ int main(int argc, char **argv) {
                                 return fail("--stub wants NAME=LIBRARY, not " + spec);
                         Impl impl;
                         impl.name = spec.substr(0, eq);
-                        std::string path = spec.substr(eq + 1);
-                        impl.handle.reset(dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
-                        if (!impl.handle)
-                                return fail(std::string("dlopen: ") + dlerror());
-                        auto entry = reinterpret_cast<const ZukiBenchStub *(*)()>(
-                                dlsym(impl.handle.get(), ZUKI_BENCH_STUB_SYMBOL));
-                        if (!entry)
-                                return fail(path + " has no " ZUKI_BENCH_STUB_SYMBOL "()");
-                        impl.stub = entry();
+                        std::string error;
+                        if (!load_stub(spec.substr(eq + 1), &impl.handle, &impl.stub, &error))
+                                return fail(error);
                         impls.push_back(std::move(impl));
                 } else if (a == "--help" || a == "-h") {
                         printf("Usage: %s [--rounds N] [--json] --stub NAME=LIB... LABEL FRAME UNCOMPRESSED_SIZE\n",
@@ -161,25 +104,19 @@ int main(int argc, char **argv) {
         if (rounds < kMinRounds)
                 return fail("--rounds must be at least " + std::to_string(kMinRounds));
         const std::string &label = positional[0];
-        char *end = nullptr;
-        unsigned long long out_size = strtoull(positional[2].c_str(), &end, 0);
-        if (!end || *end || out_size == 0)
+        size_t out_size = 0;
+        if (!parse_size(positional[2], &out_size))
                 return fail("bad UNCOMPRESSED_SIZE " + positional[2]);
 
-        std::ifstream in(positional[1], std::ios::binary);
-        if (!in)
-                return fail("cannot open " + positional[1]);
         DctxPtr dctx(ZSTD_createDCtx());
         if (!dctx)
                 return fail("ZSTD_createDCtx failed");
-        Payload p{.frame = std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()),
-                  .out = {},
-                  .dctx = dctx.get()};
+        Payload p{.frame = {}, .out = {}, .dctx = dctx.get()};
+        if (!read_file(positional[1], &p.frame))
+                return fail("cannot open " + positional[1]);
 
         for (size_t i = 1; i < impls.size(); i++) {
                 const ZukiBenchStub *s = impls[i].stub;
-                if (s->decompress_dctx == reinterpret_cast<const void *>(&ZSTD_decompressDCtx))
-                        return fail(impls[i].name + " resolves ZSTD_decompressDCtx to the system libzstd");
                 for (size_t j = 1; j < i; j++)
                         if (s->decompress_dctx == impls[j].stub->decompress_dctx)
                                 return fail(impls[i].name + " and " + impls[j].name + " share their zstd code");
@@ -223,7 +160,7 @@ int main(int argc, char **argv) {
 
         const Impl &system = impls[0];
         if (json) {
-                printf("{\"label\": %s, \"frame_size\": %zu, \"uncompressed_size\": %llu, \"rounds\": %d, "
+                printf("{\"label\": %s, \"frame_size\": %zu, \"uncompressed_size\": %zu, \"rounds\": %d, "
                        "\"repetitions_per_sample\": %d,\n",
                        json_string(label).c_str(), p.frame.size(), out_size, rounds, reps);
                 printf(" \"system\": {\"zstd_version\": %u, \"best_s\": %.6f, \"median_s\": %.6f, "
@@ -243,7 +180,7 @@ int main(int argc, char **argv) {
                 }
                 printf("]}\n");
         } else {
-                printf("%s: %zu-byte frame -> %llu bytes; best of %d rounds (rotating order), %d decompression(s) per sample\n",
+                printf("%s: %zu-byte frame -> %zu bytes; best of %d rounds (rotating order), %d decompression(s) per sample\n",
                        label.c_str(), p.frame.size(), out_size, rounds, reps);
                 printf("  %-16s %9.1f MB/s  (zstd %u)\n", "system libzstd", mb_per_s(out_size, system.best()),
                        ZSTD_versionNumber());

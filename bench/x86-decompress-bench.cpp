@@ -18,71 +18,23 @@
 //   bzImage's trailer value. DIRECT_FRAME is the bare zstd frame of the zboot image;
 //   DIRECT_OUT_SIZE its trailer value.
 
-#include <dlfcn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-#include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <memory>
-#include <string>
-#include <vector>
 
 #include <lzma.h>
-#include <zstd.h>
 
-#include "stub-zstd.hpp"
+#include "bench-common.hpp"
 
 namespace {
 
+using namespace zuki_bench;
+
 constexpr int kMinRounds = 3;
-
-struct DlDeleter {
-        void operator()(void *handle) const { dlclose(handle); }
-};
-using DlPtr = std::unique_ptr<void, DlDeleter>;
-
-double now_seconds() {
-        timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
 
 int fail(const std::string &message) {
         fprintf(stderr, "zuki-bench-x86-decompress: %s\n", message.c_str());
         return 1;
 }
-
-bool read_file(const std::string &path, std::vector<uint8_t> *out) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in)
-                return false;
-        out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-        return true;
-}
-
-bool parse_size(const char *text, size_t *out) {
-        char *end = nullptr;
-        unsigned long long v = strtoull(text, &end, 0);
-        if (!end || *end || v == 0)
-                return false;
-        *out = (size_t) v;
-        return true;
-}
-
-struct Samples {
-        std::vector<double> seconds;
-        double best() const { return *std::min_element(seconds.begin(), seconds.end()); }
-        double median() const {
-                std::vector<double> s = seconds;
-                std::sort(s.begin(), s.end());
-                return s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
-        }
-};
 
 enum class Codec { Xz, Zstd };
 
@@ -99,27 +51,12 @@ bool detect_codec(const std::vector<uint8_t> &in, Codec *out) {
         return true;
 }
 
-struct DctxDeleter {
-        void operator()(ZSTD_DCtx *d) const { ZSTD_freeDCtx(d); }
-};
-using DctxPtr = std::unique_ptr<ZSTD_DCtx, DctxDeleter>;
-
 // One decompression of the whole stock payload into exactly out.size() bytes. XZ: no memory
 // limit (the kernel's streams use small dictionaries, and the limit is not what is measured).
 bool run_stock(Codec codec, ZSTD_DCtx *dctx, const std::vector<uint8_t> &in, std::vector<uint8_t> &out,
                std::string *error) {
-        if (codec == Codec::Zstd) {
-                size_t n = ZSTD_decompressDCtx(dctx, out.data(), out.size(), in.data(), in.size());
-                if (ZSTD_isError(n)) {
-                        *error = std::string("system libzstd failed: ") + ZSTD_getErrorName(n);
-                        return false;
-                }
-                if (n != out.size()) {
-                        *error = "system libzstd produced " + std::to_string(n) + " bytes";
-                        return false;
-                }
-                return true;
-        }
+        if (codec == Codec::Zstd)
+                return run_system_zstd(dctx, in, out, error);
         uint64_t memlimit = UINT64_MAX;
         size_t in_pos = 0, out_pos = 0;
         lzma_ret r = lzma_stream_buffer_decode(&memlimit, 0, nullptr, in.data(), &in_pos, in.size(), out.data(),
@@ -137,14 +74,8 @@ bool run_stock(Codec codec, ZSTD_DCtx *dctx, const std::vector<uint8_t> &in, std
 
 bool run_direct(const ZukiBenchStub *stub, const std::vector<uint8_t> &in, std::vector<uint8_t> &out,
                 std::string *error) {
-        const char *detail = nullptr;
-        int e = stub->decompress(in.data(), in.size(), out.data(), out.size(), &detail);
-        if (e != 0)
-                *error = "the stub's zstd path failed: zuki error " + std::to_string(e) + " " + (detail ? detail : "");
-        return e == 0;
+        return run_stub_zstd(stub, "the stub's zstd path", in, out, error);
 }
-
-double mb_per_s(size_t bytes, double seconds) { return (double) bytes / seconds / 1e6; }
 
 void print_json_side(const char *name, const char *codec, const char *library, size_t in_size, size_t out_size,
                      const Samples &s) {
@@ -178,7 +109,7 @@ int main(int argc, char **argv) {
         if (rounds < kMinRounds)
                 return fail("--rounds must be at least " + std::to_string(kMinRounds));
         size_t stock_out_size = 0, direct_out_size = 0;
-        if (!parse_size(pos[1].c_str(), &stock_out_size) || !parse_size(pos[4].c_str(), &direct_out_size))
+        if (!parse_size(pos[1], &stock_out_size) || !parse_size(pos[4], &direct_out_size))
                 return fail("bad output size");
         std::vector<uint8_t> stock_in, direct_in;
         if (!read_file(pos[0], &stock_in))
@@ -192,22 +123,17 @@ int main(int argc, char **argv) {
         if (!dctx)
                 return fail("ZSTD_createDCtx failed");
 
-        DlPtr handle(dlopen(pos[2].c_str(), RTLD_NOW | RTLD_LOCAL));
-        if (!handle)
-                return fail(std::string("dlopen: ") + dlerror());
-        auto entry = reinterpret_cast<const ZukiBenchStub *(*)()>(dlsym(handle.get(), ZUKI_BENCH_STUB_SYMBOL));
-        if (!entry)
-                return fail(pos[2] + " has no " ZUKI_BENCH_STUB_SYMBOL "()");
-        const ZukiBenchStub *stub = entry();
-        if (stub->decompress_dctx == reinterpret_cast<const void *>(&ZSTD_decompressDCtx))
-                return fail(pos[2] + " resolves ZSTD_decompressDCtx to the system libzstd");
+        DlPtr handle;
+        const ZukiBenchStub *stub = nullptr;
+        std::string error;
+        if (!load_stub(pos[2], &handle, &stub, &error))
+                return fail(error);
         if (stub->init() != 0)
                 return fail("cannot allocate the stub path's workspace");
 
         // Separate pre-faulted output buffers (the sizes differ); one untimed warm-up each, which
         // also checks that both decompress completely.
         std::vector<uint8_t> stock_out(stock_out_size, 0x5a), direct_out(direct_out_size, 0x5a);
-        std::string error;
         if (!run_stock(codec, dctx.get(), stock_in, stock_out, &error) ||
             !run_direct(stub, direct_in, direct_out, &error))
                 return fail(error);
