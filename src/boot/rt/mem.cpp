@@ -12,8 +12,14 @@ void *memcpy(void *dest, const void *src, size_t n) {
         uint8_t *d = static_cast<uint8_t *>(dest);
         const uint8_t *s = static_cast<const uint8_t *>(src);
 #if defined(__x86_64__)
-        // "rep movsb" is the fast string copy on every CPU with ERMS and in QEMU's TCG.
-        asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+        // Quadwords, then the tail. Hardware runs either string form at full speed (fast strings,
+        // ERMS), but QEMU's TCG (7.2) executes each iteration of a rep string instruction as one
+        // trip through its translated block, so "rep movsb" costs a trip per byte; "rep movsq"
+        // moves eight per trip. Measured in a trixie direct boot under TCG: the relocation table
+        // copy and init_size zeroing went from ~80 M to ~28 M TSC cycles.
+        size_t quads = n / 8, tail = n % 8;
+        asm volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(quads) : : "memory");
+        asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(tail) : : "memory");
 #else
         while (n >= 8) {
                 uint64_t v;
@@ -42,7 +48,10 @@ void *memmove(void *dest, const void *src, size_t n) {
 void *memset(void *dest, int c, size_t n) {
         uint8_t *d = static_cast<uint8_t *>(dest);
 #if defined(__x86_64__)
-        asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+        // As memcpy: quadwords, then the tail.
+        size_t quads = n / 8, tail = n % 8;
+        asm volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(0x0101010101010101ull * (uint8_t) c) : "memory");
+        asm volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(c) : "memory");
 #else
         uint64_t v = 0x0101010101010101ull * (uint8_t) c;
         while (n >= 8) {
