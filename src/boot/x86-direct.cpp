@@ -46,6 +46,32 @@ constexpr uint8_t kVideoTypeEfi = 0x70;
 constexpr uint32_t kVideoCapability64BitBase = 1 << 1;
 constexpr uint32_t kRandomSeedSize = 32;
 constexpr uint32_t kMaxInheritedSeed = 512;
+// shim's vendor GUID (SHIM_LOCK_GUID), under which it mirrors MokSBState as MokSBStateRT.
+constexpr efi::Guid kShimLockGuid = {0x605dab50, 0xe046, 0x4300, {0xab, 0xb6, 0x3d, 0xd8, 0x10, 0xdd, 0x8b, 0x23}};
+
+x86::VariableByte read_variable_byte(efi::RuntimeServices *rs, const char16_t *name, const efi::Guid &vendor) {
+        x86::VariableByte v;
+        uintptr_t size = sizeof(v.value);
+        efi::Status s = rs->GetVariable(name, &vendor, &v.attributes, &size, &v.value);
+        if (s == efi::kNotFound)
+                v.read = x86::VariableByte::Read::NotFound;
+        else if (efi::is_error(s) || size != sizeof(v.value))
+                v.read = x86::VariableByte::Read::Failed;
+        else
+                v.read = x86::VariableByte::Read::Found;
+        return v;
+}
+
+// boot_params.secure_boot, as the kernel's EFI stub would set it: without it the kernel does not
+// know it was booted with Secure Boot and does not lock itself down.
+x86::SecureBootMode read_secure_boot_mode(efi::RuntimeServices *rs) {
+        x86::SecureBootMode mode = x86::secure_boot_mode(read_variable_byte(rs, u"SecureBoot", efi::kGlobalVariableGuid),
+                                                         read_variable_byte(rs, u"SetupMode", efi::kGlobalVariableGuid),
+                                                         read_variable_byte(rs, u"MokSBStateRT", kShimLockGuid));
+        if (mode == x86::SecureBootMode::Unknown)
+                log_warning("Cannot read the SecureBoot variable; the kernel is told the Secure Boot state is unknown");
+        return mode;
+}
 
 efi::Status allocate_low(uint64_t size, efi::MemoryType type, Pages *out) {
         efi::PhysicalAddress a = kMaxKernelAddress;
@@ -333,6 +359,7 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
                 bp[x86::kLoadFlagsOffset] |= x86::kKaslrFlag;
         else
                 bp[x86::kLoadFlagsOffset] &= (uint8_t) ~x86::kKaslrFlag;
+        bp[x86::kSecureBootOffset] = (uint8_t) read_secure_boot_mode(st->RuntimeServices);
 
         Pages cmdline_pages;
         uint64_t cmdline_capacity = (uint64_t) info.cmdline_size + 1;

@@ -305,4 +305,18 @@ Result<size_t> convert_memory_map(Bytes map, size_t descriptor_size, E820Entry *
         return count;
 }
 
+SecureBootMode secure_boot_mode(VariableByte secure_boot, VariableByte setup_mode, VariableByte mok_sb_state) {
+        using Read = VariableByte::Read;
+        if (secure_boot.read == Read::NotFound)
+                return SecureBootMode::Disabled;
+        if (secure_boot.read != Read::Found)
+                return SecureBootMode::Unknown;
+        bool setup = setup_mode.read == Read::Found && setup_mode.value == 1;
+        if (secure_boot.value == 0 || setup)
+                return SecureBootMode::Disabled;
+        bool shim_insecure = mok_sb_state.read == Read::Found && !(mok_sb_state.attributes & kVariableNonVolatile) &&
+                             mok_sb_state.value == 1;
+        return shim_insecure ? SecureBootMode::Disabled : SecureBootMode::Enabled;
+}
+
 } // namespace zuki::x86

@@ -53,6 +53,7 @@ inline constexpr uint32_t kExtRamdiskSizeOffset = 0x0c4;
 inline constexpr uint32_t kExtCmdLinePtrOffset = 0x0c8;
 inline constexpr uint32_t kEfiInfoOffset = 0x1c0;
 inline constexpr uint32_t kE820EntriesOffset = 0x1e8;
+inline constexpr uint32_t kSecureBootOffset = 0x1ec;
 inline constexpr uint32_t kE820TableOffset = 0x2d0;
 inline constexpr uint32_t kE820TableCapacity = 128;
 inline constexpr uint32_t kEfiLoaderSignature64 = 0x34364c45; // "EL64"
@@ -154,5 +155,27 @@ uint32_t e820_type(uint32_t efi_type, uint64_t attribute);
 // `capacity` would be needed (then *needed says how many).
 Result<size_t> convert_memory_map(Bytes map, size_t descriptor_size, E820Entry *out, size_t capacity,
                                   size_t *needed);
+
+// boot_params.secure_boot: Linux's enum efi_secureboot_mode (include/linux/efi.h). The kernel's
+// EFI stub fills it in; the kernel reads it in setup_arch() and, when it says Enabled, turns on
+// what depends on Secure Boot (lockdown where configured, IMA's policy). Unset (0) makes the
+// kernel log that the state could not be determined and leaves all of that off.
+enum class SecureBootMode : uint8_t { Unset = 0, Unknown = 1, Disabled = 2, Enabled = 3 };
+
+// One read of a one-byte EFI variable.
+struct VariableByte {
+        enum class Read : uint8_t { Found, NotFound, Failed } read = Read::NotFound;
+        uint8_t value = 0;
+        uint32_t attributes = 0;
+};
+
+inline constexpr uint32_t kVariableNonVolatile = 0x1;
+
+// What the kernel's EFI stub decides (drivers/firmware/efi/libstub/secureboot.c, Linux 6.x) from
+// SecureBoot and SetupMode (EFI global variables) and shim's MokSBStateRT: no SecureBoot
+// variable is Disabled, one that cannot be read Unknown; SecureBoot 0 or SetupMode 1 is Disabled
+// (an unreadable SetupMode counts as 0); otherwise Enabled, unless shim was put into insecure
+// mode with a volatile MokSBStateRT of 1.
+SecureBootMode secure_boot_mode(VariableByte secure_boot, VariableByte setup_mode, VariableByte mok_sb_state);
 
 } // namespace zuki::x86

@@ -206,6 +206,34 @@ std::vector<uint8_t> descriptor(uint32_t type, uint64_t start, uint64_t pages, u
         return d;
 }
 
+// The decision table of Linux's efi_get_secureboot(), case by case.
+TEST(X86Boot, SecureBootMode) {
+        using Read = VariableByte::Read;
+        const VariableByte missing{Read::NotFound, 0, 0}, failed{Read::Failed, 0, 0};
+        auto byte = [](uint8_t value, uint32_t attributes = 0x7) { return VariableByte{Read::Found, value, attributes}; };
+        const VariableByte nv_bs_rt = byte(1, 0x7), volatile_bs_rt = byte(1, 0x6);
+
+        EXPECT_EQ(secure_boot_mode(missing, missing, missing), SecureBootMode::Disabled);
+        EXPECT_EQ(secure_boot_mode(failed, byte(0), missing), SecureBootMode::Unknown);
+        EXPECT_EQ(secure_boot_mode(byte(0), byte(0), missing), SecureBootMode::Disabled);
+        EXPECT_EQ(secure_boot_mode(byte(1), byte(1), missing), SecureBootMode::Disabled);   // setup mode
+        EXPECT_EQ(secure_boot_mode(byte(1), byte(0), missing), SecureBootMode::Enabled);
+        EXPECT_EQ(secure_boot_mode(byte(1), failed, missing), SecureBootMode::Enabled);     // SetupMode unreadable: 0
+        EXPECT_EQ(secure_boot_mode(byte(1), missing, missing), SecureBootMode::Enabled);
+        EXPECT_EQ(secure_boot_mode(byte(2), byte(0), missing), SecureBootMode::Enabled);    // any non-zero value
+        // shim's insecure mode counts only from a volatile MokSBStateRT that holds exactly 1.
+        EXPECT_EQ(secure_boot_mode(byte(1), byte(0), volatile_bs_rt), SecureBootMode::Disabled);
+        EXPECT_EQ(secure_boot_mode(byte(1), byte(0), nv_bs_rt), SecureBootMode::Enabled);
+        EXPECT_EQ(secure_boot_mode(byte(1), byte(0), byte(0, 0x6)), SecureBootMode::Enabled);
+        EXPECT_EQ(secure_boot_mode(byte(1), byte(0), byte(2, 0x6)), SecureBootMode::Enabled);
+        EXPECT_EQ(secure_boot_mode(byte(1), byte(0), failed), SecureBootMode::Enabled);
+        // The byte values the kernel's enum has.
+        EXPECT_EQ((int) SecureBootMode::Unset, 0);
+        EXPECT_EQ((int) SecureBootMode::Unknown, 1);
+        EXPECT_EQ((int) SecureBootMode::Disabled, 2);
+        EXPECT_EQ((int) SecureBootMode::Enabled, 3);
+}
+
 TEST(X86Boot, ConvertsTheMemoryMap) {
         std::vector<uint8_t> map;
         auto add = [&](std::vector<uint8_t> d) { map.insert(map.end(), d.begin(), d.end()); };
