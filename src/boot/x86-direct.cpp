@@ -11,6 +11,7 @@
 #include "firmware/log.hpp"
 #include "firmware/memory-protection.hpp"
 #include "firmware/pages.hpp"
+#include "firmware/placement.hpp"
 #include "firmware/tpm.hpp"
 #include "kernel.hpp"
 #include "zstd-decompress.hpp"
@@ -354,11 +355,13 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
         __builtin_memcpy(bp + x86::kSetupHeaderStart, info.setup_header.data(), info.setup_header.size());
         bp[x86::kTypeOfLoaderOffset] = x86::kTypeOfLoaderUndefined;
         bp[x86::kLoadFlagsOffset] |= x86::kLoadedHigh;
-        // The kernel randomises its memory layout only when told KASLR is on (nokaslr keeps it off).
-        if (placement.randomize)
-                bp[x86::kLoadFlagsOffset] |= x86::kKaslrFlag;
-        else
+        // The kernel randomises its own memory layout (direct map, vmalloc, vmemmap; with its own
+        // entropy) only when told KASLR is on. As after its EFI stub, that is unless the command
+        // line says nokaslr, whether or not this stub had an RNG for the image's placement.
+        if (has_word(cmdline, "nokaslr"))
                 bp[x86::kLoadFlagsOffset] &= (uint8_t) ~x86::kKaslrFlag;
+        else
+                bp[x86::kLoadFlagsOffset] |= x86::kKaslrFlag;
         bp[x86::kSecureBootOffset] = (uint8_t) read_secure_boot_mode(st->RuntimeServices);
 
         Pages cmdline_pages;
