@@ -18,7 +18,7 @@
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-all_targets="pe zboot uki text cpio kaslr wx pcrsig"
+all_targets="pe zboot uki text cpio kaslr wx pcrsig x86"
 
 max_len_of() {
         case $1 in
