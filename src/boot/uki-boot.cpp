@@ -2,10 +2,10 @@
 
 #include "uki-boot.hpp"
 
+#include "../shared/boot-model.hpp"
 #include "../shared/cpio.hpp"
 #include "../shared/limits.hpp"
 #include "../shared/measure.hpp"
-#include "../shared/text.hpp"
 #include "../shared/uki.hpp"
 #include "../shared/zboot.hpp"
 #include "firmware/devicetree.hpp"
@@ -42,107 +42,38 @@ Span<const char16_t> load_options_of(const efi::LoadedImageProtocol *loaded) {
         return Span<const char16_t>(p, len);
 }
 
-Bytes section_bytes(const pe::View &self, const uki::SectionSet &set, SectionId id) {
-        return set.has(id) ? self.data(set.get(id)) : Bytes();
-}
-
-// Copies `text` into `out` (with room for a NUL), mangles it like systemd-stub and terminates it.
-// Returns the command line including its NUL, or an empty span when nothing is left.
-Span<const char16_t> settle(PoolArray<char16_t> *out, size_t length) {
-        size_t n = text::mangle_command_line(Span<char16_t>(out->data(), length));
-        if (n == 0)
-                return {};
-        out->data()[n] = 0;
-        return Span<const char16_t>(out->data(), n + 1);
-}
-
-// The kernel's command line: the load options when Secure Boot is off or the UKI has no
-// .cmdline (an override, measured into PCR 12), else the embedded .cmdline.
-efi::Status settle_command_line(const pe::View &self, const uki::SectionSet &set, Span<const char16_t> options,
-                                PoolArray<char16_t> *storage, Span<const char16_t> *cmdline, bool *from_options) {
-        *from_options = false;
+// The command line the model chose, in pool memory (the kernel reads it from LoadOptions or
+// boot_params after we are gone, so it must not live on our stack).
+efi::Status settle_command_line(const model::Boot &boot, PoolArray<char16_t> *storage, Span<const char16_t> *cmdline) {
         *cmdline = {};
-        bool has_embedded = set.has(SectionId::Cmdline);
-        bool options_usable = !options.empty() && options[0] > 0x1f;
-        if (options_usable && options.size() > limits::kMaxCommandLine)
-                return log_error(efi::kBadBufferSize, "The load options are {} characters long, the limit is {}",
-                                 (uint64_t) options.size(), limits::kMaxCommandLine);
-        if (options_usable && !(has_embedded && secure_boot_enabled())) {
-                efi::Status s = storage->allocate(options.size() + 1);
-                if (efi::is_error(s))
-                        return log_error(s, "Failed to allocate the command line");
-                __builtin_memcpy(storage->data(), options.data(), options.size() * sizeof(char16_t));
-                *cmdline = settle(storage, options.size());
-                *from_options = !cmdline->empty();
-                if (*from_options)
-                        return efi::kSuccess;
-        }
-        if (!has_embedded)
+        if (boot.cmdline_units == 0)
                 return efi::kSuccess;
-        // Like systemd-stub, the text ends at the first NUL (PCR 11 still covers every byte).
-        Bytes utf8 = section_bytes(self, set, SectionId::Cmdline);
-        for (size_t i = 0; i < utf8.size(); i++)
-                if (utf8[i] == 0) {
-                        utf8 = Bytes(utf8.data(), i);
-                        break;
-                }
-        if (utf8.size() > limits::kMaxCommandLine)
-                return log_error(efi::kBadBufferSize, "The .cmdline section is {} bytes long, the limit is {}",
-                                 (uint64_t) utf8.size(), limits::kMaxCommandLine);
-        if (!text::is_valid_utf8(utf8))
-                return log_error(efi::kLoadError, "The .cmdline section is not valid UTF-8");
-        size_t units = text::utf8_to_utf16(utf8, Span<char16_t>());
-        efi::Status s = storage->allocate(units + 1);
+        efi::Status s = storage->allocate(boot.cmdline_units);
         if (efi::is_error(s))
                 return log_error(s, "Failed to allocate the command line");
-        text::utf8_to_utf16(utf8, storage->span());
-        *cmdline = settle(storage, units);
+        *cmdline = model::command_line(boot, storage->span());
         return efi::kSuccess;
 }
 
-// /.extra/ files for userspace, as systemd-stub provides them: the signed PCR policy and its key
-// (found by systemd-cryptsetup), the os-release and the profile.
-struct ExtraFile {
-        SectionId id;
-        const char *path;
-};
-constexpr ExtraFile kExtraFiles[] = {
-        {SectionId::Pcrsig, ".extra/tpm2-pcr-signature.json"},
-        {SectionId::Pcrpkey, ".extra/tpm2-pcr-public-key.pem"},
-        {SectionId::Osrel, ".extra/os-release"},
-        {SectionId::Profile, ".extra/profile"},
-};
-
-Status write_extra_cpio(const pe::View &self, const uki::SectionSet &set, cpio::Writer *w) {
-        ZUKI_TRY(w->add_directory(".extra", 0555));
-        for (const ExtraFile &f : kExtraFiles)
-                if (set.has(f.id))
-                        ZUKI_TRY(w->add_file(f.path, section_bytes(self, set, f.id), 0444));
-        return w->finish();
-}
-
-bool wants_extra_cpio(const uki::SectionSet &set) {
-        for (const ExtraFile &f : kExtraFiles)
-                if (set.has(f.id))
-                        return true;
-        return false;
-}
-
-// The initrd the kernel gets: .ucode, the boot loader's initrd, .initrd and the /.extra cpio, each
-// padded to 4 bytes (the kernel's initramfs unpacker wants every cpio archive 4-byte aligned).
-efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Bytes loader_initrd, Pages *pages,
-                         Bytes *initrd) {
-        Bytes ucode = section_bytes(self, set, SectionId::Ucode);
-        Bytes main = section_bytes(self, set, SectionId::Initrd);
-        bool extra = wants_extra_cpio(set);
-        cpio::Writer counter{MutableBytes()};
-        if (extra) {
-                Status r = write_extra_cpio(self, set, &counter);
-                if (!r)
-                        return log_error(status_from(r.error()), "Failed to size the /.extra archive: {}", r.error());
-        }
-        uint64_t total = align_up(ucode.size(), 4) + align_up(loader_initrd.size(), 4) + align_up(main.size(), 4) +
-                         counter.size();
+// The initrd the kernel gets: the model's parts in its order, each padded to 4 bytes (the
+// kernel's initramfs unpacker wants every cpio archive 4-byte aligned).
+efi::Status build_initrd(const model::Boot &boot, Bytes loader_initrd, Pages *pages, Bytes *initrd) {
+        Result<size_t> extra_size = model::extra_cpio_size(boot);
+        if (!extra_size)
+                return log_error(status_from(extra_size.error()), "Failed to size the /.extra archive: {}",
+                                 extra_size.error());
+        auto part_size = [&](model::InitrdPart part) -> uint64_t {
+                switch (part) {
+                case model::InitrdPart::Ucode: return boot.section(SectionId::Ucode).size();
+                case model::InitrdPart::LoaderInitrd: return loader_initrd.size();
+                case model::InitrdPart::Initrd: return boot.section(SectionId::Initrd).size();
+                case model::InitrdPart::Extra: return *extra_size;
+                }
+                return 0;
+        };
+        uint64_t total = 0;
+        for (model::InitrdPart part : model::kInitrdOrder)
+                total += align_up(part_size(part), 4);
         if (total > limits::kMaxInitrdSize)
                 return log_error(efi::kBadBufferSize, "The combined initrd would be {} bytes, the limit is {}", total,
                                  limits::kMaxInitrdSize);
@@ -155,20 +86,42 @@ efi::Status build_initrd(const pe::View &self, const uki::SectionSet &set, Bytes
                 return s;
         uint8_t *p = pages->data();
         __builtin_memset(p, 0, total);
-        __builtin_memcpy(p, ucode.data(), ucode.size());
-        p += align_up(ucode.size(), 4);
-        __builtin_memcpy(p, loader_initrd.data(), loader_initrd.size());
-        p += align_up(loader_initrd.size(), 4);
-        __builtin_memcpy(p, main.data(), main.size());
-        p += align_up(main.size(), 4);
-        if (extra) {
-                cpio::Writer w(MutableBytes(p, counter.size()));
-                Status r = write_extra_cpio(self, set, &w);
-                if (!r)
-                        return log_error(status_from(r.error()), "Failed to write the /.extra archive: {}", r.error());
+        for (model::InitrdPart part : model::kInitrdOrder) {
+                uint64_t n = part_size(part);
+                switch (part) {
+                case model::InitrdPart::Ucode: __builtin_memcpy(p, boot.section(SectionId::Ucode).data(), n); break;
+                case model::InitrdPart::LoaderInitrd: __builtin_memcpy(p, loader_initrd.data(), n); break;
+                case model::InitrdPart::Initrd: __builtin_memcpy(p, boot.section(SectionId::Initrd).data(), n); break;
+                case model::InitrdPart::Extra: {
+                        cpio::Writer w(MutableBytes(p, n));
+                        Status r = model::write_extra_cpio(boot, &w);
+                        if (!r)
+                                return log_error(status_from(r.error()), "Failed to write the /.extra archive: {}",
+                                                 r.error());
+                        break;
+                }
+                }
+                p += align_up(n, 4);
         }
         *initrd = Bytes(pages->data(), total);
         return efi::kSuccess;
+}
+
+// One line for a boot the model refuses, with the limit that was crossed.
+efi::Status refuse_boot(Error e, uint32_t profile) {
+        switch (e) {
+        case Error::LoadOptionsTooLong:
+                return log_error(efi::kBadBufferSize, "The load options are longer than the limit of {} characters",
+                                 limits::kMaxCommandLine);
+        case Error::CmdlineTooLong:
+                return log_error(efi::kBadBufferSize, "The .cmdline section is longer than the limit of {} bytes",
+                                 limits::kMaxCommandLine);
+        case Error::BadCommandLine: return log_error(efi::kLoadError, "The .cmdline section is not valid UTF-8");
+        case Error::NotUki: return log_error(efi::kNotFound, "Profile {} of this UKI has no .linux section", profile);
+        case Error::UnknownProfile:
+                return log_error(efi::kNotFound, "Cannot use profile {} of this UKI: {}", profile, e);
+        default: return log_error(efi::kLoadError, "Cannot use profile {} of this UKI: {}", profile, e);
+        }
 }
 
 void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *loaded, uint32_t profile,
@@ -260,51 +213,41 @@ static efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::
 
 efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedImageProtocol *loaded,
                      const pe::View &self) {
-        // "@N" at the start of the load options picks profile N; the rest is the command line.
-        Span<const char16_t> options = load_options_of(loaded);
-        size_t rest = 0;
-        bool has_selector = false;
-        uint32_t profile = uki::parse_profile_selector(options, &rest, &has_selector);
-        if (has_selector)
-                options = Span<const char16_t>(options.data() + rest, options.size() - rest);
-
-        Result<uki::SectionSet> set = uki::select_sections(self, profile);
-        if (!set)
-                return log_error(set.error() == Error::UnknownProfile ? efi::kNotFound : efi::kLoadError,
-                                 "Cannot use profile {} of this UKI: {}", profile, set.error());
-        if (!set->has(SectionId::Linux))
-                return log_error(efi::kNotFound, "Profile {} of this UKI has no .linux section", profile);
-
-        // PCR 11 gets the sections, PCR 12 the profile tag (for profile != 0), in systemd-stub's order.
-        measure::Plan plan;
-        char16_t profile_text[11];
-        if (profile != 0 && !measure::add_profile(&plan, measure::format_decimal(profile, profile_text)))
-                return log_error(efi::kOutOfResources, "Measurement plan overflow");
-        Result<measure::SectionContents> contents = measure::contents_of(self, *set);
-        if (!contents)
-                return log_error(status_from(contents.error()), "UKI sections cannot be measured: {}", contents.error());
-        if (!measure::add_sections(&plan, *contents))
-                return log_error(efi::kOutOfResources, "Measurement plan overflow");
+        // Everything observable about this boot comes from the shared model, the one the host tool
+        // predicts with: profile, command line, measurements, initrd parts.
+        model::Inputs inputs;
+        inputs.load_options = load_options_of(loaded);
+        inputs.secure_boot = secure_boot_enabled();
+        Result<model::Boot> planned = model::plan_boot(self, inputs);
+        if (!planned) {
+                size_t rest = 0;
+                bool has_selector = false;
+                return refuse_boot(planned.error(), uki::parse_profile_selector(inputs.load_options, &rest, &has_selector));
+        }
+        const model::Boot &boot = *planned;
 
         PoolArray<char16_t> cmdline_storage;
         Span<const char16_t> cmdline;
-        bool cmdline_from_options = false;
-        efi::Status s = settle_command_line(self, *set, options, &cmdline_storage, &cmdline, &cmdline_from_options);
+        efi::Status s = settle_command_line(boot, &cmdline_storage, &cmdline);
         if (efi::is_error(s))
                 return s;
-        if (cmdline_from_options && !measure::add_command_line(&plan, cmdline))
-                return log_error(efi::kOutOfResources, "Measurement plan overflow");
 
+        // PCR 12 gets the profile tag (for profile != 0), PCR 11 the sections, PCR 12 the load
+        // options when they are the command line: the order systemd-stub measures in.
+        measure::Plan plan;
+        char16_t profile_text[11];
+        if (!model::add_measurements(boot, cmdline, profile_text, &plan))
+                return log_error(efi::kOutOfResources, "Measurement plan overflow");
         MeasureResult measured;
         // A failure is logged there and leaves nothing reported as measured; the boot goes on.
         (void) measure_plan(st->BootServices, plan, &measured);
         bool parameters_measured = measured.pcr_measured[measure::kPcrKernelConfig];
-        export_variables(st, loaded, profile, measured, parameters_measured);
+        export_variables(st, loaded, boot.profile, measured, parameters_measured);
 
         // The UKI's devicetree replaces the firmware's for this boot.
         DevicetreeInstall devicetree;
-        if (set->has(SectionId::Dtb)) {
-                s = devicetree.install(st, section_bytes(self, *set, SectionId::Dtb));
+        if (boot.has(SectionId::Dtb)) {
+                s = devicetree.install(st, boot.section(SectionId::Dtb));
                 if (efi::is_error(s))
                         return s;
         }
@@ -318,7 +261,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         s = initrd_service.read_existing(st->BootServices);
         if (efi::is_error(s))
                 return s;
-        s = build_initrd(self, *set, initrd_service.existing(), &initrd_pages, &initrd);
+        s = build_initrd(boot, initrd_service.existing(), &initrd_pages, &initrd);
         if (efi::is_error(s))
                 return s;
         if (!initrd.empty()) {
@@ -327,7 +270,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                         return s;
         }
 
-        return boot_kernel_image(section_bytes(self, *set, SectionId::Linux), image, st, loaded, cmdline, initrd);
+        return boot_kernel_image(boot.section(SectionId::Linux), image, st, loaded, cmdline, initrd);
 }
 
 } // namespace zuki::boot

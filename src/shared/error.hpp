@@ -40,6 +40,9 @@ enum class Error : uint16_t {
         BadX86Boot,           // the .x86boot description of a direct-boot payload is inconsistent
         X86NotDirect,         // an x86 kernel that cannot be entered directly (not 64-bit/relocatable)
         BadTcgLog,            // a TPM event log the firmware handed out does not parse
+        LoadOptionsTooLong,   // load options that would be the command line are over kMaxCommandLine
+        CmdlineTooLong,       // the .cmdline section (up to its first NUL) is over kMaxCommandLine
+        BadCommandLine,       // the .cmdline section is not valid UTF-8
 };
 
 constexpr const char *describe(Error e) {
@@ -74,6 +77,9 @@ constexpr const char *describe(Error e) {
         case Error::WxConflict: return "code and writable data share a page, W^X is impossible";
         case Error::BadX86Boot: return "malformed x86 direct-boot description (.x86boot)";
         case Error::BadTcgLog: return "malformed TPM event log";
+        case Error::LoadOptionsTooLong: return "the load options are longer than the command-line limit";
+        case Error::CmdlineTooLong: return "the .cmdline section is longer than the command-line limit";
+        case Error::BadCommandLine: return "the .cmdline section is not valid UTF-8";
         case Error::X86NotDirect: return "the kernel cannot be entered directly (needs a 64-bit relocatable kernel, boot protocol 2.12+)";
         }
         return "unknown error";

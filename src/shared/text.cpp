@@ -79,8 +79,7 @@ bool is_valid_utf8(Bytes in) {
 }
 
 size_t mangle_command_line(Span<char16_t> s) {
-        // Whitespace here is every control character, space and DEL.
-        auto blank = [](char16_t c) { return c <= 0x20 || c == 0x7f; };
+        auto blank = is_command_line_space;
         size_t in = 0, out = 0, end = 0;
         while (in < s.size() && blank(s[in]))
                 in++;

@@ -17,6 +17,9 @@ size_t utf8_to_utf16(Bytes in, Span<char16_t> out);
 // True when `in` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
 bool is_valid_utf8(Bytes in);
 
+// Whitespace in a command line, as systemd-stub counts it: every control character, space and DEL.
+constexpr bool is_command_line_space(char16_t c) { return c <= 0x20 || c == 0x7f; }
+
 // Makes a command line safe to hand on, as systemd-stub does: leading and trailing whitespace
 // (control characters, space, DEL) is dropped and inner whitespace becomes plain spaces. Works in
 // place from the start of `s` (which needs no NUL) and returns the new length.

@@ -19,6 +19,7 @@
 
 #include "check-unlock.hpp"
 #include "authenticode.hpp"
+#include "boot-prediction.hpp"
 #include "boot-status.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"
@@ -68,7 +69,7 @@ void print_help() {
                 "             [--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI\n"
                 "      Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
                 "      With PCR keys, embed .pcrpkey and the signed PCR 11 policies as .pcrsig.\n"
-                "  zuki measure [--profile N] [--load-options TEXT] [--bank B]... [--phase P]... [--json] UKI\n"
+                "  zuki measure [--profile N] [--load-options TEXT [--secure-boot]] [--bank B]... [--phase P]... [--json] UKI\n"
                 "  zuki measure --linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
                 "               [--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...\n"
                 "      Predict PCR 11 (and PCR 12) as the stub measures them, per bank and phase path.\n"
@@ -329,23 +330,12 @@ std::vector<std::string> split_list(const std::string &text) {
         return out;
 }
 
-// The PCR 11 events of a UKI's profile (the sections it measures); the plan points into `uki`.
-measure::Plan plan_of_uki(Bytes uki, const std::string &what, uint32_t profile) {
-        Result<pe::View> view = pe::View::parse(uki, pe::Layout::File);
-        if (!view)
-                fail(what + " is not a PE image", view.error());
-        if (!uki::is_uki(*view))
-                fail(what + ": " + describe(Error::NotUki));
-        Result<uki::SectionSet> set = uki::select_sections(*view, profile);
-        if (!set)
-                fail(what + ": profile " + std::to_string(profile), set.error());
-        Result<measure::SectionContents> cont = measure::contents_of(*view, *set);
-        if (!cont)
-                fail(what + ": sections cannot be measured", cont.error());
-        measure::Plan plan;
-        if (!measure::add_sections(&plan, *cont))
-                fail("Measurement plan overflow");
-        return plan;
+// The boot of a UKI's profile as the stub will make it, with no load options; its plan points
+// into `uki` and into the result.
+std::unique_ptr<PredictedBoot> plan_of_uki(Bytes uki, const std::string &what, uint32_t profile) {
+        BootConditions conditions;
+        conditions.profile = profile;
+        return predict_boot(uki, what, conditions);
 }
 
 // The phase words systemd-pcrphase measures (ukify's KNOWN_PHASES).
@@ -469,10 +459,10 @@ int verb_build(int argc, char **argv) {
                 in.pcrpkey = public_key_pem(pcr_keys[0].public_key.get());
         if (!pcr_keys.empty()) {
                 in.sign_pcr_policy = [&](Bytes image, uint32_t profile) {
-                        measure::Plan plan = plan_of_uki(image, "The new UKI", profile);
+                        std::unique_ptr<PredictedBoot> boot = plan_of_uki(image, "The new UKI", profile);
                         nlohmann::ordered_json sig = nlohmann::ordered_json::object();
                         for (size_t i = 0; i < pcr_keys.size(); i++)
-                                policy::sign(plan, {pcr_banks, phase_groups.empty() ? std::vector<std::string>() : phase_groups[i]},
+                                policy::sign(boot->plan, {pcr_banks, phase_groups.empty() ? std::vector<std::string>() : phase_groups[i]},
                                              pcr_keys[i].private_key.get(), pcr_keys[i].public_key.get(), &sig);
                         std::string text = sig.dump();
                         return Buffer(text.begin(), text.end());
@@ -693,7 +683,7 @@ int verb_verify(int argc, char **argv) {
 int verb_measure(int argc, char **argv) {
         enum {
                 kOptProfile = 0x100, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptPrivateKey, kOptPublicKey,
-                kOptAppend, kOptSection,
+                kOptAppend, kOptSecureBoot, kOptSection,
         };
         // Section files, named as systemd-measure names them.
         static const char *const kSectionOptions[] = {"linux", "osrel", "cmdline", "initrd", "ucode", "splash",
@@ -707,6 +697,7 @@ int verb_measure(int argc, char **argv) {
                 {"private-key", required_argument, nullptr, kOptPrivateKey},
                 {"public-key", required_argument, nullptr, kOptPublicKey},
                 {"append", required_argument, nullptr, kOptAppend},
+                {"secure-boot", no_argument, nullptr, kOptSecureBoot},
                 {"help", no_argument, nullptr, 'h'},
         };
         for (size_t i = 0; i < std::size(kSectionOptions); i++)
@@ -717,7 +708,7 @@ int verb_measure(int argc, char **argv) {
         popt.banks.clear();
         uint32_t profile = 0;
         std::optional<std::string> load_options;
-        bool json = false, pretty = false;
+        bool json = false, pretty = false, secure_boot = false;
         std::string private_key_path, public_key_path, append_path;
         std::vector<Buffer> files(std::size(kSectionOptions));
         std::vector<bool> given(std::size(kSectionOptions), false);
@@ -742,6 +733,7 @@ int verb_measure(int argc, char **argv) {
                 case kOptPrivateKey: private_key_path = optarg; break;
                 case kOptPublicKey: public_key_path = optarg; break;
                 case kOptAppend: append_path = optarg; break;
+                case kOptSecureBoot: secure_boot = true; break;
                 case 'h': print_help(); return 0;
                 default: throw UsageError("See 'zuki --help'");
                 }
@@ -757,13 +749,17 @@ int verb_measure(int argc, char **argv) {
         if (from_files ? optind != argc : optind + 1 != argc)
                 throw UsageError("zuki measure takes either one UKI or section files (--linux ...)");
 
-        measure::Plan plan;
-        measure::SectionContents contents;
+        // The stub's boot under these conditions, from the shared boot model.
+        BootConditions conditions;
+        conditions.profile = profile;
+        conditions.load_options = load_options;
+        conditions.secure_boot = secure_boot;
+        std::unique_ptr<PredictedBoot> boot;
         Buffer uki;
-        char16_t profile_text[11];
         if (from_files) {
                 if (profile != 0)
                         throw UsageError("--profile applies to a UKI, not to section files");
+                measure::SectionContents contents;
                 for (size_t i = 0; i < std::size(kSectionOptions); i++) {
                         if (!given[i])
                                 continue;
@@ -774,39 +770,18 @@ int verb_measure(int argc, char **argv) {
                                         contents.data[k] = bytes_of(files[i]);
                                 }
                 }
+                if (!contents.present[(size_t) uki::SectionId::Linux])
+                        throw UsageError("Section files need --linux");
+                boot = predict_boot(contents, "The sections", conditions);
         } else {
                 uki = read_file(argv[optind]);
-                Result<pe::View> view = pe::View::parse(bytes_of(uki), pe::Layout::File);
-                if (!view)
-                        fail(std::string(argv[optind]) + " is not a PE image", view.error());
-                if (!uki::is_uki(*view))
-                        fail(std::string(argv[optind]) + ": " + describe(Error::NotUki));
-                Result<uki::SectionSet> set = uki::select_sections(*view, profile);
-                if (!set)
-                        fail(std::string(argv[optind]) + ": profile " + std::to_string(profile), set.error());
-                Result<measure::SectionContents> cont = measure::contents_of(*view, *set);
-                if (!cont)
-                        fail(std::string(argv[optind]) + ": sections cannot be measured", cont.error());
-                contents = *cont;
-                if (profile != 0 && !measure::add_profile(&plan, measure::format_decimal(profile, profile_text)))
-                        fail("Measurement plan overflow");
+                boot = predict_boot(bytes_of(uki), argv[optind], conditions);
         }
-        if (!measure::add_sections(&plan, contents))
-                fail("Measurement plan overflow");
-
-        // The command line the stub would measure for these load options (accepted when Secure
-        // Boot is off or there is no .cmdline).
-        std::vector<char16_t> cmdline16;
-        if (load_options) {
-                Bytes utf8(reinterpret_cast<const uint8_t *>(load_options->data()), load_options->size());
-                cmdline16.resize(text::utf8_to_utf16(utf8, Span<char16_t>()) + 1);
-                text::utf8_to_utf16(utf8, Span<char16_t>(cmdline16.data(), cmdline16.size()));
-                size_t n = text::mangle_command_line(Span<char16_t>(cmdline16.data(), cmdline16.size() - 1));
-                cmdline16.resize(n + 1);
-                cmdline16[n] = 0;
-                if (n > 0 && !measure::add_command_line(&plan, Span<const char16_t>(cmdline16.data(), cmdline16.size())))
-                        fail("Measurement plan overflow");
-        }
+        // Load options the stub will not use are worth one line: a PCR 12 prediction users expect.
+        if (load_options && boot->boot.options_fate != model::OptionsFate::Used)
+                std::fprintf(stderr, "zuki: the load options are %s; PCR 12 gets no command line\n",
+                             model::describe(boot->boot.options_fate));
+        const measure::Plan &plan = boot->plan;
 
         if (signing) {
                 // Everything is read and checked before anything is printed.
@@ -995,18 +970,14 @@ int verb_check_unlock(int argc, char **argv) {
 
         Buffer uki = read_file(uki_path);
         UkiPolicy policy;
-        policy.plan = plan_of_uki(bytes_of(uki), uki_path, profile);
-        {
-                Result<pe::View> view = pe::View::parse(bytes_of(uki), pe::Layout::File);
-                Result<uki::SectionSet> set = uki::select_sections(*view, profile);
-                Result<measure::SectionContents> cont = measure::contents_of(*view, *set);
-                for (auto [id, has, data] : {std::tuple{uki::SectionId::Pcrsig, &policy.has_pcrsig, &policy.pcrsig},
-                                             std::tuple{uki::SectionId::Pcrpkey, &policy.has_pcrpkey, &policy.pcrpkey}}) {
-                        *has = cont->present[(size_t) id];
-                        if (*has) {
-                                Bytes b = cont->data[(size_t) id];
-                                data->assign(b.begin(), b.end());
-                        }
+        std::unique_ptr<PredictedBoot> boot = plan_of_uki(bytes_of(uki), uki_path, profile);
+        policy.plan = boot->plan;
+        for (auto [id, has, data] : {std::tuple{uki::SectionId::Pcrsig, &policy.has_pcrsig, &policy.pcrsig},
+                                     std::tuple{uki::SectionId::Pcrpkey, &policy.has_pcrpkey, &policy.pcrpkey}}) {
+                *has = boot->has_section(id);
+                if (*has) {
+                        Bytes b = boot->boot.section(id);
+                        data->assign(b.begin(), b.end());
                 }
         }
         // Trailing NULs in .pcrsig (section padding written by some tools) are not JSON.

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "boot-model.hpp"
+
+#include "limits.hpp"
+#include "text.hpp"
+
+namespace zuki::model {
+
+using uki::SectionId;
+
+const char *describe(CommandLineSource s) {
+        switch (s) {
+        case CommandLineSource::None: return "none";
+        case CommandLineSource::LoadOptions: return "load-options";
+        case CommandLineSource::Embedded: return "embedded";
+        }
+        return "unknown";
+}
+
+const char *describe(OptionsFate f) {
+        switch (f) {
+        case OptionsFate::Used: return "used";
+        case OptionsFate::Absent: return "absent";
+        case OptionsFate::NotPrintable: return "ignored: the first character is a control character";
+        case OptionsFate::Blank: return "ignored: only whitespace";
+        case OptionsFate::LockedBySecureBoot: return "ignored: Secure Boot is on and the UKI has a .cmdline";
+        }
+        return "unknown";
+}
+
+namespace {
+
+// The files systemd-stub hands userspace under /.extra/, in the order it packs them.
+struct ExtraSource {
+        SectionId id;
+        const char *path;
+};
+constexpr ExtraSource kExtraSources[kMaxExtraFiles] = {
+        {SectionId::Pcrsig, ".extra/tpm2-pcr-signature.json"},
+        {SectionId::Pcrpkey, ".extra/tpm2-pcr-public-key.pem"},
+        {SectionId::Osrel, ".extra/os-release"},
+        {SectionId::Profile, ".extra/profile"},
+};
+
+bool is_blank(Span<const char16_t> s) {
+        for (char16_t c : s)
+                if (!text::is_command_line_space(c))
+                        return false;
+        return true;
+}
+
+// Which command line the kernel gets, and why the load options were or were not used.
+Status settle_source(Boot *b, bool secure_boot) {
+        bool has_embedded = b->has(SectionId::Cmdline);
+        Span<const char16_t> o = b->options;
+        if (o.empty())
+                b->options_fate = OptionsFate::Absent;
+        else if (o[0] <= 0x1f)
+                b->options_fate = OptionsFate::NotPrintable;
+        else if (has_embedded && secure_boot)
+                b->options_fate = OptionsFate::LockedBySecureBoot;
+        else if (o.size() > limits::kMaxCommandLine)
+                return Error::LoadOptionsTooLong;
+        else if (is_blank(o))
+                b->options_fate = OptionsFate::Blank;
+        else
+                b->options_fate = OptionsFate::Used;
+
+        if (b->options_fate == OptionsFate::Used) {
+                b->cmdline_source = CommandLineSource::LoadOptions;
+                b->cmdline_units = o.size() + 1;
+                return ok_status();
+        }
+        if (!has_embedded)
+                return ok_status();
+        // Like systemd-stub, the text ends at the first NUL (PCR 11 still covers every byte).
+        Bytes utf8 = b->section(SectionId::Cmdline);
+        for (size_t i = 0; i < utf8.size(); i++)
+                if (utf8[i] == 0) {
+                        utf8 = Bytes(utf8.data(), i);
+                        break;
+                }
+        if (utf8.size() > limits::kMaxCommandLine)
+                return Error::CmdlineTooLong;
+        if (!text::is_valid_utf8(utf8))
+                return Error::BadCommandLine;
+        b->embedded_cmdline = utf8;
+        b->cmdline_source = CommandLineSource::Embedded;
+        b->cmdline_units = text::utf8_to_utf16(utf8, Span<char16_t>()) + 1;
+        return ok_status();
+}
+
+} // namespace
+
+Result<Boot> plan_boot(const measure::SectionContents &sections, uint32_t profile, Span<const char16_t> options,
+                       bool secure_boot) {
+        Boot b;
+        b.profile = profile;
+        b.sections = sections;
+        b.options = options;
+        if (!b.has(SectionId::Linux))
+                return Error::NotUki;
+        ZUKI_TRY(settle_source(&b, secure_boot));
+        for (const ExtraSource &e : kExtraSources)
+                if (b.has(e.id))
+                        b.extra[b.extra_count++] = {e.id, e.path, b.section(e.id)};
+        return b;
+}
+
+Result<Boot> plan_boot(const pe::View &uki, const Inputs &in) {
+        // "@N" at the start of the load options picks profile N; the rest is the command line.
+        Span<const char16_t> options = in.load_options;
+        size_t rest = 0;
+        bool has_selector = false;
+        uint32_t profile = uki::parse_profile_selector(options, &rest, &has_selector);
+        if (has_selector)
+                options = Span<const char16_t>(options.data() + rest, options.size() - rest);
+        uki::SectionSet set = ZUKI_TRY(uki::select_sections(uki, profile));
+        measure::SectionContents contents = ZUKI_TRY(measure::contents_of(uki, set));
+        return plan_boot(contents, profile, options, in.secure_boot);
+}
+
+Span<const char16_t> command_line(const Boot &boot, Span<char16_t> storage) {
+        size_t n = 0;
+        switch (boot.cmdline_source) {
+        case CommandLineSource::None:
+                return {};
+        case CommandLineSource::LoadOptions:
+                if (storage.size() < boot.options.size() + 1)
+                        return {};
+                __builtin_memcpy(storage.data(), boot.options.data(), boot.options.size() * sizeof(char16_t));
+                n = boot.options.size();
+                break;
+        case CommandLineSource::Embedded:
+                n = text::utf8_to_utf16(boot.embedded_cmdline, Span<char16_t>());
+                if (storage.size() < n + 1)
+                        return {};
+                text::utf8_to_utf16(boot.embedded_cmdline, storage);
+                break;
+        }
+        // systemd-stub's folding: outer whitespace dropped, inner whitespace made plain spaces.
+        n = text::mangle_command_line(Span<char16_t>(storage.data(), n));
+        if (n == 0)
+                return {};
+        storage[n] = 0;
+        return Span<const char16_t>(storage.data(), n + 1);
+}
+
+Status add_measurements(const Boot &boot, Span<const char16_t> cmdline, char16_t (&profile_text)[11],
+                        measure::Plan *plan) {
+        if (boot.profile != 0)
+                ZUKI_TRY(measure::add_profile(plan, measure::format_decimal(boot.profile, profile_text)));
+        ZUKI_TRY(measure::add_sections(plan, boot.sections));
+        if (boot.cmdline_source == CommandLineSource::LoadOptions && !cmdline.empty())
+                ZUKI_TRY(measure::add_command_line(plan, cmdline));
+        return ok_status();
+}
+
+Status write_extra_cpio(const Boot &boot, cpio::Writer *w) {
+        if (boot.extra_count == 0)
+                return ok_status();
+        ZUKI_TRY(w->add_directory(".extra", 0555));
+        for (size_t i = 0; i < boot.extra_count; i++)
+                ZUKI_TRY(w->add_file(boot.extra[i].path, boot.extra[i].data, 0444));
+        return w->finish();
+}
+
+Result<size_t> extra_cpio_size(const Boot &boot) {
+        cpio::Writer counter{MutableBytes()};
+        ZUKI_TRY(write_extra_cpio(boot, &counter));
+        return counter.size();
+}
+
+} // namespace zuki::model

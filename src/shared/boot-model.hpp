@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The boot model: everything a UKI boot through the zuki stub does that anyone can observe — the
+// profile, the kernel command line and where it came from, the initrd parts and /.extra files, and
+// the ordered list of TPM measurements — as a pure function of the UKI's sections, the load
+// options and the Secure Boot state.
+//
+// The stub executes this model; the host tool (zuki measure, build, check-unlock, status, and the
+// ukify plugin through them) only predicts from it. No rule below may be written a second time
+// anywhere else: a prediction that disagrees with the stub is the one failure measured-boot users
+// cannot debug.
+//
+// The rules, as systemd-stub applies them (257/262, src/boot/stub.c):
+//   - "@N" at the start of the load options selects profile N; the rest of the load options
+//     (after spaces) is what the command-line rule below sees.
+//   - The load options replace the embedded .cmdline only when Secure Boot is off or the profile
+//     has no .cmdline, and only when their first character is printable (> 0x1f: some firmware
+//     passes binary garbage) and something is left after whitespace is folded. Then they are
+//     measured into PCR 12 as UTF-16 with their NUL (EV_IPL, description = the text).
+//   - Otherwise the .cmdline section is the command line, up to its first NUL; it is measured as
+//     a section into PCR 11 like every other section.
+//   - PCR 11: every present section of the profile in canonical order, .pcrsig excluded.
+//   - PCR 12: the profile number as an EV_EVENT_TAG for profile != 0, then the load options.
+//   - The kernel's initrd: .ucode, a boot loader's initrd, .initrd, then a generated cpio with
+//     /.extra/tpm2-pcr-signature.json, tpm2-pcr-public-key.pem, os-release and profile.
+
+#pragma once
+
+#include "base.hpp"
+#include "cpio.hpp"
+#include "measure.hpp"
+#include "uki.hpp"
+
+namespace zuki::model {
+
+// Where the kernel's command line comes from.
+enum class CommandLineSource : uint8_t {
+        None,        // no .cmdline and no usable load options: the kernel gets none
+        LoadOptions, // the load options; measured into PCR 12
+        Embedded,    // the profile's .cmdline; measured into PCR 11 as a section
+};
+
+// What became of the load options (after the profile selector), for reports.
+enum class OptionsFate : uint8_t {
+        Used,               // they are the command line
+        Absent,             // there were none (or only a profile selector)
+        NotPrintable,       // the first character is a control character
+        Blank,              // nothing but whitespace
+        LockedBySecureBoot, // Secure Boot is on and the UKI has a .cmdline
+};
+
+const char *describe(CommandLineSource s);
+const char *describe(OptionsFate f);
+
+// What the firmware and the boot loader hand the stub.
+struct Inputs {
+        Span<const char16_t> load_options; // as passed, up to their first NUL
+        bool secure_boot = false;          // the SecureBoot variable is 1
+};
+
+// The parts of the initrd the kernel gets, in this order, each padded to 4 bytes.
+enum class InitrdPart : uint8_t {
+        Ucode,        // the .ucode section (the kernel looks for microcode in the first archive)
+        LoaderInitrd, // an initrd a boot loader registered before starting the stub
+        Initrd,       // the .initrd section
+        Extra,        // the generated /.extra cpio (extra_cpio_size() bytes)
+};
+inline constexpr InitrdPart kInitrdOrder[] = {InitrdPart::Ucode, InitrdPart::LoaderInitrd, InitrdPart::Initrd,
+                                              InitrdPart::Extra};
+
+// One file of the generated /.extra cpio.
+struct ExtraFile {
+        uki::SectionId id;
+        const char *path;
+        Bytes data;
+};
+inline constexpr size_t kMaxExtraFiles = 4;
+
+struct Boot {
+        uint32_t profile = 0;
+        measure::SectionContents sections; // the profile's sections (base sections it does not override)
+
+        CommandLineSource cmdline_source = CommandLineSource::None;
+        OptionsFate options_fate = OptionsFate::Absent;
+        Span<const char16_t> options; // the load options after the profile selector
+        Bytes embedded_cmdline;       // .cmdline up to its first NUL (UTF-8)
+        size_t cmdline_units = 0;     // UTF-16 units command_line() needs, its NUL included
+
+        ExtraFile extra[kMaxExtraFiles] = {};
+        size_t extra_count = 0;
+
+        bool has(uki::SectionId id) const { return sections.present[(size_t) id]; }
+        Bytes section(uki::SectionId id) const { return has(id) ? sections.data[(size_t) id] : Bytes(); }
+};
+
+// The boot of the UKI `uki` (a PE view of either layout) under `in`. Fails with UnknownProfile,
+// DuplicateSection, NotUki (the profile has no .linux), VirtualSizeExceedsData,
+// LoadOptionsTooLong, CmdlineTooLong or BadCommandLine: each one a boot the stub refuses.
+Result<Boot> plan_boot(const pe::View &uki, const Inputs &in);
+
+// The same from section contents already chosen for `profile` (e.g. files given to zuki measure);
+// `options` are the load options after any profile selector.
+Result<Boot> plan_boot(const measure::SectionContents &sections, uint32_t profile, Span<const char16_t> options,
+                       bool secure_boot);
+
+// Writes the kernel's command line into `storage` (at least boot.cmdline_units units) and returns
+// it with its NUL, or an empty span when the kernel gets none.
+Span<const char16_t> command_line(const Boot &boot, Span<char16_t> storage);
+
+// The ordered measurements of this boot: the profile tag, the sections, the command line
+// (`cmdline` as command_line() returned it). `profile_text` holds the profile event's text and must
+// outlive `plan`, as must `boot`'s sections and `cmdline`.
+Status add_measurements(const Boot &boot, Span<const char16_t> cmdline, char16_t (&profile_text)[11],
+                        measure::Plan *plan);
+
+// The generated /.extra cpio: its size (0 when there is no file), and the archive itself.
+Result<size_t> extra_cpio_size(const Boot &boot);
+Status write_extra_cpio(const Boot &boot, cpio::Writer *w);
+
+} // namespace zuki::model

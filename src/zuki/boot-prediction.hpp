@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Predicting a boot on the host: the shared boot model (src/shared/boot-model.hpp), the one the
+// stub executes, run over a UKI's bytes under the conditions a user describes (profile, load
+// options, Secure Boot). Every verb that predicts PCRs (measure, build's .pcrsig, check-unlock,
+// status, check-policy) goes through here; none assembles a measurement plan itself.
+
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "boot-model.hpp"
+#include "file-io.hpp"
+#include "measure.hpp"
+
+namespace zuki {
+
+struct BootConditions {
+        uint32_t profile = 0;                    // sent as the "@N" selector when not 0
+        std::optional<std::string> load_options; // UTF-8, what the boot loader passes after "@N"
+        bool secure_boot = false;
+};
+
+// A predicted boot and the storage its events point into (besides the UKI's own bytes, which
+// the caller keeps alive). Not copyable: the plan refers to its members.
+struct PredictedBoot {
+        PredictedBoot() = default;
+        PredictedBoot(const PredictedBoot &) = delete;
+        PredictedBoot &operator=(const PredictedBoot &) = delete;
+
+        model::Boot boot;
+        measure::Plan plan;                      // the stub's measurements, in its order
+        std::vector<char16_t> load_options;      // as the stub would see them, selector included
+        std::vector<char16_t> cmdline;           // the kernel's command line with its NUL, or empty
+        char16_t profile_text[11] = {};
+
+        bool has_section(uki::SectionId id) const { return boot.has(id); }
+};
+
+// The boot of `uki` (file layout) under `conditions`. Throws Failure naming `what` for a UKI the
+// stub would refuse to boot, with the stub's reason.
+std::unique_ptr<PredictedBoot> predict_boot(Bytes uki, const std::string &what, const BootConditions &conditions);
+
+// The same from section contents (zuki measure --linux FILE ...): profile 0.
+std::unique_ptr<PredictedBoot> predict_boot(const measure::SectionContents &sections, const std::string &what,
+                                            const BootConditions &conditions);
+
+// The number of profiles of a UKI (1 for a UKI without .profile sections).
+uint32_t profile_count(Bytes uki, const std::string &what);
+
+} // namespace zuki
