@@ -27,6 +27,7 @@
 #include "keys.hpp"
 #include "pcr-policy.hpp"
 #include "pcr-predict.hpp"
+#include "policy-check.hpp"
 #include "text.hpp"
 #include "uki-build.hpp"
 #include "uki.hpp"
@@ -83,6 +84,9 @@ void print_help() {
                 "  zuki check-unlock [--profile N] [--phase P]... [--json] UKI DEVICE|LUKS-HEADER-FILE\n"
                 "      Tell whether the UKI's signed PCR policy will unlock the volume's systemd-tpm2\n"
                 "      token after a reboot (exit status per answer, see zuki(1)).\n"
+                "  zuki check-policy [--phases P,...] [--json] UKI\n"
+                "      Check that every profile's .pcrsig authorizes the PCR 11 values the stub will\n"
+                "      produce booting this UKI (exit 1 and one line per problem otherwise).\n"
                 "  zuki sign --private-key KEY|pkcs11:URI --certificate CERT [--chain FILE]... [--replace]\n"
                 "            [--output OUT] [--json] IMAGE\n"
                 "      Authenticode-sign a PE image (SHA-256, PKCS#7) for UEFI Secure Boot.\n"
@@ -493,6 +497,16 @@ int verb_build(int argc, char **argv) {
         copt.progress = terminal_progress();
         copt.notice = print_notice;
         UkiResult r = build_uki(bytes_of(stub), in, copt);
+        // The guarantee: the stub booting this very file produces PCR 11 values its .pcrsig
+        // authorizes, in every profile; otherwise the disk would fall back to its passphrase.
+        PolicyCheckOptions pcheck;
+        for (const std::vector<std::string> &group : phase_groups)
+                pcheck.phases.insert(pcheck.phases.end(), group.begin(), group.end());
+        PolicyCheck checked = check_embedded_policies(bytes_of(r.image), "The new UKI", pcheck);
+        if (!checked.ok())
+                fail(checked.problems.front() +
+                     (checked.problems.size() > 1 ? " (and " + std::to_string(checked.problems.size() - 1) + " more)" : "") +
+                     "; not writing " + output);
         // Signing is the last step: nothing may change the image afterwards.
         std::optional<authenticode::SignResult> signature;
         if (signer) {
@@ -1026,6 +1040,58 @@ int verb_check_unlock(int argc, char **argv) {
         return (int) best;
 }
 
+int verb_check_policy(int argc, char **argv) {
+        enum { kOptPhases = 0x100, kOptJson };
+        static const option options[] = {
+                {"phases", required_argument, nullptr, kOptPhases},
+                {"json", no_argument, nullptr, kOptJson},
+                {"help", no_argument, nullptr, 'h'},
+                {},
+        };
+        PolicyCheckOptions popt;
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, nullptr)) != -1) {
+                switch (c) {
+                case kOptPhases: {
+                        std::vector<std::string> paths = parse_phase_group(optarg);
+                        popt.phases.insert(popt.phases.end(), paths.begin(), paths.end());
+                        break;
+                }
+                case kOptJson: json = true; break;
+                case 'h': print_help(); return 0;
+                default: throw UsageError("See 'zuki --help'");
+                }
+        }
+        if (optind + 1 != argc)
+                throw UsageError("zuki check-policy takes exactly one UKI argument");
+        std::string path = argv[optind];
+        Buffer uki = read_file(path);
+        PolicyCheck r = check_embedded_policies(bytes_of(uki), path, popt);
+        if (json) {
+                nlohmann::ordered_json j;
+                j["uki"] = path;
+                j["ok"] = r.ok();
+                j["problems"] = r.problems;
+                j["profiles"] = r.report;
+                std::printf("%s\n", j.dump(2).c_str());
+        } else {
+                for (const auto &p : r.report) {
+                        std::printf("profile %u: ", p["profile"].get<uint32_t>());
+                        if (!p["pcrsig"].get<bool>()) {
+                                std::printf("no .pcrsig\n");
+                                continue;
+                        }
+                        size_t n = p.contains("entries") ? p["entries"].size() : 0;
+                        std::printf("%zu .pcrsig entr%s authorize%s this UKI's PCR 11\n", n, n == 1 ? "y" : "ies",
+                                    n == 1 ? "s" : "");
+                }
+        }
+        for (const std::string &problem : r.problems)
+                std::fprintf(stderr, "zuki: %s\n", problem.c_str());
+        return r.ok() ? 0 : 1;
+}
+
 int verb_status(int argc, char **argv) {
         enum { kOptJson = 0x100, kOptRoot };
         static const option options[] = {
@@ -1086,6 +1152,8 @@ int run(int argc, char **argv) {
                 return verb_genkey(argc - 1, argv + 1);
         if (verb == "check-unlock")
                 return verb_check_unlock(argc - 1, argv + 1);
+        if (verb == "check-policy")
+                return verb_check_policy(argc - 1, argv + 1);
         if (verb == "sign")
                 return verb_sign(argc - 1, argv + 1);
         if (verb == "verify")

@@ -51,8 +51,13 @@ Buffer replay(const measure::Plan &plan, uint32_t pcr, const std::string &bank, 
         for (size_t i = 0; i < plan.count; i++)
                 if (plan.events[i].pcr == pcr)
                         extend(md, &value, plan.events[i].data);
+        return extend_phase_words(bank, std::move(value), phase);
+}
+
+Buffer extend_phase_words(const std::string &bank, Buffer value, const std::vector<std::string> &words) {
+        const EVP_MD *md = digest_of(bank);
         // systemd-pcrphase extends each phase word (no NUL) into PCR 11.
-        for (const std::string &w : phase)
+        for (const std::string &w : words)
                 extend(md, &value, Bytes(reinterpret_cast<const uint8_t *>(w.data()), w.size()));
         return value;
 }

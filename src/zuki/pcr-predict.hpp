@@ -40,6 +40,9 @@ std::vector<PcrPrediction> predict(const measure::Plan &plan, const PredictOptio
 // The value of `pcr` after replaying `plan`'s events for it and then, for PCR 11, the phase words.
 Buffer replay(const measure::Plan &plan, uint32_t pcr, const std::string &bank, const std::vector<std::string> &phase);
 
+// `value` (a PCR 11 of `bank`) extended with the phase words, as systemd-pcrphase extends them.
+Buffer extend_phase_words(const std::string &bank, Buffer value, const std::vector<std::string> &words);
+
 std::string to_hex(Bytes b);
 
 } // namespace zuki
