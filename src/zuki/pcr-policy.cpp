@@ -154,8 +154,12 @@ Buffer sign_digest(EVP_PKEY *private_key, const std::string &bank, Bytes pol) {
 }
 
 bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig) {
+        return verify_digest(public_key, "sha256", pol, sig);
+}
+
+bool verify_digest(EVP_PKEY *public_key, const std::string &bank, Bytes pol, Bytes sig) {
         MdCtxPtr ctx(EVP_MD_CTX_new());
-        if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, public_key) != 1)
+        if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md_of_bank(bank), nullptr, public_key) != 1)
                 fail_openssl("Cannot verify a signature");
         int ok = EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), pol.data(), pol.size());
         ERR_clear_error(); // a failed verification leaves errors behind

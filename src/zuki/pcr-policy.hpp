@@ -69,6 +69,9 @@ Buffer sign_digest(EVP_PKEY *private_key, const std::string &bank, Bytes pol);
 // RSASSA/ECDSA with SHA-256 over pol ‖ (empty) policyRef.
 bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig);
 
+// True when `sig` is what sign_digest() makes for `bank` with the private half of `public_key`.
+bool verify_digest(EVP_PKEY *public_key, const std::string &bank, Bytes pol, Bytes sig);
+
 // One parsed .pcrsig entry.
 struct SignatureEntry {
         std::string bank;

@@ -120,7 +120,7 @@ PolicyCheck check_embedded_policies(Bytes uki, const std::string &what, const Po
                         j["phase"] = matched->second;
                         if (pcrpkey && e.pkfp == pcrpkey_fp) {
                                 signed_by_pcrpkey = true;
-                                bool valid = policy::verify_for_policy_authorize(pcrpkey.get(), bytes_of(e.pol), bytes_of(e.sig));
+                                bool valid = policy::verify_digest(pcrpkey.get(), e.bank, bytes_of(e.pol), bytes_of(e.sig));
                                 j["signature"] = valid ? "valid" : "invalid";
                                 if (!valid)
                                         result.problems.push_back(where + entry +
