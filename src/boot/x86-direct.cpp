@@ -46,9 +46,10 @@ struct MemoryMap {
 };
 
 // Everything this path allocates. Destroyed before ExitBootServices (an error path), it gives
-// all of it back; abandon() is for the rest: from the first ExitBootServices call on, boot
-// services may be gone (UEFI 2.10, 7.4: only GetMemoryMap may follow), so nothing is freed,
-// undone or logged through them, whether the call succeeded or not.
+// all of it back; abandon() is for the rest: the firmware may shut boot services down partly on
+// the first ExitBootServices call, even one that fails (UEFI 2.10, 7.4), so from then on nothing
+// is freed, undone or logged through them; like Linux's libstub, only GetMemoryMap and
+// ExitBootServices are called again.
 struct Allocations {
         Pages kernel;       // the kernel at its physical slot, decompressed in place
         Pages params;       // boot_params
