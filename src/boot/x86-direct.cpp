@@ -2,18 +2,19 @@
 
 #include "x86-direct.hpp"
 
-#include "../shared/measure.hpp"
 #include "../shared/wx.hpp"
+#include "../shared/x86-boot-params.hpp"
 #include "../shared/x86-boot.hpp"
 #include "arch/cycles.hpp"
 #include "efi/graphics-output.hpp"
-#include "efi/rng.hpp"
+#include "firmware/config-table.hpp"
 #include "firmware/log.hpp"
 #include "firmware/memory-protection.hpp"
 #include "firmware/pages.hpp"
 #include "firmware/placement.hpp"
 #include "firmware/tpm.hpp"
 #include "kernel.hpp"
+#include "linux-efi-stub.hpp"
 #include "zstd-decompress.hpp"
 
 namespace zuki::boot {
@@ -33,46 +34,45 @@ namespace {
 // Where the kernel may go: x86::Info's load address (16 MiB on distribution kernels) up to 4 GiB,
 // which every firmware maps one to one.
 constexpr uint64_t kMaxKernelAddress = 0xffffffffull;
-// Linux's tagged PCR 9 events (drivers/firmware/efi/libstub/efi-stub-helper.c).
-constexpr uint32_t kPcrInitrd = 9;
-constexpr uint32_t kInitrdEventTag = 0x8f3b22ec;
-constexpr uint32_t kLoadOptionsEventTag = 0x8f3b22ed;
-constexpr char kInitrdDescription[] = "Linux initrd";
-constexpr char kLoadOptionsDescription[] = "LOADED_IMAGE::LoadOptions";
-// setup_data types (arch/x86/include/uapi/asm/bootparam.h).
-constexpr uint32_t kSetupE820Ext = 1;
-constexpr uint32_t kSetupDataHeader = 16; // le64 next, le32 type, le32 len
-// screen_info (include/uapi/linux/screen_info.h).
-constexpr uint8_t kVideoTypeEfi = 0x70;
-constexpr uint32_t kVideoCapability64BitBase = 1 << 1;
-constexpr uint32_t kRandomSeedSize = 32;
-constexpr uint32_t kMaxInheritedSeed = 512;
-// shim's vendor GUID (SHIM_LOCK_GUID), under which it mirrors MokSBState as MokSBStateRT.
-constexpr efi::Guid kShimLockGuid = {0x605dab50, 0xe046, 0x4300, {0xab, 0xb6, 0x3d, 0xd8, 0x10, 0xdd, 0x8b, 0x23}};
+// Descriptors our own allocations may add to the memory map between sizing and reading it.
+constexpr uintptr_t kMemoryMapSlack = 32;
 
-x86::VariableByte read_variable_byte(efi::RuntimeServices *rs, const char16_t *name, const efi::Guid &vendor) {
-        x86::VariableByte v;
-        uintptr_t size = sizeof(v.value);
-        efi::Status s = rs->GetVariable(name, &vendor, &v.attributes, &size, &v.value);
-        if (s == efi::kNotFound)
-                v.read = x86::VariableByte::Read::NotFound;
-        else if (efi::is_error(s) || size != sizeof(v.value))
-                v.read = x86::VariableByte::Read::Failed;
-        else
-                v.read = x86::VariableByte::Read::Found;
-        return v;
-}
+// The memory map ExitBootServices takes, and the E820 table made from it.
+struct MemoryMap {
+        PoolArray<uint8_t> buffer;         // handed to the kernel in efi_info
+        PoolArray<x86::E820Entry> e820;    // scratch for the conversion
+        PoolArray<uint8_t> e820_extension; // the SETUP_E820_EXT node for entries boot_params cannot hold
+        uintptr_t descriptor_size = 0;
+};
 
-// boot_params.secure_boot, as the kernel's EFI stub would set it: without it the kernel does not
-// know it was booted with Secure Boot and does not lock itself down.
-x86::SecureBootMode read_secure_boot_mode(efi::RuntimeServices *rs) {
-        x86::SecureBootMode mode = x86::secure_boot_mode(read_variable_byte(rs, u"SecureBoot", efi::kGlobalVariableGuid),
-                                                         read_variable_byte(rs, u"SetupMode", efi::kGlobalVariableGuid),
-                                                         read_variable_byte(rs, u"MokSBStateRT", kShimLockGuid));
-        if (mode == x86::SecureBootMode::Unknown)
-                log_warning("Cannot read the SecureBoot variable; the kernel is told the Secure Boot state is unknown");
-        return mode;
-}
+// Everything this path allocates. Destroyed before ExitBootServices (an error path), it gives
+// all of it back; abandon() is for the rest: the firmware may shut boot services down partly on
+// the first ExitBootServices call, even one that fails (UEFI 2.10, 7.4), so from then on nothing
+// is freed, undone or logged through them; like Linux's libstub, only GetMemoryMap and
+// ExitBootServices are called again.
+struct Allocations {
+        Pages kernel;       // the kernel at its physical slot, decompressed in place
+        Pages params;       // boot_params
+        Pages cmdline;      // the command line boot_params points to
+        MemoryMap memory_map;
+        ConfigTable event_log;   // LINUX_EFI_TPM_EVENT_LOG
+        ConfigTable random_seed; // LINUX_EFI_RANDOM_SEED_TABLE
+        // Declared last: destroyed first, so W^X is undone before the kernel's pages are freed
+        // (EDK2 cannot free read-only pages; see kernel.hpp).
+        WxProtection protection;
+
+        void abandon() {
+                protection.release();
+                random_seed.release();
+                event_log.release();
+                memory_map.e820_extension.release();
+                memory_map.e820.release();
+                memory_map.buffer.release();
+                cmdline.release();
+                params.release();
+                kernel.release();
+        }
+};
 
 efi::Status allocate_low(uint64_t size, efi::MemoryType type, Pages *out) {
         efi::PhysicalAddress a = kMaxKernelAddress;
@@ -85,158 +85,34 @@ efi::Status allocate_low(uint64_t size, efi::MemoryType type, Pages *out) {
         return efi::kSuccess;
 }
 
-// The command line as UTF-8, NUL-terminated, into `out` (capacity bytes including the NUL).
-Result<size_t> to_utf8(Span<const char16_t> text, uint8_t *out, size_t capacity) {
-        size_t n = 0;
-        auto put = [&](uint32_t byte) {
-                if (n + 1 < capacity)
-                        out[n] = (uint8_t) byte;
-                n++;
-        };
-        for (size_t i = 0; i < text.size() && text[i]; i++) {
-                uint32_t c = text[i];
-                if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.size() && text[i + 1] >= 0xdc00 && text[i + 1] < 0xe000)
-                        c = 0x10000 + ((c - 0xd800) << 10) + (text[++i] - 0xdc00);
-                else if (c >= 0xd800 && c < 0xe000)
-                        c = 0xfffd; // a lone surrogate
-                if (c < 0x80) {
-                        put(c);
-                } else if (c < 0x800) {
-                        put(0xc0 | c >> 6);
-                        put(0x80 | (c & 0x3f));
-                } else if (c < 0x10000) {
-                        put(0xe0 | c >> 12);
-                        put(0x80 | ((c >> 6) & 0x3f));
-                        put(0x80 | (c & 0x3f));
-                } else {
-                        put(0xf0 | c >> 18);
-                        put(0x80 | ((c >> 12) & 0x3f));
-                        put(0x80 | ((c >> 6) & 0x3f));
-                        put(0x80 | (c & 0x3f));
-                }
-        }
-        if (n + 1 > capacity)
-                return Error::SizeLimit;
-        out[n] = 0;
-        return n;
-}
-
-// Mask → (size, position) of one colour channel.
-void channel(uint32_t mask, uint8_t *size, uint8_t *pos) {
-        *size = *pos = 0;
-        if (!mask)
-                return;
-        while (!(mask & 1)) {
-                mask >>= 1;
-                (*pos)++;
-        }
-        while (mask & 1) {
-                mask >>= 1;
-                (*size)++;
-        }
-}
-
-// screen_info from the firmware's framebuffer, so the kernel's efifb/simpledrm keeps the console.
-void fill_screen_info(efi::BootServices *bs, uint8_t *bp) {
+// The firmware's framebuffer, so the kernel's efifb/simpledrm keeps the console. False when there
+// is none to hand on (no GOP, or a mode without a linear framebuffer).
+bool find_framebuffer(efi::BootServices *bs, x86::Framebuffer *out) {
         efi::GraphicsOutputProtocol *gop = nullptr;
         if (efi::is_error(bs->LocateProtocol(&efi::GraphicsOutputProtocol::kGuid, nullptr, reinterpret_cast<void **>(&gop))) ||
             !gop || !gop->Mode || !gop->Mode->Info)
-                return;
+                return false;
         const efi::GraphicsOutputModeInformation &info = *gop->Mode->Info;
-        uint8_t rs, rp, gs, gp, bsz, bpos, xs, xp;
         switch (info.PixelFormat) {
         case efi::PixelFormat::RedGreenBlueReserved8:
-                rs = gs = bsz = xs = 8, rp = 0, gp = 8, bpos = 16, xp = 24;
+                out->masks = x86::kRgbReserved8;
                 break;
         case efi::PixelFormat::BlueGreenRedReserved8:
-                rs = gs = bsz = xs = 8, rp = 16, gp = 8, bpos = 0, xp = 24;
+                out->masks = x86::kBgrReserved8;
                 break;
         case efi::PixelFormat::BitMask:
-                channel(info.PixelInformation.RedMask, &rs, &rp);
-                channel(info.PixelInformation.GreenMask, &gs, &gp);
-                channel(info.PixelInformation.BlueMask, &bsz, &bpos);
-                channel(info.PixelInformation.ReservedMask, &xs, &xp);
+                out->masks = {info.PixelInformation.RedMask, info.PixelInformation.GreenMask,
+                              info.PixelInformation.BlueMask, info.PixelInformation.ReservedMask};
                 break;
         default:
-                return; // no framebuffer to hand on
+                return false;
         }
-        uint8_t *si = bp + x86::kScreenInfoOffset;
-        uint64_t base = gop->Mode->FrameBufferBase;
-        si[0x0f] = kVideoTypeEfi;
-        store_le16(si + 0x12, (uint16_t) info.HorizontalResolution);
-        store_le16(si + 0x14, (uint16_t) info.VerticalResolution);
-        store_le16(si + 0x16, 32);
-        store_le32(si + 0x18, (uint32_t) base);
-        store_le32(si + 0x1c, (uint32_t) gop->Mode->FrameBufferSize);
-        store_le16(si + 0x24, (uint16_t) (info.PixelsPerScanLine * 4));
-        si[0x26] = rs, si[0x27] = rp, si[0x28] = gs, si[0x29] = gp;
-        si[0x2a] = bsz, si[0x2b] = bpos, si[0x2c] = xs, si[0x2d] = xp;
-        if (base >> 32) {
-                store_le32(si + 0x36, kVideoCapability64BitBase);
-                store_le32(si + 0x3a, (uint32_t) (base >> 32));
-        }
-}
-
-// A fresh seed for the kernel's entropy pool in LINUX_EFI_RANDOM_SEED_TABLE, keeping a boot
-// loader's seed after ours (the kernel's EFI stub does the same; it does not run here).
-void install_random_seed(efi::SystemTable *st) {
-        efi::BootServices *bs = st->BootServices;
-        efi::RngProtocol *rng = nullptr;
-        if (efi::is_error(bs->LocateProtocol(&efi::RngProtocol::kGuid, nullptr, reinterpret_cast<void **>(&rng))) || !rng) {
-                log_debug("No EFI_RNG_PROTOCOL, no random seed for the kernel");
-                return;
-        }
-        const uint8_t *previous = nullptr;
-        uint32_t previous_size = 0;
-        for (uintptr_t i = 0; i < st->NumberOfTableEntries; i++) {
-                if (st->ConfigurationTable[i].VendorGuid == efi::kLinuxRandomSeedTableGuid) {
-                        previous = static_cast<const uint8_t *>(st->ConfigurationTable[i].VendorTable);
-                        previous_size = load_le32(previous);
-                        if (previous_size > kMaxInheritedSeed)
-                                previous_size = kMaxInheritedSeed;
-                }
-        }
-        void *table = nullptr;
-        uint32_t size = kRandomSeedSize + previous_size;
-        // ACPI reclaim memory: the kernel reads it before it reuses any RAM.
-        if (efi::is_error(bs->AllocatePool(efi::MemoryType::ACPIReclaimMemory, 4 + size, &table)))
-                return;
-        uint8_t *t = static_cast<uint8_t *>(table);
-        if (efi::is_error(rng->GetRNG(rng, nullptr, kRandomSeedSize, t + 4))) {
-                bs->FreePool(table);
-                log_warning("EFI_RNG_PROTOCOL failed, no random seed for the kernel");
-                return;
-        }
-        if (previous_size)
-                __builtin_memcpy(t + 4 + kRandomSeedSize, previous + 4, previous_size);
-        store_le32(t, size);
-        if (efi::is_error(bs->InstallConfigurationTable(&efi::kLinuxRandomSeedTableGuid, table))) {
-                bs->FreePool(table);
-                log_warning("Cannot install the random seed table, the kernel gets no seed from us");
-        }
-}
-
-// PCR 9 as the kernel's EFI stub measures it: its load options, then the initrd it loaded.
-void measure_like_efi_stub(efi::BootServices *bs, Bytes load_options, Bytes initrd) {
-        measure::Plan plan;
-        measure::Event e;
-        e.pcr = kPcrInitrd;
-        e.type = measure::kEvEventTag;
-        if (!load_options.empty()) {
-                e.tag = kLoadOptionsEventTag;
-                e.data = load_options;
-                e.raw_description = Bytes(reinterpret_cast<const uint8_t *>(kLoadOptionsDescription),
-                                          sizeof(kLoadOptionsDescription));
-                (void) plan.add(e);
-        }
-        if (!initrd.empty()) {
-                e.tag = kInitrdEventTag;
-                e.data = initrd;
-                e.raw_description = Bytes(reinterpret_cast<const uint8_t *>(kInitrdDescription), sizeof(kInitrdDescription));
-                (void) plan.add(e);
-        }
-        MeasureResult result;
-        (void) measure_plan(bs, plan, &result); // a failure is logged there; the boot goes on
+        out->base = gop->Mode->FrameBufferBase;
+        out->size = gop->Mode->FrameBufferSize;
+        out->width = info.HorizontalResolution;
+        out->height = info.VerticalResolution;
+        out->pixels_per_scan_line = info.PixelsPerScanLine;
+        return true;
 }
 
 // W^X for the kernel while it still runs on the firmware's page tables: code segments read-only
@@ -264,11 +140,172 @@ wx::Plan kernel_wx_plan(const x86::Info &info, uint64_t allocation) {
         return plan;
 }
 
-// One E820 entry as boot_params and SETUP_E820_EXT hold it: le64 address, le64 size, le32 type.
-void store_e820(uint8_t *p, const x86::E820Entry &e) {
-        store_le64(p, e.address);
-        store_le64(p + 8, e.size);
-        store_le32(p + 16, e.type);
+// ---- The steps of boot_x86_direct(), in order ----
+
+// The .x86boot description, checked against itself and against the payload's trailer.
+efi::Status check_description(Bytes section, const zboot::ZstdPayload &payload, x86::Info *out) {
+        Result<x86::Info> parsed = x86::parse(section);
+        if (!parsed)
+                return log_error(status_from(parsed.error()), "Kernel cannot be booted directly: {}", parsed.error());
+        if (payload.decompressed_size != parsed->payload_size())
+                return log_error(status_from(Error::SizeMismatch),
+                                 "Kernel payload is unusable: {} (its trailer says {} bytes, .x86boot describes {})",
+                                 Error::SizeMismatch, payload.decompressed_size, parsed->payload_size());
+        *out = *parsed;
+        return efi::kSuccess;
+}
+
+// The payload (flat image, then relocation table) straight into the kernel's pages.
+efi::Status decompress_payload(const zboot::ZstdPayload &payload, const x86::Info &info, const Pages &kernel) {
+        Pages workspace;
+        efi::Status s = allocate_aligned(zstd::workspace_size(), efi::kPageSize, efi::MemoryType::LoaderData, &workspace);
+        if (efi::is_error(s))
+                return s;
+        const char *detail = nullptr;
+        Status r = zstd::decompress(payload.frame, MutableBytes(kernel.data(), info.payload_size()), workspace.bytes(),
+                                    &detail);
+        if (!r)
+                return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {} ({})",
+                                 (uint64_t) payload.frame.size(), info.payload_size(), r.error(), detail ? detail : "");
+        return efi::kSuccess;
+}
+
+// The relocation table leaves the image (it may overlap BSS), which is then zeroed past the
+// stored bytes, and the virtual offset `delta` is applied.
+efi::Status relocate(const x86::Info &info, const Pages &kernel, uint64_t delta) {
+        PoolArray<uint8_t> relocs;
+        efi::Status s = relocs.allocate(info.relocs_size);
+        if (efi::is_error(s))
+                return log_error(s, "Cannot allocate {} bytes for the relocation table", info.relocs_size);
+        uint64_t allocation = info.allocation_size();
+        __builtin_memcpy(relocs.data(), kernel.data() + info.file_size, info.relocs_size);
+        __builtin_memset(kernel.data() + info.file_size, 0, allocation - info.file_size);
+        Status r = x86::apply_relocations(MutableBytes(kernel.data(), allocation), info.image_size,
+                                          Bytes(relocs.data(), info.relocs_size), info.load_address, delta);
+        if (!r)
+                return log_error(status_from(r.error()), "Kernel relocation table is unusable: {}", r.error());
+        return efi::kSuccess;
+}
+
+// The placement for `zuki status` and the log.
+void report_kernel(const x86::Info &info, const Placement &placement, const Allocations &a, bool randomized,
+                   uint64_t delta) {
+        report_placement(placement, randomized, a.protection.active() ? "enforced" : "no-protocol");
+        log_info("Kernel image at {} ({} bytes, decompressed in place, {} placement{}{})", Hex{a.kernel.address()},
+                 info.image_size, randomized ? "random" : "fixed", randomized ? "" : ": ", randomized ? "" : placement.why);
+        log_info("Kernel virtual base {} ({} of {} slots)", Hex{x86::kStartKernelMap + info.load_address + delta},
+                 delta / info.kernel_alignment, x86::virtual_slots(info));
+}
+
+// boot_params: the kernel's setup header, then what a boot loader fills in (command line,
+// initrd, framebuffer). The memory map parts follow in exit_boot_services().
+efi::Status build_boot_params(const x86::Info &info, Span<const char16_t> cmdline, Bytes initrd, efi::SystemTable *st,
+                              Allocations *a, x86::BootParams *out) {
+        efi::Status s = allocate_low(x86::kBootParamsSize, efi::MemoryType::LoaderData, &a->params);
+        if (efi::is_error(s))
+                return s;
+        Result<x86::BootParams> params = x86::BootParams::over(a->params.bytes());
+        if (!params)
+                return log_error(status_from(params.error()), "Cannot build boot_params: {}", params.error());
+        // The kernel randomises its own memory layout (direct map, vmalloc, vmemmap; with its own
+        // entropy) only when told KASLR is on. As after its EFI stub, that is unless the command
+        // line says nokaslr, whether or not this stub had an RNG for the image's placement.
+        x86::KernelKaslr kaslr = has_word(cmdline, "nokaslr") ? x86::KernelKaslr::Off : x86::KernelKaslr::On;
+        Status r = params.value().set_setup_header(info.setup_header, kaslr, read_secure_boot_mode(st->RuntimeServices));
+        if (!r)
+                return log_error(status_from(r.error()), "Cannot build boot_params: {}", r.error());
+
+        uint64_t cmdline_capacity = (uint64_t) info.cmdline_size + 1;
+        s = allocate_low(cmdline_capacity, efi::MemoryType::LoaderData, &a->cmdline);
+        if (efi::is_error(s))
+                return s;
+        if (!x86::command_line_utf8(cmdline, MutableBytes(a->cmdline.data(), cmdline_capacity)))
+                return log_error(efi::kBadBufferSize, "Command line is longer than the kernel's limit of {} bytes",
+                                 (uint64_t) info.cmdline_size);
+        params.value().set_command_line(a->cmdline.address());
+        params.value().set_initrd((uint64_t) (uintptr_t) initrd.data(), initrd.size());
+        x86::Framebuffer framebuffer;
+        if (find_framebuffer(st->BootServices, &framebuffer))
+                params.value().set_framebuffer(framebuffer);
+        *out = *params;
+        return efi::kSuccess;
+}
+
+// Buffers for the memory map and the E820 table made from it, with room for the descriptors our
+// own allocations still add, and for E820 entries beyond the 128 boot_params holds.
+efi::Status allocate_memory_map(efi::BootServices *bs, MemoryMap *out) {
+        uintptr_t map_size = 0, key = 0, descriptor_size = 0;
+        uint32_t descriptor_version = 0;
+        efi::Status s = bs->GetMemoryMap(&map_size, nullptr, &key, &descriptor_size, &descriptor_version);
+        if (s != efi::kBufferTooSmall || descriptor_size < sizeof(efi::MemoryDescriptor))
+                return log_error(efi::is_error(s) ? s : efi::kLoadError, "Cannot read the memory map");
+        uintptr_t capacity = map_size + kMemoryMapSlack * descriptor_size;
+        size_t max_entries = capacity / descriptor_size;
+        s = out->buffer.allocate(capacity);
+        if (efi::is_error(s))
+                return log_error(s, "Cannot allocate the memory map");
+        s = out->e820_extension.allocate(x86::e820_extension_size(max_entries));
+        if (efi::is_error(s))
+                return log_error(s, "Cannot allocate the E820 extension");
+        s = out->e820.allocate(max_entries);
+        if (efi::is_error(s))
+                return log_error(s, "Cannot allocate the E820 table");
+        out->descriptor_size = descriptor_size;
+        return efi::kSuccess;
+}
+
+// What the kernel's EFI stub would leave for the kernel: the event log is copied first, then PCR 9
+// is measured (those events reach the kernel through the final events table), then the seed.
+void hand_over_like_efi_stub(efi::SystemTable *st, Bytes load_options, Bytes initrd, Allocations *a) {
+        install_event_log_for_linux(st, &a->event_log);
+        measure_like_efi_stub(st->BootServices, load_options, initrd);
+        install_random_seed(st, &a->random_seed);
+}
+
+// Reads the final memory map into E820 and efi_info and exits boot services. ExitBootServices may
+// fail once when the map changed under us; then the map is read again. From the first call on,
+// everything is abandoned to the kernel (see Allocations) and only the first attempt logs.
+efi::Status exit_boot_services(efi::Handle image, efi::SystemTable *st, x86::BootParams params, Allocations *a) {
+        efi::BootServices *bs = st->BootServices;
+        // Taken before the loop: abandon() drops the owners' pointers, the retry still needs them.
+        uint8_t *buffer = a->memory_map.buffer.data();
+        uintptr_t capacity = a->memory_map.buffer.size();
+        Span<x86::E820Entry> e820 = a->memory_map.e820.span();
+        MutableBytes extension = a->memory_map.e820_extension.span();
+        uintptr_t descriptor_size = a->memory_map.descriptor_size;
+        for (int attempt = 0;; attempt++) {
+                uintptr_t map_size = capacity, key = 0;
+                uint32_t descriptor_version = 0;
+                efi::Status s = bs->GetMemoryMap(&map_size, reinterpret_cast<efi::MemoryDescriptor *>(buffer), &key,
+                                                 &descriptor_size, &descriptor_version);
+                if (efi::is_error(s))
+                        return attempt == 0 ? log_error(s, "Cannot read the memory map") : s;
+                size_t needed = 0;
+                Result<size_t> count = x86::convert_memory_map(Bytes(buffer, map_size), descriptor_size, e820.data(),
+                                                               e820.size(), &needed);
+                if (!count)
+                        return attempt == 0 ? log_error(efi::kBufferTooSmall, "Memory map has too many entries ({})",
+                                                        (uint64_t) needed)
+                                            : efi::kBufferTooSmall;
+                Status r = params.set_memory_map(Span<const x86::E820Entry>(e820.data(), *count), extension,
+                                                 (uint64_t) (uintptr_t) extension.data());
+                if (!r)
+                        return attempt == 0 ? log_error(efi::kBufferTooSmall, "Memory map has too many entries ({})",
+                                                        (uint64_t) *count)
+                                            : efi::kBufferTooSmall;
+                params.set_efi_info({.system_table = (uint64_t) (uintptr_t) st,
+                                     .memory_map = (uint64_t) (uintptr_t) buffer,
+                                     .memory_map_size = (uint32_t) map_size,
+                                     .descriptor_size = (uint32_t) descriptor_size,
+                                     .descriptor_version = descriptor_version});
+
+                s = bs->ExitBootServices(image, key);
+                a->abandon();
+                if (!efi::is_error(s))
+                        return efi::kSuccess;
+                if (s != efi::kInvalidParameter || attempt > 0)
+                        return attempt == 0 ? log_error(s, "ExitBootServices failed") : s;
+        }
 }
 
 [[noreturn]] void enter_kernel(uint64_t entry, uint8_t *boot_params) {
@@ -285,189 +322,74 @@ void store_e820(uint8_t *p, const x86::E820Entry &e) {
 
 } // namespace
 
+// Every step logs its own failure; what was allocated until then is given back by `a`'s
+// destructors (W^X undone first), until exit_boot_services() abandons it to the kernel.
 efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, const Placement &placement,
                             Span<const char16_t> cmdline, Bytes load_options, Bytes initrd, efi::Handle image,
                             efi::SystemTable *st) {
-        efi::BootServices *bs = st->BootServices;
-        Result<x86::Info> parsed = x86::parse(section);
-        if (!parsed)
-                return log_error(status_from(parsed.error()), "Kernel cannot be booted directly: {}", parsed.error());
-        const x86::Info &info = *parsed;
-        if (payload.decompressed_size != info.payload_size())
-                return log_error(status_from(Error::SizeMismatch),
-                                 "Kernel payload is unusable: {} (its trailer says {} bytes, .x86boot describes {})",
-                                 Error::SizeMismatch, payload.decompressed_size, info.payload_size());
+        // Validate first: nothing is allocated for a description the payload contradicts.
+        x86::Info info;
+        efi::Status s = check_description(section, payload, &info);
+        if (efi::is_error(s))
+                return s;
 
-        // Physical placement: init_size bytes at a kernel_alignment-aligned slot from the load
-        // address up; the payload is decompressed right there.
-        uint64_t allocation = info.allocation_size();
-        Pages kernel_pages;
+        // Place (physical KASLR): init_size bytes at a kernel_alignment-aligned slot from the load
+        // address up, where the payload is decompressed so the image is never copied.
+        Allocations a;
         bool randomized = false;
-        efi::Status s = allocate_kernel_in(bs, allocation, info.kernel_alignment, info.load_address, kMaxKernelAddress,
-                                           placement, &kernel_pages, &randomized);
+        s = allocate_kernel_in(st->BootServices, info.allocation_size(), info.kernel_alignment, info.load_address,
+                               kMaxKernelAddress, placement, &a.kernel, &randomized);
         if (efi::is_error(s))
                 return s;
-        {
-                Pages workspace;
-                s = allocate_aligned(zstd::workspace_size(), efi::kPageSize, efi::MemoryType::LoaderData, &workspace);
-                if (efi::is_error(s))
-                        return s;
-                const char *detail = nullptr;
-                Status r = zstd::decompress(payload.frame, MutableBytes(kernel_pages.data(), info.payload_size()),
-                                            workspace.bytes(), &detail);
-                if (!r)
-                        return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {} ({})",
-                                         (uint64_t) payload.frame.size(), info.payload_size(), r.error(),
-                                         detail ? detail : "");
-        }
 
-        // The relocation table leaves the image (it may overlap BSS), which is then zeroed past the
-        // stored bytes, and the virtual offset is applied.
-        PoolArray<uint8_t> relocs;
-        s = relocs.allocate(info.relocs_size);
+        // Decompress in place, once: the payload holds the flat image and its relocation table.
+        s = decompress_payload(payload, info, a.kernel);
         if (efi::is_error(s))
-                return log_error(s, "Cannot allocate {} bytes for the relocation table", info.relocs_size);
-        __builtin_memcpy(relocs.data(), kernel_pages.data() + info.file_size, info.relocs_size);
-        __builtin_memset(kernel_pages.data() + info.file_size, 0, allocation - info.file_size);
+                return s;
+
+        // Relocate for the virtual offset (virtual KASLR, only with a random physical slot) while
+        // the image is still writable.
         uint64_t delta = randomized ? x86::virtual_offset(info, placement.virtual_seed) : 0;
-        Status r = x86::apply_relocations(MutableBytes(kernel_pages.data(), allocation), info.image_size,
-                                          Bytes(relocs.data(), info.relocs_size), info.load_address, delta);
-        if (!r)
-                return log_error(status_from(r.error()), "Kernel relocation table is unusable: {}", r.error());
-        relocs.reset();
-
-        WxProtection protection;
-        s = protection.apply(st, kernel_pages.data(), kernel_wx_plan(info, allocation));
+        s = relocate(info, a.kernel, delta);
         if (efi::is_error(s))
                 return s;
-        report_placement(placement, randomized, protection.active() ? "enforced" : "no-protocol");
-        log_info("Kernel image at {} ({} bytes, decompressed in place, {} placement{}{})", Hex{kernel_pages.address()},
-                 info.image_size, randomized ? "random" : "fixed", randomized ? "" : ": ", randomized ? "" : placement.why);
-        log_info("Kernel virtual base {} ({} of {} slots)", Hex{x86::kStartKernelMap + info.load_address + delta},
-                 delta / info.kernel_alignment, x86::virtual_slots(info));
 
-        // boot_params: the kernel's setup header, then what a boot loader fills in.
-        Pages params_pages;
-        s = allocate_low(x86::kBootParamsSize, efi::MemoryType::LoaderData, &params_pages);
+        // W^X now that the image is final; the firmware's page tables are those the kernel starts on.
+        s = a.protection.apply(st, a.kernel.data(), kernel_wx_plan(info, info.allocation_size()));
         if (efi::is_error(s))
                 return s;
-        uint8_t *bp = params_pages.data();
-        __builtin_memcpy(bp + x86::kSetupHeaderStart, info.setup_header.data(), info.setup_header.size());
-        bp[x86::kTypeOfLoaderOffset] = x86::kTypeOfLoaderUndefined;
-        bp[x86::kLoadFlagsOffset] |= x86::kLoadedHigh;
-        // The kernel randomises its own memory layout (direct map, vmalloc, vmemmap; with its own
-        // entropy) only when told KASLR is on. As after its EFI stub, that is unless the command
-        // line says nokaslr, whether or not this stub had an RNG for the image's placement.
-        if (has_word(cmdline, "nokaslr"))
-                bp[x86::kLoadFlagsOffset] &= (uint8_t) ~x86::kKaslrFlag;
-        else
-                bp[x86::kLoadFlagsOffset] |= x86::kKaslrFlag;
-        bp[x86::kSecureBootOffset] = (uint8_t) read_secure_boot_mode(st->RuntimeServices);
+        report_kernel(info, placement, a, randomized, delta);
 
-        Pages cmdline_pages;
-        uint64_t cmdline_capacity = (uint64_t) info.cmdline_size + 1;
-        s = allocate_low(cmdline_capacity, efi::MemoryType::LoaderData, &cmdline_pages);
+        // boot_params from the setup header, command line, initrd and framebuffer.
+        x86::BootParams params;
+        s = build_boot_params(info, cmdline, initrd, st, &a, &params);
         if (efi::is_error(s))
                 return s;
-        Result<size_t> cmdline_length = to_utf8(cmdline, cmdline_pages.data(), cmdline_capacity);
-        if (!cmdline_length)
-                return log_error(efi::kBadBufferSize, "Command line is longer than the kernel's limit of {} bytes",
-                                 (uint64_t) info.cmdline_size);
-        store_le32(bp + x86::kCmdLinePtrOffset, (uint32_t) cmdline_pages.address());
-        store_le32(bp + x86::kExtCmdLinePtrOffset, (uint32_t) (cmdline_pages.address() >> 32));
-        uint64_t initrd_address = (uint64_t) (uintptr_t) initrd.data();
-        if (!initrd.empty()) {
-                store_le32(bp + x86::kRamdiskImageOffset, (uint32_t) initrd_address);
-                store_le32(bp + x86::kExtRamdiskImageOffset, (uint32_t) (initrd_address >> 32));
-                store_le32(bp + x86::kRamdiskSizeOffset, (uint32_t) initrd.size());
-                store_le32(bp + x86::kExtRamdiskSizeOffset, (uint32_t) ((uint64_t) initrd.size() >> 32));
-        }
-        fill_screen_info(bs, bp);
-        // As the kernel's EFI stub: the event log is copied first, then PCR 9 is measured (those
-        // events reach the kernel through the final events table).
-        install_event_log_for_linux(st);
-        measure_like_efi_stub(bs, load_options, initrd);
-        install_random_seed(st);
 
-        // The memory map, with room for the descriptors our own allocations still add, and room
-        // for E820 entries beyond the 128 boot_params holds.
-        uintptr_t map_size = 0, key = 0, descriptor_size = 0;
-        uint32_t descriptor_version = 0;
-        s = bs->GetMemoryMap(&map_size, nullptr, &key, &descriptor_size, &descriptor_version);
-        if (s != efi::kBufferTooSmall || descriptor_size < sizeof(efi::MemoryDescriptor))
-                return log_error(efi::is_error(s) ? s : efi::kLoadError, "Cannot read the memory map");
-        uintptr_t map_capacity = map_size + 32 * descriptor_size;
-        size_t max_entries = map_capacity / descriptor_size;
-        void *map = nullptr;
-        s = bs->AllocatePool(efi::MemoryType::LoaderData, map_capacity, &map);
+        // Memory map buffers before PCR 9 is extended, so that what can still fail afterwards is
+        // only reading the map and exiting boot services.
+        s = allocate_memory_map(st->BootServices, &a.memory_map);
         if (efi::is_error(s))
-                return log_error(s, "Cannot allocate the memory map");
-        void *ext = nullptr;
-        s = bs->AllocatePool(efi::MemoryType::LoaderData, kSetupDataHeader + max_entries * x86::kE820EntrySize, &ext);
-        if (efi::is_error(s))
-                return log_error(s, "Cannot allocate the E820 extension");
-        PoolArray<x86::E820Entry> entries;
-        s = entries.allocate(max_entries);
-        if (efi::is_error(s))
-                return log_error(s, "Cannot allocate the E820 table");
+                return s;
+
+        // What Linux's EFI stub would hand the kernel: TPM event log table, PCR 9, random seed.
+        hand_over_like_efi_stub(st, load_options, initrd, &a);
+
         // The timing line benchmarks read: from our entry to here, where only ExitBootServices and
-        // the jump remain.
-        log_info("Exiting boot services, entering the kernel at {} ({} cycles after stub entry)",
-                 Hex{kernel_pages.address() + info.entry_offset}, read_cycles() - stub_entry_cycles());
+        // the jump remain. From here nothing may allocate or log: the memory map must stay what we
+        // hand on.
+        uint64_t entry = a.kernel.address() + info.entry_offset;
+        log_info("Exiting boot services, entering the kernel at {} ({} cycles after stub entry)", Hex{entry},
+                 read_cycles() - stub_entry_cycles());
 
-        // From here nothing may allocate or log: the memory map must stay what we hand on.
-        // ExitBootServices may fail once when the map changed under us; then read it again.
-        for (int attempt = 0;; attempt++) {
-                map_size = map_capacity;
-                s = bs->GetMemoryMap(&map_size, static_cast<efi::MemoryDescriptor *>(map), &key, &descriptor_size,
-                                     &descriptor_version);
-                if (efi::is_error(s))
-                        return attempt == 0 ? log_error(s, "Cannot read the memory map") : s;
-                size_t needed = 0;
-                Result<size_t> count = x86::convert_memory_map(Bytes(static_cast<const uint8_t *>(map), map_size),
-                                                               descriptor_size, entries.data(), max_entries, &needed);
-                if (!count)
-                        return attempt == 0 ? log_error(efi::kBufferTooSmall, "Memory map has too many entries ({})",
-                                                        (uint64_t) needed)
-                                            : efi::kBufferTooSmall;
-                size_t in_params = *count < x86::kE820TableCapacity ? *count : x86::kE820TableCapacity;
-                for (size_t i = 0; i < in_params; i++)
-                        store_e820(bp + x86::kE820TableOffset + i * x86::kE820EntrySize, entries.data()[i]);
-                bp[x86::kE820EntriesOffset] = (uint8_t) in_params;
-                uint64_t setup_data = 0;
-                if (*count > in_params) {
-                        uint8_t *x = static_cast<uint8_t *>(ext);
-                        size_t extra = *count - in_params;
-                        store_le64(x, 0);
-                        store_le32(x + 8, kSetupE820Ext);
-                        store_le32(x + 12, (uint32_t) (extra * x86::kE820EntrySize));
-                        for (size_t i = 0; i < extra; i++)
-                                store_e820(x + kSetupDataHeader + i * x86::kE820EntrySize, entries.data()[in_params + i]);
-                        setup_data = (uint64_t) (uintptr_t) ext;
-                }
-                store_le64(bp + x86::kSetupDataOffset, setup_data);
+        // Exit boot services with E820 and efi_info from the final map; `a` is abandoned from the
+        // first ExitBootServices call on, so nothing is freed afterwards, success or not.
+        s = exit_boot_services(image, st, params, &a);
+        if (efi::is_error(s))
+                return s;
 
-                uint64_t systab = (uint64_t) (uintptr_t) st, memmap = (uint64_t) (uintptr_t) map;
-                uint8_t *efi_info = bp + x86::kEfiInfoOffset;
-                store_le32(efi_info + 0x00, x86::kEfiLoaderSignature64);
-                store_le32(efi_info + 0x04, (uint32_t) systab);
-                store_le32(efi_info + 0x08, (uint32_t) descriptor_size);
-                store_le32(efi_info + 0x0c, descriptor_version);
-                store_le32(efi_info + 0x10, (uint32_t) memmap);
-                store_le32(efi_info + 0x14, (uint32_t) map_size);
-                store_le32(efi_info + 0x18, (uint32_t) (systab >> 32));
-                store_le32(efi_info + 0x1c, (uint32_t) (memmap >> 32));
-
-                s = bs->ExitBootServices(image, key);
-                if (!efi::is_error(s))
-                        break;
-                if (s != efi::kInvalidParameter || attempt > 0)
-                        return attempt == 0 ? log_error(s, "ExitBootServices failed") : s;
-        }
-
-        // The kernel owns every allocation now: enter_kernel() does not return, so no destructor
-        // frees them.
-        enter_kernel(kernel_pages.address() + info.entry_offset, bp);
+        // Enter startup_64 with RSI = boot_params; it does not return.
+        enter_kernel(entry, params.bytes().data());
 }
 
 #else

@@ -45,18 +45,70 @@ inline constexpr uint8_t kLoadedHigh = 1 << 0;
 inline constexpr uint8_t kKaslrFlag = 1 << 1;
 inline constexpr uint8_t kTypeOfLoaderUndefined = 0xff;
 
-// ---- boot_params (the "zero page") ----
+// ---- boot_params (the "zero page", Documentation/arch/x86/zero-page.rst) ----
+// Every field a boot loader writes, by its offset in boot_params (struct boot_params,
+// arch/x86/include/uapi/asm/bootparam.h). The setup-header fields above sit at the same offsets.
 inline constexpr uint32_t kBootParamsSize = 4096;
-inline constexpr uint32_t kScreenInfoOffset = 0x000;
-inline constexpr uint32_t kExtRamdiskImageOffset = 0x0c0;
-inline constexpr uint32_t kExtRamdiskSizeOffset = 0x0c4;
-inline constexpr uint32_t kExtCmdLinePtrOffset = 0x0c8;
-inline constexpr uint32_t kEfiInfoOffset = 0x1c0;
-inline constexpr uint32_t kE820EntriesOffset = 0x1e8;
-inline constexpr uint32_t kSecureBootOffset = 0x1ec;
-inline constexpr uint32_t kE820TableOffset = 0x2d0;
-inline constexpr uint32_t kE820TableCapacity = 128;
+inline constexpr uint32_t kScreenInfoOffset = 0x000;     // struct screen_info, kScreenInfoSize bytes
+inline constexpr uint32_t kScreenInfoSize = 0x40;
+inline constexpr uint32_t kExtRamdiskImageOffset = 0x0c0; // le32: ramdisk_image bits 63:32
+inline constexpr uint32_t kExtRamdiskSizeOffset = 0x0c4;  // le32: ramdisk_size bits 63:32
+inline constexpr uint32_t kExtCmdLinePtrOffset = 0x0c8;   // le32: cmd_line_ptr bits 63:32
+inline constexpr uint32_t kEfiInfoOffset = 0x1c0;         // struct efi_info, kEfiInfoSize bytes
+inline constexpr uint32_t kEfiInfoSize = 0x20;
+inline constexpr uint32_t kE820EntriesOffset = 0x1e8;     // u8: entries used in e820_table
+inline constexpr uint32_t kSecureBootOffset = 0x1ec;      // u8: enum efi_secureboot_mode
+inline constexpr uint32_t kE820TableOffset = 0x2d0;       // struct boot_e820_entry[kE820TableCapacity]
+inline constexpr uint32_t kE820TableCapacity = 128;       // E820_MAX_ENTRIES_ZEROPAGE
 inline constexpr uint32_t kEfiLoaderSignature64 = 0x34364c45; // "EL64"
+
+// struct screen_info (include/uapi/linux/screen_info.h), from kScreenInfoOffset.
+inline constexpr uint32_t kScreenOrigVideoIsVgaOffset = 0x0f; // u8: the video type
+inline constexpr uint32_t kScreenLfbWidthOffset = 0x12;       // le16
+inline constexpr uint32_t kScreenLfbHeightOffset = 0x14;      // le16
+inline constexpr uint32_t kScreenLfbDepthOffset = 0x16;       // le16: bits per pixel
+inline constexpr uint32_t kScreenLfbBaseOffset = 0x18;        // le32: bits 31:0
+inline constexpr uint32_t kScreenLfbSizeOffset = 0x1c;        // le32
+inline constexpr uint32_t kScreenLfbLineLengthOffset = 0x24;  // le16: bytes per scan line
+inline constexpr uint32_t kScreenRedSizeOffset = 0x26;        // u8 size, then u8 position, per channel:
+inline constexpr uint32_t kScreenGreenSizeOffset = 0x28;      //   red, green, blue, reserved
+inline constexpr uint32_t kScreenBlueSizeOffset = 0x2a;
+inline constexpr uint32_t kScreenRsvdSizeOffset = 0x2c;
+inline constexpr uint32_t kScreenCapabilitiesOffset = 0x36;   // le32
+inline constexpr uint32_t kScreenExtLfbBaseOffset = 0x3a;     // le32: lfb_base bits 63:32
+inline constexpr uint8_t kVideoTypeEfi = 0x70;                 // VIDEO_TYPE_EFI
+inline constexpr uint32_t kVideoCapability64BitBase = 1 << 1;  // VIDEO_CAPABILITY_64BIT_BASE
+static_assert(kScreenExtLfbBaseOffset + 4 <= kScreenInfoSize);
+static_assert(kScreenInfoOffset + kScreenInfoSize <= kExtRamdiskImageOffset);
+
+// struct efi_info (arch/x86/include/uapi/asm/bootparam.h), from kEfiInfoOffset; all le32.
+inline constexpr uint32_t kEfiLoaderSignatureOffset = 0x00;
+inline constexpr uint32_t kEfiSystabOffset = 0x04;
+inline constexpr uint32_t kEfiMemdescSizeOffset = 0x08;
+inline constexpr uint32_t kEfiMemdescVersionOffset = 0x0c;
+inline constexpr uint32_t kEfiMemmapOffset = 0x10;
+inline constexpr uint32_t kEfiMemmapSizeOffset = 0x14;
+inline constexpr uint32_t kEfiSystabHiOffset = 0x18;
+inline constexpr uint32_t kEfiMemmapHiOffset = 0x1c;
+static_assert(kEfiMemmapHiOffset + 4 == kEfiInfoSize);
+static_assert(kEfiInfoOffset + kEfiInfoSize <= kE820EntriesOffset);
+
+// struct boot_e820_entry: le64 addr, le64 size, le32 type, packed; in e820_table and in a
+// SETUP_E820_EXT node alike.
+inline constexpr uint32_t kE820AddrOffset = 0x00;
+inline constexpr uint32_t kE820SizeOffset = 0x08;
+inline constexpr uint32_t kE820TypeOffset = 0x10;
+inline constexpr uint32_t kE820EntrySize = 20;
+static_assert(kE820TypeOffset + 4 == kE820EntrySize);
+static_assert(kE820TableOffset + kE820TableCapacity * kE820EntrySize <= kBootParamsSize);
+static_assert(kSetupHeaderStart > kSecureBootOffset && kMaxSetupHeaderEnd <= kE820TableOffset);
+
+// struct setup_data, a node of the list at setup_header.setup_data (kSetupDataOffset).
+inline constexpr uint32_t kSetupDataNextOffset = 0x00;   // le64: the next node, 0 ends the list
+inline constexpr uint32_t kSetupDataTypeOffset = 0x08;   // le32
+inline constexpr uint32_t kSetupDataLenOffset = 0x0c;    // le32: bytes after the header
+inline constexpr uint32_t kSetupDataHeaderSize = 0x10;
+inline constexpr uint32_t kSetupE820Ext = 1;              // SETUP_E820_EXT: more boot_e820_entry
 
 // The kernel image's virtual window on x86_64 with CONFIG_RANDOMIZE_BASE (KERNEL_IMAGE_SIZE).
 // Kernels that carry relocations have that option: the relocation table is built for it.
@@ -139,7 +191,6 @@ inline constexpr uint32_t kE820Nvs = 4;
 inline constexpr uint32_t kE820Unusable = 5;
 inline constexpr uint32_t kE820Pmem = 7;
 inline constexpr uint32_t kE820SoftReserved = 0xefffffff;
-inline constexpr uint32_t kE820EntrySize = 20; // le64 addr, le64 size, le32 type
 
 struct E820Entry {
         uint64_t address = 0;

@@ -32,6 +32,8 @@ public:
         // protocol (then nothing changes and the line says so).
         efi::Status apply(efi::SystemTable *st, uint8_t *base, const wx::Plan &plan);
         void restore();
+        // Keeps the permissions for good (the kernel runs with them); restore() then does nothing.
+        void release() { applied_ = false; }
         // True once the firmware's protocol took the plan (until restore()).
         bool active() const { return applied_; }
 

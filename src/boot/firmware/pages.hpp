@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Owned EFI page allocations. Pages frees on destruction unless released; it is move-only.
+// Owned EFI allocations: Pages (page allocations) and PoolArray (pool allocations) free on
+// destruction unless released; release() hands the memory on (to the kernel) and is the only way
+// to keep it. After ExitBootServices nothing may be freed: owners still alive then are released.
 
 #pragma once
 
@@ -30,6 +32,8 @@ public:
         MutableBytes bytes() const { return MutableBytes(data(), size()); }
 
         void reset();
+        // Gives up ownership without freeing: the kernel owns the pages now.
+        void release() { count_ = 0; }
 
 private:
         efi::PhysicalAddress address_ = 0;
@@ -57,10 +61,10 @@ public:
         PoolArray &operator=(const PoolArray &) = delete;
         ~PoolArray() { reset(); }
 
-        efi::Status allocate(size_t count) {
+        efi::Status allocate(size_t count, efi::MemoryType type = efi::MemoryType::LoaderData) {
                 reset();
                 void *p = nullptr;
-                efi::Status s = boot_services()->AllocatePool(efi::MemoryType::LoaderData, count * sizeof(T) + 1, &p);
+                efi::Status s = boot_services()->AllocatePool(type, count * sizeof(T) + 1, &p);
                 if (efi::is_error(s))
                         return s;
                 __builtin_memset(p, 0, count * sizeof(T) + 1);
@@ -71,6 +75,11 @@ public:
         void reset() {
                 if (data_)
                         boot_services()->FreePool(data_);
+                data_ = nullptr;
+                count_ = 0;
+        }
+        // Gives up ownership without freeing: the kernel owns the buffer now.
+        void release() {
                 data_ = nullptr;
                 count_ = 0;
         }

@@ -158,7 +158,7 @@ efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, Measu
         return s;
 }
 
-void install_event_log_for_linux(efi::SystemTable *st) {
+void install_event_log_for_linux(efi::SystemTable *st, ConfigTable *table) {
         efi::BootServices *bs = st->BootServices;
         efi::Tcg2Protocol *tcg2 = find_tcg2(bs);
         if (!tcg2)
@@ -218,18 +218,17 @@ void install_event_log_for_linux(efi::SystemTable *st) {
 
         // struct linux_efi_tpm_eventlog: le32 size, le32 final_events_preboot_size, u8 version, log.
         constexpr size_t kHeader = 9;
-        void *table = nullptr;
-        if (efi::is_error(bs->AllocatePool(efi::MemoryType::ACPIReclaimMemory, kHeader + log_size, &table))) {
+        if (efi::is_error(table->allocate(kHeader + log_size))) {
                 log_warning("Cannot allocate {} bytes for the TPM event log copy", log_size);
                 return;
         }
-        uint8_t *p = static_cast<uint8_t *>(table);
+        uint8_t *p = table->data();
         store_le32(p, (uint32_t) log_size);
         store_le32(p + 4, (uint32_t) preboot);
         p[8] = (uint8_t) format;
         __builtin_memcpy(p + kHeader, reinterpret_cast<const void *>(first), log_size);
-        if (efi::is_error(bs->InstallConfigurationTable(&efi::kLinuxTpmEventLogGuid, table))) {
-                bs->FreePool(table);
+        if (efi::is_error(table->install(st, efi::kLinuxTpmEventLogGuid))) {
+                table->reset();
                 log_warning("Cannot install the TPM event log table for the kernel");
                 return;
         }

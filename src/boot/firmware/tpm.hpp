@@ -9,6 +9,7 @@
 
 #include "../../shared/measure.hpp"
 #include "../efi/system-table.hpp"
+#include "config-table.hpp"
 
 namespace zuki::boot {
 
@@ -28,7 +29,8 @@ efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, Measu
 // Copies the firmware's TPM event log into LINUX_EFI_TPM_EVENT_LOG, as the kernel's EFI stub does,
 // for kernels we enter directly. Events measured afterwards reach the kernel through the
 // firmware's final events table. Nothing to do without a TPM; failures are logged as warnings
-// (the kernel then has no event log, the PCRs are unaffected).
-void install_event_log_for_linux(efi::SystemTable *st);
+// (the kernel then has no event log, the PCRs are unaffected). `table` owns the installed copy
+// until the kernel is entered.
+void install_event_log_for_linux(efi::SystemTable *st, ConfigTable *table);
 
 } // namespace zuki::boot
