@@ -25,8 +25,9 @@ The rules (systemd src/boot/stub.c, src/boot/measure.c, src/fundamental/uki.h, s
 Command line:
   pcrmodel.py pcr11 UKI [--profile N] [--phase PATH]        PCR 11 (hex), after the phase words
   pcrmodel.py pcr12 [--profile N] [--load-options TEXT]     PCR 12 (hex)
-  pcrmodel.py events UKI [--profile N] [--load-options TEXT] [--pcr P]
-                                                            one event per line: PCR TYPE DIGEST NAME
+  pcrmodel.py events UKI [--profile N] [--load-options TEXT] [--pcr P] [--phase PATH]
+                                                            one event per line: PCR TYPE DIGEST NAME;
+                                                            phase words follow as "11 phase DIGEST WORD"
   pcrmodel.py policy PCR11_HEX [--phase PATH]               PolicyPCR digest (hex) for PCR 11 after
                                                             the phase words
   pcrmodel.py json UKI [--profile N] [--load-options TEXT] [--phase PATH]...
@@ -211,6 +212,8 @@ def main(argv: list[str]) -> int:
         for e in events:
             if a.pcr is None or e.pcr == a.pcr:
                 print(f"{e.pcr} {e.type:#x} {e.digest(a.bank).hex()} {e.description}")
+        for word in phase_words(phase) if a.pcr in (None, 11) else []:
+            print(f"11 phase {hashlib.new(a.bank, word.encode()).hexdigest()} {word}")
     elif a.verb == "policy":
         print(policy_pcr([after_phases(bytes.fromhex(a.arg), phase, a.bank)], [11], a.bank).hex())
     else:

@@ -80,7 +80,7 @@ def main():
                     text = (data[8:] if etype == 6 else data).decode('utf-16-le').rstrip('\0')
                 except UnicodeDecodeError:
                     text = data.hex()
-                descriptions.append({'type': etype, 'description': text})
+                descriptions.append({'type': etype, 'description': text, 'digest': digests[args.bank].hex()})
         out[str(pcr)] = {'value': value, 'events': count, 'log': descriptions}
     json.dump(out, sys.stdout, indent=1)
     print()
