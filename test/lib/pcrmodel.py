@@ -8,7 +8,8 @@ two independent implementations. Run with /usr/bin/python3 (needs python3-pefile
 
 The rules (systemd src/boot/stub.c, src/boot/measure.c, src/fundamental/uki.h, systemd-measure):
   PCR 11  For each section in canonical order (uki.h, below), .pcrsig excepted, that is present
-          and not empty (VirtualSize 0 counts as absent, as systemd's PE parser treats it): extend
+          and not empty (VirtualSize 0 is absent: systemd src/boot/efi/pe.h PE_SECTION_VECTOR_IS_SET
+          is `size != 0`, size being the VirtualSize): extend
           with SHA(name + NUL), then with SHA(VirtualSize bytes of the section as loaded, i.e.
           raw data zero-filled up to VirtualSize). Both are EV_IPL events described by the name.
           Multi-profile UKIs: the sections before the first .profile are the base; profile N is
