@@ -73,7 +73,7 @@ def main():
     for pcr in args.pcr:
         value, count = replay(events, pcr, args.bank)
         descriptions = []
-        for p, etype, _, data in events:
+        for p, etype, digests, data in events:
             if p == pcr:
                 try:
                     # EV_IPL descriptions are UTF-16 text; tagged events carry an 8-byte header.
