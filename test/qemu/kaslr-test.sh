@@ -52,6 +52,7 @@ boot() {
                 { tail -n 5 "$tmp/boot-$1.out" >&2; return 1; }
         local line address code vbase ktext
         line=$(grep -a -m1 '^zuki: Kernel image at ' "$log") || return 1
+        # shellcheck disable=SC2001 # a capture, not a substitution
         address=$(echo "$line" | sed 's/^zuki: Kernel image at \(0x[0-9a-f]*\).*/\1/')
         code=$(grep -a -m1 '^ZUKI-GUEST: kernel-code ' "$log" | cut -d' ' -f3 | cut -d- -f1)
         vbase=$(grep -a -m1 '^zuki: Kernel virtual base ' "$log" | cut -d' ' -f5)

@@ -24,6 +24,7 @@ dtc -q -I dtb -O dts "$tmp/virt.dtb" | sed "s/^\(\s*model = \)\".*\";/\1\"$model
         dtc -q -I dts -O dtb -o "$tmp/zuki.dtb" - || fail "editing the devicetree"
 
 mkdir "$tmp/hook"
+# shellcheck disable=SC2016 # expanded in the guest
 printf 'echo "ZUKI-GUEST: dt-model $(tr -d "\\\\000" < /proc/device-tree/model)"\n' >"$tmp/hook/zuki-hook.sh"
 (cd "$tmp/hook" && echo zuki-hook.sh | cpio -o -H newc -R 0:0 --quiet >"$tmp/hook.cpio")
 
