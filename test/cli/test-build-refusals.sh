@@ -4,24 +4,22 @@
 # zuki build on bad input: one line on stderr, non-zero exit, no output file.
 #   test-build-refusals.sh ZUKI ZBOOT_IMAGE
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$1 linux=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0 checks=0
+make_tmp
 
 refuse() {
         local name=$1 regex=$2
         shift 2
-        checks=$((checks + 1))
         "$zuki" build --linux "$linux" --no-os-release --output "$tmp/uki.efi" "$@" >/dev/null 2>"$tmp/stderr"
         local rc=$? lines
         lines=$(wc -l <"$tmp/stderr")
         if [[ $rc -eq 0 || $lines -ne 1 ]] || ! grep -Eq "^zuki: $regex" "$tmp/stderr" || [[ -e $tmp/uki.efi ]] ||
-                ls "$tmp" | grep -q zuki-tmp; then
-                echo "FAIL: $name: exit $rc, stderr: $(cat "$tmp/stderr")"
-                failures=$((failures + 1))
+                compgen -G "$tmp/*zuki-tmp*" >/dev/null; then
+                bad "$name: exit $rc, stderr: $(cat "$tmp/stderr")"
         else
-                echo "ok: $name -> $(cat "$tmp/stderr")"
+                ok "$name -> $(cat "$tmp/stderr")"
         fi
 }
 
@@ -39,5 +37,4 @@ printf 'console=ttyS0 caf\xe9' >"$tmp/latin1"
 refuse "command line not UTF-8" 'The command line is not valid UTF-8' --cmdline "@$tmp/latin1"
 head -c 20000 /dev/zero | tr '\0' x >"$tmp/huge"
 refuse "command line too long" 'The command line is 20000 bytes long, the limit is 16384' --cmdline "@$tmp/huge"
-echo "$((checks - failures)) passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary

@@ -10,48 +10,44 @@
 # test-full-disk.sh; key refusals in test/policy and test/sign.)
 #   test-hostile-host.sh ZUKI STUB_X64 STUB_AA64 KERNEL_X64 ZBOOT_X64
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 abs() { realpath -e "$1" || exit 1; }
 zuki=$(abs "$1") stub_x64=$(abs "$2") stub_aa64=$(abs "$3") kernel=$(abs "$4") zboot=$(abs "$5")
-[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root (a tmpfs, and setpriv to run as nobody)"; exit 77; }
-command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) missing"; exit 77; }
-command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
+[[ $(id -u) -eq 0 ]] || skip "needs root (a tmpfs, and setpriv to run as nobody)"
+need_tool setpriv util-linux
+need_tool openssl openssl
 
-tmp=$(mktemp -d)
+make_tmp
 mnt=$tmp/mnt
 mkdir "$mnt"
-cleanup() {
-        mountpoint -q "$mnt" && umount "$mnt"
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
-mount -t tmpfs -o size=1m zuki-test "$mnt" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
+# shellcheck disable=SC2016 # expanded at exit
+at_exit 'mountpoint -q "$mnt" && umount "$mnt"'
+mount -t tmpfs -o size=1m zuki-test "$mnt" || skip "cannot mount a tmpfs"
 cd "$tmp" || exit 1
 chmod 755 "$tmp"
-failures=0 checks=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # refuse NAME REGEX OUTPUT [env...] -- COMMAND...: COMMAND must fail with one line matching
 # ^zuki: REGEX and leave OUTPUT (if given) absent and no *.zuki-tmp-* file in . or $mnt.
 refuse() {
         local name=$1 regex=$2 output=$3
         shift 4
-        checks=$((checks + 1))
         [[ -n $output ]] && rm -f "$output"
         "$@" >stdout 2>stderr
         local rc=$? lines
         lines=$(wc -l <stderr)
         if ((rc == 0)); then
-                fail "$name: exit 0"
+                bad "$name: exit 0"
         elif ((lines != 1)); then
-                fail "$name: $lines lines on stderr: $(cat stderr)"
+                bad "$name: $lines lines on stderr: $(cat stderr)"
         elif ! grep -Eq "^zuki: $regex" stderr; then
-                fail "$name: stderr '$(cat stderr)' does not match /$regex/"
+                bad "$name: stderr '$(cat stderr)' does not match /$regex/"
         elif [[ -n $output && -e $output ]]; then
-                fail "$name: $output was left behind"
+                bad "$name: $output was left behind"
         elif find . -name '*.zuki-tmp-*' | grep -q .; then
-                fail "$name: a temporary file was left behind: $(find . -name '*.zuki-tmp-*')"
+                bad "$name: a temporary file was left behind: $(find . -name '*.zuki-tmp-*')"
         else
-                echo "ok: $name -> $(cat stderr)"
+                ok "$name -> $(cat stderr)"
         fi
 }
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
@@ -103,7 +99,7 @@ refuse "measure --private-key: unreadable key" 'Cannot open db.key: Permission d
         as_nobody "$zuki" measure --linux "$zboot" --private-key db.key
 refuse "genkey: directory not writable" 'Cannot create a temporary file in \.: Permission denied' "" -- \
         as_nobody "$zuki" genkey --pcr-private-key k.pem
-[[ -e k.pem ]] && fail "genkey as nobody left k.pem"
+[[ -e k.pem ]] && bad "genkey as nobody left k.pem"
 
 # --- a full output file system (1 MiB tmpfs) ---
 refuse "build: full disk" "Cannot write $mnt/uki.efi: No space left on device" "$mnt/uki.efi" -- \
@@ -116,8 +112,7 @@ avail=$(df -B1 --output=avail "$mnt" | tail -n 1)
 head -c "$avail" /dev/zero >"$mnt/fill" 2>/dev/null
 refuse "sign in place: full disk" "Cannot write $mnt/image.efi: No space left on device" "" -- \
         "$zuki" sign --private-key db.key --certificate db.crt "$mnt/image.efi"
-checks=$((checks + 1))
-if cmp -s image.efi "$mnt/image.efi"; then echo "ok: the image signed in place is unchanged"; else fail "sign in place changed the image"; fi
+if cmp -s image.efi "$mnt/image.efi"; then ok "the image signed in place is unchanged"; else bad "sign in place changed the image"; fi
 refuse "genkey: full disk" "Cannot write $mnt/k.pem: No space left on device" "$mnt/k.pem" -- \
         "$zuki" genkey --pcr-private-key "$mnt/k.pem" --pcr-public-key "$mnt/k.pub"
 # Room for the private key but not for the public key: neither may be left.
@@ -126,12 +121,11 @@ avail=$(df -B1 --output=avail "$mnt" | tail -n 1)
 head -c $((avail - 4096)) /dev/zero >"$mnt/fill"
 refuse "genkey: disk full after the private key" "Cannot write $mnt/k.pub: No space left on device" "$mnt/k.pem" -- \
         "$zuki" genkey --pcr-private-key "$mnt/k.pem" --pcr-public-key "$mnt/k.pub"
-checks=$((checks + 1))
 left=$(find "$mnt" -mindepth 1 ! -name fill ! -name image.efi -printf '%f ')
 if [[ -z $left ]]; then
-        echo "ok: nothing but the test's own files (fill, image.efi) on the full disk"
+        ok "nothing but the test's own files (fill, image.efi) on the full disk"
 else
-        fail "left on the full disk: $left"
+        bad "left on the full disk: $left"
 fi
 
 # --- a full stdout: the verb's result is what it prints ---
@@ -145,5 +139,4 @@ head -c "$(df -B1 --output=avail "$mnt" | tail -n 1)" /dev/zero >"$mnt/fill2" 2>
 refuse "measure --private-key > a file on a full disk" 'Cannot write to standard output: No space left on device' "" -- \
         bash -c '"$@" >"'"$mnt"'/sig.json"' - "$zuki" measure --linux "$zboot" --private-key db.key
 
-echo "$((checks - failures)) passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary

@@ -5,36 +5,34 @@
 # no output file (an existing one is left as it was).
 #   test-zuki-cli.sh ZUKI STUB_X64 STUB_AA64 KERNEL_X64 RELEASE_X64
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$1 stub_x64=$2 stub_aa64=$3 kernel=$4 release=$5
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0 checks=0
+make_tmp
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # expect_refusal NAME EXIT_CODE STDERR_REGEX -- zuki args...  (output, if any, is $tmp/out.efi)
 expect_refusal() {
         local name=$1 code=$2 regex=$3
         shift 4
-        checks=$((checks + 1))
         rm -f "$tmp/out.efi"
         "$zuki" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
         local rc=$?
         local lines
         lines=$(wc -l <"$tmp/stderr")
         if [[ $rc -ne $code ]]; then
-                fail "$name: exit $rc, expected $code ($(cat "$tmp/stderr"))"
+                bad "$name: exit $rc, expected $code ($(cat "$tmp/stderr"))"
         elif [[ $lines -ne 1 ]]; then
-                fail "$name: $lines lines on stderr, expected exactly one: $(cat "$tmp/stderr")"
+                bad "$name: $lines lines on stderr, expected exactly one: $(cat "$tmp/stderr")"
         elif ! grep -Eq "^zuki: $regex" "$tmp/stderr"; then
-                fail "$name: stderr '$(cat "$tmp/stderr")' does not match /$regex/"
+                bad "$name: stderr '$(cat "$tmp/stderr")' does not match /$regex/"
         elif [[ -e $tmp/out.efi ]]; then
-                fail "$name: an output file was left behind"
-        elif ls "$tmp" | grep -q zuki-tmp; then
-                fail "$name: a temporary file was left behind"
+                bad "$name: an output file was left behind"
+        elif compgen -G "$tmp/*zuki-tmp*" >/dev/null; then
+                bad "$name: a temporary file was left behind"
         else
-                echo "ok: $name -> $(cat "$tmp/stderr")"
+                ok "$name -> $(cat "$tmp/stderr")"
         fi
 }
 
@@ -67,45 +65,39 @@ expect_refusal "output directory missing" 1 "Cannot create a temporary file" -- 
 expect_refusal "inspect random bytes" 1 "Not a PE image" -- inspect "$tmp/random.bin"
 
 # A good run.
-checks=$((checks + 1))
 if "$zuki" zboot --level 3 -o "$tmp/good.efi" "$kernel" >"$tmp/stdout" 2>"$tmp/stderr"; then
-        echo "ok: zboot -> $(cat "$tmp/stdout")"
+        ok "zboot -> $(cat "$tmp/stdout")"
 else
-        fail "zboot of a real kernel failed: $(cat "$tmp/stderr")"
+        bad "zboot of a real kernel failed: $(cat "$tmp/stderr")"
 fi
 
 expect_refusal "zboot image as kernel" 1 ".* is already a zboot image" -- zboot -o "$tmp/out.efi" "$tmp/good.efi"
 expect_refusal "output replacing the input" 1 "Output .* would replace the input kernel" -- zboot -o "$tmp/good.efi" "$tmp/good.efi"
 
 # A failing run must not touch an existing output.
-checks=$((checks + 1))
 echo "previous contents" >"$tmp/keep.efi"
 "$zuki" zboot -o "$tmp/keep.efi" "$tmp/random.bin" 2>/dev/null
 if [[ $(cat "$tmp/keep.efi") == "previous contents" ]]; then
-        echo "ok: a refused run leaves an existing output untouched"
+        ok "a refused run leaves an existing output untouched"
 else
-        fail "a refused run changed the existing output"
+        bad "a refused run changed the existing output"
 fi
 
 # inspect --json reports what the image holds; the release is Debian's, not ours.
-checks=$((checks + 1))
-"$zuki" inspect --json "$tmp/good.efi" >"$tmp/inspect.json" || fail "inspect --json failed"
+"$zuki" inspect --json "$tmp/good.efi" >"$tmp/inspect.json" || bad "inspect --json failed"
 got=$(/usr/bin/python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 print(r["type"], r["zboot"]["codec"], r["kernel"]["machine"], r["kernel"]["release"])' "$tmp/inspect.json")
 if [[ $got == "zboot zstd x86_64 $release" ]]; then
-        echo "ok: inspect --json: $got"
+        ok "inspect --json: $got"
 else
-        fail "inspect --json says '$got', expected 'zboot zstd x86_64 $release'"
+        bad "inspect --json says '$got', expected 'zboot zstd x86_64 $release'"
 fi
-
-checks=$((checks + 1))
 if "$zuki" --help | grep -q "zuki zboot" && "$zuki" --version | grep -Eq '^zuki [0-9]'; then
-        echo "ok: --help and --version"
+        ok "--help and --version"
 else
-        fail "--help or --version"
+        bad "--help or --version"
 fi
 
-echo "$((checks - failures)) passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary

@@ -11,15 +11,13 @@
 #   test-kernel-install.sh PLUGIN KERNEL RELEASE INITRD
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS, ZUKI_UKIFY_PLUGIN (build tree).
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 plugin=$1 kernel=$2 release=$3 initrd=$4
-cache=${ZUKI_CACHE:-/var/cache/zuki}
-# shellcheck source=/dev/null
-source "$cache/assets.env" 2>/dev/null || { echo "SKIP: no $cache/assets.env"; exit 77; }
-[[ -f ${ZUKI_UKIFY:-} ]] || { echo "SKIP: ukify 257 not in the asset cache"; exit 77; }
+load_assets
+need_asset ZUKI_UKIFY "ukify 257"
 export ZUKI_UKIFY
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 conf=$tmp/conf esp=$tmp/esp
 mkdir -p "$conf" "$esp"
 echo layout=uki >"$conf/install.conf"

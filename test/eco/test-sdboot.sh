@@ -10,19 +10,17 @@
 #   - zuki status inside the guest reports the same entry, the zuki stub and W^X "enforced".
 #   test-sdboot.sh PLUGIN KERNEL_INSTALL_PLUGIN KERNEL RELEASE INITRD OS_RELEASE
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 plugin=$1 ki_plugin=$2 kernel=$3 release=$4 initrd=$5 osrel=$6
-cache=${ZUKI_CACHE:-/var/cache/zuki}
-# shellcheck source=/dev/null
-source "$cache/assets.env" 2>/dev/null || { echo "SKIP: no $cache/assets.env"; exit 77; }
-[[ -f ${ZUKI_UKIFY:-} ]] || { echo "SKIP: ukify 257 not in the asset cache"; exit 77; }
-[[ -f ${ZUKI_SYSTEMD_BOOT_X64:-} ]] || { echo "SKIP: systemd-boot not in the asset cache"; exit 77; }
+load_assets
+need_asset ZUKI_UKIFY "ukify 257"
+need_asset ZUKI_SYSTEMD_BOOT_X64 "systemd-boot"
 export ZUKI_UKIFY ZUKI_UKIFY_PLUGIN=$plugin
-tmp=$(mktemp -d)
-trap '[[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 
 zuki_status_hook "$tmp/hook.sh"
 zuki_guest_cpio "$ZUKI_BIN" "$tmp/hook.sh" "$tmp/hook.cpio"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # zuki status --root on a fake efivarfs/sysfs/.extra tree. The signed policy is made here with
-# Python (TPM2_PolicyPCR digest from the TPM 2.0 spec encoding) and openssl (RSA PKCS#1 v1.5
-# over SHA-256 of the digest), independently of zuki, for PCR values chosen so that:
+# test/lib/pcrmodel.py (TPM2_PolicyPCR digest, phase words) and openssl (RSA PKCS#1 v1.5 over
+# SHA-256 of the digest), independently of zuki, for PCR values chosen so that:
 #   now        PCR 11 matches a signed policy as it is
 #   ahead      it matches after "enter-initrd" (the busybox guest's case: no systemd-pcrphase)
 #   mismatch   it matches nothing: unlock "would-fail" and one warning (with "<4>" under
@@ -13,19 +13,21 @@
 #   empty      an empty root: every field null, exit 0
 #   test-status-fakeroot.sh ZUKI
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 openssl genrsa -out "$tmp/key.pem" 2048 2>/dev/null || fail "openssl genrsa"
 openssl genrsa -out "$tmp/other.pem" 2048 2>/dev/null || fail "openssl genrsa"
 openssl pkey -in "$tmp/key.pem" -pubout -out "$tmp/pub.pem" || fail "openssl pkey"
 
 # make_root DIR CASE
 make_root() {
-        /usr/bin/python3 - "$1" "$2" "$tmp" <<'PY'
+        /usr/bin/python3 - "$1" "$2" "$tmp" "$ZUKI_TEST_DIR/lib" <<'PY'
 import base64, hashlib, json, os, struct, subprocess, sys
 root, case, tmp = sys.argv[1:4]
+sys.path.insert(0, sys.argv[4])
+import pcrmodel
 loader = "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 def var(name, data, guid=loader):
     d = f"{root}/sys/firmware/efi/efivars"
@@ -41,12 +43,9 @@ var("LoaderEntrySelected", u16("zukitest-6.1.efi"))
 var("LoaderInfo", u16("systemd-boot 257"))
 var("SecureBoot", b"\x01", "8be4df61-93ca-11d2-aa0d-00e098032b8c")
 h = lambda b: hashlib.sha256(b).digest()
-ext = lambda pcr, word: h(pcr + h(word.encode()))
 pcr_now = h(b"some boot")
-def policy(value):  # TPM2_PolicyPCR from an empty policy: PCR 11, SHA-256 bank
-    sel = struct.pack(">IHB3B", 1, 0x000B, 3, 0, 0x08, 0)
-    return h(bytes(32) + struct.pack(">I", 0x17F) + sel + h(value))
-signed = {"now": pcr_now, "ahead": ext(pcr_now, "enter-initrd"), "mismatch": h(b"another"),
+policy = lambda value: pcrmodel.policy_pcr([value], [11])  # from an empty policy, SHA-256 bank
+signed = {"now": pcr_now, "ahead": pcrmodel.after_phases(pcr_now, "enter-initrd"), "mismatch": h(b"another"),
           "badsig": pcr_now}.get(case)
 pcrdir = f"{root}/sys/class/tpm/tpm0/pcr-sha256"
 os.makedirs(pcrdir, exist_ok=True)

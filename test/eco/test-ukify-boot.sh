@@ -4,33 +4,27 @@
 # ukify 257 through zuki-ukify with --measure and Secure Boot signing (and, with --pcrsig, a
 # signed PCR policy), then the UKI boots in QEMU/OVMF with a software TPM:
 #   - sbverify accepts the Authenticode signature with the certificate ukify signed with;
-#   - the guest's PCR 11 equals PCR 11 computed here from the UKI's sections with pefile;
+#   - the guest's PCR 11 equals PCR 11 computed from the UKI's sections by test/lib/pcrmodel.py;
 #   - zuki status in the guest reports the zuki stub, its KASLR/W^X variable and the same PCR 11;
-#   - --pcrsig: the UKI's .pcrsig holds the TPM2_PolicyPCR digest (computed here, in Python) of
+#   - --pcrsig: the UKI's .pcrsig holds the TPM2_PolicyPCR digest (from pcrmodel.py) of
 #     the guest's PCR 11 extended with "enter-initrd" (ukify's default phases; the busybox guest
 #     has no systemd-pcrphase), and zuki status in the guest says the unlock would work.
 #   test-ukify-boot.sh [--pcrsig] PLUGIN KERNEL INITRD OS_RELEASE
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS (build tree), ZUKI_CACHE.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 pcrsig=0
 [[ ${1:-} == --pcrsig ]] && { pcrsig=1; shift; }
 plugin=$1 kernel=$2 initrd=$3 osrel=$4
-cache=${ZUKI_CACHE:-/var/cache/zuki}
-# shellcheck source=/dev/null
-source "$cache/assets.env" 2>/dev/null || { echo "SKIP: no $cache/assets.env"; exit 77; }
-[[ -f ${ZUKI_UKIFY:-} ]] || { echo "SKIP: ukify 257 not in the asset cache"; exit 77; }
-command -v sbverify >/dev/null || { echo "SKIP: sbverify (sbsigntool) not installed"; exit 77; }
-if ((pcrsig)) && [[ $("$ZUKI_BIN" measure --private-key /nonexistent --linux /dev/null 2>&1) == *"unrecognized option"* ]]; then
-        echo "SKIP: zuki measure cannot sign PCR policies yet (--private-key comes with the signed-policy work, issue 7)"
-        exit 77
-fi
+load_assets
+need_asset ZUKI_UKIFY "ukify 257"
+need_tool sbverify sbsigntool
 export ZUKI_UKIFY
-tmp=$(mktemp -d)
-trap '[[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/db.key" -out "$tmp/db.crt" -subj "/CN=zuki test db/" \
         -days 2 2>/dev/null || fail "openssl req"
@@ -49,7 +43,7 @@ echo "+ zuki-ukify ${args[*]}"
 grep -E '^(11:|zuki-ukify:|\+ .*systemd-measure)' "$tmp/build.out"
 
 sbverify --cert "$tmp/db.crt" "$tmp/uki.efi" || fail "sbverify does not accept the UKI's signature"
-expected=$(independent_pcr11 "$tmp/uki.efi") || fail "computing PCR 11 with pefile failed"
+expected=$(pcrmodel pcr11 "$tmp/uki.efi") || fail "computing PCR 11 with pcrmodel.py failed"
 echo "PCR 11 computed from the UKI's sections: $expected"
 
 bash "$here/../qemu/boot.sh" --arch x86_64 --firmware bookworm --kernel "$tmp/uki.efi" --tpm --rng \
@@ -71,24 +65,22 @@ if ((pcrsig)); then
 else
         echo '{}' >"$pcrsig_json"
 fi
-"$ZUKI_PYTHON" - "$guest_pcr11" "$expected" "$tmp/status.json" "$pcrsig_json" "$pcrsig" <<'PY' || fail "checks"
-import hashlib, json, struct, sys
-guest, expected, status_path, pcrsig_path, want_pcrsig = sys.argv[1:6]
+# The PolicyPCR digest of the guest's PCR 11 after "enter-initrd".
+pol=$(pcrmodel policy "$guest_pcr11" --phase enter-initrd 2>&1) || pol="(none: $pol)"
+"$ZUKI_PYTHON" - "$guest_pcr11" "$expected" "$tmp/status.json" "$pcrsig_json" "$pcrsig" "$pol" <<'PY' || fail "checks"
+import json, sys
+guest, expected, status_path, pcrsig_path, want_pcrsig, pol = sys.argv[1:7]
 status = json.load(open(status_path))
 ok = True
 def check(what, cond, detail=""):
     global ok
     print(("ok: " if cond else "FAIL: ") + what + (f" ({detail})" if detail else ""))
     ok &= bool(cond)
-check("guest PCR 11 equals the pefile computation", guest == expected, guest)
+check("guest PCR 11 equals pcrmodel.py's", guest == expected, guest)
 check("zuki status: stub is zuki", str(status["stub"]["info"]).startswith("zuki "), status["stub"]["info"])
 check("zuki status: StubZukiPlacement", status["placement"] == {"kaslr": "random", "wx": "no-protocol"}, status["placement"])
 check("zuki status: PCR 11 now", status["pcr11"]["now"] == guest)
 if want_pcrsig == "1":
-    h = lambda b: hashlib.sha256(b).digest()
-    value = h(bytes.fromhex(guest) + h(b"enter-initrd"))
-    sel = struct.pack(">IHB3B", 1, 0x000B, 3, 0, 0x08, 0)
-    pol = h(bytes(32) + struct.pack(">I", 0x17F) + sel + h(value)).hex()
     signed = [e["pol"] for e in json.load(open(pcrsig_path)).get("sha256", []) if e.get("pcrs") == [11]]
     check(f"the .pcrsig signs the guest's PCR 11 after enter-initrd ({len(signed)} policies)", pol in signed, pol)
     check("zuki status in the guest: unlock ok after enter-initrd",

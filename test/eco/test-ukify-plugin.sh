@@ -15,16 +15,14 @@
 #    that silently uses another stub): one "zuki-ukify: error:" line (the last on stderr), exit
 #    status 1, no output file.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 plugin=$1 kernel=$2
-cache=${ZUKI_CACHE:-/var/cache/zuki}
-# shellcheck source=/dev/null
-source "$cache/assets.env" 2>/dev/null || { echo "SKIP: no $cache/assets.env (run tools/setup.sh)"; exit 77; }
-[[ -f ${ZUKI_UKIFY:-} ]] || { echo "SKIP: ukify 257 not in the asset cache"; exit 77; }
+load_assets
+need_asset ZUKI_UKIFY "ukify 257"
 ukify=$ZUKI_UKIFY
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 export ZUKI_UKIFY=$ukify
 
 echo "== ukify $("$ZUKI_PYTHON" "$ukify" --version) through zuki-ukify"

@@ -5,12 +5,13 @@
 # build tree's zuki, since nothing is installed), and the command it runs works on this host.
 #   test-unit-verify.sh UNIT ZUKI
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 unit=$1 zuki=$(realpath "$2")
-command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-grep -q '^ExecStart=.*/zuki status$' "$unit" || { echo "FAIL: unexpected ExecStart in $unit"; exit 1; }
+need_tool systemd-analyze
+make_tmp
+grep -q '^ExecStart=.*/zuki status$' "$unit" || fail "unexpected ExecStart in $unit"
 sed "s|^ExecStart=.*|ExecStart=$zuki status|" "$unit" >"$tmp/zuki-status.service"
-systemd-analyze verify --man=no "$tmp/zuki-status.service" || { echo "FAIL: systemd-analyze verify"; exit 1; }
-"$zuki" status >/dev/null || { echo "FAIL: zuki status failed on this host"; exit 1; }
+systemd-analyze verify --man=no "$tmp/zuki-status.service" || fail "systemd-analyze verify"
+"$zuki" status >/dev/null || fail "zuki status failed on this host"
 echo PASS

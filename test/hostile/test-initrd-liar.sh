@@ -8,11 +8,11 @@
 # over-limit initrd, and the kernel must never start; the whole run stays within 30 s.
 #   test-initrd-liar.sh ZUKI STUB ZBOOT_IMAGE INITRD_LIAR_EFI
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$1 stub=$2 linux=$3 liar=$4
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 
 "$zuki" build --stub "$stub" --linux "$linux" --no-os-release --cmdline 'console=ttyS0 panic=-1' \
         --output "$tmp/uki.efi" >/dev/null || fail "zuki build"

@@ -9,11 +9,11 @@
 # measurement: the guest sees StubInfo but no StubPcrKernelImage or StubPcrKernelParameters.
 #   test-tpm-dies.sh ZUKI STUB ZBOOT_IMAGE INITRD
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$1 stub=$2 linux=$3 initrd=$4
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 
 # Zeros between cpio archives are skipped by the kernel's initramfs unpacker.
 truncate -s 64M "$tmp/zeros"

@@ -8,6 +8,8 @@
 # Usage: test-check-stub.sh STUB MACHINE   (MACHINE: x64 | aa64)
 
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 if [ $# -ne 2 ]; then
         echo "usage: $0 STUB x64|aa64" >&2
@@ -15,10 +17,10 @@ if [ $# -ne 2 ]; then
 fi
 stub=$1
 machine=$2
-python=/usr/bin/python3 # Debian's interpreter, the one with python3-pefile
+python=$ZUKI_SYSTEM_PYTHON # Debian's interpreter, the one with python3-pefile
 checker="$(cd "$(dirname "$0")" && pwd)/check-stub.py"
-work=$(mktemp -d "${TMPDIR:-/tmp}/zuki-pe-negative.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+make_tmp
+work=$tmp
 
 # Writes a copy of $1 to $2 with one property broken ($3); see the cases below.
 break_copy() {

@@ -7,10 +7,11 @@
 # case checks the exit status, the human answer and the --json answer.
 #   test-check-unlock.sh ZUKI STUB KERNEL
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$(realpath "$1") stub=$(realpath "$2") kernel=$(realpath "$3")
-command -v cryptsetup >/dev/null || { echo "SKIP: cryptsetup not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+need_tool cryptsetup
+make_tmp
 cd "$tmp" || exit 1
 failures=0 checks=0
 t0=$(date +%s%N)
@@ -24,7 +25,7 @@ build() { # OUT ARGS...
         local out=$1
         shift
         "$zuki" build --stub "$stub" --linux "$kernel" --no-compress --cmdline "console=ttyS0" \
-                --os-release @os-release --output "$out" "$@" >/dev/null || { echo "FAIL: zuki build $out"; exit 1; }
+                --os-release @os-release --output "$out" "$@" >/dev/null || fail "zuki build $out"
 }
 build good.efi --pcr-private-key key1.pem --pcr-public-key key1.pub
 build other-key.efi --pcr-private-key key2.pem
@@ -33,7 +34,7 @@ build sha1-only.efi --pcr-private-key key1.pem --pcr-banks sha1
 build unsigned.efi --pcrpkey key1.pub
 build two-keys.efi --pcr-private-key key2.pem --pcr-private-key key1.pem --pcrpkey key1.pub
 # PCR policy and Secure Boot signature together: .pcrsig is embedded before the Authenticode signature.
-"$zuki" genkey --secureboot-private-key sb.key --secureboot-certificate sb.crt >/dev/null || { echo "FAIL: genkey"; exit 1; }
+"$zuki" genkey --secureboot-private-key sb.key --secureboot-certificate sb.crt >/dev/null || fail "genkey"
 build sb-signed.efi --pcr-private-key key1.pem --secureboot-private-key sb.key --secureboot-certificate sb.crt
 if command -v sbverify >/dev/null; then
         checks=$((checks + 1))
@@ -43,6 +44,8 @@ if command -v sbverify >/dev/null; then
                 echo "FAIL: sbverify rejects sb-signed.efi"
                 failures=$((failures + 1))
         fi
+else
+        echo "not checked: sbverify is not installed (package sbsigntool)"
 fi
 build profiles.efi --pcr-private-key key1.pem --profile 'ID=default' --profile 'ID=debug' \
         --profile-cmdline 'console=ttyS0 debug'
@@ -53,7 +56,7 @@ truncate -s 1M empty-header.img
 t1=$(date +%s%N)
 cryptsetup luksFormat --type luks2 --header empty-header.img --batch-mode --key-file passphrase \
         --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --luks2-metadata-size 16k --luks2-keyslots-size 256k \
-        data.img >/dev/null 2>&1 || { echo "FAIL: cryptsetup luksFormat"; exit 1; }
+        data.img >/dev/null 2>&1 || fail "cryptsetup luksFormat"
 echo "luksFormat of a header file: $((($(date +%s%N) - t1) / 1000000)) ms"
 
 # header NAME TOKEN-JSON-FIELDS... [PCRS=JSON]: a copy of the empty header with systemd-tpm2
@@ -71,7 +74,7 @@ header() {
                         "$(head -c 64 /dev/urandom | base64 -w0)" "$pcrs" "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
                         "$extra" >token.json
                 cryptsetup token import "$name.img" --header "$name.img" --json-file token.json --key-slot 0 ||
-                        { echo "FAIL: cryptsetup token import ($name)"; exit 1; }
+                        fail "cryptsetup token import ($name)"
         done
 }
 pub1=$(base64 -w0 key1.pub)

@@ -6,9 +6,10 @@
 # private keys with mode 0600; no private key byte reaches stdout or stderr.
 #   test-refusals.sh ZUKI STUB KERNEL
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$(realpath "$1") stub=$(realpath "$2") kernel=$(realpath "$3")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 cd "$tmp" || exit 1
 failures=0 checks=0
 

@@ -9,15 +9,14 @@
 # two systemd-measure outputs merged.
 #   test-sign-parity.sh ZUKI LINUX
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$(realpath "$1") linux=$(realpath "$2")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=test/policy/swtpm-lib.sh
-source "$here/swtpm-lib.sh"
 measure=${ZUKI_SYSTEMD_MEASURE:-/usr/lib/systemd/systemd-measure}
-[[ -x $measure ]] || { echo "SKIP: no systemd-measure at $measure"; exit 77; }
-command -v swtpm >/dev/null || { echo "SKIP: swtpm not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'swtpm_stop; rm -rf "$tmp"' EXIT
+[[ -x $measure ]] || skip "no systemd-measure at $measure"
+need_tool swtpm
+make_tmp
 cd "$tmp" || exit 1
 failures=0
 

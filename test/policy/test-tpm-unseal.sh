@@ -3,26 +3,24 @@
 #
 # The signed policy zuki embeds, used for real in a software TPM with tpm2-tools:
 #   1. a secret is sealed to TPM2_PolicyAuthorize(the UKI's .pcrpkey);
-#   2. PCR 11 is extended with the events systemd-stub measures for the UKI (computed from the UKI
-#      with pefile, not by zuki) and the "enter-initrd" phase word;
+#   2. PCR 11 is extended with the events systemd-stub measures for the UKI and the "enter-initrd"
+#      phase word, as test/lib/pcrmodel.py computes them from the UKI (not zuki);
 #   3. the .pcrsig entry whose pol equals the TPM's own PolicyPCR digest is found (as
 #      systemd-cryptsetup does), its signature verified by the TPM (TPM2_VerifySignature, aHash =
 #      SHA-256(pol ‖ empty policyRef)), PolicyAuthorize is satisfied and the secret unsealed;
 #   4. a copy of the UKI with one section byte changed (same .pcrsig) unseals with no entry.
 #   test-tpm-unseal.sh ZUKI STUB KERNEL
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$(realpath "$1") stub=$(realpath "$2") kernel=$(realpath "$3")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=test/policy/swtpm-lib.sh
-source "$here/swtpm-lib.sh"
 for tool in swtpm tpm2_pcrextend tpm2_verifysignature openssl; do
-        command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
+        need_tool $tool
 done
-/usr/bin/python3 -c 'import pefile' 2>/dev/null || { echo "SKIP: python3-pefile missing"; exit 77; }
-tmp=$(mktemp -d)
-trap 'swtpm_stop; rm -rf "$tmp"' EXIT
+/usr/bin/python3 -c 'import pefile' 2>/dev/null || skip "python3-pefile missing"
+make_tmp
 cd "$tmp" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
 t0=$(date +%s%N)
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem 2>/dev/null || fail "openssl genpkey"
@@ -53,8 +51,7 @@ tpm2_flushcontext -t -Q
 # 2.-3. Replay, then try to unseal with the .pcrsig; prints the secret or nothing.
 replay() {
         local d
-        for d in $(/usr/bin/python3 "$here/uki-tool.py" events "$1") \
-                $(printf enter-initrd | sha256sum | cut -d' ' -f1); do
+        for d in $(pcrmodel events "$1" --pcr 11 --phase enter-initrd | cut -d' ' -f3); do
                 tpm2_pcrextend "11:sha256=$d" || fail "tpm2_pcrextend"
         done
 }

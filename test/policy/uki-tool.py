@@ -2,22 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Reads a UKI with pefile, independently of zuki.
 
-  uki-tool.py events UKI           PCR 11 event digests (sha256 hex), one per line, in the order
-                                   systemd-stub measures: per section its name with NUL, then its
-                                   VirtualSize bytes; canonical order of systemd's uki.h; .pcrsig
-                                   is never measured. Single-profile UKIs only.
   uki-tool.py section UKI NAME OUT write a section's VirtualSize bytes to OUT
   uki-tool.py flip UKI NAME OUT    copy UKI to OUT with the first byte of section NAME changed
+(What systemd-stub measures for a UKI is test/lib/pcrmodel.py's business.)
 """
-import hashlib
 import shutil
 import sys
 
 import pefile
-
-CANONICAL = [".linux", ".osrel", ".cmdline", ".initrd", ".ucode", ".splash", ".dtb", ".uname",
-             ".sbat", ".pcrsig", ".pcrpkey", ".profile", ".dtbauto", ".hwids", ".efifw"]
-
 
 def sections(path):
     pe = pefile.PE(path, fast_load=True)
@@ -31,13 +23,7 @@ def sections(path):
 def main():
     verb, path = sys.argv[1], sys.argv[2]
     secs = sections(path)
-    if verb == "events":
-        for name in CANONICAL:
-            if name == ".pcrsig" or name not in secs or not secs[name][1]:
-                continue
-            print(hashlib.sha256(name.encode() + b"\0").hexdigest())
-            print(hashlib.sha256(secs[name][1]).hexdigest())
-    elif verb == "section":
+    if verb == "section":
         open(sys.argv[4], "wb").write(secs[sys.argv[3]][1])
     elif verb == "flip":
         s = secs[sys.argv[3]][0]

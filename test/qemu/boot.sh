@@ -41,6 +41,8 @@
 # QEMU options are full of commas; cleanup runs from the EXIT trap.
 # shellcheck disable=SC2054,SC2317
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 t0=$(date +%s.%N)
 
@@ -49,10 +51,6 @@ usage() {
     echo "usage: boot.sh --arch x86_64|aarch64 --firmware FW [--kernel IMG] [--initrd F] [--append S]" >&2
     echo "               [--esp-image EFI] [--tpm] [--rng] [--timeout S] [--expect RE]... (see header)" >&2
     exit 2
-}
-skip() {
-    echo "SKIP: $*"
-    exit 77
 }
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -105,10 +103,7 @@ case $tpm_fault_signal in KILL | STOP) ;; *) usage "--tpm-fault-signal must be K
 # ---------------------------------------------------------------------------------------------
 # Assets
 # ---------------------------------------------------------------------------------------------
-assets=${ZUKI_ASSETS:-${ZUKI_CACHE:-/var/cache/zuki}/assets.env}
-[[ -r $assets ]] || skip "no $assets (run tools/setup.sh as root)"
-# shellcheck disable=SC1090
-source "$assets"
+load_assets
 
 qemu=qemu-system-$arch
 command -v "$qemu" >/dev/null || skip "$qemu not installed"
@@ -159,15 +154,13 @@ done
 for spec in "${esp_files[@]}"; do
     [[ $spec == *=* && -r ${spec%%=*} ]] || fail_early "--esp-file wants SRC=DEST with a readable SRC: $spec"
 done
-if ((tpm)); then
-    command -v swtpm >/dev/null || skip "swtpm not installed"
-fi
+((tpm)) && need_tool swtpm swtpm
 
 # ---------------------------------------------------------------------------------------------
 # Temporary state; everything started below is stopped on exit
 # ---------------------------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zuki-boot.XXXXXX")
-qemu_pid="" swtpm_pid="" stream_pid=""
+qemu_pid="" stream_pid="" # swtpm_pid: common.sh's swtpm_start_qemu
 cleanup() {
     local p
     [[ -n $swtpm_pid ]] && kill -CONT "$swtpm_pid" 2>/dev/null
@@ -179,7 +172,7 @@ cleanup() {
     done
     rm -rf "$tmp"
 }
-trap cleanup EXIT
+at_exit cleanup
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -252,18 +245,9 @@ if [[ -n $esp_image || ${#esp_files[@]} -gt 0 ]]; then
     fi
 fi
 
-# --- TPM 2.0 via swtpm. No --flags startup-clear: the firmware sends TPM2_Startup itself. ---
+# --- TPM 2.0 via swtpm (common.sh: the firmware sends TPM2_Startup itself). ---
 if ((tpm)); then
-    mkdir -p "$tmp/tpm"
-    swtpm socket --tpm2 --tpmstate "dir=$tmp/tpm" --ctrl "type=unixio,path=$tmp/tpm/sock" \
-        --log "file=$tmp/tpm/log" --terminate &
-    swtpm_pid=$!
-    for _ in $(seq 100); do
-        [[ -S $tmp/tpm/sock ]] && break
-        kill -0 "$swtpm_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    [[ -S $tmp/tpm/sock ]] || fail_early "swtpm did not start: $(cat "$tmp/tpm/log" 2>/dev/null)"
+    swtpm_start_qemu "$tmp/tpm" >"$tmp/swtpm.err" || fail_early "$(cat "$tmp/swtpm.err")"
     if [[ $arch == x86_64 ]]; then tpmdev="tpm-tis"; else tpmdev="tpm-tis-device"; fi
     args+=(-chardev "socket,id=chrtpm,path=$tmp/tpm/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm
         -device "$tpmdev,tpmdev=tpm0")

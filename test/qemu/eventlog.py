@@ -73,14 +73,14 @@ def main():
     for pcr in args.pcr:
         value, count = replay(events, pcr, args.bank)
         descriptions = []
-        for p, etype, _, data in events:
+        for p, etype, digests, data in events:
             if p == pcr:
                 try:
                     # EV_IPL descriptions are UTF-16 text; tagged events carry an 8-byte header.
                     text = (data[8:] if etype == 6 else data).decode('utf-16-le').rstrip('\0')
                 except UnicodeDecodeError:
                     text = data.hex()
-                descriptions.append({'type': etype, 'description': text})
+                descriptions.append({'type': etype, 'description': text, 'digest': digests[args.bank].hex()})
         out[str(pcr)] = {'value': value, 'events': count, 'log': descriptions}
     json.dump(out, sys.stdout, indent=1)
     print()

@@ -18,6 +18,8 @@
 # kernel, and only the stub's placement and the boot are checked.)
 #   kaslr-test.sh --arch ARCH --image EFI [--initrd FILE] --console TTY --kernel-pe PE [--boots N]
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 arch="" image="" initrd="" console="" kernel_pe="" boots=5
 while (($#)); do
@@ -31,9 +33,7 @@ while (($#)); do
         *) echo "kaslr-test: unknown argument $1" >&2; exit 2 ;;
         esac
 done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 
 text_rva=$(/usr/bin/python3 -c '
 import pefile, sys
@@ -52,6 +52,7 @@ boot() {
                 { tail -n 5 "$tmp/boot-$1.out" >&2; return 1; }
         local line address code vbase ktext
         line=$(grep -a -m1 '^zuki: Kernel image at ' "$log") || return 1
+        # shellcheck disable=SC2001 # a capture, not a substitution
         address=$(echo "$line" | sed 's/^zuki: Kernel image at \(0x[0-9a-f]*\).*/\1/')
         code=$(grep -a -m1 '^ZUKI-GUEST: kernel-code ' "$log" | cut -d' ' -f3 | cut -d- -f1)
         vbase=$(grep -a -m1 '^zuki: Kernel virtual base ' "$log" | cut -d' ' -f5)

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=sh disable=SC2015 # "write && wait || report" is meant: either failing reports
 #
 # Guest hook (sourced by guest-init.sh as /zuki-hook.sh): reads PCR 11 and 12 straight from the
 # TPM through its TIS registers with busybox devmem. Debian's arm64 kernels have no driver for

@@ -4,9 +4,10 @@
 # Builds a UKI with `zuki build`, boots it in QEMU with a software TPM and checks what the guest
 # saw against what a user would predict:
 #   - PCR 11 (and PCR 12 when load options are passed or a profile is chosen) read by the guest
-#     equals `zuki measure` of the same UKI;
+#     equals `zuki measure` of the same UKI, and test/lib/pcrmodel.py's independent computation;
 #   - the firmware's TCG event log, replayed event by event by an independent parser
-#     (eventlog.py), gives the same PCR values, with two PCR 11 events per measured section;
+#     (eventlog.py), gives the same PCR values, with two PCR 11 events per measured section, and
+#     its PCR 11/12 events (type and digest, in order) are the ones pcrmodel.py expects;
 #   - the guest sees the command line it should, StubInfo/StubPcrKernelImage, and /.extra files
 #     whose contents equal the sections they came from.
 #
@@ -20,6 +21,8 @@
 # reads PCR 11 and 12 from the TPM's own registers with busybox devmem; those are compared with
 # `zuki measure` and a first-principles PCR 12. The event log is not reachable there.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 zuki="" stub="" linux="" initrd="" firmware=bookworm append="" profile="" expect_cmdline="" sections=""
@@ -44,9 +47,7 @@ while (($#)); do
         esac
 done
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 
 extra_initrd=()
 if [[ $arch == aarch64 ]]; then
@@ -63,6 +64,10 @@ measure_args=(--phase=: --json)
 [[ -n $profile ]] && measure_args+=(--profile "$profile")
 [[ -n $append ]] && measure_args+=(--load-options "$append")
 "$zuki" measure "${measure_args[@]}" "$tmp/uki.efi" >"$tmp/predicted.json" || fail "zuki measure failed"
+model_args=()
+[[ -n $profile ]] && model_args+=(--profile "$profile")
+[[ -n $append ]] && model_args+=(--load-options "$append")
+pcrmodel json "$tmp/uki.efi" "${model_args[@]}" >"$tmp/model.json" || fail "pcrmodel.py failed"
 
 boot_append=$append
 [[ -n $profile ]] && boot_append="@$profile${append:+ $append}"
@@ -98,12 +103,12 @@ else
 fi
 
 /usr/bin/python3 - "$tmp/predicted.json" "$tmp/replayed.json" "$pcr11" "$pcr12" "${sections}" \
-        "$profile" "$append" <<'PY' || fail "PCR check"
-import hashlib, json, sys
+        "$tmp/model.json" <<'PY' || fail "PCR check"
+import json, sys
 predicted = json.load(open(sys.argv[1]))["sha256"]
 replayed = json.load(open(sys.argv[2]))
 guest = {"11": sys.argv[3].lower(), "12": sys.argv[4].lower()}
-sections, profile, append = sys.argv[5], sys.argv[6], sys.argv[7]
+sections, model = sys.argv[5], json.load(open(sys.argv[6]))
 ok = True
 def check(what, got, want):
     global ok
@@ -119,14 +124,18 @@ if replayed:
     check("event log replay of PCR 12 vs guest", replayed["12"]["value"], guest["12"])
     if sections:
         check("PCR 11 events (two per measured section)", str(replayed["11"]["events"]), str(2 * int(sections)))
+    for pcr in ("11", "12"):
+        logged = [f"{e['type']:#x} {e['digest']}" for e in replayed[pcr]["log"]]
+        wanted = [f"{e['type']:#x} {e['digest']}" for e in model["events"] if str(e["pcr"]) == pcr]
+        # Say where the lists part, not both lists in full.
+        at = next((i for i, (a, b) in enumerate(zip(logged, wanted)) if a != b), min(len(logged), len(wanted)))
+        got = f"{len(logged)} events" if logged == wanted else f"{len(logged)} events, from #{at} {logged[at:at + 1]}"
+        check(f"PCR {pcr} events in the log (type, digest) vs pcrmodel.py", got, f"{len(wanted)} events")
 else:
     print("not checked: the event log (unreachable from this guest)")
-# PCR 12 computed here from first principles (systemd's rules: profile number, then the load
-# options, each as UTF-16LE with its NUL), not by zuki.
-pcr12 = bytes(32)
-for text in ([profile] if profile and profile != "0" else []) + ([append] if append else []):
-    pcr12 = hashlib.sha256(pcr12 + hashlib.sha256((text + "\0").encode("utf-16-le")).digest()).digest()
-check("guest PCR 12 vs an independent computation", guest["12"], pcr12.hex())
+# PCR 11 and 12 computed from the UKI by test/lib/pcrmodel.py (systemd's rules), not by zuki.
+check("guest PCR 11 vs pcrmodel.py", guest["11"], model["pcr11"])
+check("guest PCR 12 vs pcrmodel.py", guest["12"], model["pcr12"])
 for e in (replayed["11"]["log"] + replayed["12"]["log"]) if replayed else []:
     print(f"  event type {e['type']:#x}: {e['description'][:70]}")
 sys.exit(0 if ok else 1)

@@ -8,6 +8,8 @@
 #   wx-test.sh --zuki ZUKI --arch ARCH --firmware FW --stub STUB --nowx-stub STUB --kernel K
 #              --initrd I --console TTY
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 while (($#)); do
         case $1 in
@@ -17,9 +19,7 @@ while (($#)); do
         esac
         shift 2
 done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 
 wx_line='zuki: W\^X: [0-9]+ pages read-only\+executable, [0-9]+ writable\+non-executable'
 for variant in real nowx; do

@@ -17,6 +17,8 @@
 #       A kernel that does not qualify (its setup header says "not relocatable") is wrapped for
 #       its own EFI stub with a notice, still boots, and --x86-boot=direct refuses it.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mode=${1:-}
 shift || true
@@ -31,9 +33,7 @@ while (($#)); do
         *) echo "x86-direct-test: unknown argument $1" >&2; exit 2 ;;
         esac
 done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 field() { grep -a -m1 "^ZUKI-GUEST: $2 " "$1" | cut -d' ' -f3-; }
 
 # sdboot_boot NAME LINUX_FILE [extra boot.sh args]: boots LINUX_FILE from systemd-boot as a Type #1

@@ -11,19 +11,17 @@
 # ok() always succeeds, so "A && ok || bad" is safe.
 # shellcheck disable=SC2015
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$(realpath "$1") image=$(realpath "$2")
-command -v softhsm2-util >/dev/null || { echo "SKIP: softhsm2-util not installed (package softhsm2)"; exit 77; }
-command -v sbverify >/dev/null || { echo "SKIP: sbverify not installed"; exit 77; }
+need_tool softhsm2-util softhsm2
+need_tool sbverify sbsigntool
 engine=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"/\1/p')/pkcs11.so
-[[ -e $engine ]] || { echo "SKIP: no OpenSSL pkcs11 engine at $engine (package libengine-pkcs11-openssl)"; exit 77; }
+[[ -e $engine ]] || skip "no OpenSSL pkcs11 engine at $engine (package libengine-pkcs11-openssl)"
 module=$(find /usr/lib -name libsofthsm2.so -path '*softhsm*' 2>/dev/null | head -n 1)
-[[ -n $module ]] || { echo "SKIP: libsofthsm2.so not found"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+[[ -n $module ]] || skip "libsofthsm2.so not found"
+make_tmp
 cd "$tmp" || exit 1
-failures=0
-ok() { echo "ok: $*"; }
-bad() { failures=$((failures + 1)); echo "FAIL: $*"; }
 
 # A private token directory; the engine reaches SoftHSM through p11-kit-proxy, or directly when
 # the module is named in PKCS11_MODULE_PATH (set below, so the test does not depend on the
@@ -35,7 +33,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout db.key -out db.crt -subj "/CN=
 openssl pkcs8 -topk8 -nocrypt -in db.key -out db.p8
 softhsm2-util --init-token --free --label zuki-test --pin 4321 --so-pin 8765 >/dev/null &&
         softhsm2-util --import db.p8 --token zuki-test --label sb-key --id 5a --pin 4321 >/dev/null ||
-        { echo "FAIL: cannot set up the SoftHSM2 token"; exit 1; }
+        fail "cannot set up the SoftHSM2 token"
 rm db.p8
 
 # The PIN from a file (RFC 7512 pin-source), so it does not show in the process list.
@@ -87,11 +85,10 @@ cmp -s policy-token.json policy-file.json && grep -q '"sig"' policy-file.json &&
         ok "token and key file give byte-identical .pcrsig JSON" || bad "token and key file policies differ"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key 2>/dev/null
 openssl pkey -in other.key -pubout -out other.pub
-"${m[@]}" --private-key "pkcs11:token=zuki-test;object=sb-key;type=private;pin-value=4321" --public-key other.pub \
-        >/dev/null 2>err
-if [[ $? -ne 0 ]] && grep -q '^zuki: other.pub is not the public key of the PKCS#11 key$' err && ! grep -q 4321 err; then
+if ! "${m[@]}" --private-key "pkcs11:token=zuki-test;object=sb-key;type=private;pin-value=4321" --public-key other.pub \
+        >/dev/null 2>err && grep -q '^zuki: other.pub is not the public key of the PKCS#11 key$' err && ! grep -q 4321 err; then
         ok "a mismatched public key is named without echoing the URI -> $(cat err)"
 else
         bad "mismatched public key for a token key: $(cat err)"
 fi
-[[ $failures -eq 0 ]]
+summary

@@ -15,36 +15,31 @@
 # ok() always succeeds, so "A && ok || bad" is safe.
 # shellcheck disable=SC2015
 set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+here=$ZUKI_TEST_DIR/sign
 zuki=$(realpath "$1") kernel=$(realpath "$2") initrd=$(realpath "$3") os_release=$(realpath "$4")
-assets=${ZUKI_ASSETS:-${ZUKI_CACHE:-/var/cache/zuki}/assets.env}
-[[ -r $assets ]] || { echo "SKIP: no $assets (run tools/setup.sh)"; exit 77; }
-# shellcheck disable=SC1090
-source "$assets"
+load_assets
 vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
-[[ -n $vf && -d $vf ]] || { echo "SKIP: no python3-virt-firmware tree (run tools/setup.sh)"; exit 77; }
+[[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
 PYTHONPATH=$vf /usr/bin/python3 -c 'import virt.firmware.vars' 2>/dev/null ||
-        { echo "SKIP: virt-firmware does not import (needs python3-importlib-resources, python3-cryptography)"; exit 77; }
+        skip "virt-firmware does not import (needs python3-importlib-resources, python3-cryptography)"
 [[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} && -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} ]] ||
-        { echo "SKIP: trixie OVMF missing (run tools/setup.sh)"; exit 77; }
-command -v sbverify >/dev/null || { echo "SKIP: sbverify not installed"; exit 77; }
+        skip "trixie OVMF missing (run tools/setup.sh)"
+need_tool sbverify sbsigntool
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 cd "$tmp" || exit 1
-failures=0
-ok() { echo "ok: $*"; }
-bad() { failures=$((failures + 1)); echo "FAIL: $*"; }
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout db.key -out db.crt -subj "/CN=zuki secure boot test/" \
-        -days 3650 -sha256 2>/dev/null || { echo "FAIL: openssl cannot make a key"; exit 1; }
+        -days 3650 -sha256 2>/dev/null || fail "openssl cannot make a key"
 
 # The key as PK and KEK (--enroll-cert) and as the only db entry; no Microsoft keys; SB on.
 t0=$(date +%s%N)
 PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o sb-vars.fd \
         --enroll-cert db.crt --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c db.crt --no-microsoft --sb \
-        >enrol.log 2>&1 || { cat enrol.log; echo "FAIL: virt-firmware cannot enrol the key"; exit 1; }
+        >enrol.log 2>&1 || { cat enrol.log; fail "virt-firmware cannot enrol the key"; }
 echo "   key enrolment: $(ms_since "$t0") ms"
 
 cmdline="console=ttyS0 panic=-1 zuki.case=secureboot"
@@ -52,9 +47,9 @@ build=(build --linux "$kernel" --initrd "$initrd" --cmdline "$cmdline" --os-rele
 export SOURCE_DATE_EPOCH=1700000000
 t0=$(date +%s%N)
 "$zuki" "${build[@]}" --secureboot-private-key db.key --secureboot-certificate db.crt --output signed.efi ||
-        { echo "FAIL: zuki build --secureboot-* failed"; exit 1; }
+        fail "zuki build --secureboot-* failed"
 echo "   zuki build with signing: $(ms_since "$t0") ms, $(stat -c %s signed.efi) bytes"
-"$zuki" "${build[@]}" --output unsigned.efi >/dev/null || { echo "FAIL: zuki build failed"; exit 1; }
+"$zuki" "${build[@]}" --output unsigned.efi >/dev/null || fail "zuki build failed"
 sbverify --cert db.crt signed.efi >/dev/null 2>&1 && ok "sbverify accepts the signed UKI" || bad "sbverify rejects the signed UKI"
 sbverify --cert db.crt unsigned.efi >/dev/null 2>&1 && bad "the unsigned UKI verifies" || ok "the unsigned UKI does not verify"
 # zuki sign on the unsigned UKI makes the same bytes as signing inside zuki build.
@@ -65,7 +60,7 @@ cmp -s signed.efi resigned.efi && ok "zuki sign of the unsigned UKI equals zuki 
         bad "zuki sign and zuki build --secureboot-* differ"
 
 # One byte in the middle of .linux (located by pefile, not by zuki), after signing.
-/usr/bin/python3 - signed.efi tampered.efi <<'EOF' || { echo "FAIL: cannot tamper with the UKI"; exit 1; }
+/usr/bin/python3 - signed.efi tampered.efi <<'EOF' || fail "cannot tamper with the UKI"
 import sys, pefile
 data = bytearray(open(sys.argv[1], "rb").read())
 pe = pefile.PE(data=bytes(data), fast_load=True)
@@ -104,4 +99,4 @@ boot "signed UKI from the ESP boots" --esp-image signed.efi --timeout 180 "${loc
 boot "UKI changed after signing is refused by the firmware" --esp-image tampered.efi "${refused[@]}"
 boot "unsigned UKI is refused by the firmware" --esp-image unsigned.efi "${refused[@]}"
 
-[[ $failures -eq 0 ]]
+summary

@@ -15,16 +15,14 @@
 # ok() always succeeds, so "A && ok || bad" is safe.
 # shellcheck disable=SC2015
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$(realpath "$1") stub=$(realpath "$2") zboot=$(realpath "$3")
-for tool in sbverify sbsign openssl; do
-        command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+need_tool sbverify sbsigntool
+need_tool sbsign sbsigntool
+need_tool openssl openssl
+make_tmp
 cd "$tmp" || exit 1
-failures=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-bad() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
 check() { # check NAME COMMAND...: the command must succeed
         local name=$1
         shift
@@ -39,7 +37,7 @@ check_not() { # the command must fail
 # --- keys ----------------------------------------------------------------------------------
 selfsigned() { # NAME CN
         openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.crt" -subj "/CN=$2/" -days 3650 \
-                -sha256 2>/dev/null || { echo "FAIL: openssl cannot make a key"; exit 1; }
+                -sha256 2>/dev/null || fail "openssl cannot make a key"
 }
 selfsigned db "zuki test db"
 selfsigned other "zuki other"
@@ -51,7 +49,7 @@ openssl x509 -req -in inter.csr -CA root.crt -CAkey root.key -CAcreateserial -ou
         -extfile ca.ext 2>/dev/null
 openssl req -new -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=zuki test leaf/" 2>/dev/null
 openssl x509 -req -in leaf.csr -CA inter.crt -CAkey inter.key -CAcreateserial -out leaf.crt -days 3650 2>/dev/null
-[[ -s leaf.crt ]] || { echo "FAIL: openssl cannot make a certificate chain"; exit 1; }
+[[ -s leaf.crt ]] || fail "openssl cannot make a certificate chain"
 
 cp "$stub" stub.efi
 cp "$zboot" image.efi
@@ -227,16 +225,14 @@ fi
 refuse() { # NAME REGEX ARGS... (zuki sign ... --output refused.efi is appended)
         local name=$1 regex=$2
         shift 2
-        checks=$((checks + 1))
         "$zuki" "$@" >/dev/null 2>"$tmp/stderr"
         local rc=$? lines
         lines=$(wc -l <"$tmp/stderr")
         if [[ $rc -eq 0 || $lines -ne 1 ]] || ! grep -Eq "^zuki: $regex" "$tmp/stderr" || [[ -e refused.efi ]] ||
                 compgen -G "*zuki-tmp*" >/dev/null; then
-                echo "FAIL: $name: exit $rc, stderr: $(cat "$tmp/stderr")"
-                failures=$((failures + 1))
+                bad "$name: exit $rc, stderr: $(cat "$tmp/stderr")"
         else
-                echo "ok: $name -> $(cat "$tmp/stderr")"
+                ok "$name -> $(cat "$tmp/stderr")"
         fi
 }
 head -c 300 /dev/urandom >garbage.key
@@ -301,5 +297,4 @@ refuse "build with a key not matching the certificate" 'The private key does not
 refuse "build with only a key" '--secureboot-private-key and --secureboot-certificate go together' \
         build --linux image.efi --no-os-release --output refused.efi --secureboot-private-key db.key
 
-echo "$((checks - failures)) passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary

@@ -6,15 +6,13 @@
 # hides devices the firmware owns), with the model changed to one the guest must then report.
 #   test-devicetree.sh ZUKI STUB ZBOOT_IMAGE INITRD
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$1 stub=$2 linux=$3 initrd=$4
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${ZUKI_CACHE:-/var/cache/zuki}
-# shellcheck source=/dev/null
-source "$cache/assets.env" 2>/dev/null || { echo "SKIP: no $cache/assets.env"; exit 77; }
-command -v dtc >/dev/null || { echo "SKIP: dtc (device-tree-compiler) is not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+load_assets
+need_tool dtc device-tree-compiler
+make_tmp
 
 cp "$ZUKI_AAVMF_BOOKWORM_VARS" "$tmp/vars.fd"
 qemu-system-aarch64 -machine "virt,dumpdtb=$tmp/virt.dtb" -cpu cortex-a57 -m 1024 -smp 1 -nodefaults \
@@ -26,6 +24,7 @@ dtc -q -I dtb -O dts "$tmp/virt.dtb" | sed "s/^\(\s*model = \)\".*\";/\1\"$model
         dtc -q -I dts -O dtb -o "$tmp/zuki.dtb" - || fail "editing the devicetree"
 
 mkdir "$tmp/hook"
+# shellcheck disable=SC2016 # expanded in the guest
 printf 'echo "ZUKI-GUEST: dt-model $(tr -d "\\\\000" < /proc/device-tree/model)"\n' >"$tmp/hook/zuki-hook.sh"
 (cd "$tmp/hook" && echo zuki-hook.sh | cpio -o -H newc -R 0:0 --quiet >"$tmp/hook.cpio")
 

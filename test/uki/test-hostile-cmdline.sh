@@ -6,11 +6,11 @@
 # refuses both through --cmdline, so the sections are added with --section.
 #   test-hostile-cmdline.sh ZUKI STUB ZBOOT_IMAGE
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$1 stub=$2 linux=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+make_tmp
 
 /usr/bin/python3 -c 'open("'"$tmp"'/huge", "w").write("console=ttyS0 " + "x" * 20000)'
 printf 'console=ttyS0 caf\xe9 \xff\xfe' >"$tmp/latin1"

@@ -6,10 +6,11 @@
 # together with the UKI's own .initrd (and the /.extra archive).
 #   test-loader-initrd.sh UKI SYSTEMD_BOOT OS_RELEASE
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 uki=$1 sdboot=$2 osrel=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 
 # The extra initrd holds only a hook that the guest's /init runs before reporting "done".
 mkdir "$tmp/hook"

@@ -5,18 +5,19 @@
 # knows: every bank and phase path it reports must have the same PCR 11 value.
 #   test-measure-parity.sh ZUKI LINUX INITRD OSREL
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 zuki=$1 linux=$2 initrd=$3 osrel=$4
 measure=${ZUKI_SYSTEMD_MEASURE:-/usr/lib/systemd/systemd-measure}
-[[ -x $measure ]] || { echo "SKIP: no systemd-measure at $measure"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+[[ -x $measure ]] || skip "no systemd-measure at $measure"
+make_tmp
 printf 'console=ttyS0 panic=-1 zuki.parity=1' >"$tmp/cmdline"
 
 files=(--linux="$linux" --osrel="$osrel" --cmdline="$tmp/cmdline" --initrd="$initrd")
 banks=(sha1 sha256 sha384 sha512)
-"$measure" calculate "${files[@]}" "${banks[@]/#/--bank=}" --json=short >"$tmp/systemd.json" || { echo "FAIL: systemd-measure"; exit 1; }
+"$measure" calculate "${files[@]}" "${banks[@]/#/--bank=}" --json=short >"$tmp/systemd.json" || fail "systemd-measure"
 "$measure" calculate "${files[@]}" --bank=sha256 --phase=: --json=short >"$tmp/systemd-bare.json" || exit 1
-"$zuki" measure "${files[@]}" "${banks[@]/#/--bank=}" --json >"$tmp/zuki.json" || { echo "FAIL: zuki measure"; exit 1; }
+"$zuki" measure "${files[@]}" "${banks[@]/#/--bank=}" --json >"$tmp/zuki.json" || fail "zuki measure"
 "$zuki" measure "${files[@]}" --bank=sha256 --phase=: --json >"$tmp/zuki-bare.json" || exit 1
 
 /usr/bin/python3 - "$tmp" <<'PY'
