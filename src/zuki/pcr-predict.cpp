@@ -51,6 +51,11 @@ Buffer replay(const measure::Plan &plan, uint32_t pcr, const std::string &bank, 
         for (size_t i = 0; i < plan.count; i++)
                 if (plan.events[i].pcr == pcr)
                         extend(md, &value, plan.events[i].data);
+        return extend_phases(std::move(value), bank, phase);
+}
+
+Buffer extend_phases(Buffer value, const std::string &bank, const std::vector<std::string> &phase) {
+        const EVP_MD *md = digest_of(bank);
         // systemd-pcrphase extends each phase word (no NUL) into PCR 11.
         for (const std::string &w : phase)
                 extend(md, &value, Bytes(reinterpret_cast<const uint8_t *>(w.data()), w.size()));

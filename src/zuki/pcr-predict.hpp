@@ -40,6 +40,9 @@ std::vector<PcrPrediction> predict(const measure::Plan &plan, const PredictOptio
 // The value of `pcr` after replaying `plan`'s events for it and then, for PCR 11, the phase words.
 Buffer replay(const measure::Plan &plan, uint32_t pcr, const std::string &bank, const std::vector<std::string> &phase);
 
+// `value` (a PCR of `bank`) extended with each of the phase words, as systemd-pcrphase does.
+Buffer extend_phases(Buffer value, const std::string &bank, const std::vector<std::string> &phase);
+
 std::string to_hex(Bytes b);
 
 } // namespace zuki
