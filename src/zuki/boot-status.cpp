@@ -63,7 +63,7 @@ bool is_file(const std::string &path) {
 
 // Reads to end of file: sysfs files claim 4096 bytes whatever they hold, so the size from stat
 // cannot be trusted here. Unreadable (permissions, no such file) is reported as unknown.
-std::optional<Buffer> read_optional(const std::string &path) {
+std::optional<Buffer> read_optional(const std::string &path, uint64_t limit = kMaxSmallFile) {
         if (!is_file(path))
                 return std::nullopt;
         std::ifstream in(path, std::ios::binary);
@@ -73,7 +73,7 @@ std::optional<Buffer> read_optional(const std::string &path) {
         char chunk[4096];
         while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
                 data.insert(data.end(), chunk, chunk + in.gcount());
-                if (data.size() > kMaxSmallFile)
+                if (data.size() > limit)
                         return std::nullopt;
         }
         if (in.bad())
@@ -235,16 +235,6 @@ constexpr const char *kEspMounts[] = {"efi", "boot", "boot/efi"};
 constexpr const char *kCrypttab = "etc/crypttab";
 constexpr const char *kCmdline = "proc/cmdline";
 
-std::optional<Buffer> read_limited(const std::string &path, uint64_t limit) {
-        if (!is_file(path))
-                return std::nullopt;
-        try {
-                return read_file(path, limit);
-        } catch (const Failure &) {
-                return std::nullopt;
-        }
-}
-
 std::string text_of(const std::optional<Buffer> &b) { return b ? std::string(b->begin(), b->end()) : std::string(); }
 
 std::optional<Buffer> live_pcr(const std::string &root, uint32_t pcr) {
@@ -340,7 +330,8 @@ json event_log_report(const std::string &root, const std::optional<BootedUki> &u
         r["expected_from"] = nullptr;
         r["comparison"] = nullptr;
         r["first_mismatch"] = nullptr;
-        std::optional<Buffer> raw = read_limited(path, kMaxEventLog);
+        // securityfs reports a size of 0: read_optional reads to the end.
+        std::optional<Buffer> raw = read_optional(path, kMaxEventLog);
         if (!raw) {
                 r["comparison"] = "no event log";
                 return r;
