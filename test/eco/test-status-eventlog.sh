@@ -4,8 +4,8 @@
 # zuki status --root against the volumes a fake root configures and the firmware event log it
 # holds. The UKI is made by zuki build (signed PCR policy, key1) and placed where the stub's
 # StubImageIdentifier says; the LUKS2 headers come from cryptsetup with systemd-tpm2 tokens
-# imported as test/policy/test-check-unlock.sh does; the event log and PCR files are written by
-# write-event-log.py from the TCG spec, independently of zuki.
+# imported as test/policy/test-check-unlock.sh does (lib.sh luks_header_trusting); the event
+# log and PCR files are written by write-event-log.py from the TCG spec, independently of zuki.
 #   ok         /etc/crypttab: a volume (header=) whose token trusts key1: unlock ok, log consistent
 #              with the PCRs (PCR 11 after enter-initrd), the stub's events match the prediction
 #   wrongkey   crypttab by UUID= names a volume whose token trusts key2: "would fail", naming
@@ -21,6 +21,8 @@
 set -uo pipefail
 zuki=$(realpath "$1") stub=$(realpath "$2") kernel=$(realpath "$3")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
 command -v cryptsetup >/dev/null || { echo "SKIP: cryptsetup not installed"; exit 77; }
 tmp=$(mktemp -d)
 trap '[[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
@@ -38,21 +40,8 @@ printf 'ID=zuki-test\n' >os-release
 "$zuki" build --stub "$stub" --linux "$kernel" --no-compress --cmdline "console=ttyS0" --os-release @os-release \
         --pcr-private-key key1.pem --pcr-public-key key1.pub --output uki.efi >/dev/null || { echo "FAIL: zuki build"; exit 1; }
 
-printf 'x' >passphrase
-truncate -s 4M data.img
-truncate -s 1M empty-header.img
-cryptsetup luksFormat --type luks2 --header empty-header.img --batch-mode --key-file passphrase \
-        --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --luks2-metadata-size 16k --luks2-keyslots-size 256k \
-        data.img >/dev/null 2>&1 || { echo "FAIL: cryptsetup luksFormat"; exit 1; }
 for k in key1 key2; do
-        cp empty-header.img luks-$k.img
-        cryptsetup luksUUID --uuid "$(cat /proc/sys/kernel/random/uuid)" --batch-mode luks-$k.img ||
-                { echo "FAIL: luksUUID"; exit 1; }
-        printf '{"type":"systemd-tpm2","keyslots":["0"],"tpm2-blob":"%s","tpm2-pcrs":[],"tpm2-pcr-bank":"sha256","tpm2-pin":false,"tpm2-primary-alg":"ecc","tpm2-policy-hash":"%s","tpm2_pubkey_pcrs":[11],"tpm2_pubkey":"%s"}' \
-                "$(head -c 64 /dev/urandom | base64 -w0)" "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-                "$(base64 -w0 $k.pub)" >token.json
-        cryptsetup token import luks-$k.img --header luks-$k.img --json-file token.json --key-slot 0 ||
-                { echo "FAIL: cryptsetup token import"; exit 1; }
+        luks_header_trusting $k.pub luks-$k.img || { echo "FAIL: making the LUKS2 header"; exit 1; }
 done
 uuid2=$(cryptsetup luksUUID luks-key2.img)
 
@@ -62,7 +51,7 @@ make_root() {
         shift
         mkdir -p "$root/efi/EFI/Linux" "$root/etc" "$root/dev/disk/by-uuid" "$root/proc"
         cp uki.efi "$root/efi/EFI/Linux/test.efi"
-        cp luks-key1.img luks-key2.img data.img "$root/"
+        cp luks-key1.img luks-key2.img "$root/"
         ln -s ../../../luks-key2.img "$root/dev/disk/by-uuid/$uuid2"
         : >"$root/proc/cmdline"
         /usr/bin/python3 - "$root" <<'PY' || return 1
@@ -172,7 +161,7 @@ check livediff 'log["consistent"] is False' '[p["consistent"] for p in log["pcrs
 
 # A log that is not one: reported, not fatal.
 make_root broken || exit 1
-head -c 100 broken/sys/kernel/security/tpm0/binary_bios_measurements >cut && mv cut broken/sys/kernel/security/tpm0/binary_bios_measurements
+truncate -s 100 broken/sys/kernel/security/tpm0/binary_bios_measurements
 run broken
 check broken 'log["error"] is not None and "offset" in log["error"]' 'log["comparison"] == "the event log does not parse"'
 
