@@ -11,7 +11,8 @@
 //      accepts, and the image changes exactly as the model changes its copy.
 //   2: descriptor size (byte * 8), then a memory map: entries never exceed the capacity, sizes
 //      add up to the pages of the descriptors kept, and neighbours of one type are merged.
-//   3: a TPM event log: sizes never exceed the bytes given.
+//   3: a TPM event log: sizes never exceed the bytes given; each parsed event's digests and data
+//      lie inside the event, the data at its end.
 
 #include <vector>
 
@@ -153,10 +154,17 @@ void fuzz_tcg(Bytes in) {
         Result<size_t> all = tcg::events2_size(rest, 1000, *d);
         size_t pos = 0;
         while (pos < rest.size()) {
-                Result<size_t> one = tcg::event2_size(Bytes(rest.data() + pos, rest.size() - pos), *d);
+                Bytes at(rest.data() + pos, rest.size() - pos);
+                Result<size_t> one = tcg::event2_size(at, *d);
                 if (!one)
                         break;
                 FUZZ_CHECK(*one > 0 && *one <= rest.size() - pos);
+                // The parsed event's views lie inside it, the data last.
+                Result<tcg::Event2> e = tcg::parse_event2(at, *d);
+                FUZZ_CHECK(e.ok() && e->size == *one && e->digest_count > 0 && e->digest_count <= tcg::kMaxAlgorithms);
+                for (size_t k = 0; k < e->digest_count; k++)
+                        FUZZ_CHECK(e->digest[k].data() >= at.data() && e->digest[k].end() <= e->data.data());
+                FUZZ_CHECK(e->data.data() >= at.data() && e->data.end() == at.data() + *one);
                 pos += *one;
         }
         if (all)

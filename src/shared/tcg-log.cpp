@@ -43,10 +43,20 @@ Result<DigestSizes> spec_id_digests(Bytes log) {
         return d;
 }
 
-Result<size_t> event2_size(Bytes at, const DigestSizes &digests) {
+Bytes Event2::digest_of(uint16_t alg) const {
+        for (size_t i = 0; i < digest_count; i++)
+                if (algorithm[i] == alg)
+                        return digest[i];
+        return Bytes();
+}
+
+Result<Event2> parse_event2(Bytes at, const DigestSizes &digests) {
         size_t pos = 4 + 4 + 4; // PCR, type, digest count
         if (at.size() < pos)
                 return Error::Truncated;
+        Event2 e;
+        e.pcr = load_le32(at.data());
+        e.type = load_le32(at.data() + 4);
         uint32_t count = load_le32(at.data() + 8);
         if (count == 0 || count > kMaxAlgorithms)
                 return Error::BadTcgLog;
@@ -62,15 +72,25 @@ Result<size_t> event2_size(Bytes at, const DigestSizes &digests) {
                 pos += 2;
                 if (at.size() - pos < digests.size[k])
                         return Error::Truncated;
+                e.algorithm[i] = alg;
+                e.digest[i] = Bytes(at.data() + pos, digests.size[k]);
                 pos += digests.size[k];
         }
+        e.digest_count = count;
         if (at.size() - pos < 4)
                 return Error::Truncated;
         uint32_t data = load_le32(at.data() + pos);
         pos += 4;
         if (data > kMaxEvent || data > at.size() - pos)
                 return Error::Truncated;
-        return pos + data;
+        e.data = Bytes(at.data() + pos, data);
+        e.size = pos + data;
+        return e;
+}
+
+Result<size_t> event2_size(Bytes at, const DigestSizes &digests) {
+        Event2 e = ZUKI_TRY(parse_event2(at, digests));
+        return e.size;
 }
 
 Result<size_t> events2_size(Bytes events, uint64_t count, const DigestSizes &digests) {

@@ -2,6 +2,8 @@
 
 #include "boot-status.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -11,12 +13,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check-unlock.hpp"
 #include "crypto.hpp"
+#include "event-log.hpp"
+#include "expected-events.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"
 #include "keys.hpp"
 #include "pcr-policy.hpp"
 #include "pcr-predict.hpp"
+#include "text.hpp"
+#include "volumes.hpp"
 
 namespace zuki {
 
@@ -56,7 +63,7 @@ bool is_file(const std::string &path) {
 
 // Reads to end of file: sysfs files claim 4096 bytes whatever they hold, so the size from stat
 // cannot be trusted here. Unreadable (permissions, no such file) is reported as unknown.
-std::optional<Buffer> read_optional(const std::string &path) {
+std::optional<Buffer> read_optional(const std::string &path, uint64_t limit = kMaxSmallFile) {
         if (!is_file(path))
                 return std::nullopt;
         std::ifstream in(path, std::ios::binary);
@@ -66,7 +73,7 @@ std::optional<Buffer> read_optional(const std::string &path) {
         char chunk[4096];
         while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
                 data.insert(data.end(), chunk, chunk + in.gcount());
-                if (data.size() > kMaxSmallFile)
+                if (data.size() > limit)
                         return std::nullopt;
         }
         if (in.bad())
@@ -82,54 +89,11 @@ std::optional<Buffer> efi_variable(const std::string &root, const std::string &n
         return Buffer(raw->begin() + 4, raw->end());
 }
 
-// UTF-16LE with an optional terminating NUL -> UTF-8. Anything else (odd length, unpaired
-// surrogates) gives nullopt.
-std::optional<std::string> utf16_to_utf8(const Buffer &b) {
-        if (b.size() % 2)
-                return std::nullopt;
-        std::string out;
-        for (size_t i = 0; i < b.size(); i += 2) {
-                uint32_t c = b[i] | (b[i + 1] << 8);
-                if (c == 0) {
-                        if (i + 2 != b.size())
-                                return std::nullopt;
-                        break;
-                }
-                if (c >= 0xd800 && c < 0xdc00) {
-                        if (i + 4 > b.size())
-                                return std::nullopt;
-                        uint32_t lo = b[i + 2] | (b[i + 3] << 8);
-                        if (lo < 0xdc00 || lo >= 0xe000)
-                                return std::nullopt;
-                        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-                        i += 2;
-                } else if (c >= 0xdc00 && c < 0xe000) {
-                        return std::nullopt;
-                }
-                if (c < 0x80) {
-                        out += (char) c;
-                } else if (c < 0x800) {
-                        out += (char) (0xc0 | (c >> 6));
-                        out += (char) (0x80 | (c & 0x3f));
-                } else if (c < 0x10000) {
-                        out += (char) (0xe0 | (c >> 12));
-                        out += (char) (0x80 | ((c >> 6) & 0x3f));
-                        out += (char) (0x80 | (c & 0x3f));
-                } else {
-                        out += (char) (0xf0 | (c >> 18));
-                        out += (char) (0x80 | ((c >> 12) & 0x3f));
-                        out += (char) (0x80 | ((c >> 6) & 0x3f));
-                        out += (char) (0x80 | (c & 0x3f));
-                }
-        }
-        return out;
-}
-
 json string_variable(const std::string &root, const char *name, const char *guid = kLoaderGuid) {
         std::optional<Buffer> v = efi_variable(root, name, guid);
         if (!v)
                 return nullptr;
-        std::optional<std::string> s = utf16_to_utf8(*v);
+        std::optional<std::string> s = utf16_to_utf8(bytes_of(*v));
         return s ? json(*s) : json(to_hex(bytes_of(*v)));
 }
 
@@ -258,6 +222,337 @@ json pcr_report(const std::string &root, json *warning_detail) {
         return r;
 }
 
+
+// The firmware's event log as Linux exports it, and the PCRs the comparison reads live. PCR 10
+// (IMA) and 15-23 (systemd userspace, DRTM) are extended after the firmware log ends.
+constexpr const char *kEventLog = "sys/kernel/security/tpm0/binary_bios_measurements";
+constexpr const char *kLivePcrDir = "sys/class/tpm/tpm0/pcr-sha256/";
+constexpr uint32_t kComparedPcrs[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14};
+constexpr uint64_t kMaxEventLog = 16 << 20;
+// Where an ESP or XBOOTLDR partition is mounted (the Boot Loader Specification's places), to
+// find the booted UKI by the path the stub reported (StubImageIdentifier).
+constexpr const char *kEspMounts[] = {"efi", "boot", "boot/efi"};
+constexpr const char *kCrypttab = "etc/crypttab";
+constexpr const char *kCmdline = "proc/cmdline";
+
+std::string text_of(const std::optional<Buffer> &b) { return b ? std::string(b->begin(), b->end()) : std::string(); }
+
+std::optional<Buffer> live_pcr(const std::string &root, uint32_t pcr) {
+        std::optional<Buffer> text = read_optional(join(root, kLivePcrDir + std::to_string(pcr)));
+        if (!text)
+                return std::nullopt;
+        std::optional<Buffer> v = hex_value(std::string(text->begin(), text->end()));
+        return v && v->size() == 32 ? v : std::nullopt;
+}
+
+struct BootedUki {
+        std::string path;
+        Buffer bytes;
+        uint32_t profile = 0;
+};
+
+// The UKI that booted: `explicit_path`, or the stub's StubImageIdentifier (an ESP path such as
+// \EFI\Linux\x.efi) below one of the ESP mount points. Not finding it is not an error.
+std::optional<BootedUki> find_booted_uki(const std::string &root, const std::string &explicit_path, const json &stub,
+                                         std::string *why_not) {
+        std::vector<std::string> candidates;
+        if (!explicit_path.empty()) {
+                candidates.push_back(explicit_path);
+        } else if (stub["image_identifier"].is_string()) {
+                std::string id = stub["image_identifier"].get<std::string>();
+                for (char &c : id)
+                        if (c == '\\')
+                                c = '/';
+                while (!id.empty() && id.front() == '/')
+                        id.erase(id.begin());
+                for (const char *mount : kEspMounts)
+                        candidates.push_back(join(root, std::string(mount) + "/" + id));
+        } else {
+                *why_not = "the stub did not report its image path (StubImageIdentifier)";
+                return std::nullopt;
+        }
+        BootedUki u;
+        if (stub["profile"].is_string()) {
+                const std::string &p = stub["profile"].get_ref<const std::string &>();
+                if (!p.empty() && p.size() < 4 && std::all_of(p.begin(), p.end(), ::isdigit))
+                        u.profile = (uint32_t) std::stoul(p);
+        }
+        for (const std::string &c : candidates) {
+                if (!is_file(c))
+                        continue;
+                try {
+                        u.bytes = read_file(c);
+                } catch (const Failure &f) {
+                        *why_not = f.what();
+                        return std::nullopt;
+                }
+                u.path = c;
+                return u;
+        }
+        *why_not = "the booted UKI is not at " + candidates.front() + (candidates.size() > 1 ? " or the other ESP mount points" : "");
+        return std::nullopt;
+}
+
+json event_json(const StubEvent &e) {
+        json j;
+        j["type"] = event_type_name(e.type);
+        j["description"] = e.description;
+        j["digest"] = to_hex(bytes_of(e.sha256));
+        return j;
+}
+
+// One line naming the first differing event: PCR, position, type, description, both digests.
+std::string mismatch_text(const json &m) {
+        std::string s = "PCR " + std::to_string(m["pcr"].get<uint32_t>()) + " event " + std::to_string(m["position"].get<size_t>() + 1);
+        if (!m["log_index"].is_null())
+                s += " (log event " + std::to_string(m["log_index"].get<size_t>()) + ")";
+        const json &e = m["expected"], &f = m["found"];
+        const json &any = e.is_null() ? f : e;
+        s += " " + any["type"].get<std::string>() + " \"" + any["description"].get<std::string>() + "\"";
+        if (!e.is_null() && !f.is_null() && (e["type"] != f["type"] || e["description"] != f["description"]))
+                s += ", logged as " + f["type"].get<std::string>() + " \"" + f["description"].get<std::string>() + "\"";
+        s += ": expected " + (e.is_null() ? std::string("no event") : e["digest"].get<std::string>()) + ", found " +
+             (f.is_null() ? std::string("no event") : f["digest"].get<std::string>());
+        return s;
+}
+
+// (a) the log replayed against the live PCRs; (b) the stub's events against the prediction for
+// the booted UKI. Fills `*pcr11_after_stub` with the replayed PCR 11 when the log parses.
+json event_log_report(const std::string &root, const std::optional<BootedUki> &uki, const std::string &uki_why_not,
+                      std::optional<Buffer> *pcr11_after_stub) {
+        json r;
+        std::string path = join(root, kEventLog);
+        r["file"] = nullptr;
+        r["error"] = nullptr;
+        r["consistent"] = nullptr;
+        r["pcrs"] = json::array();
+        r["stub_events"] = nullptr;
+        r["expected_from"] = nullptr;
+        r["comparison"] = nullptr;
+        r["first_mismatch"] = nullptr;
+        // securityfs reports a size of 0: read_optional reads to the end.
+        std::optional<Buffer> raw = read_optional(path, kMaxEventLog);
+        if (!raw) {
+                r["comparison"] = "no event log";
+                return r;
+        }
+        r["file"] = path;
+        EventLog log;
+        try {
+                log = parse_event_log(bytes_of(*raw), path);
+        } catch (const Failure &f) {
+                r["error"] = f.what();
+                r["comparison"] = "the event log does not parse";
+                return r;
+        }
+        r["events"] = log.events.size();
+
+        // (a) Replay against the live PCRs; PCR 11 may have moved on by the boot phases since.
+        std::array<Buffer, kPcrCount> replayed = replay_sha256(log);
+        *pcr11_after_stub = replayed[measure::kPcrKernelBoot];
+        bool all = true, any = false;
+        for (uint32_t pcr : kComparedPcrs) {
+                std::optional<Buffer> now = live_pcr(root, pcr);
+                if (!now)
+                        continue;
+                any = true;
+                json p;
+                p["pcr"] = pcr;
+                p["replayed"] = to_hex(bytes_of(replayed[pcr]));
+                p["live"] = to_hex(bytes_of(*now));
+                p["after_phases"] = nullptr;
+                bool same = *now == replayed[pcr];
+                if (!same && pcr == measure::kPcrKernelBoot)
+                        for (const std::string &phase : default_phase_paths())
+                                if (extend_phase_words("sha256", replayed[pcr], phase_words(phase)) == *now) {
+                                        same = true;
+                                        p["after_phases"] = phase;
+                                        break;
+                                }
+                p["consistent"] = same;
+                all &= same;
+                r["pcrs"].push_back(p);
+        }
+        r["consistent"] = any ? json(all) : json(nullptr);
+
+        // (b) The stub's events against the measurement plan for the booted UKI.
+        std::vector<StubEvent> found = stub_events(log, {measure::kPcrKernelBoot, measure::kPcrKernelConfig});
+        r["stub_events"] = found.size();
+        if (!uki) {
+                r["comparison"] = "not compared: " + uki_why_not;
+                return r;
+        }
+        r["expected_from"] = uki->path;
+        // The command line the stub measured (an override of .cmdline) is the description it
+        // logged with it; the prediction hashes that text as the stub does.
+        std::optional<std::u16string> cmdline;
+        for (const StubEvent &e : found)
+                if (e.pcr == measure::kPcrKernelConfig && e.type == measure::kEvIpl) {
+                        std::u16string u(e.description.size() + 1, 0);
+                        size_t n = text::utf8_to_utf16(text_bytes(e.description), Span<char16_t>(u.data(), u.size()));
+                        u.resize(std::min(n, e.description.size()));
+                        u.push_back(0);
+                        cmdline = u;
+                }
+        std::vector<StubEvent> expected;
+        try {
+                expected = expected_events(bytes_of(uki->bytes), uki->profile, cmdline, uki->path);
+        } catch (const Failure &f) {
+                r["comparison"] = std::string("not compared: ") + f.what();
+                return r;
+        }
+        r["expected_events"] = expected.size();
+        std::optional<EventMismatch> m = first_mismatch(expected, found);
+        r["comparison"] = m ? "mismatch" : "match";
+        if (m) {
+                json j;
+                j["pcr"] = m->pcr;
+                j["position"] = m->position;
+                j["log_index"] = m->found ? json(m->found->log_index) : json(nullptr);
+                j["expected"] = m->expected ? event_json(*m->expected) : json(nullptr);
+                j["found"] = m->found ? event_json(*m->found) : json(nullptr);
+                r["first_mismatch"] = j;
+        }
+        return r;
+}
+
+// "ok", "would-fail", "unknown" or "no-signed-policy" for one volume's best answer.
+const char *volume_state(UnlockAnswer a) {
+        if (a == UnlockAnswer::Unlocks || a == UnlockAnswer::UnlocksWithPin)
+                return "ok";
+        if (a == UnlockAnswer::CannotTell)
+                return "unknown";
+        if (a == UnlockAnswer::NoToken)
+                return "no-signed-policy";
+        return "would-fail";
+}
+
+// The policy the next unlock is judged against: the booted UKI's own, else what the stub handed
+// to userspace (.pcrsig, .pcrpkey) with PCR 11 as the event log says the stub left it.
+std::optional<UkiPolicy> policy_for_volumes(const std::string &root, const std::optional<BootedUki> &uki,
+                                            const std::optional<Buffer> &pcr11_after_stub, std::string *why_not) {
+        if (uki) {
+                try {
+                        return uki_policy_of(bytes_of(uki->bytes), uki->profile, uki->path);
+                } catch (const Failure &f) {
+                        *why_not = f.what();
+                        return std::nullopt;
+                }
+        }
+        UkiPolicy p;
+        p.pcr11_after_stub = pcr11_after_stub;
+        if (!pcr11_after_stub)
+                p.pcr11_after_stub = Buffer(); // marks "no plan"; judged below as not known
+        std::string sig = first_file(root, kSignatureFiles), key = first_file(root, kPublicKeyFiles);
+        if (!sig.empty()) {
+                p.has_pcrsig = true;
+                p.pcrsig = read_optional(sig).value_or(Buffer());
+                while (!p.pcrsig.empty() && p.pcrsig.back() == 0)
+                        p.pcrsig.pop_back();
+        }
+        if (!key.empty()) {
+                p.has_pcrpkey = true;
+                p.pcrpkey = read_optional(key).value_or(Buffer());
+        }
+        return p;
+}
+
+json volumes_report(const std::string &root, const std::optional<UkiPolicy> &policy, const std::string &policy_why_not) {
+        json out = json::array();
+        std::string crypttab = text_of(read_optional(join(root, kCrypttab)));
+        std::string cmdline = text_of(read_optional(join(root, kCmdline)));
+        for (const ConfiguredVolume &v : configured_volumes(root, crypttab, cmdline)) {
+                json j;
+                j["name"] = v.name;
+                j["source"] = v.source;
+                j["device"] = v.device;
+                j["path"] = v.path;
+                j["tokens"] = json::array();
+                std::vector<std::pair<int, std::string>> tokens;
+                try {
+                        tokens = read_tpm2_tokens(v.path);
+                } catch (const Failure &f) {
+                        // A command-line guess that is not LUKS2 is not a volume of ours.
+                        if (v.source == "cmdline" && ::access(v.path.c_str(), F_OK) == 0)
+                                continue;
+                        j["state"] = "unknown";
+                        j["answer"] = nullptr;
+                        j["reason"] = f.what();
+                        out.push_back(j);
+                        continue;
+                }
+                if (tokens.empty()) {
+                        j["state"] = "no-token";
+                        j["answer"] = answer_name(UnlockAnswer::NoToken);
+                        j["reason"] = "the volume has no systemd-tpm2 token";
+                        out.push_back(j);
+                        continue;
+                }
+                if (!policy) {
+                        j["state"] = "unknown";
+                        j["answer"] = nullptr;
+                        j["reason"] = policy_why_not;
+                        out.push_back(j);
+                        continue;
+                }
+                try {
+                        VolumeVerdict verdict = judge_volume(tokens, *policy, CheckUnlockOptions());
+                        j["state"] = volume_state(verdict.answer);
+                        j["answer"] = answer_name(verdict.answer);
+                        j["reason"] = verdict.reason;
+                        j["tokens"] = verdict.tokens;
+                } catch (const Failure &f) {
+                        j["state"] = "unknown";
+                        j["answer"] = nullptr;
+                        j["reason"] = f.what();
+                }
+                out.push_back(j);
+        }
+        return out;
+}
+
+// The overall answer: any TPM2-token volume that would fail, or a live PCR 11 that matches none
+// of the signed policies, means the disk will not unlock by itself. Without such volumes, only
+// the UKI's own policy can be judged (today's behaviour), and the report says so.
+json unlock_report(const json &volumes, const json &pcr11, const json &event_log) {
+        json u;
+        std::string failing, unknown;
+        bool any_token_volume = false;
+        for (const json &v : volumes) {
+                std::string state = v["state"].get<std::string>();
+                if (state == "no-token")
+                        continue;
+                any_token_volume = true;
+                std::string text = "volume " + v["name"].get<std::string>() + " (" + v["device"].get<std::string>() + "): " +
+                                   v["reason"].get<std::string>();
+                if (state == "would-fail" && failing.empty())
+                        failing = text;
+                else if (state != "would-fail" && state != "ok" && unknown.empty())
+                        unknown = text;
+        }
+        u["basis"] = any_token_volume ? "volumes" : "pcrsig";
+        if (!any_token_volume)
+                u["note"] = "no configured volume has a systemd-tpm2 token; judged against the UKI's own .pcrsig only";
+        // The live PCR 11 matching none of the signed policies fails every signed-policy unlock.
+        if (failing.empty() && pcr11["unlock"] == "would-fail")
+                failing = pcr11.value("reason", std::string("?"));
+        if (!failing.empty()) {
+                u["state"] = "would-fail";
+                u["reason"] = failing;
+        } else if (!any_token_volume) {
+                u["state"] = pcr11["unlock"];
+                u["reason"] = pcr11.contains("reason") ? pcr11["reason"] : json(nullptr);
+        } else if (!unknown.empty()) {
+                u["state"] = "unknown";
+                u["reason"] = unknown;
+        } else {
+                u["state"] = "ok";
+                u["reason"] = nullptr;
+        }
+        u["first_mismatch"] = u["state"] == "would-fail" ? event_log["first_mismatch"] : json(nullptr);
+        return u;
+}
+
 } // namespace
 
 json boot_status(const StatusOptions &options) {
@@ -314,6 +609,16 @@ json boot_status(const StatusOptions &options) {
 
         json detail;
         report["pcr11"] = pcr_report(root, &detail);
+
+        std::string why_not;
+        std::optional<BootedUki> uki = find_booted_uki(root, options.uki, stub, &why_not);
+        report["uki"] = uki ? json({{"path", uki->path}, {"profile", uki->profile}}) : json(nullptr);
+        std::optional<Buffer> pcr11_after_stub;
+        report["event_log"] = event_log_report(root, uki, why_not, &pcr11_after_stub);
+        std::string policy_why_not;
+        std::optional<UkiPolicy> policy = policy_for_volumes(root, uki, pcr11_after_stub, &policy_why_not);
+        report["volumes"] = volumes_report(root, policy, policy_why_not);
+        report["unlock"] = unlock_report(report["volumes"], report["pcr11"], report["event_log"]);
         return report;
 }
 
@@ -349,15 +654,53 @@ std::string render_status(const json &r) {
                                                                 : json(std::to_string(p["signed_policies"].get<size_t>()) +
                                                                        " in " + p["signature_file"].get<std::string>()));
         line("policy match", p["match"]);
-        line("TPM unlock", p.contains("reason") ? json(str(p["unlock"]) + " (" + str(p["reason"]) + ")") : p["unlock"]);
+
+        const json &e = r["event_log"];
+        if (e["file"].is_null() || !e["error"].is_null()) {
+                line("event log", e["error"].is_null() ? e["comparison"] : e["error"]);
+        } else {
+                std::string agree, differ;
+                for (const json &pcr : e["pcrs"]) {
+                        std::string n = std::to_string(pcr["pcr"].get<uint32_t>());
+                        if (pcr["consistent"].get<bool>())
+                                agree += (agree.empty() ? "" : " ") + n +
+                                         (pcr["after_phases"].is_null() ? "" : " (after " + str(pcr["after_phases"]) + ")");
+                        else
+                                differ += (differ.empty() ? "" : "; ") + std::string("PCR ") + n + " replays to " +
+                                          str(pcr["replayed"]) + ", the TPM holds " + str(pcr["live"]);
+                }
+                line("event log", json(std::to_string(e["events"].get<size_t>()) + " events; " +
+                                       (e["pcrs"].empty() ? std::string("no live PCRs to compare")
+                                                          : differ.empty() ? "PCRs " + agree + " agree with the TPM"
+                                                                           : "does not match the TPM: " + differ)));
+                line("stub events", json(std::to_string(e["stub_events"].get<size_t>()) + " logged; " + str(e["comparison"]) +
+                                         (e["expected_from"].is_null() ? "" : " against " + str(e["expected_from"]))));
+        }
+        if (!e["first_mismatch"].is_null())
+                line("first differing event", json(mismatch_text(e["first_mismatch"])));
+        for (const json &v : r["volumes"])
+                line("volume " + str(v["name"]), json(str(v["state"]) + " (" + str(v["device"]) + ": " + str(v["reason"]) + ")"));
+        const json &u = r["unlock"];
+        std::string unlock = str(u["state"]);
+        std::replace(unlock.begin(), unlock.end(), '-', ' ');
+        if (!u["reason"].is_null())
+                unlock += " (" + str(u["reason"]) + ")";
+        if (u.contains("note"))
+                unlock += "; " + str(u["note"]);
+        line("TPM unlock", json(unlock));
         return out;
 }
 
 std::string unlock_warning(const json &report) {
-        const json &p = report["pcr11"];
-        if (p.value("unlock", "") != "would-fail")
+        const json &u = report["unlock"];
+        if (u.value("state", "") != "would-fail")
                 return "";
-        return "the next TPM2 unlock with the UKI's signed PCR policy would fail: " + p.value("reason", std::string("?"));
+        std::string w = u["basis"] == "volumes" ? "the next TPM2 unlock would fail: " + u.value("reason", std::string("?"))
+                                                : "the next TPM2 unlock with the UKI's signed PCR policy would fail: " +
+                                                          u.value("reason", std::string("?"));
+        if (!u["first_mismatch"].is_null())
+                w += "; first differing event: " + mismatch_text(u["first_mismatch"]);
+        return w;
 }
 
 } // namespace zuki

@@ -5,10 +5,13 @@
 #include <cstring>
 #include <libcryptsetup.h>
 
+#include "expected-events.hpp"
 #include "failure.hpp"
 #include "keys.hpp"
 #include "pcr-policy.hpp"
 #include "pcr-predict.hpp"
+#include "pe.hpp"
+#include "uki.hpp"
 
 namespace zuki {
 
@@ -118,8 +121,9 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
                         other_keys += (other_keys.empty() ? "" : ", ") + short_hex(bytes_of(e.pkfp));
         }
         if (by_key.empty())
-                return verdict(UnlockAnswer::KeyMismatch, "no .pcrsig entry is signed by the token's key " + short_hex(bytes_of(fp)) +
-                                                                  " (.pcrsig keys: " + (other_keys.empty() ? "none" : other_keys) + ")");
+                return verdict(UnlockAnswer::KeyMismatch, "the token trusts key fingerprint " + short_hex(bytes_of(fp)) +
+                                                                  ", the UKI's policy is signed by " +
+                                                                  (other_keys.empty() ? "no key" : other_keys));
         std::vector<const policy::SignatureEntry *> by_mask;
         std::string other_masks;
         for (const policy::SignatureEntry *e : by_key) {
@@ -137,6 +141,12 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
                         by_bank.push_back(e);
         if (by_bank.empty())
                 return verdict(UnlockAnswer::BankMissing, "the UKI's .pcrsig has no " + bank + " entries for this key");
+        if (uki.pcr11_after_stub && uki.pcr11_after_stub->empty())
+                return verdict(UnlockAnswer::CannotTell, "the signed policy's key and PCRs fit, but PCR 11 after the stub is not "
+                                                         "known (neither the booted UKI nor an event log was found)");
+        if (uki.pcr11_after_stub && bank != "sha256")
+                return verdict(UnlockAnswer::CannotTell, "the token uses the " + bank +
+                                                                 " bank; the event log was replayed for sha256 only");
         if (token.pubkey_pcr_mask != (1u << measure::kPcrKernelBoot))
                 return verdict(UnlockAnswer::CannotTell, "the signed policy covers PCR " + mask_text(token.pubkey_pcr_mask) +
                                                                  "; zuki predicts PCR 11 only");
@@ -147,7 +157,8 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
         d["phases"] = nlohmann::ordered_json::array();
         for (const std::string &p : phases) {
                 std::string phase = policy::normalize_phase(p);
-                Buffer value = replay(uki.plan, measure::kPcrKernelBoot, bank, phase_words(phase));
+                Buffer value = uki.pcr11_after_stub ? extend_phase_words(bank, *uki.pcr11_after_stub, phase_words(phase))
+                                                    : replay(uki.plan, measure::kPcrKernelBoot, bank, phase_words(phase));
                 Buffer pol = policy::policy_pcr_digest(bank, token.pubkey_pcr_mask, bytes_of(value));
                 bool found = false, valid = false;
                 for (const policy::SignatureEntry *e : by_bank) {
@@ -175,6 +186,61 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
         if (token.pin)
                 return verdict(UnlockAnswer::UnlocksWithPin, "signed policy for PCR 11 (" + bank + ") in every phase; the PIN is needed" + extra);
         return verdict(UnlockAnswer::Unlocks, "signed policy for PCR 11 (" + bank + ") in every phase" + extra);
+}
+
+UkiPolicy uki_policy_of(Bytes uki, uint32_t profile, const std::string &what) {
+        UkiPolicy policy;
+        policy.plan = pcr11_plan(uki, profile, what);
+        // pcr11_plan has checked that the image parses and the profile exists.
+        Result<pe::View> view = pe::View::parse(uki, pe::Layout::File);
+        Result<uki::SectionSet> set = uki::select_sections(*view, profile);
+        Result<measure::SectionContents> cont = measure::contents_of(*view, *set);
+        for (auto [id, has, data] : {std::tuple{uki::SectionId::Pcrsig, &policy.has_pcrsig, &policy.pcrsig},
+                                     std::tuple{uki::SectionId::Pcrpkey, &policy.has_pcrpkey, &policy.pcrpkey}}) {
+                *has = cont->present[(size_t) id];
+                if (*has) {
+                        Bytes b = cont->data[(size_t) id];
+                        data->assign(b.begin(), b.end());
+                }
+        }
+        // Trailing NULs in .pcrsig (section padding written by some tools) are not JSON.
+        while (!policy.pcrsig.empty() && policy.pcrsig.back() == 0)
+                policy.pcrsig.pop_back();
+        return policy;
+}
+
+VolumeVerdict judge_volume(const std::vector<std::pair<int, std::string>> &tokens, const UkiPolicy &uki,
+                           const CheckUnlockOptions &options) {
+        VolumeVerdict v;
+        v.reason = "the volume has no systemd-tpm2 token";
+        for (const auto &[id, text] : tokens) {
+                Bytes tb(reinterpret_cast<const uint8_t *>(text.data()), text.size());
+                TokenVerdict t = judge_token(parse_tpm2_token(tb, "Token " + std::to_string(id)), uki, options);
+                nlohmann::ordered_json r;
+                r["token"] = id;
+                r["answer"] = answer_name(t.answer);
+                r["exit"] = (int) t.answer;
+                r["reason"] = t.reason;
+                for (auto &[k, val] : t.details.items())
+                        r[k] = val;
+                v.tokens.push_back(r);
+                v.lines += "  token " + std::to_string(id) + ": " + answer_name(t.answer) + ": " + t.reason + "\n";
+                if (answer_rank(t.answer) < answer_rank(v.answer) || v.tokens.size() == 1) {
+                        v.answer = t.answer;
+                        v.reason = "token " + std::to_string(id) + ": " + t.reason;
+                }
+        }
+        return v;
+}
+
+bool answer_fails(UnlockAnswer a) {
+        switch (a) {
+        case UnlockAnswer::Unlocks:
+        case UnlockAnswer::UnlocksWithPin:
+        case UnlockAnswer::CannotTell:
+        case UnlockAnswer::NoToken: return false;
+        default: return true;
+        }
 }
 
 std::vector<std::pair<int, std::string>> read_tpm2_tokens(const std::string &path) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ int answer_rank(UnlockAnswer a);             // smaller is better
 
 struct UkiPolicy {
         measure::Plan plan;                   // PCR 11 events of the selected profile
+        // When the UKI itself is not at hand (zuki status without it): PCR 11 (SHA-256) as the
+        // stub left it, replayed from the firmware's event log. Used instead of `plan`; empty when
+        // not known either (the phases cannot be judged then).
+        std::optional<Buffer> pcr11_after_stub;
         bool has_pcrsig = false;
         Buffer pcrsig;
         bool has_pcrpkey = false;
@@ -56,8 +61,26 @@ struct TokenVerdict {
         nlohmann::ordered_json details;
 };
 
+// The policy of `profile` of a UKI image: its PCR 11 plan, .pcrsig and .pcrpkey.
+UkiPolicy uki_policy_of(Bytes uki, uint32_t profile, const std::string &what);
+
 // Judges one token against the UKI's policy.
 TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const CheckUnlockOptions &options);
+
+struct VolumeVerdict {
+        UnlockAnswer answer = UnlockAnswer::NoToken;
+        std::string reason;                   // "token N: …" of the best token
+        nlohmann::ordered_json tokens = nlohmann::ordered_json::array();
+        std::string lines;                    // one "  token N: answer: reason" line per token
+};
+
+// Judges every systemd-tpm2 token of a volume (as read_tpm2_tokens returns them); the volume's
+// answer is the best token's, since systemd-cryptsetup tries them all.
+VolumeVerdict judge_volume(const std::vector<std::pair<int, std::string>> &tokens, const UkiPolicy &uki,
+                           const CheckUnlockOptions &options);
+
+// True for the answers that mean the volume falls back to a passphrase or recovery key.
+bool answer_fails(UnlockAnswer a);
 
 // The systemd-tpm2 tokens of a LUKS2 device or detached header file: (token id, JSON text).
 std::vector<std::pair<int, std::string>> read_tpm2_tokens(const std::string &path);

@@ -8,7 +8,10 @@
 #   - zuki status in the guest reports the zuki stub, its KASLR/W^X variable and the same PCR 11;
 #   - --pcrsig: the UKI's .pcrsig holds the TPM2_PolicyPCR digest (from pcrmodel.py) of
 #     the guest's PCR 11 extended with "enter-initrd" (ukify's default phases; the busybox guest
-#     has no systemd-pcrphase), and zuki status in the guest says the unlock would work.
+#     has no systemd-pcrphase), and zuki status in the guest says the UKI's own policy holds but
+#     the volume in the guest's /etc/crypttab (a LUKS2 header whose token trusts another key)
+#     would not unlock;
+#   - zuki status replays the firmware's event log to the guest's live PCRs.
 #   test-ukify-boot.sh [--pcrsig] PLUGIN KERNEL INITRD OS_RELEASE
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS (build tree), ZUKI_CACHE.
 set -uo pipefail
@@ -29,7 +32,18 @@ make_tmp
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/db.key" -out "$tmp/db.crt" -subj "/CN=zuki test db/" \
         -days 2 2>/dev/null || fail "openssl req"
 zuki_status_hook "$tmp/hook.sh"
-zuki_guest_cpio "$ZUKI_BIN" "$tmp/hook.sh" "$tmp/hook.cpio"
+guest_files=()
+if ((pcrsig)); then
+        # A volume the guest's crypttab names, whose systemd-tpm2 token trusts another key than
+        # the one that signs the UKI's policy: zuki status must say the unlock would fail.
+        command -v cryptsetup >/dev/null || { echo "SKIP: cryptsetup not installed"; exit 77; }
+        openssl genrsa -out "$tmp/other.key" 2048 2>/dev/null || fail "openssl genrsa"
+        openssl pkey -in "$tmp/other.key" -pubout -out "$tmp/other.pub" || fail "openssl pkey"
+        luks_header_trusting "$tmp/other.pub" "$tmp/luks-header.img" || fail "making the LUKS2 header"
+        echo "data /luks-data.img none header=/luks-header.img,tpm2-device=auto" >"$tmp/crypttab"
+        guest_files=("$tmp/crypttab=etc/crypttab" "$tmp/luks-header.img=luks-header.img")
+fi
+zuki_guest_cpio "$ZUKI_BIN" "$tmp/hook.sh" "$tmp/hook.cpio" "${guest_files[@]}"
 args=(build --linux "$kernel" --initrd "$initrd" --initrd "$tmp/hook.cpio" --cmdline "console=ttyS0 panic=-1"
         --os-release "@$osrel" --measure --secureboot-private-key "$tmp/db.key" --secureboot-certificate "$tmp/db.crt"
         --output "$tmp/uki.efi")
@@ -48,7 +62,7 @@ echo "PCR 11 computed from the UKI's sections: $expected"
 
 bash "$here/../qemu/boot.sh" --arch x86_64 --firmware bookworm --kernel "$tmp/uki.efi" --tpm --rng \
         --timeout 240 --log "$tmp/serial.log" --expect 'ZUKI-GUEST: done' --expect 'ZUKI-GUEST: status \{' \
-        --expect-not 'zuki: (error|warning)' >"$tmp/boot.out" 2>&1
+        --expect-not "zuki: $( ((pcrsig)) && echo error || echo '(error|warning)')" >"$tmp/boot.out" 2>&1
 rc=$?
 tail -n 3 "$tmp/boot.out"
 ((rc == 77)) && exit 77
@@ -80,12 +94,28 @@ check("guest PCR 11 equals pcrmodel.py's", guest == expected, guest)
 check("zuki status: stub is zuki", str(status["stub"]["info"]).startswith("zuki "), status["stub"]["info"])
 check("zuki status: StubZukiPlacement", status["placement"] == {"kaslr": "random", "wx": "no-protocol"}, status["placement"])
 check("zuki status: PCR 11 now", status["pcr11"]["now"] == guest)
+# The firmware's event log, replayed by zuki status, agrees with the TPM (the guest's own PCRs).
+log = status["event_log"]
+check("zuki status: the event log parses", log["error"] is None and log.get("events", 0) > 0, log["error"])
+check("zuki status: the event log replays to the live PCRs", log["consistent"] is True,
+      [p for p in log["pcrs"] if not p["consistent"]])
+check("zuki status: the log's PCR 11 replays to the guest's PCR 11",
+      [p["replayed"] for p in log["pcrs"] if p["pcr"] == 11] == [guest])
 if want_pcrsig == "1":
     signed = [e["pol"] for e in json.load(open(pcrsig_path)).get("sha256", []) if e.get("pcrs") == [11]]
     check(f"the .pcrsig signs the guest's PCR 11 after enter-initrd ({len(signed)} policies)", pol in signed, pol)
     check("zuki status in the guest: unlock ok after enter-initrd",
           status["pcr11"]["unlock"] == "ok" and status["pcr11"]["match"] == "after enter-initrd"
           and status["pcr11"]["signature_valid"] is True, status["pcr11"])
+    vols = status["volumes"]
+    check("zuki status in the guest: the crypttab volume's token trusts another key: would fail",
+          status["unlock"]["state"] == "would-fail" and len(vols) == 1 and vols[0]["answer"] == "key-mismatch",
+          status["unlock"])
 sys.exit(0 if ok else 1)
 PY
+if ((pcrsig)); then
+        grep -a -q '^ZUKI-GUEST: status-stderr zuki: warning: the next TPM2 unlock would fail: volume data' "$tmp/serial.log" ||
+                fail "the guest's zuki status did not warn about the volume"
+        echo "ok: the guest's zuki status warned: $(grep -a -m1 -o 'zuki: warning: .*' "$tmp/serial.log" | cut -c1-160)"
+fi
 echo PASS
