@@ -6,7 +6,9 @@
 #      entry token and a command line from KERNEL_INSTALL_CONF_ROOT;
 #   2. run directly with the environment systemd 257's kernel-install gives plugins, without
 #      boot counting: the counted file of the same version is replaced, not kept beside it;
-#   3. remove: no UKI of that version is left.
+#   3. remove: no UKI of that version is left;
+#   4. a uki.conf whose .pcrpkey is not the key that signs the PCR policy (the UKI would boot and
+#      ask for the passphrase): kernel-install add fails and nothing is left on the ESP.
 # The UKI's .cmdline and .uname are read back with ukify inspect, the zboot .linux with zuki.
 #   test-kernel-install.sh PLUGIN KERNEL RELEASE INITRD
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS, ZUKI_UKIFY_PLUGIN (build tree).
@@ -83,4 +85,18 @@ KERNEL_INSTALL_CONF_ROOT=$conf BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_INST
         kernel-install -v remove "$release" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "kernel-install remove failed"; }
 echo "ESP: $(listing)"
 [[ -z $(listing) ]] || fail "UKIs left after remove"
+
+echo "== 4. a signed PCR policy that does not match its UKI is not installed"
+openssl genrsa -out "$tmp/pcr.key" 2048 2>/dev/null || fail "openssl genrsa"
+openssl genrsa 2048 2>/dev/null | openssl pkey -pubout -out "$tmp/other.pub" || fail "openssl pkey"
+printf '[UKI]\nPCRPKey=%s\n\n[PCRSignature:initrd]\nPCRPrivateKey=%s\n' "$tmp/other.pub" "$tmp/pcr.key" >"$conf/uki.conf"
+if KERNEL_INSTALL_CONF_ROOT=$conf BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS=$plugin \
+        kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1; then
+        cat "$tmp/log"
+        fail "kernel-install add installed a UKI whose .pcrsig is not signed by its .pcrpkey"
+fi
+grep -E 'no .pcrsig entry is signed by the key in .pcrpkey' "$tmp/log" || { cat "$tmp/log"; fail "no reason given"; }
+echo "ESP: $(listing)"
+[[ -z $(listing) ]] || fail "files left on the ESP after the refusal: $(listing)"
+rm "$conf/uki.conf"
 echo PASS

@@ -9,7 +9,13 @@
 #   2. the same UKI from the ESP (control for 3 and 4): it boots;
 #   3. that UKI with one byte of .linux changed after signing: the firmware refuses it
 #      (Access Denied) and no kernel starts;
-#   4. the same UKI unsigned: refused the same way.
+#   4. the same UKI unsigned: refused the same way;
+#   5. a signed UKI without .cmdline, with -append: under Secure Boot the load options are the
+#      command line (nothing to protect) and are measured into PCR 12.
+# Boots 1 and 5 have a TPM: the guest's PCR 11 and 12 equal `zuki measure --secure-boot
+# --load-options ...` (the boot model the stub executes) and the independent test/lib/pcrmodel.py;
+# without --secure-boot, zuki measure's prediction for boot 1 would be wrong (checked, so that the
+# Secure Boot rule is seen to matter).
 #
 #   test-secureboot.sh ZUKI KERNEL INITRD OS_RELEASE
 # ok() always succeeds, so "A && ok || bad" is safe.
@@ -50,6 +56,8 @@ t0=$(date +%s%N)
         fail "zuki build --secureboot-* failed"
 echo "   zuki build with signing: $(ms_since "$t0") ms, $(stat -c %s signed.efi) bytes"
 "$zuki" "${build[@]}" --output unsigned.efi >/dev/null || fail "zuki build failed"
+"$zuki" build --linux "$kernel" --initrd "$initrd" --os-release "@$os_release" --secureboot-private-key db.key \
+        --secureboot-certificate db.crt --output signed-nocmdline.efi >/dev/null || fail "zuki build without --cmdline failed"
 sbverify --cert db.crt signed.efi >/dev/null 2>&1 && ok "sbverify accepts the signed UKI" || bad "sbverify rejects the signed UKI"
 sbverify --cert db.crt unsigned.efi >/dev/null 2>&1 && bad "the unsigned UKI verifies" || ok "the unsigned UKI does not verify"
 # zuki sign on the unsigned UKI makes the same bytes as signing inside zuki build.
@@ -90,10 +98,46 @@ refused=(--timeout 60 --expect 'BdsDxe: failed to load Boot[0-9A-F]{4} .*: Acces
 # The kernel learns of Secure Boot from boot_params.secure_boot (the x86 direct path fills it in as
 # the kernel's EFI stub would) and locks itself down, as Debian's kernels do under Secure Boot.
 locked=(--expect 'secureboot: Secure boot enabled' --expect 'Kernel is locked down from EFI Secure Boot; ')
-boot "signed UKI with -append: Secure Boot on, .cmdline wins" --kernel signed.efi \
-        --append "console=ttyS0 panic=-1 zuki.case=override" --timeout 180 "${locked[@]}" \
+# PCR 11 (no phase: the busybox guest runs no systemd-pcrphase) and PCR 12 as the guest read them
+# in boot NAME, against zuki measure (args after NAME) and pcrmodel.py with OPTIONS (or none).
+check_pcrs() { # NAME UKI OPTIONS|- ZUKI-MEASURE-ARGS...
+        local name=$1 uki=$2 options=$3
+        shift 3
+        local g11 g12 z11 z12 m11 m12 model_args=()
+        g11=$(grep -a -m1 '^ZUKI-GUEST: pcr11 ' "$name.log" | cut -d' ' -f3)
+        g12=$(grep -a -m1 '^ZUKI-GUEST: pcr12 ' "$name.log" | cut -d' ' -f3)
+        "$zuki" measure --phase : "$@" "$uki" >"$name.measure" || { bad "$name: zuki measure failed"; return; }
+        z11=$(sed -n 's/^11:sha256=\([0-9a-f]*\).*/\1/p' "$name.measure")
+        z12=$(sed -n 's/^12:sha256=\([0-9a-f]*\).*/\1/p' "$name.measure")
+        [[ -n $z12 ]] || z12=$(printf '0%.0s' {1..64}) # no PCR 12 event: the TPM's reset value
+        [[ $options != - ]] && model_args=(--load-options "$options")
+        m11=$(pcrmodel pcr11 "$uki" --phase :) m12=$(pcrmodel pcr12 "${model_args[@]}")
+        [[ ${g11^^} == "${z11^^}" && ${g11^^} == "${m11^^}" ]] && ok "$name: guest PCR 11 = zuki measure = pcrmodel" ||
+                bad "$name: PCR 11 guest $g11, zuki measure $z11, pcrmodel $m11"
+        [[ ${g12^^} == "${z12^^}" && ${g12^^} == "${m12^^}" ]] && ok "$name: guest PCR 12 = zuki measure = pcrmodel" ||
+                bad "$name: PCR 12 guest $g12, zuki measure $z12, pcrmodel $m12"
+}
+
+override="console=ttyS0 panic=-1 zuki.case=override"
+boot "signed UKI with -append: Secure Boot on, .cmdline wins" --kernel signed.efi --tpm \
+        --append "$override" --timeout 180 "${locked[@]}" \
         --expect 'ZUKI-GUEST: secureboot 1$' --expect "ZUKI-GUEST: cmdline $cmdline\$" --expect 'ZUKI-GUEST: done' \
         --expect-not 'zuki.case=override' --expect-not 'legacy linux kernel loader' --expect-not 'zuki: (error|warning)'
+check_pcrs "signed UKI with -append: Secure Boot on, .cmdline wins" signed.efi - --secure-boot --load-options "$override"
+"$zuki" measure --secure-boot --load-options "$override" signed.efi 2>notice.txt >/dev/null
+grep -q 'ignored: Secure Boot is on and the UKI has a .cmdline' notice.txt &&
+        ok "zuki measure says the load options are ignored under Secure Boot" ||
+        bad "zuki measure does not say the load options are ignored under Secure Boot"
+wrong=$("$zuki" measure --phase : --load-options "$override" signed.efi | sed -n 's/^12:sha256=//p')
+guest12=$(grep -a -m1 '^ZUKI-GUEST: pcr12 ' "signed UKI with -append: Secure Boot on, .cmdline wins.log" | cut -d' ' -f3)
+[[ -n $wrong && ${wrong^^} != "${guest12^^}" ]] && ok "without --secure-boot the PCR 12 prediction differs from the guest (the rule matters)" ||
+        bad "zuki measure without --secure-boot predicted PCR 12 '$wrong', guest '$guest12'"
+sbopts="console=ttyS0 panic=-1 zuki.case=sb-options"
+boot "signed UKI without .cmdline: Secure Boot on, the load options are used" --kernel signed-nocmdline.efi --tpm \
+        --append "$sbopts" --timeout 180 "${locked[@]}" --expect "ZUKI-GUEST: cmdline $sbopts\$" \
+        --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
+check_pcrs "signed UKI without .cmdline: Secure Boot on, the load options are used" signed-nocmdline.efi "$sbopts" \
+        --secure-boot --load-options "$sbopts"
 boot "signed UKI from the ESP boots" --esp-image signed.efi --timeout 180 "${locked[@]}" \
         --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
 boot "UKI changed after signing is refused by the firmware" --esp-image tampered.efi "${refused[@]}"
