@@ -32,29 +32,6 @@ const EVP_MD *md_of_bank(const std::string &bank) {
         return md;
 }
 
-int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        c = (char) std::tolower((unsigned char) c);
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
-int base64_value(char c) {
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+')
-                return 62;
-        if (c == '/')
-                return 63;
-        return -1;
-}
-
 // systemd's tpm2_parse_pcr_json_array: an array of PCR numbers below 24.
 uint32_t parse_pcr_mask(const nlohmann::json &j, const std::string &what) {
         if (!j.is_array())
@@ -252,69 +229,6 @@ nlohmann::ordered_json load_signature_json(const std::string &path) {
                 if (!entries.is_array())
                         fail(path + ": member \"" + bank + "\" is not an array");
         return j;
-}
-
-Buffer from_hex(const std::string &hex, const std::string &what) {
-        if (hex.size() % 2)
-                fail(what + " is not hexadecimal");
-        Buffer out;
-        for (size_t i = 0; i < hex.size(); i += 2) {
-                int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
-                if (hi < 0 || lo < 0)
-                        fail(what + " is not hexadecimal");
-                out.push_back((uint8_t) (hi << 4 | lo));
-        }
-        return out;
-}
-
-std::string to_base64(Bytes data) {
-        static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        std::string out;
-        for (size_t i = 0; i < data.size(); i += 3) {
-                uint32_t n = (uint32_t) data[i] << 16;
-                size_t left = data.size() - i;
-                if (left > 1)
-                        n |= (uint32_t) data[i + 1] << 8;
-                if (left > 2)
-                        n |= data[i + 2];
-                out += kAlphabet[(n >> 18) & 63];
-                out += kAlphabet[(n >> 12) & 63];
-                out += left > 1 ? kAlphabet[(n >> 6) & 63] : '=';
-                out += left > 2 ? kAlphabet[n & 63] : '=';
-        }
-        return out;
-}
-
-Buffer from_base64(const std::string &text, const std::string &what) {
-        // Whitespace is tolerated (PEM-style line breaks); padding is required.
-        std::string s;
-        for (char c : text)
-                if (!std::isspace((unsigned char) c))
-                        s += c;
-        if (s.size() % 4)
-                fail(what + " is not base64");
-        Buffer out;
-        for (size_t i = 0; i < s.size(); i += 4) {
-                int v[4];
-                size_t pad = 0;
-                for (size_t k = 0; k < 4; k++) {
-                        if (s[i + k] == '=' && i + 4 == s.size() && k >= 2) {
-                                v[k] = 0;
-                                pad++;
-                                continue;
-                        }
-                        v[k] = pad ? -1 : base64_value(s[i + k]);
-                        if (v[k] < 0)
-                                fail(what + " is not base64");
-                }
-                uint32_t n = (uint32_t) v[0] << 18 | (uint32_t) v[1] << 12 | (uint32_t) v[2] << 6 | (uint32_t) v[3];
-                out.push_back((uint8_t) (n >> 16));
-                if (pad < 2)
-                        out.push_back((uint8_t) (n >> 8));
-                if (pad < 1)
-                        out.push_back((uint8_t) n);
-        }
-        return out;
 }
 
 } // namespace zuki::policy

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "encoding.hpp"
 #include "file-io.hpp"
 #include "keys.hpp"
 #include "measure.hpp"
@@ -86,8 +87,9 @@ std::vector<SignatureEntry> parse_signature_json(Bytes json, const std::string &
 // Reads an existing signature JSON for --append: must be a JSON object whose members are arrays.
 nlohmann::ordered_json load_signature_json(const std::string &path);
 
-Buffer from_hex(const std::string &hex, const std::string &what);
-std::string to_base64(Bytes data);
-Buffer from_base64(const std::string &text, const std::string &what);
+// The .pcrsig fields' encodings (encoding.hpp), by the names the policy code has always used.
+using zuki::from_base64;
+using zuki::from_hex;
+using zuki::to_base64;
 
 } // namespace zuki::policy

@@ -84,14 +84,4 @@ std::vector<PcrPrediction> predict(const measure::Plan &plan, const PredictOptio
         return out;
 }
 
-std::string to_hex(Bytes b) {
-        static constexpr char kDigits[] = "0123456789abcdef";
-        std::string s;
-        for (uint8_t c : b) {
-                s += kDigits[c >> 4];
-                s += kDigits[c & 15];
-        }
-        return s;
-}
-
 } // namespace zuki

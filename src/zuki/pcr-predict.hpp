@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "encoding.hpp"
 #include "file-io.hpp"
 #include "measure.hpp"
 
@@ -42,7 +43,5 @@ Buffer replay(const measure::Plan &plan, uint32_t pcr, const std::string &bank, 
 
 // `value` (a PCR 11 of `bank`) extended with the phase words, as systemd-pcrphase extends them.
 Buffer extend_phase_words(const std::string &bank, Buffer value, const std::vector<std::string> &words);
-
-std::string to_hex(Bytes b);
 
 } // namespace zuki
