@@ -17,6 +17,13 @@ public:
         explicit Failure(const std::string &message) : std::runtime_error(message) {}
 };
 
+// The command line itself is wrong (an unknown option, a missing argument, a bad value): the CLI
+// exits with status 2 instead of 1.
+class UsageError : public Failure {
+public:
+        using Failure::Failure;
+};
+
 [[noreturn]] inline void fail(const std::string &message) { throw Failure(message); }
 
 // "<what>: <description of a shared-code error>"

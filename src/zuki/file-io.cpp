@@ -129,4 +129,10 @@ void write_file_new(const std::string &path, Bytes data, unsigned mode) {
         write_via_temporary(path, data, mode, Replace::Refuse);
 }
 
+bool same_file(const std::string &a, const std::string &b) {
+        struct stat sa, sb;
+        return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+               sa.st_ino == sb.st_ino;
+}
+
 } // namespace zuki

@@ -29,4 +29,8 @@ void write_file_atomic(const std::string &path, Bytes data, unsigned mode = 0644
 // readable by others on the way.
 void write_file_new(const std::string &path, Bytes data, unsigned mode = 0600);
 
+// True when both paths name one existing file (after symlinks: same device and inode), as `x`
+// and `./x`, a symlink and its target, or two hard links do.
+bool same_file(const std::string &a, const std::string &b);
+
 } // namespace zuki

@@ -186,4 +186,19 @@ Buffer self_signed_certificate_pem(EVP_PKEY *key, const std::string &common_name
         return bio_contents(bio.get());
 }
 
+PolicyKeyPair load_policy_key_pair(const std::string &private_path, const std::string &public_path) {
+        PolicyKeyPair k;
+        k.private_key = load_private_key(private_path);
+        check_policy_key(k.private_key.get(), private_key_name(private_path));
+        if (public_path.empty()) {
+                k.public_key = public_half(k.private_key.get());
+                return k;
+        }
+        k.public_key = load_public_key(public_path);
+        check_policy_key(k.public_key.get(), public_path);
+        if (!same_public_key(k.private_key.get(), k.public_key.get()))
+                fail(public_path + " is not the public key of " + private_key_name(private_path));
+        return k;
+}
+
 } // namespace zuki

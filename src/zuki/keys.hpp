@@ -55,4 +55,12 @@ Buffer private_key_pem(EVP_PKEY *key);
 // basicConstraints critical CA:FALSE, SHA-256 signature. PEM.
 Buffer self_signed_certificate_pem(EVP_PKEY *key, const std::string &common_name, int days);
 
+// A PCR policy signing key and the public key that names it (pkfp). Without a public key file the
+// public key is derived from the private key (file or pkcs11: URI); a given one must belong to it.
+struct PolicyKeyPair {
+        Pkey private_key, public_key;
+};
+
+PolicyKeyPair load_policy_key_pair(const std::string &private_path, const std::string &public_path);
+
 } // namespace zuki

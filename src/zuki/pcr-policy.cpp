@@ -6,6 +6,7 @@
 #include <cctype>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <set>
 
 #include "crypto.hpp"
 #include "failure.hpp"
@@ -229,6 +230,33 @@ nlohmann::ordered_json load_signature_json(const std::string &path) {
                 if (!entries.is_array())
                         fail(path + ": member \"" + bank + "\" is not an array");
         return j;
+}
+
+std::vector<std::string> split_list(const std::string &text) {
+        std::vector<std::string> out;
+        std::string cur;
+        for (char c : text + ",") {
+                if (c == ',' || std::isspace((unsigned char) c)) {
+                        if (!cur.empty())
+                                out.push_back(cur);
+                        cur.clear();
+                } else {
+                        cur += c;
+                }
+        }
+        return out;
+}
+
+std::vector<std::string> parse_phase_group(const std::string &text) {
+        static const std::set<std::string> kKnown = {"enter-initrd", "leave-initrd", "sysinit", "ready", "shutdown", "final"};
+        std::vector<std::string> paths = split_list(text);
+        for (const std::string &p : paths)
+                for (const std::string &w : phase_words(p))
+                        if (!kKnown.count(w))
+                                throw UsageError("Unknown boot phase '" + w + "' in " + p);
+        if (paths.empty())
+                throw UsageError("--phases needs at least one phase path");
+        return paths;
 }
 
 } // namespace zuki::policy

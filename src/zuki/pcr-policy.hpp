@@ -92,4 +92,12 @@ using zuki::from_base64;
 using zuki::from_hex;
 using zuki::to_base64;
 
+// ukify's list syntax for --pcr-banks and --phases: items separated by commas or whitespace.
+std::vector<std::string> split_list(const std::string &text);
+
+// One --phases group: phase paths ("enter-initrd:leave-initrd,sysinit") whose words are the ones
+// systemd-pcrphase measures (ukify's KNOWN_PHASES). Throws UsageError for an unknown word or an
+// empty group.
+std::vector<std::string> parse_phase_group(const std::string &text);
+
 } // namespace zuki::policy

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// zuki build: a UKI on the zuki stub, with signed PCR policies and a Secure Boot signature when
+// keys are given. Options follow ukify's.
+
+#include <cstring>
+
+#include "authenticode.hpp"
+#include "cli.hpp"
+#include "failure.hpp"
+#include "host-defaults.hpp"
+#include "keys.hpp"
+#include "pcr-policy.hpp"
+#include "uki-build.hpp"
+#include "boot-prediction.hpp"
+#include "policy-check.hpp"
+#include "verbs.hpp"
+
+namespace zuki::verbs {
+
+namespace {
+
+enum {
+        kOptLinux = cli::kFirstLongOnly, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
+        kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson, kOptProfile,
+        kOptProfileCmdline, kOptSection, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases, kOptPcrBanks, kOptSbKey,
+        kOptSbCert, kOptX86Boot,
+};
+
+constexpr cli::Option kOptions[] = {
+        {"linux", kOptLinux, cli::Arg::Required, "KERNEL", "the kernel (bzImage, Image) or a zboot image (required)"},
+        {"initrd", kOptInitrd, cli::Arg::Required, "FILE", "an initrd; several are concatenated in order"},
+        {"cmdline", kOptCmdline, cli::Arg::Required, "TEXT|@FILE", "the kernel command line (.cmdline)"},
+        {"os-release", kOptOsRelease, cli::Arg::Required, "TEXT|@FILE", ".osrel (default: the host's os-release)"},
+        {"no-os-release", kOptNoOsRelease, cli::Arg::None, nullptr, "no .osrel section"},
+        {"uname", kOptUname, cli::Arg::Required, "TEXT", ".uname (default: the release found in the kernel)"},
+        {"sbat", kOptSbat, cli::Arg::Required, "TEXT|@FILE", "SBAT lines merged into the stub's .sbat"},
+        {"splash", kOptSplash, cli::Arg::Required, "FILE", "a boot splash image (.splash)"},
+        {"devicetree", kOptDevicetree, cli::Arg::Required, "FILE", "a devicetree blob (.dtb)"},
+        {"microcode", kOptMicrocode, cli::Arg::Required, "FILE", "a microcode initrd (.ucode)"},
+        {"pcrpkey", kOptPcrpkey, cli::Arg::Required, "FILE", "the PCR policy public key to embed (.pcrpkey)"},
+        {"no-compress", kOptNoCompress, cli::Arg::None, nullptr, "keep a plain kernel as it is (no zboot image)"},
+        {"profile", kOptProfile, cli::Arg::Required, "TEXT|@FILE", "start a profile with this .profile text"},
+        {"profile-cmdline", kOptProfileCmdline, cli::Arg::Required, "TEXT|@FILE", "the last profile's command line"},
+        {"section", kOptSection, cli::Arg::Required, "NAME:TEXT|@FILE", "an extra section, e.g. .extra:@file"},
+        {"pcr-private-key", kOptPcrPrivateKey, cli::Arg::Required, "KEY|URI", "sign the PCR 11 policy with this key"},
+        {"pcr-public-key", kOptPcrPublicKey, cli::Arg::Required, "FILE", "the public key of the n-th --pcr-private-key"},
+        {"phases", kOptPhases, cli::Arg::Required, "P,...", "phase paths the n-th --pcr-private-key signs"},
+        {"pcr-banks", kOptPcrBanks, cli::Arg::Required, "B,...", "PCR banks to sign for (default sha256)"},
+        {"secureboot-private-key", kOptSbKey, cli::Arg::Required, "KEY|URI", "Authenticode-sign the UKI with this key"},
+        {"secureboot-certificate", kOptSbCert, cli::Arg::Required, "CERT", "the certificate of the Secure Boot key"},
+        {"stub", kOptStub, cli::Arg::Required, "FILE", "stub to use (default: $ZUKI_STUB_DIR or the installed one)"},
+        {"output", 'o', cli::Arg::Required, "UKI", "the UKI to write (required)"},
+        {"level", 'l', cli::Arg::Required, "N", "zstd level for the kernel (default 19)"},
+        {"x86-boot", kOptX86Boot, cli::Arg::Required, "MODE", "x86_64: auto, direct or efistub, as for zboot"},
+        {"json", kOptJson, cli::Arg::None, nullptr, "print a JSON summary instead of text"},
+};
+
+constexpr const char *kUsage[] = {
+        "--linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]\n"
+        "[--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
+        "[--microcode FILE] [--pcrpkey FILE] [--no-compress] [--x86-boot MODE] [--stub FILE]\n"
+        "[--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
+        "[--pcr-private-key KEY|URI [--pcr-public-key FILE] [--phases P,...]]... [--pcr-banks B,...]\n"
+        "[--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI",
+};
+
+int run(const cli::Verb &verb, int argc, char **argv) {
+        UkiInputs in;
+        CompressOptions copt;
+        std::string linux_path, stub_path, output, sb_key, sb_cert;
+        bool json = false, no_os_release = false;
+        std::vector<std::string> pcr_private_keys, pcr_public_keys, pcr_banks;
+        std::vector<std::vector<std::string>> phase_groups;
+        auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
+                switch (id) {
+                case kOptLinux: linux_path = arg; break;
+                case kOptX86Boot: copt.x86_boot = cli::parse_x86_boot(arg); break;
+                case kOptInitrd: in.initrds.push_back(read_file(arg)); break;
+                case kOptCmdline: in.cmdline = cli::text_or_file(arg); break;
+                case kOptOsRelease: in.osrel = cli::text_or_file(arg); break;
+                case kOptNoOsRelease: no_os_release = true; break;
+                case kOptUname: in.uname = arg; break;
+                case kOptSbat: in.sbat = cli::text_or_file(arg); break;
+                case kOptSplash: in.splash = read_file(arg); break;
+                case kOptDevicetree: in.devicetree = read_file(arg); break;
+                case kOptMicrocode: in.microcode = read_file(arg); break;
+                case kOptPcrpkey: in.pcrpkey = read_file(arg); break;
+                case kOptNoCompress: in.compress = false; break;
+                case kOptProfile: in.profiles.push_back({cli::text_or_file(arg), std::nullopt}); break;
+                case kOptSection: {
+                        const char *colon = std::strchr(arg, ':');
+                        if (!colon)
+                                throw UsageError(std::string("--section wants NAME:TEXT or NAME:@FILE, got ") + arg);
+                        std::string name(arg, (size_t) (colon - arg));
+                        validate_section_name(name);
+                        in.extra_sections.emplace_back(name, cli::text_or_file(colon + 1));
+                        break;
+                }
+                case kOptProfileCmdline:
+                        if (in.profiles.empty())
+                                throw UsageError("--profile-cmdline must follow a --profile");
+                        in.profiles.back().cmdline = cli::text_or_file(arg);
+                        break;
+                case kOptPcrPrivateKey: pcr_private_keys.push_back(arg); break;
+                case kOptPcrPublicKey: pcr_public_keys.push_back(arg); break;
+                case kOptPhases: phase_groups.push_back(policy::parse_phase_group(arg)); break;
+                case kOptPcrBanks: pcr_banks = policy::split_list(arg); break; // the last one counts, as in ukify
+                case kOptStub: stub_path = arg; break;
+                case kOptSbKey: sb_key = arg; break;
+                case kOptSbCert: sb_cert = arg; break;
+                case 'o': output = arg; break;
+                case 'l': copt.level = cli::parse_int(arg, "level"); break;
+                case kOptJson: json = true; break;
+                }
+        });
+        if (!args)
+                return 0;
+        if (!args->empty())
+                throw UsageError("zuki build takes no positional arguments");
+        // ukify pairs the n-th --pcr-public-key and --phases with the n-th --pcr-private-key.
+        if (!pcr_public_keys.empty() && pcr_public_keys.size() != pcr_private_keys.size())
+                throw UsageError("Give one --pcr-public-key per --pcr-private-key, or none");
+        if (!phase_groups.empty() && phase_groups.size() != pcr_private_keys.size())
+                throw UsageError("Give one --phases per --pcr-private-key, or none");
+        if (pcr_private_keys.empty() && !pcr_banks.empty())
+                throw UsageError("--pcr-banks needs --pcr-private-key");
+        for (std::string &b : pcr_banks)
+                b = policy::normalize_bank(b);
+        std::vector<PolicyKeyPair> pcr_keys;
+        for (size_t i = 0; i < pcr_private_keys.size(); i++)
+                pcr_keys.push_back(load_policy_key_pair(pcr_private_keys[i], pcr_public_keys.empty() ? "" : pcr_public_keys[i]));
+        // .pcrpkey (measured, so it is in place before signing): --pcrpkey wins; otherwise the key
+        // when there is exactly one, as ukify does.
+        if (!in.pcrpkey && pcr_keys.size() == 1)
+                in.pcrpkey = public_key_pem(pcr_keys[0].public_key.get());
+        if (!pcr_keys.empty()) {
+                in.sign_pcr_policy = [&](Bytes image, uint32_t profile) {
+                        // The boot of this profile as the stub will make it, with no load options.
+                        BootConditions conditions;
+                        conditions.profile = profile;
+                        std::unique_ptr<PredictedBoot> boot = predict_boot(image, "The new UKI", conditions);
+                        nlohmann::ordered_json sig = nlohmann::ordered_json::object();
+                        for (size_t i = 0; i < pcr_keys.size(); i++)
+                                policy::sign(boot->plan, {pcr_banks, phase_groups.empty() ? std::vector<std::string>() : phase_groups[i]},
+                                             pcr_keys[i].private_key.get(), pcr_keys[i].public_key.get(), &sig);
+                        std::string text = sig.dump();
+                        return Buffer(text.begin(), text.end());
+                };
+        }
+        if (linux_path.empty())
+                throw UsageError("zuki build needs --linux");
+        if (output.empty())
+                throw UsageError("zuki build needs --output");
+        if (sb_key.empty() != sb_cert.empty())
+                throw UsageError("--secureboot-private-key and --secureboot-certificate go together");
+        // Load and check the signing key first, so a bad key costs no compression time.
+        std::optional<authenticode::Signer> signer;
+        if (!sb_key.empty())
+                signer = authenticode::load_signer(sb_key, sb_cert, {});
+        if (!in.osrel && !no_os_release)
+                in.osrel = default_os_release();
+        in.linux_image = read_file(linux_path);
+
+        // The stub's architecture follows the kernel (or the kernel inside a zboot image).
+        Result<pe::View> kv = pe::View::parse(bytes_of(in.linux_image), pe::Layout::File);
+        if (!kv)
+                fail(linux_path + " is not a kernel with an EFI stub", kv.error());
+        std::string stub_file = find_stub(stub_path, kv->machine());
+        Buffer stub = read_file(stub_file);
+        copt.progress = cli::terminal_progress();
+        copt.notice = cli::print_notice;
+        UkiResult r = build_uki(bytes_of(stub), in, copt);
+        // The guarantee: the stub booting this very file produces PCR 11 values its .pcrsig
+        // authorizes, in every profile; otherwise the disk would fall back to its passphrase.
+        PolicyCheckOptions pcheck;
+        for (const std::vector<std::string> &group : phase_groups)
+                pcheck.phases.insert(pcheck.phases.end(), group.begin(), group.end());
+        PolicyCheck checked = check_embedded_policies(bytes_of(r.image), "The new UKI", pcheck);
+        if (!checked.ok())
+                fail(checked.problems.front() +
+                     (checked.problems.size() > 1 ? " (and " + std::to_string(checked.problems.size() - 1) + " more)" : "") +
+                     "; not writing " + output);
+        // Signing is the last step: nothing may change the image afterwards.
+        std::optional<authenticode::SignResult> signature;
+        if (signer) {
+                authenticode::SignOptions sopt;
+                sopt.signing_time = authenticode::source_date_epoch();
+                signature = authenticode::sign_image(bytes_of(r.image), *signer, sopt);
+                r.image = std::move(signature->image);
+        }
+        write_file_atomic(output, bytes_of(r.image), 0644);
+        if (json) {
+                nlohmann::ordered_json j;
+                j["output"] = output;
+                j["stub"] = stub_file;
+                j["uname"] = r.uname;
+                j["size"] = r.image.size();
+                for (const AddedSection &s : r.sections)
+                        j["sections"].push_back({{"name", s.name}, {"size", s.size}});
+                if (signature) {
+                        j["signed"] = {{"signer", signature->signer},
+                                       {"sha256", to_hex(bytes_of(signature->digest))},
+                                       {"signing_time", authenticode::format_time(signature->signing_time)}};
+                }
+                cli::print_json(j);
+        } else {
+                std::printf("%s: UKI %zu bytes, kernel %s, sections", output.c_str(), r.image.size(),
+                            r.uname.empty() ? "(release unknown)" : r.uname.c_str());
+                for (const AddedSection &s : r.sections)
+                        std::printf(" %s", s.name.c_str());
+                if (signature)
+                        std::printf(", signed by %s", signature->signer.c_str());
+                std::printf("\n");
+        }
+        return 0;
+}
+
+} // namespace
+
+const cli::Verb kBuild = {
+        "build", kUsage,
+        "Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
+        "With PCR keys, embed .pcrpkey and the signed PCR 11 policies as .pcrsig.",
+        kOptions, run,
+};
+
+} // namespace zuki::verbs

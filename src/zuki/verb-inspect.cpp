@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// zuki inspect: what a PE image, kernel, zboot image or UKI contains.
+
+#include "cli.hpp"
+#include "failure.hpp"
+#include "inspect.hpp"
+#include "verbs.hpp"
+
+namespace zuki::verbs {
+
+namespace {
+
+enum { kOptJson = cli::kFirstLongOnly };
+
+constexpr cli::Option kOptions[] = {
+        {"json", kOptJson, cli::Arg::None, nullptr, "print a JSON report instead of text"},
+};
+
+constexpr const char *kUsage[] = {"[--json] FILE"};
+
+int run(const cli::Verb &verb, int argc, char **argv) {
+        bool json = false;
+        auto args = cli::parse(verb, argc, argv, [&](int id, const char *) {
+                if (id == kOptJson)
+                        json = true;
+        });
+        if (!args)
+                return 0;
+        if (args->size() != 1)
+                throw UsageError("zuki inspect takes exactly one FILE argument");
+        Buffer image = read_file(args->front());
+        nlohmann::ordered_json report = inspect_image(bytes_of(image));
+        if (json)
+                cli::print_json(report);
+        else
+                std::fputs(render_inspection(report).c_str(), stdout);
+        return 0;
+}
+
+} // namespace
+
+const cli::Verb kInspect = {
+        "inspect", kUsage, "Show what a PE image, kernel, zboot image or UKI contains.", kOptions, run,
+};
+
+} // namespace zuki::verbs

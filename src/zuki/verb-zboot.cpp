@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// zuki zboot: a Linux kernel with an EFI stub wrapped into a zboot image on the zuki stub.
+
+#include "cli.hpp"
+#include "failure.hpp"
+#include "host-defaults.hpp"
+#include "kernel-info.hpp"
+#include "verbs.hpp"
+#include "zboot-image.hpp"
+
+namespace zuki::verbs {
+
+namespace {
+
+enum { kOptNoLong = cli::kFirstLongOnly, kOptStub, kOptJson, kOptX86Boot };
+
+constexpr cli::Option kOptions[] = {
+        {"level", 'l', cli::Arg::Required, "N", "zstd level (default 19)"},
+        {"no-long", kOptNoLong, cli::Arg::None, nullptr, "disable long-distance matching"},
+        {"x86-boot", kOptX86Boot, cli::Arg::Required, "MODE",
+         "x86_64: direct (the stub enters vmlinux itself), efistub (the kernel's own) or auto (default)"},
+        {"threads", 'T', cli::Arg::Required, "N", "compression threads (default: one per CPU)"},
+        {"stub", kOptStub, cli::Arg::Required, "FILE", "stub to use (default: $ZUKI_STUB_DIR or the installed one)"},
+        {"output", 'o', cli::Arg::Required, "OUT", "output file (default: <KERNEL name>.zboot.efi here)"},
+        {"json", kOptJson, cli::Arg::None, nullptr, "print a JSON summary instead of text"},
+};
+
+constexpr const char *kUsage[] = {
+        "[--level N] [--no-long] [--threads N] [--x86-boot auto|direct|efistub] [--stub FILE]\n"
+        "[--output OUT] [--json] KERNEL",
+};
+
+int run(const cli::Verb &verb, int argc, char **argv) {
+        CompressOptions copt;
+        std::string stub_path, output;
+        bool json = false;
+        auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
+                switch (id) {
+                case 'l': copt.level = cli::parse_int(arg, "level"); break;
+                case kOptNoLong: copt.long_distance = false; break;
+                case kOptX86Boot: copt.x86_boot = cli::parse_x86_boot(arg); break;
+                case 'T': copt.workers = cli::parse_int(arg, "thread count"); break;
+                case kOptStub: stub_path = arg; break;
+                case 'o': output = arg; break;
+                case kOptJson: json = true; break;
+                }
+        });
+        if (!args)
+                return 0;
+        if (args->size() != 1)
+                throw UsageError("zuki zboot takes exactly one KERNEL argument");
+        std::string kernel_path = args->front();
+        if (output.empty())
+                output = kernel_path.substr(kernel_path.rfind('/') + 1) + ".zboot.efi";
+        if (same_file(kernel_path, output))
+                fail("Output " + output + " would replace the input kernel");
+
+        Buffer kernel = read_file(kernel_path);
+        KernelInfo info = identify_kernel(bytes_of(kernel), kernel_path);
+        std::string stub_file = find_stub(stub_path, info.machine);
+        Buffer stub = read_file(stub_file);
+
+        copt.progress = cli::terminal_progress();
+        copt.notice = cli::print_notice;
+        ZbootImage z = build_zboot(bytes_of(stub), bytes_of(kernel), copt);
+        write_file_atomic(output, bytes_of(z.image), 0644);
+
+        if (json) {
+                nlohmann::ordered_json j;
+                j["output"] = output;
+                j["stub"] = stub_file;
+                j["machine"] = pe::machine_name(info.machine);
+                j["release"] = info.release;
+                j["kernel_size"] = kernel.size();
+                j["uncompressed_size"] = z.uncompressed_size;
+                j["compressed_size"] = z.compressed_size;
+                j["image_size"] = z.image.size();
+                if (info.machine == pe::kMachineX64) {
+                        j["x86_boot"] = z.x86_direct ? "direct" : "efistub";
+                        if (z.x86_direct)
+                                j["kernel_codec"] = z.x86_codec;
+                }
+                cli::print_json(j);
+        } else {
+                std::printf("%s: %s kernel %s, %zu bytes -> zboot image %zu bytes (payload %llu of %llu bytes%s)\n",
+                            output.c_str(), pe::machine_name(info.machine),
+                            info.release.empty() ? "(release unknown)" : info.release.c_str(), kernel.size(),
+                            z.image.size(), (unsigned long long) z.compressed_size,
+                            (unsigned long long) z.uncompressed_size,
+                            info.machine != pe::kMachineX64 ? ""
+                            : z.x86_direct                  ? ", x86 direct boot"
+                                                            : ", kernel's EFI stub");
+        }
+        return 0;
+}
+
+} // namespace
+
+const cli::Verb kZboot = {
+        "zboot", kUsage,
+        "Wrap a Linux kernel with an EFI stub (x86_64 bzImage, arm64 Image) into a zboot image:\n"
+        "the zuki stub plus the zstd-compressed kernel.",
+        kOptions, run,
+};
+
+} // namespace zuki::verbs
