@@ -135,4 +135,10 @@ bool same_file(const std::string &a, const std::string &b) {
                sa.st_ino == sb.st_ino;
 }
 
+void refuse_output_over_inputs(const std::string &output, const std::vector<InputFile> &inputs) {
+        for (const InputFile &in : inputs)
+                if (same_file(output, in.path))
+                        fail("Output " + output + " would replace the input " + in.role + " (" + in.path + ")");
+}
+
 } // namespace zuki

@@ -33,4 +33,15 @@ void write_file_new(const std::string &path, Bytes data, unsigned mode = 0600);
 // and `./x`, a symlink and its target, or two hard links do.
 bool same_file(const std::string &a, const std::string &b);
 
+// An input file of a writing verb, and what it is to the user ("kernel", "initrd").
+struct InputFile {
+        std::string path;
+        std::string role;
+};
+
+// Refuses, before anything is read at length or written, an output that is one of the verb's
+// inputs: writing it would replace the input with the result. Throws Failure
+// "Output OUT would replace the input ROLE (PATH)".
+void refuse_output_over_inputs(const std::string &output, const std::vector<InputFile> &inputs);
+
 } // namespace zuki

@@ -72,43 +72,69 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         bool json = false, no_os_release = false;
         std::vector<std::string> pcr_private_keys, pcr_public_keys, pcr_banks;
         std::vector<std::vector<std::string>> phase_groups;
+        // Every file read, so that --output cannot name one of them.
+        std::vector<InputFile> inputs;
+        auto input = [&](const char *path, const std::string &role) {
+                inputs.push_back({path, role});
+                return read_file(path);
+        };
+        auto input_or_text = [&](const char *arg, const std::string &role) {
+                if (arg[0] == '@')
+                        inputs.push_back({arg + 1, role});
+                return cli::text_or_file(arg);
+        };
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
                 switch (id) {
                 case kOptLinux: linux_path = arg; break;
                 case kOptX86Boot: copt.x86_boot = cli::parse_x86_boot(arg); break;
-                case kOptInitrd: in.initrds.push_back(read_file(arg)); break;
-                case kOptCmdline: in.cmdline = cli::text_or_file(arg); break;
-                case kOptOsRelease: in.osrel = cli::text_or_file(arg); break;
+                case kOptInitrd: in.initrds.push_back(input(arg, "initrd")); break;
+                case kOptCmdline: in.cmdline = input_or_text(arg, "command line"); break;
+                case kOptOsRelease: in.osrel = input_or_text(arg, "os-release"); break;
                 case kOptNoOsRelease: no_os_release = true; break;
                 case kOptUname: in.uname = arg; break;
-                case kOptSbat: in.sbat = cli::text_or_file(arg); break;
-                case kOptSplash: in.splash = read_file(arg); break;
-                case kOptDevicetree: in.devicetree = read_file(arg); break;
-                case kOptMicrocode: in.microcode = read_file(arg); break;
-                case kOptPcrpkey: in.pcrpkey = read_file(arg); break;
+                case kOptSbat: in.sbat = input_or_text(arg, "SBAT"); break;
+                case kOptSplash: in.splash = input(arg, "splash"); break;
+                case kOptDevicetree: in.devicetree = input(arg, "devicetree"); break;
+                case kOptMicrocode: in.microcode = input(arg, "microcode"); break;
+                case kOptPcrpkey: in.pcrpkey = input(arg, "PCR public key"); break;
                 case kOptNoCompress: in.compress = false; break;
-                case kOptProfile: in.profiles.push_back({cli::text_or_file(arg), std::nullopt}); break;
+                case kOptProfile: in.profiles.push_back({input_or_text(arg, "profile"), std::nullopt}); break;
                 case kOptSection: {
                         const char *colon = std::strchr(arg, ':');
                         if (!colon)
                                 throw UsageError(std::string("--section wants NAME:TEXT or NAME:@FILE, got ") + arg);
                         std::string name(arg, (size_t) (colon - arg));
                         validate_section_name(name);
-                        in.extra_sections.emplace_back(name, cli::text_or_file(colon + 1));
+                        in.extra_sections.emplace_back(name, input_or_text(colon + 1, "section " + name));
                         break;
                 }
                 case kOptProfileCmdline:
                         if (in.profiles.empty())
                                 throw UsageError("--profile-cmdline must follow a --profile");
-                        in.profiles.back().cmdline = cli::text_or_file(arg);
+                        in.profiles.back().cmdline = input_or_text(arg, "profile command line");
                         break;
-                case kOptPcrPrivateKey: pcr_private_keys.push_back(arg); break;
-                case kOptPcrPublicKey: pcr_public_keys.push_back(arg); break;
+                case kOptPcrPrivateKey:
+                        pcr_private_keys.push_back(arg);
+                        inputs.push_back({arg, "PCR private key"});
+                        break;
+                case kOptPcrPublicKey:
+                        pcr_public_keys.push_back(arg);
+                        inputs.push_back({arg, "PCR public key"});
+                        break;
                 case kOptPhases: phase_groups.push_back(policy::parse_phase_group(arg)); break;
                 case kOptPcrBanks: pcr_banks = policy::split_list(arg); break; // the last one counts, as in ukify
-                case kOptStub: stub_path = arg; break;
-                case kOptSbKey: sb_key = arg; break;
-                case kOptSbCert: sb_cert = arg; break;
+                case kOptStub:
+                        stub_path = arg;
+                        inputs.push_back({arg, "stub"});
+                        break;
+                case kOptSbKey:
+                        sb_key = arg;
+                        inputs.push_back({arg, "Secure Boot private key"});
+                        break;
+                case kOptSbCert:
+                        sb_cert = arg;
+                        inputs.push_back({arg, "Secure Boot certificate"});
+                        break;
                 case 'o': output = arg; break;
                 case 'l': copt.level = cli::parse_int(arg, "level"); break;
                 case kOptJson: json = true; break;
@@ -127,6 +153,9 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 throw UsageError("--pcr-banks needs --pcr-private-key");
         for (std::string &b : pcr_banks)
                 b = policy::normalize_bank(b);
+        if (!linux_path.empty())
+                inputs.push_back({linux_path, "kernel"});
+        refuse_output_over_inputs(output, inputs);
         std::vector<PolicyKeyPair> pcr_keys;
         for (size_t i = 0; i < pcr_private_keys.size(); i++)
                 pcr_keys.push_back(load_policy_key_pair(pcr_private_keys[i], pcr_public_keys.empty() ? "" : pcr_public_keys[i]));
@@ -167,6 +196,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         if (!kv)
                 fail(linux_path + " is not a kernel with an EFI stub", kv.error());
         std::string stub_file = find_stub(stub_path, kv->machine());
+        refuse_output_over_inputs(output, {{stub_file, "stub"}});
         Buffer stub = read_file(stub_file);
         copt.progress = cli::terminal_progress();
         copt.notice = cli::print_notice;

@@ -54,6 +54,11 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         std::string image_path = args->front();
         if (output.empty())
                 output = image_path; // signed in place, atomically
+        // Over the image is the point of signing in place; over a key or certificate it is not.
+        std::vector<InputFile> inputs = {{key, "private key"}, {cert, "certificate"}};
+        for (const std::string &c : chain)
+                inputs.push_back({c, "chain certificate"});
+        refuse_output_over_inputs(output, inputs);
         sopt.signing_time = authenticode::source_date_epoch();
 
         Buffer image = read_file(image_path);

@@ -53,12 +53,15 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         std::string kernel_path = args->front();
         if (output.empty())
                 output = kernel_path.substr(kernel_path.rfind('/') + 1) + ".zboot.efi";
-        if (same_file(kernel_path, output))
-                fail("Output " + output + " would replace the input kernel");
+        std::vector<InputFile> inputs = {{kernel_path, "kernel"}};
+        if (!stub_path.empty())
+                inputs.push_back({stub_path, "stub"});
+        refuse_output_over_inputs(output, inputs);
 
         Buffer kernel = read_file(kernel_path);
         KernelInfo info = identify_kernel(bytes_of(kernel), kernel_path);
         std::string stub_file = find_stub(stub_path, info.machine);
+        refuse_output_over_inputs(output, {{stub_file, "stub"}});
         Buffer stub = read_file(stub_file);
 
         copt.progress = cli::terminal_progress();

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Host library pieces that used to live inside the CLI's verbs: ukify's list syntax, the phase
-// groups of --phases, the option table over getopt_long, and check-unlock's refusal of a non-UKI.
+// groups of --phases, the output-over-input refusal of every writing verb, the option table over
+// getopt_long, and check-unlock's refusal of a non-UKI.
 
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 #include "check-unlock.hpp"
 #include "cli.hpp"
@@ -13,6 +19,8 @@
 
 namespace zuki {
 namespace {
+
+namespace fs = std::filesystem;
 
 TEST(UkifyLists, SplitOnCommasAndWhitespace) {
         EXPECT_EQ(policy::split_list("sha256, sha384\tsha1,,"), (std::vector<std::string>{"sha256", "sha384", "sha1"}));
@@ -24,6 +32,40 @@ TEST(UkifyLists, PhaseGroups) {
                   (std::vector<std::string>{"enter-initrd:leave-initrd", "sysinit", ":"}));
         EXPECT_THROW(policy::parse_phase_group("enter-initrd:bogus"), UsageError);
         EXPECT_THROW(policy::parse_phase_group(" ,"), UsageError);
+}
+
+class OutputOverInput : public ::testing::Test {
+protected:
+        void SetUp() override {
+                char tmpl[] = "/tmp/zuki-host-test-XXXXXX";
+                ASSERT_NE(::mkdtemp(tmpl), nullptr);
+                dir_ = tmpl;
+                std::ofstream(dir_ / "kernel") << "kernel";
+                std::ofstream(dir_ / "initrd") << "initrd";
+        }
+        void TearDown() override { fs::remove_all(dir_); }
+        std::string path(const char *name) const { return (dir_ / name).string(); }
+        fs::path dir_;
+};
+
+TEST_F(OutputOverInput, RefusesTheSameFileUnderAnyName) {
+        std::vector<InputFile> inputs = {{path("kernel"), "kernel"}, {path("initrd"), "initrd"}};
+        fs::create_symlink(path("kernel"), path("link"));
+        fs::create_hard_link(path("initrd"), path("hard"));
+        for (std::string out : {path("kernel"), dir_.string() + "/./kernel", path("link"), path("hard")})
+                EXPECT_THROW(refuse_output_over_inputs(out, inputs), Failure) << out;
+        try {
+                refuse_output_over_inputs(path("hard"), inputs);
+        } catch (const Failure &e) {
+                EXPECT_EQ(std::string(e.what()), "Output " + path("hard") + " would replace the input initrd (" + path("initrd") + ")");
+        }
+}
+
+TEST_F(OutputOverInput, AllowsNewAndOtherFiles) {
+        std::vector<InputFile> inputs = {{path("kernel"), "kernel"}, {"pkcs11:token=x", "key"}};
+        EXPECT_NO_THROW(refuse_output_over_inputs(path("uki.efi"), inputs));
+        EXPECT_NO_THROW(refuse_output_over_inputs(path("initrd"), inputs));
+        EXPECT_NO_THROW(refuse_output_over_inputs("", inputs));
 }
 
 enum { kOptFlag = cli::kFirstLongOnly, kOptValue };
