@@ -28,7 +28,7 @@ namespace zuki {
 struct StatusOptions {
         std::string root = "/";
         // The booted UKI, when it cannot be found from StubImageIdentifier below the ESP mount
-        // points (empty: look there). No CLI option sets it yet.
+        // points (empty: look there); zuki status --uki.
         std::string uki;
 };
 

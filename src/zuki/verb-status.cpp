@@ -14,14 +14,16 @@ namespace zuki::verbs {
 
 namespace {
 
-enum { kOptJson = cli::kFirstLongOnly, kOptRoot };
+enum { kOptJson = cli::kFirstLongOnly, kOptRoot, kOptUki };
 
 constexpr cli::Option kOptions[] = {
         {"json", kOptJson, cli::Arg::None, nullptr, "print a JSON report instead of text"},
         {"root", kOptRoot, cli::Arg::Required, "DIR", "read everything below DIR instead of /"},
+        {"uki", kOptUki, cli::Arg::Required, "FILE",
+         "predict from FILE instead of the booted UKI found on the ESP (e.g. the one a kernel update wrote)"},
 };
 
-constexpr const char *kUsage[] = {"[--json] [--root DIR]"};
+constexpr const char *kUsage[] = {"[--json] [--root DIR] [--uki FILE]"};
 
 int run(const cli::Verb &verb, int argc, char **argv) {
         StatusOptions sopt;
@@ -30,6 +32,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 switch (id) {
                 case kOptJson: json = true; break;
                 case kOptRoot: sopt.root = arg; break;
+                case kOptUki: sopt.uki = arg; break;
                 }
         });
         if (!args)

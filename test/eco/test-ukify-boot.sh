@@ -32,6 +32,9 @@ make_tmp
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/db.key" -out "$tmp/db.crt" -subj "/CN=zuki test db/" \
         -days 2 2>/dev/null || fail "openssl req"
 zuki_status_hook "$tmp/hook.sh"
+cat >>"$tmp/hook.sh" <<'HOOK'
+[ -f /changed.efi ] && echo "ZUKI-GUEST: status-changed $(zuki status --json --uki /changed.efi 2>/dev/null | tr -d '\n')"
+HOOK
 guest_files=()
 if ((pcrsig)); then
         # A volume the guest's crypttab names, whose systemd-tpm2 token trusts another key than
@@ -55,12 +58,23 @@ fi
 echo "+ zuki-ukify ${args[*]}"
 "$plugin" "${args[@]}" >"$tmp/build.out" 2>&1 || { cat "$tmp/build.out"; fail "zuki-ukify build failed"; }
 grep -E '^(11:|zuki-ukify:|\+ .*systemd-measure)' "$tmp/build.out"
+boot_extra=()
+if ((pcrsig)); then
+        # "Which event broke it?": the boot loader hands the guest (as its own initrd, which PCR 11
+        # does not cover) a copy of this UKI with one .cmdline byte changed, as a kernel update
+        # that rewrote the file would leave it; zuki status --uki on that copy must name the
+        # .cmdline event of PCR 11 as the first that differs from the firmware's log.
+        "$ZUKI_SYSTEM_PYTHON" "$here/../policy/uki-tool.py" flip "$tmp/uki.efi" .cmdline "$tmp/changed.efi" ||
+                fail "cannot change the UKI's .cmdline"
+        (cd "$tmp" && echo changed.efi | cpio -o -H newc -R 0:0 --quiet >changed.cpio) || fail "cpio"
+        boot_extra=(--initrd "$tmp/changed.cpio")
+fi
 
 sbverify --cert "$tmp/db.crt" "$tmp/uki.efi" || fail "sbverify does not accept the UKI's signature"
 expected=$(pcrmodel pcr11 "$tmp/uki.efi") || fail "computing PCR 11 with pcrmodel.py failed"
 echo "PCR 11 computed from the UKI's sections: $expected"
 
-bash "$here/../qemu/boot.sh" --arch x86_64 --firmware bookworm --kernel "$tmp/uki.efi" --tpm --rng \
+bash "$here/../qemu/boot.sh" --arch x86_64 --firmware bookworm --kernel "$tmp/uki.efi" --tpm --rng "${boot_extra[@]}" \
         --timeout 240 --log "$tmp/serial.log" --expect 'ZUKI-GUEST: done' --expect 'ZUKI-GUEST: status \{' \
         --expect-not "zuki: $( ((pcrsig)) && echo error || echo '(error|warning)')" >"$tmp/boot.out" 2>&1
 rc=$?
@@ -70,6 +84,7 @@ tail -n 3 "$tmp/boot.out"
 
 guest_pcr11=$(grep -a -m1 '^ZUKI-GUEST: pcr11 ' "$tmp/serial.log" | cut -d' ' -f3 | tr 'A-F' 'a-f')
 grep -a -m1 '^ZUKI-GUEST: status ' "$tmp/serial.log" | cut -d' ' -f3- >"$tmp/status.json"
+grep -a -m1 '^ZUKI-GUEST: status-changed ' "$tmp/serial.log" | cut -d' ' -f3- >"$tmp/status-changed.json"
 pcrsig_json=$tmp/pcrsig.json
 if ((pcrsig)); then
         "$ZUKI_PYTHON" "$ZUKI_UKIFY" inspect "$tmp/uki.efi" --section .pcrsig:text --json=short >"$tmp/inspect.json" ||
@@ -81,9 +96,11 @@ else
 fi
 # The PolicyPCR digest of the guest's PCR 11 after "enter-initrd".
 pol=$(pcrmodel policy "$guest_pcr11" --phase enter-initrd 2>&1) || pol="(none: $pol)"
-"$ZUKI_PYTHON" - "$guest_pcr11" "$expected" "$tmp/status.json" "$pcrsig_json" "$pcrsig" "$pol" <<'PY' || fail "checks"
+changed_cmdline=$(pcrmodel events "$tmp/changed.efi" --pcr 11 2>/dev/null | awk '$4 == ".cmdline" {d=$3} END {print d}')
+"$ZUKI_PYTHON" - "$guest_pcr11" "$expected" "$tmp/status.json" "$pcrsig_json" "$pcrsig" "$pol" \
+        "$tmp/status-changed.json" "$changed_cmdline" <<'PY' || fail "checks"
 import json, sys
-guest, expected, status_path, pcrsig_path, want_pcrsig, pol = sys.argv[1:7]
+guest, expected, status_path, pcrsig_path, want_pcrsig, pol, changed_path, changed_digest = sys.argv[1:9]
 status = json.load(open(status_path))
 ok = True
 def check(what, cond, detail=""):
@@ -111,6 +128,12 @@ if want_pcrsig == "1":
     check("zuki status in the guest: the crypttab volume's token trusts another key: would fail",
           status["unlock"]["state"] == "would-fail" and len(vols) == 1 and vols[0]["answer"] == "key-mismatch",
           status["unlock"])
+    changed = json.load(open(changed_path))
+    m = changed["event_log"]["first_mismatch"] or {}
+    check("zuki status --uki on a copy with .cmdline changed: the first differing event is PCR 11's .cmdline data",
+          m.get("pcr") == 11 and (m.get("expected") or {}).get("description") == ".cmdline"
+          and (m.get("expected") or {}).get("digest") == changed_digest
+          and (m.get("found") or {}).get("description") == ".cmdline", m)
 sys.exit(0 if ok else 1)
 PY
 if ((pcrsig)); then
