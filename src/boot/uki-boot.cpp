@@ -219,11 +219,8 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         inputs.load_options = load_options_of(loaded);
         inputs.secure_boot = secure_boot_enabled();
         Result<model::Boot> planned = model::plan_boot(self, inputs);
-        if (!planned) {
-                size_t rest = 0;
-                bool has_selector = false;
-                return refuse_boot(planned.error(), uki::parse_profile_selector(inputs.load_options, &rest, &has_selector));
-        }
+        if (!planned)
+                return refuse_boot(planned.error(), model::parse_load_options(inputs.load_options, true).profile);
         const model::Boot &boot = *planned;
 
         PoolArray<char16_t> cmdline_storage;

@@ -51,19 +51,19 @@ bool is_blank(Span<const char16_t> s) {
 }
 
 // Which command line the kernel gets, and why the load options were or were not used.
-Status settle_source(Boot *b, bool secure_boot) {
+Status settle_source(Boot *b, bool not_printable, bool secure_boot) {
         bool has_embedded = b->has(SectionId::Cmdline);
         Span<const char16_t> o = b->options;
-        if (o.empty())
-                b->options_fate = OptionsFate::Absent;
-        else if (o[0] <= 0x1f)
+        if (not_printable)
                 b->options_fate = OptionsFate::NotPrintable;
+        else if (o.empty())
+                b->options_fate = OptionsFate::Absent;
+        else if (is_blank(o))
+                b->options_fate = OptionsFate::Blank;
         else if (has_embedded && secure_boot)
                 b->options_fate = OptionsFate::LockedBySecureBoot;
         else if (o.size() > limits::kMaxCommandLine)
                 return Error::LoadOptionsTooLong;
-        else if (is_blank(o))
-                b->options_fate = OptionsFate::Blank;
         else
                 b->options_fate = OptionsFate::Used;
 
@@ -93,15 +93,31 @@ Status settle_source(Boot *b, bool secure_boot) {
 
 } // namespace
 
-Result<Boot> plan_boot(const measure::SectionContents &sections, uint32_t profile, Span<const char16_t> options,
-                       bool secure_boot) {
+LoadOptions parse_load_options(Span<const char16_t> raw, bool selector) {
+        LoadOptions o;
+        if (!raw.empty() && raw[0] <= 0x1f) {
+                o.not_printable = true;
+                return o;
+        }
+        o.rest = raw;
+        size_t rest = 0;
+        bool has_selector = false;
+        uint32_t profile = selector ? uki::parse_profile_selector(raw, &rest, &has_selector) : 0;
+        if (has_selector) {
+                o.profile = profile;
+                o.rest = Span<const char16_t>(raw.data() + rest, raw.size() - rest);
+        }
+        return o;
+}
+
+Result<Boot> plan_boot(const measure::SectionContents &sections, const LoadOptions &options, bool secure_boot) {
         Boot b;
-        b.profile = profile;
+        b.profile = options.profile;
         b.sections = sections;
-        b.options = options;
+        b.options = options.rest;
         if (!b.has(SectionId::Linux))
                 return Error::NotUki;
-        ZUKI_TRY(settle_source(&b, secure_boot));
+        ZUKI_TRY(settle_source(&b, options.not_printable, secure_boot));
         for (const ExtraSource &e : kExtraSources)
                 if (b.has(e.id))
                         b.extra[b.extra_count++] = {e.id, e.path, b.section(e.id)};
@@ -109,16 +125,10 @@ Result<Boot> plan_boot(const measure::SectionContents &sections, uint32_t profil
 }
 
 Result<Boot> plan_boot(const pe::View &uki, const Inputs &in) {
-        // "@N" at the start of the load options picks profile N; the rest is the command line.
-        Span<const char16_t> options = in.load_options;
-        size_t rest = 0;
-        bool has_selector = false;
-        uint32_t profile = uki::parse_profile_selector(options, &rest, &has_selector);
-        if (has_selector)
-                options = Span<const char16_t>(options.data() + rest, options.size() - rest);
-        uki::SectionSet set = ZUKI_TRY(uki::select_sections(uki, profile));
+        LoadOptions options = parse_load_options(in.load_options, true);
+        uki::SectionSet set = ZUKI_TRY(uki::select_sections(uki, options.profile));
         measure::SectionContents contents = ZUKI_TRY(measure::contents_of(uki, set));
-        return plan_boot(contents, profile, options, in.secure_boot);
+        return plan_boot(contents, options, in.secure_boot);
 }
 
 Span<const char16_t> command_line(const Boot &boot, Span<char16_t> storage) {

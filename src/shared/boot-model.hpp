@@ -11,12 +11,13 @@
 // cannot debug.
 //
 // The rules, as systemd-stub applies them (257/262, src/boot/stub.c):
-//   - "@N" at the start of the load options selects profile N; the rest of the load options
-//     (after spaces) is what the command-line rule below sees.
-//   - The load options replace the embedded .cmdline only when Secure Boot is off or the profile
-//     has no .cmdline, and only when their first character is printable (> 0x1f: some firmware
-//     passes binary garbage) and something is left after whitespace is folded. Then they are
-//     measured into PCR 12 as UTF-16 with their NUL (EV_IPL, description = the text).
+//   - Load options whose first character is a control character (<= 0x1f: some firmware passes
+//     binary garbage) are ignored entirely: no profile selector, no command line.
+//   - Otherwise "@N" at their start selects profile N; the rest (after the separating space) is
+//     what the command-line rule below sees.
+//   - The load options replace the embedded .cmdline only when something is left after
+//     whitespace is folded, and Secure Boot is off or the profile has no .cmdline. Then they are
+//     measured, folded, into PCR 12 as UTF-16 with their NUL (EV_IPL, description = the text).
 //   - Otherwise the .cmdline section is the command line, up to its first NUL; it is measured as
 //     a section into PCR 11 like every other section.
 //   - PCR 11: every present section of the profile in canonical order, .pcrsig excluded.
@@ -93,15 +94,24 @@ struct Boot {
         Bytes section(uki::SectionId id) const { return has(id) ? sections.data[(size_t) id] : Bytes(); }
 };
 
+// The load options split as the stub reads them: the profile they select and the rest, or why
+// they are ignored (NotPrintable). With `selector` false (section files on the host) there is no
+// profile selector to look for.
+struct LoadOptions {
+        uint32_t profile = 0;
+        Span<const char16_t> rest;
+        bool not_printable = false;
+};
+LoadOptions parse_load_options(Span<const char16_t> raw, bool selector);
+
 // The boot of the UKI `uki` (a PE view of either layout) under `in`. Fails with UnknownProfile,
 // DuplicateSection, NotUki (the profile has no .linux), VirtualSizeExceedsData,
 // LoadOptionsTooLong, CmdlineTooLong or BadCommandLine: each one a boot the stub refuses.
 Result<Boot> plan_boot(const pe::View &uki, const Inputs &in);
 
-// The same from section contents already chosen for `profile` (e.g. files given to zuki measure);
-// `options` are the load options after any profile selector.
-Result<Boot> plan_boot(const measure::SectionContents &sections, uint32_t profile, Span<const char16_t> options,
-                       bool secure_boot);
+// The same from section contents already chosen for `options.profile` (e.g. files given to zuki
+// measure, with options from parse_load_options()).
+Result<Boot> plan_boot(const measure::SectionContents &sections, const LoadOptions &options, bool secure_boot);
 
 // Writes the kernel's command line into `storage` (at least boot.cmdline_units units) and returns
 // it with its NUL, or an empty span when the kernel gets none.

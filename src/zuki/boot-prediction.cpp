@@ -72,9 +72,10 @@ std::unique_ptr<PredictedBoot> predict_boot(const measure::SectionContents &sect
         auto p = std::make_unique<PredictedBoot>();
         if (conditions.load_options)
                 p->load_options = to_utf16(*conditions.load_options);
-        Result<model::Boot> boot = model::plan_boot(
-                sections, conditions.profile, Span<const char16_t>(p->load_options.data(), p->load_options.size()),
-                conditions.secure_boot);
+        model::LoadOptions options = model::parse_load_options(
+                Span<const char16_t>(p->load_options.data(), p->load_options.size()), false);
+        options.profile = conditions.profile;
+        Result<model::Boot> boot = model::plan_boot(sections, options, conditions.secure_boot);
         if (!boot)
                 refuse(what, conditions.profile, boot.error());
         p->boot = *boot;

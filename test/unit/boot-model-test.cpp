@@ -113,6 +113,29 @@ std::vector<Case> cases() {
                 {"a control character first: options ignored", kBasic, u"\x01garbage", false, Error::None, 0,
                  CommandLineSource::Embedded, OptionsFate::NotPrintable, "quiet  splash", kBasicEvents,
                  {".extra/os-release"}},
+                {"a control character first hides the profile selector too", kTwoProfiles, u"\x01@1 foo", false,
+                 Error::None, 0, CommandLineSource::Embedded, OptionsFate::NotPrintable, "base",
+                 concat({section_events(".linux", "KERNEL"), section_events(".cmdline", "base"),
+                         section_events(".profile", "ID=one")}),
+                 {".extra/profile"}},
+                {"after the selector a control character is folded away, not a reason to ignore",
+                 kTwoProfiles,
+                 u"@1 \x01" u"foo", // (a string break: \x01f would be one hex escape)
+                 false,
+                 Error::None,
+                 1,
+                 CommandLineSource::LoadOptions,
+                 OptionsFate::Used,
+                 "foo",
+                 concat({{{12, 0x06, utf16le_with_nul("1")}},
+                         section_events(".linux", "KERNEL"),
+                         section_events(".cmdline", "second"),
+                         section_events(".profile", "ID=two"),
+                         {{12, 0x0d, utf16le_with_nul("foo")}}}),
+                 {".extra/profile"}},
+                {"whitespace-only options under Secure Boot: blank, the .cmdline is used", kBasic, u" \t", true,
+                 Error::None, 0, CommandLineSource::Embedded, OptionsFate::Blank, "quiet  splash", kBasicEvents,
+                 {".extra/os-release"}},
                 {"whitespace-only options: ignored", kBasic, u"  \t ", false, Error::None, 0,
                  CommandLineSource::Embedded, OptionsFate::Blank, "quiet  splash", kBasicEvents,
                  {".extra/os-release"}},
@@ -284,7 +307,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, BootModelTable, ::testing::ValuesIn(cases()),
 
 TEST(BootModel, SectionFilesWithoutLinuxAreNotABoot) {
         measure::SectionContents c;
-        EXPECT_EQ(plan_boot(c, 0, {}, false).error(), Error::NotUki);
+        EXPECT_EQ(plan_boot(c, LoadOptions{}, false).error(), Error::NotUki);
 }
 
 TEST(BootModel, CommandLineNeedsTheStorageItAskedFor) {
