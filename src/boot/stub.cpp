@@ -4,6 +4,7 @@
 // boot manager so it can try the next boot option.
 
 #include "../shared/pe.hpp"
+#include "../shared/kernel-payload.hpp"
 #include "../shared/zboot.hpp"
 #include "efi/loaded-image.hpp"
 #include "efi/system-table.hpp"
@@ -35,20 +36,15 @@ efi::Status find_self(efi::Handle image, efi::SystemTable *st, efi::LoadedImageP
         return efi::kSuccess;
 }
 
-// The compressed kernel appended to this image, as located by the zboot header. The header holds
-// file offsets; the section table maps them to where the firmware put the bytes.
-efi::Status find_zboot_payload(const pe::View &self, zboot::ZstdPayload *out) {
-        Result<zboot::Header> header = zboot::parse_header(self.image());
-        if (!header)
-                return log_error(status_from(header.error()), "No kernel: no .linux section and no zboot payload ({})",
-                                 header.error());
-        if (header->codec != zboot::Codec::Zstd)
-                return log_error(efi::kUnsupported, "zboot payload is compressed with \"{}\", only zstd is supported",
-                                 header->codec_name);
-        Result<zboot::ZstdPayload> payload = zboot::locate_zstd_payload(self, *header);
+// The compressed kernel appended to this image, as located by the zboot header and checked by
+// the rule the host tool applies. The header holds file offsets; the section table maps them to
+// where the firmware put the bytes.
+efi::Status find_zboot_payload(const pe::View &self, kernel::Payload *out) {
+        Result<kernel::Payload> payload = kernel::check_kernel_payload(self, kernel::Origin::SelfImage);
+        if (!payload && payload.error() == Error::NotZboot)
+                return log_error(status_from(payload.error()), "No kernel: no .linux section and no zboot header");
         if (!payload)
-                return log_error(status_from(payload.error()), "zboot payload is unusable: {} (file offset {}, {} bytes)",
-                                 payload.error(), (uint64_t) header->payload_offset, header->stored_size());
+                return log_error(status_from(payload.error()), "Cannot boot the kernel payload: {}", payload.error());
         *out = *payload;
         return efi::kSuccess;
 }
@@ -63,7 +59,7 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
         if (uki::is_uki(self))
                 return boot_uki(image, st, loaded, self);
 
-        zboot::ZstdPayload payload;
+        kernel::Payload payload;
         s = find_zboot_payload(self, &payload);
         if (efi::is_error(s))
                 return s;
@@ -76,19 +72,18 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
 
         // An x86 direct-boot payload: we are the kernel's loader, so its initrd is whatever a boot
         // loader registered for it (systemd-boot's "initrd" lines).
-        Bytes x86boot;
-        if (find_x86_direct(self, &x86boot)) {
+        if (payload.kind == kernel::Kind::X86Direct) {
                 InitrdService initrd;
                 s = initrd.read_existing(st->BootServices);
                 if (efi::is_error(s))
                         return s;
                 Bytes raw_options(static_cast<const uint8_t *>(loaded->LoadOptions),
                                   loaded->LoadOptions ? loaded->LoadOptionsSize : 0);
-                return boot_x86_direct(x86boot, payload, placement, options, raw_options, initrd.existing(), image, st);
+                return boot_x86_direct(payload, placement, options, raw_options, initrd.existing(), image, st);
         }
 
         KernelImage kernel;
-        s = decompress_kernel(payload, placement, &kernel);
+        s = decompress_kernel(payload.zstd, placement, &kernel);
         if (efi::is_error(s))
                 return s;
         return place_and_start_kernel(&kernel, image, loaded, options, st);

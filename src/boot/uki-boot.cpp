@@ -4,6 +4,7 @@
 
 #include "../shared/boot-model.hpp"
 #include "../shared/cpio.hpp"
+#include "../shared/kernel-payload.hpp"
 #include "../shared/limits.hpp"
 #include "../shared/measure.hpp"
 #include "../shared/uki.hpp"
@@ -177,36 +178,35 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
 
 } // namespace
 
-// The kernel inside .linux: a zstd zboot image is decompressed directly (its own stub does not
-// run); a plain PE, or a zboot image with another codec, is loaded and started as it is.
+// The kernel inside .linux, as the shared check classifies it: a zstd zboot image is
+// decompressed directly (its own stub does not run), an x86 direct-boot payload is entered
+// directly, a plain PE or a zboot image with another codec is loaded and started as it is.
 static efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemTable *st,
                               const efi::LoadedImageProtocol *loaded, Span<const char16_t> options, Bytes initrd) {
-        KernelImage kernel;
+        Result<pe::View> nested = pe::View::parse(linux_image, pe::Layout::File);
+        if (!nested)
+                return log_error(status_from(nested.error()), "Cannot boot the kernel in .linux: {}", nested.error());
+        // Everything that can be checked before decompressing, in the words the host tool uses.
+        Result<kernel::Payload> payload = kernel::check_kernel_payload(*nested, kernel::Origin::LinuxSection);
+        if (!payload)
+                return log_error(status_from(payload.error()), "Cannot boot the kernel in .linux: {}", payload.error());
         Placement placement = decide_placement(st->BootServices, options);
-        efi::Status s;
-        Result<zboot::Header> header = zboot::parse_header(linux_image);
-        if (header && header->codec == zboot::Codec::Zstd) {
-                Result<pe::View> nested = pe::View::parse(linux_image, pe::Layout::File);
-                if (!nested)
-                        return log_error(status_from(nested.error()), "The zboot image in .linux is malformed: {}",
-                                         nested.error());
-                Result<zboot::ZstdPayload> payload = zboot::locate_zstd_payload(*nested, *header);
-                if (!payload)
-                        return log_error(status_from(payload.error()), "The zboot payload in .linux is unusable: {}",
-                                         payload.error());
-                // An x86 direct-boot payload: the kernel gets the command line and the combined
-                // initrd from boot_params instead of LoadOptions and LoadFile2.
-                Bytes x86boot;
-                if (find_x86_direct(*nested, &x86boot)) {
-                        Bytes raw_options(reinterpret_cast<const uint8_t *>(options.data()), options.size() * sizeof(char16_t));
-                        return boot_x86_direct(x86boot, *payload, placement, options, raw_options, initrd, image, st);
-                }
-                s = decompress_kernel(*payload, placement, &kernel);
+        KernelImage kernel;
+        switch (payload->kind) {
+        case kernel::Kind::X86Direct: {
+                // The kernel gets the command line and the combined initrd from boot_params
+                // instead of LoadOptions and LoadFile2.
+                Bytes raw_options(reinterpret_cast<const uint8_t *>(options.data()), options.size() * sizeof(char16_t));
+                return boot_x86_direct(*payload, placement, options, raw_options, initrd, image, st);
+        }
+        case kernel::Kind::Zstd: {
+                efi::Status s = decompress_kernel(payload->zstd, placement, &kernel);
                 if (efi::is_error(s))
                         return s;
-        } else {
-                // A plain PE kernel, or a zboot image with another codec whose own stub decompresses.
-                use_plain_kernel(linux_image, placement, &kernel);
+                break;
+        }
+        case kernel::Kind::PlainPe:
+        case kernel::Kind::SelfDecompressing: use_plain_kernel(linux_image, placement, &kernel); break;
         }
         return place_and_start_kernel(&kernel, image, loaded, options, st);
 }

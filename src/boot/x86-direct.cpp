@@ -19,14 +19,6 @@
 
 namespace zuki::boot {
 
-bool find_x86_direct(const pe::View &image, Bytes *section) {
-        pe::Section s;
-        if (!image.find(x86::kSectionName, &s))
-                return false;
-        *section = image.data(s);
-        return true;
-}
-
 #if defined(__x86_64__)
 
 namespace {
@@ -142,19 +134,6 @@ wx::Plan kernel_wx_plan(const x86::Info &info, uint64_t allocation) {
 
 // ---- The steps of boot_x86_direct(), in order ----
 
-// The .x86boot description, checked against itself and against the payload's trailer.
-efi::Status check_description(Bytes section, const zboot::ZstdPayload &payload, x86::Info *out) {
-        Result<x86::Info> parsed = x86::parse(section);
-        if (!parsed)
-                return log_error(status_from(parsed.error()), "Kernel cannot be booted directly: {}", parsed.error());
-        if (payload.decompressed_size != parsed->payload_size())
-                return log_error(status_from(Error::SizeMismatch),
-                                 "Kernel payload is unusable: {} (its trailer says {} bytes, .x86boot describes {})",
-                                 Error::SizeMismatch, payload.decompressed_size, parsed->payload_size());
-        *out = *parsed;
-        return efi::kSuccess;
-}
-
 // The payload (flat image, then relocation table) straight into the kernel's pages.
 efi::Status decompress_payload(const zboot::ZstdPayload &payload, const x86::Info &info, const Pages &kernel) {
         Pages workspace;
@@ -164,9 +143,12 @@ efi::Status decompress_payload(const zboot::ZstdPayload &payload, const x86::Inf
         const char *detail = nullptr;
         Status r = zstd::decompress(payload.frame, MutableBytes(kernel.data(), info.payload_size()), workspace.bytes(),
                                     &detail);
-        if (!r)
+        if (!r && detail && *detail)
                 return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {} ({})",
-                                 (uint64_t) payload.frame.size(), info.payload_size(), r.error(), detail ? detail : "");
+                                 (uint64_t) payload.frame.size(), info.payload_size(), r.error(), detail);
+        if (!r)
+                return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {}",
+                                 (uint64_t) payload.frame.size(), info.payload_size(), r.error());
         return efi::kSuccess;
 }
 
@@ -324,14 +306,18 @@ efi::Status exit_boot_services(efi::Handle image, efi::SystemTable *st, x86::Boo
 
 // Every step logs its own failure; what was allocated until then is given back by `a`'s
 // destructors (W^X undone first), until exit_boot_services() abandons it to the kernel.
-efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, const Placement &placement,
-                            Span<const char16_t> cmdline, Bytes load_options, Bytes initrd, efi::Handle image,
-                            efi::SystemTable *st) {
-        // Validate first: nothing is allocated for a description the payload contradicts.
-        x86::Info info;
-        efi::Status s = check_description(section, payload, &info);
-        if (efi::is_error(s))
-                return s;
+efi::Status boot_x86_direct(const kernel::Payload &checked, const Placement &placement, Span<const char16_t> cmdline,
+                            Bytes load_options, Bytes initrd, efi::Handle image, efi::SystemTable *st) {
+        // The description was checked against the payload (kernel::check_kernel_payload); the
+        // command line is checked against the kernel's cmdline_size before anything is allocated,
+        // by the rule zuki build applies to .cmdline.
+        const x86::Info &info = checked.x86;
+        const zboot::ZstdPayload &payload = checked.zstd;
+        Status fits = kernel::check_command_line(checked, cmdline);
+        if (!fits)
+                return log_error(efi::kBadBufferSize, "Cannot boot the kernel: {} ({} bytes)", fits.error(),
+                                 (uint64_t) info.cmdline_size);
+        efi::Status s;
 
         // Place (physical KASLR): init_size bytes at a kernel_alignment-aligned slot from the load
         // address up, where the payload is decompressed so the image is never copied.
@@ -394,8 +380,8 @@ efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, co
 
 #else
 
-efi::Status boot_x86_direct(Bytes, const zboot::ZstdPayload &, const Placement &, Span<const char16_t>, Bytes, Bytes,
-                            efi::Handle, efi::SystemTable *) {
+efi::Status boot_x86_direct(const kernel::Payload &, const Placement &, Span<const char16_t>, Bytes, Bytes, efi::Handle,
+                            efi::SystemTable *) {
         return log_error(efi::kUnsupported, "An x86 direct-boot kernel cannot run on this architecture");
 }
 

@@ -9,22 +9,15 @@
 #pragma once
 
 #include "../shared/base.hpp"
-#include "../shared/pe.hpp"
-#include "../shared/zboot.hpp"
+#include "../shared/kernel-payload.hpp"
 #include "efi/system-table.hpp"
 #include "firmware/placement.hpp"
 
 namespace zuki::boot {
 
-// The .x86boot section of a zboot image (a loaded view of ourselves, or a UKI's .linux file
-// view), if it has one.
-bool find_x86_direct(const pe::View &zboot_image, Bytes *section);
-
-// Boots the kernel described by `section` from `payload`. `cmdline` is the command line as UTF-16
-// (a NUL ends it early), `load_options` the bytes the kernel's EFI stub would have measured as its
-// LoadOptions, `initrd` the initrd (may be empty). Returns only on failure, with one line logged.
-efi::Status boot_x86_direct(Bytes section, const zboot::ZstdPayload &payload, const Placement &placement,
-                            Span<const char16_t> cmdline, Bytes load_options, Bytes initrd, efi::Handle image,
-                            efi::SystemTable *st);
+// Boots an x86 direct-boot payload that kernel::check_kernel_payload() accepted (kind X86Direct).
+// Returns only on failure, after one log line.
+efi::Status boot_x86_direct(const kernel::Payload &payload, const Placement &placement, Span<const char16_t> cmdline,
+                            Bytes load_options, Bytes initrd, efi::Handle image, efi::SystemTable *st);
 
 } // namespace zuki::boot

@@ -43,6 +43,16 @@ enum class Error : uint16_t {
         LoadOptionsTooLong,   // load options that would be the command line are over kMaxCommandLine
         CmdlineTooLong,       // the .cmdline section (up to its first NUL) is over kMaxCommandLine
         BadCommandLine,       // the .cmdline section is not valid UTF-8
+        ZstdSkippableFrame,   // a skippable zstd frame precedes the zboot payload's frame
+        NotZstdFrame,         // the zboot payload does not start with a zstd frame
+        X86NeedsZstd,         // an .x86boot payload compressed with another codec than zstd
+        BadX86Segments,       // .x86boot segments unaligned, out of order, overlapping or outside the image
+        X86EntryOutsideCode,  // the .x86boot entry point is not inside an executable segment
+        BadX86SetupHeader,    // the setup header in .x86boot is missing, oversized or malformed
+        BadX86CmdlineSize,    // the setup header's cmdline_size is 0 or beyond kMaxCommandLine
+        X86PayloadSizeMismatch, // the zboot size trailer disagrees with the .x86boot sizes
+        BadX86Relocations,    // the x86 relocation table is malformed or points outside the image
+        CmdlineOverKernelLimit, // the command line is longer than the kernel's cmdline_size
 };
 
 constexpr const char *describe(Error e) {
@@ -80,6 +90,25 @@ constexpr const char *describe(Error e) {
         case Error::LoadOptionsTooLong: return "the load options are longer than the command-line limit";
         case Error::CmdlineTooLong: return "the .cmdline section is longer than the command-line limit";
         case Error::BadCommandLine: return "the .cmdline section is not valid UTF-8";
+        case Error::ZstdSkippableFrame:
+                return "the zboot payload starts with a skippable zstd frame, not the kernel's frame";
+        case Error::NotZstdFrame: return "the zboot payload does not start with a zstd frame";
+        case Error::X86NeedsZstd:
+                return "an x86 direct-boot payload (.x86boot) must be zstd-compressed";
+        case Error::BadX86Segments:
+                return "the .x86boot segments are unaligned, out of order, overlapping or outside the image";
+        case Error::X86EntryOutsideCode:
+                return "the .x86boot entry point is not inside an executable segment";
+        case Error::BadX86SetupHeader:
+                return "the setup header in .x86boot is malformed (magic, size or header length)";
+        case Error::BadX86CmdlineSize:
+                return "the kernel's setup header declares an impossible cmdline_size";
+        case Error::X86PayloadSizeMismatch:
+                return "the zboot size trailer disagrees with the sizes .x86boot describes";
+        case Error::BadX86Relocations:
+                return "the x86 relocation table is malformed or points outside the kernel image";
+        case Error::CmdlineOverKernelLimit:
+                return "the command line is longer than the kernel's cmdline_size";
         case Error::X86NotDirect: return "the kernel cannot be entered directly (needs a 64-bit relocatable kernel, boot protocol 2.12+)";
         }
         return "unknown error";

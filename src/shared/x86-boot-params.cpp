@@ -133,7 +133,11 @@ Channel channel_of(uint32_t mask) {
         return c;
 }
 
-Result<size_t> command_line_utf8(Span<const char16_t> text, MutableBytes out) {
+namespace {
+
+// Encodes `text` as command_line_utf8() describes into `out` as far as it fits (its NUL not
+// included) and returns the full length.
+size_t encode_command_line(Span<const char16_t> text, MutableBytes out) {
         size_t n = 0;
         auto put = [&](uint32_t byte) {
                 if (n + 1 < out.size())
@@ -162,6 +166,15 @@ Result<size_t> command_line_utf8(Span<const char16_t> text, MutableBytes out) {
                         put(0x80 | (c & 0x3f));
                 }
         }
+        return n;
+}
+
+} // namespace
+
+size_t command_line_utf8_length(Span<const char16_t> text) { return encode_command_line(text, MutableBytes()); }
+
+Result<size_t> command_line_utf8(Span<const char16_t> text, MutableBytes out) {
+        size_t n = encode_command_line(text, out);
         if (n + 1 > out.size())
                 return Error::SizeLimit;
         out[n] = 0;

@@ -86,5 +86,7 @@ Channel channel_of(uint32_t mask);
 // a NUL ends it early, a lone surrogate becomes U+FFFD), NUL-terminated, into `out`. Returns the
 // length without the NUL; SizeLimit when it (with its NUL) does not fit in `out`.
 Result<size_t> command_line_utf8(Span<const char16_t> text, MutableBytes out);
+// Its length in bytes without the NUL, as command_line_utf8() would write it.
+size_t command_line_utf8_length(Span<const char16_t> text);
 
 } // namespace zuki::x86

@@ -58,7 +58,7 @@ Result<Info> parse(Bytes s) {
                 return Error::BadX86Boot;
         uint64_t segments_end = kFixedSize + (uint64_t) info.segment_count * kSegmentSize;
         if (setup_size < kMinSetupHeaderEnd - kSetupHeaderStart || setup_size > kMaxSetupHeaderEnd - kSetupHeaderStart)
-                return Error::BadX86Boot;
+                return Error::BadX86SetupHeader;
         if (!s.sub(segments_end, setup_size, &info.setup_header))
                 return Error::Truncated;
 
@@ -82,26 +82,30 @@ Result<Info> parse(Bytes s) {
                 if (seg.size == 0 || seg.offset % kPage != 0 || seg.offset < next_free ||
                     (seg.flags & ~(kSegmentExecutable | kSegmentWritable)) != 0 || load_le32(p + 20) != 0 ||
                     add_overflows(seg.offset, seg.size, &end) || end > info.image_size)
-                        return Error::BadX86Boot;
+                        return Error::BadX86Segments;
                 next_free = align_up(end, kPage);
                 if ((seg.flags & kSegmentExecutable) && info.entry_offset >= seg.offset && info.entry_offset < end)
                         entry_in_code = true;
         }
         if (!entry_in_code)
-                return Error::BadEntryPoint;
+                return Error::X86EntryOutsideCode;
 
         // The setup header: a 64-bit, relocatable kernel of boot protocol 2.12 or later, linked
         // at the load address we were told about.
         Bytes hdr = info.setup_header;
         if (hdr32(hdr, kHeaderMagicOffset) != kHeaderMagic)
-                return Error::BadX86Boot;
+                return Error::BadX86SetupHeader;
         uint32_t header_end = kJumpOffset + 2 + hdr8(hdr, kJumpOffset + 1);
         if (header_end < kMinSetupHeaderEnd || header_end - kSetupHeaderStart > setup_size)
-                return Error::BadX86Boot;
+                return Error::BadX86SetupHeader;
         info.version = hdr16(hdr, kVersionOffset);
         info.kernel_alignment = hdr32(hdr, kKernelAlignmentOffset);
         info.init_size = hdr32(hdr, kInitSizeOffset);
         info.cmdline_size = hdr32(hdr, kCmdlineSizeOffset);
+        // The stub allocates cmdline_size + 1 bytes for the command line: a size beyond the limit
+        // on command lines (0xffffffff would wrap) is a broken header, not a long command line.
+        if (info.cmdline_size == 0 || info.cmdline_size > limits::kMaxCommandLine)
+                return Error::BadX86CmdlineSize;
         if (info.version < kMinVersion || hdr8(hdr, kRelocatableOffset) == 0 ||
             !(hdr16(hdr, kXLoadFlagsOffset) & kXlfKernel64))
                 return Error::X86NotDirect;
@@ -174,7 +178,7 @@ bool field_offset(uint32_t entry, uint64_t load_address, uint64_t image_size, ui
 template <typename Fn>
 Result<RelocationCounts> walk(Bytes table, uint64_t load_address, uint64_t image_size, Fn &&fn) {
         if (table.size() % 4 != 0 || table.size() < 12)
-                return Error::BadRelocations;
+                return Error::BadX86Relocations;
         RelocationCounts counts;
         uint64_t *count_of[3] = {&counts.r32, &counts.inverse32, &counts.r64};
         size_t i = table.size() / 4; // entries not yet read, read from the end
@@ -182,19 +186,19 @@ Result<RelocationCounts> walk(Bytes table, uint64_t load_address, uint64_t image
                 const uint64_t width = kind == 2 ? 8 : 4;
                 for (;;) {
                         if (i == 0)
-                                return Error::BadRelocations; // a list without its terminator
+                                return Error::BadX86Relocations; // a list without its terminator
                         uint32_t entry = load_le32(table.data() + 4 * --i);
                         if (entry == 0)
                                 break;
                         uint64_t offset;
                         if (!field_offset(entry, load_address, image_size, width, &offset))
-                                return Error::BadRelocations;
+                                return Error::BadX86Relocations;
                         fn(kind, offset);
                         (*count_of[kind])++;
                 }
         }
         if (i != 0)
-                return Error::BadRelocations; // entries before the 64-bit terminator
+                return Error::BadX86Relocations; // entries before the 64-bit terminator
         return counts;
 }
 
@@ -211,7 +215,7 @@ Status apply_relocations(MutableBytes image, uint64_t image_size, Bytes table, u
         // The table must not lie inside the image it changes.
         uintptr_t t = (uintptr_t) table.data(), b = (uintptr_t) image.data();
         if (t < b + image_size && b < t + table.size())
-                return Error::BadRelocations;
+                return Error::BadX86Relocations;
         ZUKI_TRY(check_relocations(table, load_address, image_size));
         if (delta == 0)
                 return ok_status();

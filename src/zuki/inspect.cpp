@@ -9,6 +9,7 @@
 #include "failure.hpp"
 #include "kernel-info.hpp"
 #include "pcr-predict.hpp"
+#include "stub-acceptance.hpp"
 #include "x86-boot.hpp"
 #include "zboot-image.hpp"
 
@@ -161,6 +162,16 @@ json inspect_image(Bytes image) {
                         // An EFI application that is not a kernel (a stub, a boot loader).
                 }
         }
+        // Whether the stub would boot it, by the stub's own checks: a zboot image as the kernel of a
+        // UKI (what zuki build --linux makes of it), a UKI in every profile.
+        try {
+                if (report["type"] == "zboot")
+                        check_stub_accepts_kernel(image, kernel::Origin::LinuxSection, "zboot image");
+                else if (report["type"] == "uki")
+                        check_stub_accepts_uki(image, "UKI");
+        } catch (const Failure &f) {
+                report["stub_refuses"] = f.what();
+        }
         return report;
 }
 
@@ -216,6 +227,8 @@ std::string render_inspection(const json &r) {
                 if (!k["banner"].get<std::string>().empty())
                         line("kernel banner", k["banner"].get<std::string>());
         }
+        if (r.contains("stub_refuses"))
+                line("stub refuses", r["stub_refuses"].get<std::string>());
         return out;
 }
 

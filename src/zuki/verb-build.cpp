@@ -14,6 +14,7 @@
 #include "uki-build.hpp"
 #include "boot-prediction.hpp"
 #include "policy-check.hpp"
+#include "stub-acceptance.hpp"
 #include "verbs.hpp"
 
 namespace zuki::verbs {
@@ -201,6 +202,13 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         copt.progress = cli::terminal_progress();
         copt.notice = cli::print_notice;
         UkiResult r = build_uki(bytes_of(stub), in, copt);
+        // What the stub refuses, the host refuses first: its kernel checks over every profile's
+        // .linux and .cmdline, before anything is written.
+        try {
+                check_stub_accepts_uki(bytes_of(r.image), "The new UKI");
+        } catch (const Failure &f) {
+                fail(std::string(f.what()) + "; not writing " + output);
+        }
         // The guarantee: the stub booting this very file produces PCR 11 values its .pcrsig
         // authorizes, in every profile; otherwise the disk would fall back to its passphrase.
         PolicyCheckOptions pcheck;

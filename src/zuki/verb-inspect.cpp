@@ -35,6 +35,9 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 cli::print_json(report);
         else
                 std::fputs(render_inspection(report).c_str(), stdout);
+        // The report is printed either way; the exit status says whether the stub would boot it.
+        if (report.contains("stub_refuses"))
+                fail(args->front() + ": " + report["stub_refuses"].get<std::string>());
         return 0;
 }
 

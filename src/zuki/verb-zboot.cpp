@@ -6,6 +6,7 @@
 #include "failure.hpp"
 #include "host-defaults.hpp"
 #include "kernel-info.hpp"
+#include "stub-acceptance.hpp"
 #include "verbs.hpp"
 #include "zboot-image.hpp"
 
@@ -67,6 +68,12 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         copt.progress = cli::terminal_progress();
         copt.notice = cli::print_notice;
         ZbootImage z = build_zboot(bytes_of(stub), bytes_of(kernel), copt);
+        // The stub's own checks over what it would boot, before anything is written.
+        try {
+                check_stub_accepts_kernel(bytes_of(z.image), kernel::Origin::SelfImage, "The new zboot image");
+        } catch (const Failure &f) {
+                fail(std::string(f.what()) + "; not writing " + output);
+        }
         write_file_atomic(output, bytes_of(z.image), 0644);
 
         if (json) {

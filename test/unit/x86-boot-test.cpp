@@ -8,29 +8,11 @@
 #include <vector>
 
 #include "tcg-log.hpp"
+#include "x86-fixture.hpp"
 #include "x86-boot.hpp"
 
 namespace zuki::x86 {
 namespace {
-
-constexpr uint64_t M = 1ull << 20;
-
-// A setup header as Debian's 6.1 kernel has it (the fields parse() reads), from offset 0x1f1.
-std::vector<uint8_t> setup_header(uint32_t init_size = 0x3f97000) {
-        std::vector<uint8_t> h(0x26c - kSetupHeaderStart, 0);
-        auto at = [&](uint32_t off) { return h.data() + off - kSetupHeaderStart; };
-        at(kJumpOffset)[0] = 0xeb;
-        at(kJumpOffset)[1] = 0x6a; // header ends at 0x202 + 0x6a = 0x26c
-        store_le32(at(kHeaderMagicOffset), kHeaderMagic);
-        store_le16(at(kVersionOffset), 0x020f);
-        store_le32(at(kKernelAlignmentOffset), 2 * M);
-        *at(kRelocatableOffset) = 1;
-        store_le16(at(kXLoadFlagsOffset), 0x7f);
-        store_le32(at(kCmdlineSizeOffset), 2047);
-        store_le64(at(kPrefAddressOffset), 16 * M);
-        store_le32(at(kInitSizeOffset), init_size);
-        return h;
-}
 
 struct Fixture {
         std::vector<uint8_t> header = setup_header();
@@ -84,24 +66,26 @@ TEST(X86Boot, RefusesEveryInconsistency) {
                 {"version", [](Fixture &f) { f.bytes[8] = 2; }, Error::BadX86Boot},
                 {"no segments", [](Fixture &f) { store_le32(f.bytes.data() + 0x38, 0); }, Error::BadX86Boot},
                 {"too many segments", [](Fixture &f) { store_le32(f.bytes.data() + 0x38, 17); }, Error::BadX86Boot},
-                {"setup header too short", [](Fixture &f) { store_le32(f.bytes.data() + 0x3c, 0x40); }, Error::BadX86Boot},
+                {"setup header too short", [](Fixture &f) { store_le32(f.bytes.data() + 0x3c, 0x40); }, Error::BadX86SetupHeader},
                 {"image over the limit", [](Fixture &f) { store_le64(f.bytes.data() + 0x18, 2ull << 30); }, Error::SizeLimit},
                 {"file larger than image", [](Fixture &f) { store_le64(f.bytes.data() + 0x20, 59 * M); }, Error::SizeLimit},
                 {"relocs not whole entries", [](Fixture &f) { store_le64(f.bytes.data() + 0x28, 17); }, Error::SizeLimit},
                 {"relocs without terminators", [](Fixture &f) { store_le64(f.bytes.data() + 0x28, 8); }, Error::SizeLimit},
-                {"segment beyond image", [](Fixture &f) { store_le64(f.bytes.data() + 0x40 + 24 + 8, 58 * M); }, Error::BadX86Boot},
-                {"segment not page-aligned", [](Fixture &f) { store_le64(f.bytes.data() + 0x40 + 24, 0x1a00010); }, Error::BadX86Boot},
-                {"segments overlap", [](Fixture &f) { store_le64(f.bytes.data() + 0x40 + 24, 0x18e6000); }, Error::BadX86Boot},
-                {"unknown segment flag", [](Fixture &f) { f.bytes[0x40 + 16] |= 8; }, Error::BadX86Boot},
-                {"entry in data", [](Fixture &f) { store_le64(f.bytes.data() + 0x30, 0x1a00000); }, Error::BadEntryPoint},
-                {"entry beyond image", [](Fixture &f) { store_le64(f.bytes.data() + 0x30, 60 * M); }, Error::BadEntryPoint},
-                {"no HdrS", [](Fixture &f) { f.hdr(kHeaderMagicOffset)[0] = 0; }, Error::BadX86Boot},
-                {"header end beyond the copy", [](Fixture &f) { f.hdr(kJumpOffset)[1] = 0x7f; }, Error::BadX86Boot},
+                {"segment beyond image", [](Fixture &f) { store_le64(f.bytes.data() + 0x40 + 24 + 8, 58 * M); }, Error::BadX86Segments},
+                {"segment not page-aligned", [](Fixture &f) { store_le64(f.bytes.data() + 0x40 + 24, 0x1a00010); }, Error::BadX86Segments},
+                {"segments overlap", [](Fixture &f) { store_le64(f.bytes.data() + 0x40 + 24, 0x18e6000); }, Error::BadX86Segments},
+                {"unknown segment flag", [](Fixture &f) { f.bytes[0x40 + 16] |= 8; }, Error::BadX86Segments},
+                {"entry in data", [](Fixture &f) { store_le64(f.bytes.data() + 0x30, 0x1a00000); }, Error::X86EntryOutsideCode},
+                {"entry beyond image", [](Fixture &f) { store_le64(f.bytes.data() + 0x30, 60 * M); }, Error::X86EntryOutsideCode},
+                {"no HdrS", [](Fixture &f) { f.hdr(kHeaderMagicOffset)[0] = 0; }, Error::BadX86SetupHeader},
+                {"header end beyond the copy", [](Fixture &f) { f.hdr(kJumpOffset)[1] = 0x7f; }, Error::BadX86SetupHeader},
                 {"protocol 2.11", [](Fixture &f) { store_le16(f.hdr(kVersionOffset), 0x020b); }, Error::X86NotDirect},
                 {"not relocatable", [](Fixture &f) { *f.hdr(kRelocatableOffset) = 0; }, Error::X86NotDirect},
                 {"no 64-bit entry", [](Fixture &f) { store_le16(f.hdr(kXLoadFlagsOffset), 0x7e); }, Error::X86NotDirect},
                 {"alignment not a power of two", [](Fixture &f) { store_le32(f.hdr(kKernelAlignmentOffset), 3 * M); }, Error::BadAlignment},
                 {"alignment below 2 MiB", [](Fixture &f) { store_le32(f.hdr(kKernelAlignmentOffset), M); }, Error::BadAlignment},
+                {"cmdline_size 0", [](Fixture &f) { store_le32(f.hdr(kCmdlineSizeOffset), 0); }, Error::BadX86CmdlineSize},
+                {"cmdline_size 0xffffffff", [](Fixture &f) { store_le32(f.hdr(kCmdlineSizeOffset), 0xffffffff); }, Error::BadX86CmdlineSize},
                 {"pref_address differs", [](Fixture &f) { store_le64(f.hdr(kPrefAddressOffset), 32 * M); }, Error::BadX86Boot},
                 {"init_size below image", [](Fixture &f) { store_le32(f.hdr(kInitSizeOffset), 57 * M); }, Error::SizeLimit},
                 {"init_size past the 1 GiB window", [](Fixture &f) { store_le32(f.hdr(kInitSizeOffset), 1u << 30); }, Error::SizeLimit},
@@ -165,7 +149,7 @@ TEST(X86Boot, RefusesBrokenRelocationTables) {
                 Status s = apply_relocations(MutableBytes(image.data(), image.size()), image.size(),
                                              Bytes(t.data(), t.size()), 16 * M, 0x200000);
                 EXPECT_EQ(image, before) << "a refused table changed the image";
-                return !s.ok() && s.error() == Error::BadRelocations;
+                return !s.ok() && s.error() == Error::BadX86Relocations;
         };
         EXPECT_TRUE(refused(table({at(0x100)}, {}, {})));               // 32-bit field past the end
         EXPECT_TRUE(refused(table({}, {}, {at(0xfc)})));                // 64-bit field straddles the end

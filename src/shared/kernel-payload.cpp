@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "kernel-payload.hpp"
+
+#include "x86-boot-params.hpp"
+
+namespace zuki::kernel {
+
+namespace {
+
+// The payload must be exactly one zstd frame. A skippable frame in front would be skipped by
+// libzstd's streaming API but is declared with content size 0, so the one-shot decompression
+// refuses it: refuse it here, before anything is allocated.
+Status check_zstd_framing(Bytes frame) {
+        if (frame.size() < 4)
+                return Error::Truncated;
+        uint32_t magic = load_le32(frame.data());
+        if ((magic & kZstdSkippableMagicMask) == kZstdSkippableMagic)
+                return Error::ZstdSkippableFrame;
+        if (magic != kZstdFrameMagic)
+                return Error::NotZstdFrame;
+        return ok_status();
+}
+
+} // namespace
+
+Result<Payload> check_kernel_payload(const pe::View &image, Origin origin) {
+        Payload p;
+        Bytes bytes = image.image();
+        // An image that says it is zboot must be one: a broken header is not a plain PE (it would
+        // start the zuki stub inside .linux, which then fails for a reason that is not the real one).
+        if (!zboot::has_header(bytes)) {
+                if (origin == Origin::SelfImage)
+                        return Error::NotZboot;
+                return p;
+        }
+        p.header = ZUKI_TRY(zboot::parse_header(bytes));
+        pe::Section x86boot;
+        bool direct = image.find(x86::kSectionName, &x86boot);
+        if (p.header.codec != zboot::Codec::Zstd) {
+                // Only an x86 direct-boot payload and our own image need us to decompress.
+                if (direct)
+                        return Error::X86NeedsZstd;
+                if (origin == Origin::SelfImage)
+                        return Error::UnsupportedCodec;
+                p.kind = Kind::SelfDecompressing;
+                return p;
+        }
+        p.zstd = ZUKI_TRY(zboot::locate_zstd_payload(image, p.header));
+        ZUKI_TRY(check_zstd_framing(p.zstd.frame));
+        p.kind = Kind::Zstd;
+        if (!direct)
+                return p;
+        p.x86 = ZUKI_TRY(x86::parse(image.data(x86boot)));
+        if (p.zstd.decompressed_size != p.x86.payload_size())
+                return Error::X86PayloadSizeMismatch;
+        p.kind = Kind::X86Direct;
+        return p;
+}
+
+Status check_command_line_utf8(const Payload &payload, size_t utf8_length) {
+        if (payload.kind == Kind::X86Direct && utf8_length > payload.x86.cmdline_size)
+                return Error::CmdlineOverKernelLimit;
+        return ok_status();
+}
+
+Status check_command_line(const Payload &payload, Span<const char16_t> cmdline) {
+        if (payload.kind != Kind::X86Direct)
+                return ok_status();
+        return check_command_line_utf8(payload, x86::command_line_utf8_length(cmdline));
+}
+
+Status check_decompressed(const Payload &payload, Bytes decompressed) {
+        if (payload.kind != Kind::X86Direct)
+                return ok_status();
+        const x86::Info &x = payload.x86;
+        if (decompressed.size() != x.payload_size())
+                return Error::X86PayloadSizeMismatch;
+        Bytes table(decompressed.data() + x.file_size, x.relocs_size);
+        Result<x86::RelocationCounts> r = x86::check_relocations(table, x.load_address, x.image_size);
+        if (!r)
+                return r.error();
+        return ok_status();
+}
+
+} // namespace zuki::kernel

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The stub's kernel checks (kernel-payload.hpp), which the host runs first: hand-made zboot images
+// with one thing wrong each, and the reason each one is refused for.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "kernel-payload.hpp"
+#include "pe-fixture.hpp"
+#include "x86-fixture.hpp"
+#include "zboot.hpp"
+
+namespace zuki::kernel {
+namespace {
+
+using test::ImageSpec;
+using test::SectionSpec;
+using x86::M;
+
+constexpr uint32_t kPayloadOffset = 0x600;
+constexpr uint32_t kFrameSize = 0x1fc; // + the 4-byte trailer = one 0x200 raw section
+
+// The x86 description of a tiny kernel: code page, two data pages, a 12-byte relocation table.
+struct Direct {
+        std::vector<uint8_t> header = x86::setup_header(0x4000);
+        x86::Info info;
+        std::vector<uint8_t> bytes;
+        Direct() {
+                info.load_address = 16 * M;
+                info.image_size = 0x3000;
+                info.file_size = 0x3000;
+                info.relocs_size = 12;
+                info.entry_offset = 0x10;
+                info.segments[0] = {0, 0x1000, x86::kSegmentExecutable};
+                info.segments[1] = {0x1000, 0x2000, x86::kSegmentWritable};
+                info.segment_count = 2;
+                info.setup_header = Bytes(header.data(), header.size());
+        }
+        std::vector<uint8_t> serialized() {
+                bytes.assign(x86::serialized_size(info), 0);
+                EXPECT_TRUE(x86::serialize(info, MutableBytes(bytes.data(), bytes.size())).ok());
+                return bytes;
+        }
+};
+
+// A zboot image: .text, the .payload section holding a frame that starts with `magic` and the
+// size trailer `decompressed`, and an .x86boot section when `x86boot` is not empty.
+struct Zboot {
+        std::string codec = "zstd";
+        uint32_t magic = kZstdFrameMagic;
+        uint32_t decompressed = 0x300c;
+        uint32_t payload_size = kFrameSize;
+        std::vector<uint8_t> x86boot;
+        bool zimg = true;
+
+        std::vector<uint8_t> build() const {
+                ImageSpec spec;
+                spec.entry_point = 0x1000;
+                spec.sections.push_back(SectionSpec{".text", 0x1000, 0x200, 0x400, 0x200, test::kText, {}});
+                std::vector<uint8_t> payload(kFrameSize + 4, 0x11);
+                store_le32(payload.data(), magic);
+                store_le32(payload.data() + kFrameSize, decompressed);
+                spec.sections.push_back(SectionSpec{".payload", 0x2000, 0x200, kPayloadOffset, 0x200, test::kData, payload});
+                uint32_t next_va = 0x3000, next_raw = 0x800;
+                if (!x86boot.empty()) {
+                        uint32_t raw = (uint32_t) ((x86boot.size() + 0x1ff) & ~0x1ffu);
+                        spec.sections.push_back(SectionSpec{".x86boot", next_va, (uint32_t) x86boot.size(), next_raw, raw,
+                                                            pe::kScnCntInitializedData | pe::kScnMemRead, x86boot});
+                        next_va += 0x1000;
+                }
+                spec.size_of_image = next_va;
+                std::vector<uint8_t> f = test::build(spec);
+                if (zimg)
+                        EXPECT_TRUE(zboot::write_header(MutableBytes(f.data(), f.size()), kPayloadOffset, payload_size,
+                                                        codec.c_str())
+                                            .ok());
+                return f;
+        }
+};
+
+Result<Payload> check(const std::vector<uint8_t> &image, Origin origin = Origin::LinuxSection) {
+        Result<pe::View> view = pe::View::parse(Bytes(image.data(), image.size()), pe::Layout::File);
+        if (!view)
+                return view.error();
+        return check_kernel_payload(*view, origin);
+}
+
+TEST(KernelPayload, PlainPeIsBootedAsItIsInLinuxButIsNoZbootPayloadOfOurOwn) {
+        Zboot z;
+        z.zimg = false;
+        ASSERT_TRUE(check(z.build()));
+        EXPECT_EQ(check(z.build())->kind, Kind::PlainPe);
+        EXPECT_EQ(check(z.build(), Origin::SelfImage).error(), Error::NotZboot);
+}
+
+TEST(KernelPayload, ZstdPayloadIsDecompressedByTheStub) {
+        Result<Payload> p = check(Zboot{}.build());
+        ASSERT_TRUE(p);
+        EXPECT_EQ(p->kind, Kind::Zstd);
+        EXPECT_EQ(p->zstd.frame.size(), kFrameSize);
+        EXPECT_EQ(p->zstd.decompressed_size, 0x300cu);
+}
+
+TEST(KernelPayload, BrokenZbootHeaderIsRefusedNotStartedAsAPlainPe) {
+        Zboot z;
+        z.payload_size = 0;
+        EXPECT_EQ(check(z.build()).error(), Error::BadZbootHeader);
+        EXPECT_EQ(check(z.build(), Origin::SelfImage).error(), Error::BadZbootHeader);
+}
+
+TEST(KernelPayload, OnlyOneZstdFrameFromTheFirstByte) {
+        Zboot z;
+        z.magic = kZstdSkippableMagic | 0x7;
+        EXPECT_EQ(check(z.build()).error(), Error::ZstdSkippableFrame);
+        z.magic = 0x12345678;
+        EXPECT_EQ(check(z.build()).error(), Error::NotZstdFrame);
+}
+
+TEST(KernelPayload, OtherCodecsRunTheirOwnStubButNeverWithX86Boot) {
+        Zboot z;
+        z.codec = "gzip";
+        ASSERT_TRUE(check(z.build()));
+        EXPECT_EQ(check(z.build())->kind, Kind::SelfDecompressing);
+        EXPECT_EQ(check(z.build(), Origin::SelfImage).error(), Error::UnsupportedCodec);
+        z.x86boot = Direct().serialized();
+        EXPECT_EQ(check(z.build()).error(), Error::X86NeedsZstd);
+}
+
+TEST(KernelPayload, X86DescriptionMustParseAndAgreeWithTheTrailer) {
+        Zboot z;
+        z.x86boot = Direct().serialized();
+        Result<Payload> p = check(z.build());
+        ASSERT_TRUE(p);
+        EXPECT_EQ(p->kind, Kind::X86Direct);
+        EXPECT_EQ(p->x86.cmdline_size, 2047u);
+
+        z.decompressed = 0x3010;
+        EXPECT_EQ(check(z.build()).error(), Error::X86PayloadSizeMismatch);
+
+        Direct d;
+        d.info.entry_offset = 0x3000; // beyond the image
+        z = Zboot{};
+        z.x86boot = d.serialized();
+        EXPECT_EQ(check(z.build()).error(), Error::X86EntryOutsideCode);
+
+        Direct overlap;
+        overlap.info.segments[1].offset = 0; // over the code segment
+        z.x86boot = overlap.serialized();
+        EXPECT_EQ(check(z.build()).error(), Error::BadX86Segments);
+
+        Direct huge;
+        store_le32(huge.header.data() + x86::kCmdlineSizeOffset - x86::kSetupHeaderStart, 0xffffffff);
+        z.x86boot = huge.serialized();
+        EXPECT_EQ(check(z.build()).error(), Error::BadX86CmdlineSize);
+}
+
+TEST(KernelPayload, CommandLineMustFitTheKernelsCmdlineSize) {
+        Zboot z;
+        z.x86boot = Direct().serialized();
+        Result<Payload> p = check(z.build());
+        ASSERT_TRUE(p);
+        std::u16string fits(2047, u'a'), over(2048, u'a'), wide(1024, u'\u00e9'); // é is 2 bytes in UTF-8
+        EXPECT_TRUE(check_command_line(*p, Span<const char16_t>(fits.data(), fits.size())).ok());
+        EXPECT_EQ(check_command_line(*p, Span<const char16_t>(over.data(), over.size())).error(),
+                  Error::CmdlineOverKernelLimit);
+        EXPECT_EQ(check_command_line(*p, Span<const char16_t>(wide.data(), wide.size())).error(),
+                  Error::CmdlineOverKernelLimit);
+        EXPECT_EQ(check_command_line_utf8(*p, 3014).error(), Error::CmdlineOverKernelLimit);
+
+        // A kernel that reads its command line through its own EFI stub has no such limit here.
+        Result<Payload> plain = check(Zboot{}.build());
+        ASSERT_TRUE(plain);
+        EXPECT_TRUE(check_command_line(*plain, Span<const char16_t>(over.data(), over.size())).ok());
+}
+
+TEST(KernelPayload, RelocationTableIsCheckedAfterDecompression) {
+        Zboot z;
+        z.x86boot = Direct().serialized();
+        Result<Payload> p = check(z.build());
+        ASSERT_TRUE(p);
+        std::vector<uint8_t> decompressed(0x300c, 0); // the image, then three empty relocation lists
+        EXPECT_TRUE(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size())).ok());
+        // One 32-bit relocation (read first, from the end) below the link address: outside the image.
+        store_le32(decompressed.data() + 0x3008, 0x7fff0000);
+        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size())).error(),
+                  Error::BadX86Relocations);
+        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), 0x3000)).error(), Error::X86PayloadSizeMismatch);
+}
+
+} // namespace
+} // namespace zuki::kernel
