@@ -11,6 +11,7 @@
 #pragma once
 
 #include "base.hpp"
+#include "limits.hpp"
 #include "pe.hpp"
 
 namespace zuki::uki {
@@ -48,8 +49,11 @@ constexpr bool may_repeat(SectionId id) {
         return id == SectionId::Dtbauto || id == SectionId::Hwids || id == SectionId::Efifw;
 }
 
-// Maximum number of profiles in one UKI (systemd allows 256).
-inline constexpr uint32_t kMaxProfiles = 256;
+// Maximum number of profiles in one UKI. Each profile starts with its own .profile section and the
+// base has at least .linux, so no image within limits::kMaxSections holds more: systemd's 256
+// would be a limit no image reaches. What zuki build fits is smaller still, the stub's header room
+// (docs/limits.md).
+inline constexpr uint32_t kMaxProfiles = limits::kMaxSections - 1;
 
 // The sections the selected profile sees: for each id, the section (from the profile or the base)
 // or none. As in systemd-stub, a section with VirtualSize 0 counts as absent: it is neither

@@ -2,11 +2,15 @@
 
 #include "file-io.hpp"
 
+#include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,58 +72,221 @@ Buffer read_file(const std::string &path, uint64_t max_size) {
 
 namespace {
 
+// Temporary files are PATH.zuki-tmp-XXXXXX (mkostemp's six characters), in the output's directory
+// so that rename(2) stays on one file system.
+constexpr char kTempInfix[] = ".zuki-tmp-";
+constexpr size_t kTempSuffixLength = 6;
+
+// The temporary file being written, for the signal handler. A fixed buffer (no allocation in the
+// handler); the path is stored before `g_temp_registered` is set, with the signals blocked.
+char g_temp_path[4096];
+volatile sig_atomic_t g_temp_registered = 0;
+
+constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+// SIGINT/SIGTERM/SIGHUP while a temporary file exists: remove it with async-signal-safe calls
+// only, then die of the same signal, so the parent sees what happened. SIGKILL cannot be caught:
+// what it leaves behind the next run removes (remove_stale_temporaries).
+extern "C" void unlink_temporary_and_reraise(int sig) {
+        int saved = errno;
+        if (g_temp_registered)
+                ::unlink(g_temp_path);
+        ::signal(sig, SIG_DFL);
+        ::raise(sig);
+        errno = saved;
+}
+
+void install_cleanup_handlers() {
+        static bool installed = false;
+        if (installed)
+                return;
+        installed = true;
+        for (int sig : kCleanupSignals) {
+                struct sigaction old{};
+                if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
+                        continue; // nohup and friends: an ignored signal stays ignored
+                struct sigaction sa{};
+                sa.sa_handler = unlink_temporary_and_reraise;
+                sigemptyset(&sa.sa_mask);
+                ::sigaction(sig, &sa, nullptr);
+        }
+}
+
+// Blocks the cleanup signals while alive, so that creating the temporary file and registering it
+// (or renaming it and forgetting it) is one step for the handler.
+class SignalsBlocked {
+public:
+        SignalsBlocked() {
+                sigset_t set;
+                sigemptyset(&set);
+                for (int sig : kCleanupSignals)
+                        sigaddset(&set, sig);
+                ::sigprocmask(SIG_BLOCK, &set, &old_);
+        }
+        ~SignalsBlocked() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
+        SignalsBlocked(const SignalsBlocked &) = delete;
+        SignalsBlocked &operator=(const SignalsBlocked &) = delete;
+
+private:
+        sigset_t old_;
+};
+
+bool is_temporary_name(const std::string &name) {
+        size_t at = name.rfind(kTempInfix);
+        if (at == std::string::npos || at == 0 || name.size() != at + std::strlen(kTempInfix) + kTempSuffixLength)
+                return false;
+        for (size_t i = name.size() - kTempSuffixLength; i < name.size(); i++)
+                if (!std::isalnum((unsigned char) name[i]))
+                        return false;
+        return true;
+}
+
+// A temporary file that exists from creation until it is renamed into place or removed: locked
+// (flock) for its whole life, known to the signal handler, removed by the destructor on every
+// exception path.
+class TemporaryFile {
+public:
+        explicit TemporaryFile(const std::string &path) : path_(path + kTempInfix + "XXXXXX") {
+                if (path_.size() >= sizeof(g_temp_path))
+                        fail("Path too long for a temporary file: " + path);
+                install_cleanup_handlers();
+                // Another zuki's cleanup may take the lock between mkostemp and our flock and
+                // remove the new file; then the name no longer leads to it, and we try again.
+                for (int attempt = 0; attempt < 8; attempt++) {
+                        std::string name = path_;
+                        SignalsBlocked blocked;
+                        int fd = ::mkostemp(name.data(), O_CLOEXEC);
+                        if (fd < 0)
+                                return;
+                        std::memcpy(g_temp_path, name.c_str(), name.size() + 1);
+                        g_temp_registered = 1;
+                        fd_ = fd;
+                        path_ = name;
+                        struct stat by_fd, by_name;
+                        if (::flock(fd, LOCK_EX) == 0 && ::fstat(fd, &by_fd) == 0 &&
+                            ::lstat(name.c_str(), &by_name) == 0 && by_fd.st_ino == by_name.st_ino &&
+                            by_fd.st_dev == by_name.st_dev)
+                                return;
+                        forget();
+                        ::close(fd);
+                        fd_ = -1;
+                        path_ = path + kTempInfix + "XXXXXX";
+                }
+                errno = EAGAIN;
+        }
+        ~TemporaryFile() {
+                if (fd_ < 0)
+                        return;
+                SignalsBlocked blocked;
+                ::unlink(path_.c_str());
+                forget();
+                ::close(fd_);
+        }
+        TemporaryFile(const TemporaryFile &) = delete;
+        TemporaryFile &operator=(const TemporaryFile &) = delete;
+
+        int fd() const { return fd_; }
+        const std::string &path() const { return path_; }
+
+        // rename(2) or link(2) it to `target` (still locked, so no cleanup can take it on the
+        // way), then forget it. Returns the call's result; errno on failure.
+        template <typename Move> int move_to(Move move) {
+                SignalsBlocked blocked;
+                int r = move(path_.c_str());
+                if (r < 0)
+                        return r;
+                forget();
+                ::close(fd_);
+                fd_ = -1;
+                return 0;
+        }
+
+private:
+        static void forget() { g_temp_registered = 0; }
+
+        std::string path_;
+        int fd_ = -1;
+};
+
 enum class Replace { Allow, Refuse };
 
 void write_via_temporary(const std::string &path, Bytes data, unsigned mode, Replace replace) {
         std::string dir_buf = path;
         std::string dir = ::dirname(dir_buf.data());
-        std::string tmp = path + ".zuki-tmp-XXXXXX";
-        Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-        if (fd.get() < 0)
+        remove_stale_temporaries(dir);
+        TemporaryFile tmp(path);
+        if (tmp.fd() < 0)
                 fail("Cannot create a temporary file in " + dir + ": " + errno_text(errno));
-
-        auto abort_with = [&](const std::string &what, int err) {
-                ::unlink(tmp.c_str());
-                fail(what + " " + path + ": " + errno_text(err));
-        };
 
         size_t done = 0;
         while (done < data.size()) {
-                ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+                ssize_t n = ::write(tmp.fd(), data.data() + done, data.size() - done);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
-                        abort_with("Cannot write", errno);
+                        fail("Cannot write " + path + ": " + errno_text(errno));
                 done += (size_t) n;
         }
-        if (::fchmod(fd.get(), mode) < 0)
-                abort_with("Cannot set the mode of", errno);
-        if (::fsync(fd.get()) < 0)
-                abort_with("Cannot sync", errno);
-        if (::close(fd.release()) < 0)
-                abort_with("Cannot close", errno);
+        if (::fchmod(tmp.fd(), mode) < 0)
+                fail("Cannot set the mode of " + path + ": " + errno_text(errno));
+        if (::fsync(tmp.fd()) < 0)
+                fail("Cannot sync " + path + ": " + errno_text(errno));
         if (replace == Replace::Allow) {
-                if (::rename(tmp.c_str(), path.c_str()) < 0)
-                        abort_with("Cannot rename the temporary file to", errno);
+                if (tmp.move_to([&](const char *from) { return ::rename(from, path.c_str()); }) < 0)
+                        fail("Cannot rename the temporary file to " + path + ": " + errno_text(errno));
                 return;
         }
-        int r = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
-        if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
-                // A file system without RENAME_NOREPLACE: link(2) also refuses an existing name.
-                r = ::link(tmp.c_str(), path.c_str());
-                if (r == 0)
-                        ::unlink(tmp.c_str());
-        }
+        int r = tmp.move_to([&](const char *from) {
+                int r = ::renameat2(AT_FDCWD, from, AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
+                if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
+                        // A file system without RENAME_NOREPLACE: link(2) also refuses an existing name.
+                        r = ::link(from, path.c_str());
+                        if (r == 0)
+                                ::unlink(from);
+                }
+                return r;
+        });
         if (r < 0) {
-                int err = errno;
-                ::unlink(tmp.c_str());
-                if (err == EEXIST)
+                if (errno == EEXIST)
                         fail(path + " already exists; not overwriting it");
-                fail("Cannot create " + path + ": " + errno_text(err));
+                fail("Cannot create " + path + ": " + errno_text(errno));
         }
 }
 
 } // namespace
+
+size_t remove_stale_temporaries(const std::string &dir) {
+        int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return 0; // the write that follows reports the directory's problem
+        DIR *d = ::fdopendir(dfd);
+        if (!d) {
+                ::close(dfd);
+                return 0;
+        }
+        size_t removed = 0;
+        const uid_t me = ::geteuid();
+        while (struct dirent *e = ::readdir(d)) {
+                std::string name = e->d_name;
+                if (!is_temporary_name(name))
+                        continue;
+                Fd fd(::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+                struct stat st, again;
+                if (fd.get() < 0 || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != me)
+                        continue;
+                // A writer holds its lock until the file is renamed or removed: a lock we can take
+                // belongs to a process that is gone (or never to a zuki that is still writing).
+                if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                if (::fstatat(dfd, name.c_str(), &again, AT_SYMLINK_NOFOLLOW) < 0 || again.st_ino != st.st_ino ||
+                    again.st_dev != st.st_dev)
+                        continue;
+                if (::unlinkat(dfd, name.c_str(), 0) == 0)
+                        removed++;
+        }
+        ::closedir(d);
+        return removed;
+}
 
 void write_file_atomic(const std::string &path, Bytes data, unsigned mode) {
         write_via_temporary(path, data, mode, Replace::Allow);

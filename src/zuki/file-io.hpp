@@ -2,9 +2,16 @@
 //
 // Reading inputs and writing outputs atomically: an output appears complete under its final
 // name or not at all (temporary file in the same directory, fsync, rename).
+//
+// The temporary file, PATH.zuki-tmp-XXXXXX, is flock(2)ed by its writer from creation until it is
+// renamed or removed. It is removed on every exit the process controls: failures and exceptions,
+// and SIGINT/SIGTERM/SIGHUP (a handler unlinks it, then re-raises the signal). SIGKILL, a crash
+// or a power cut can leave one behind; every later write into that directory first removes the
+// temporary files zuki left there (remove_stale_temporaries).
 
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,6 +30,13 @@ Buffer read_file(const std::string &path, uint64_t max_size = 2ull << 30);
 // Writes `data` to `path` with `mode` via a temporary file and rename(2). On any failure the
 // temporary file is removed and any existing `path` is left untouched.
 void write_file_atomic(const std::string &path, Bytes data, unsigned mode = 0644);
+
+// Removes, from `dir`, files named like zuki's temporary files (NAME.zuki-tmp-XXXXXX) that are
+// regular files owned by the effective user and not locked: a writer that is still alive holds
+// its lock, so only files of processes that are gone are removed. Returns how many it removed;
+// errors (an unreadable directory, a file that vanished) are ignored, the write that follows
+// reports what matters.
+size_t remove_stale_temporaries(const std::string &dir);
 
 // The same, but refuses to replace an existing `path` (for keys: never overwrite one). The
 // temporary file is created with mode 0600 and only then given `mode`, so secret data is never

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "limits.hpp"
+#include "pe.hpp"
 #include "uki-fixture.hpp"
 #include "uki.hpp"
 
@@ -37,6 +39,13 @@ Uki two_profile_uki() {
                 {".osrel", "ID=one"},
                 {".dtb", "one-dtb"},
         });
+}
+
+// The limits agree: a UKI at the profile limit (base .linux + one .profile each) is within the
+// section limit, and the section table at the section limit is the table size limit.
+TEST(UkiLimits, ProfilesFitInTheSectionLimit) {
+        EXPECT_LE(1 + uki::kMaxProfiles, limits::kMaxSections);
+        EXPECT_EQ(limits::kMaxSectionTableSize, limits::kMaxSections * pe::kSectionHeaderSize);
 }
 
 TEST(UkiIsUki, NeedsALinuxSection) {
