@@ -181,15 +181,23 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
 // The kernel inside .linux, as the shared check classifies it: a zstd zboot image is
 // decompressed directly (its own stub does not run), an x86 direct-boot payload is entered
 // directly, a plain PE or a zboot image with another codec is loaded and started as it is.
-static efi::Status boot_kernel_image(Bytes linux_image, efi::Handle image, efi::SystemTable *st,
-                              const efi::LoadedImageProtocol *loaded, Span<const char16_t> options, Bytes initrd) {
+// The kernel inside .linux, checked as far as it can be without decompressing it, in the words
+// the host tool uses (zuki inspect/build refuse the same images first).
+static Result<kernel::Payload> check_linux_section(Bytes linux_image, efi::Status *status) {
         Result<pe::View> nested = pe::View::parse(linux_image, pe::Layout::File);
-        if (!nested)
-                return log_error(status_from(nested.error()), "Cannot boot the kernel in .linux: {}", nested.error());
-        // Everything that can be checked before decompressing, in the words the host tool uses.
+        if (!nested) {
+                *status = log_error(status_from(nested.error()), "Cannot boot the kernel in .linux: {}", nested.error());
+                return nested.error();
+        }
         Result<kernel::Payload> payload = kernel::check_kernel_payload(*nested, kernel::Origin::LinuxSection);
         if (!payload)
-                return log_error(status_from(payload.error()), "Cannot boot the kernel in .linux: {}", payload.error());
+                *status = log_error(status_from(payload.error()), "Cannot boot the kernel in .linux: {}", payload.error());
+        return payload;
+}
+
+static efi::Status boot_kernel_image(Bytes linux_image, const kernel::Payload *payload, efi::Handle image,
+                                     efi::SystemTable *st, const efi::LoadedImageProtocol *loaded,
+                                     Span<const char16_t> options, Bytes initrd) {
         Placement placement = decide_placement(st->BootServices, options);
         KernelImage kernel;
         switch (payload->kind) {
@@ -223,9 +231,15 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 return refuse_boot(planned.error(), model::parse_load_options(inputs.load_options, true).profile);
         const model::Boot &boot = *planned;
 
+        // A kernel the stub cannot boot is refused before anything is measured or exported.
+        efi::Status s = efi::kSuccess;
+        Result<kernel::Payload> payload = check_linux_section(boot.section(SectionId::Linux), &s);
+        if (!payload)
+                return s;
+
         PoolArray<char16_t> cmdline_storage;
         Span<const char16_t> cmdline;
-        efi::Status s = settle_command_line(boot, &cmdline_storage, &cmdline);
+        s = settle_command_line(boot, &cmdline_storage, &cmdline);
         if (efi::is_error(s))
                 return s;
 
@@ -267,7 +281,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                         return s;
         }
 
-        return boot_kernel_image(boot.section(SectionId::Linux), image, st, loaded, cmdline, initrd);
+        return boot_kernel_image(boot.section(SectionId::Linux), &*payload, image, st, loaded, cmdline, initrd);
 }
 
 } // namespace zuki::boot
