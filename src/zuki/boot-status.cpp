@@ -446,9 +446,9 @@ std::optional<UkiPolicy> policy_for_volumes(const std::string &root, const std::
         std::string sig = first_file(root, kSignatureFiles), key = first_file(root, kPublicKeyFiles);
         if (!sig.empty()) {
                 p.has_pcrsig = true;
-                p.pcrsig = read_optional(sig).value_or(Buffer());
-                while (!p.pcrsig.empty() && p.pcrsig.back() == 0)
-                        p.pcrsig.pop_back();
+                Buffer file = read_optional(sig).value_or(Buffer());
+                Bytes json = policy::pcrsig_json(bytes_of(file));
+                p.pcrsig.assign(json.begin(), json.end());
         }
         if (!key.empty()) {
                 p.has_pcrpkey = true;

@@ -2,9 +2,12 @@
 
 #include "check-unlock.hpp"
 
+#include "boot-prediction.hpp"
+
 #include <cstring>
 #include <libcryptsetup.h>
 
+#include "boot-prediction.hpp"
 #include "expected-events.hpp"
 #include "failure.hpp"
 #include "keys.hpp"
@@ -189,23 +192,21 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
 }
 
 UkiPolicy uki_policy_of(Bytes uki, uint32_t profile, const std::string &what) {
+        BootConditions conditions;
+        conditions.profile = profile;
+        std::unique_ptr<PredictedBoot> boot = predict_boot(uki, what, conditions);
         UkiPolicy policy;
-        policy.plan = pcr11_plan(uki, profile, what);
-        // pcr11_plan has checked that the image parses and the profile exists.
-        Result<pe::View> view = pe::View::parse(uki, pe::Layout::File);
-        Result<uki::SectionSet> set = uki::select_sections(*view, profile);
-        Result<measure::SectionContents> cont = measure::contents_of(*view, *set);
-        for (auto [id, has, data] : {std::tuple{uki::SectionId::Pcrsig, &policy.has_pcrsig, &policy.pcrsig},
-                                     std::tuple{uki::SectionId::Pcrpkey, &policy.has_pcrpkey, &policy.pcrpkey}}) {
-                *has = cont->present[(size_t) id];
-                if (*has) {
-                        Bytes b = cont->data[(size_t) id];
-                        data->assign(b.begin(), b.end());
-                }
+        policy.plan = pcr11_plan(*boot);
+        policy.has_pcrsig = boot->has_section(uki::SectionId::Pcrsig);
+        if (policy.has_pcrsig) {
+                Bytes json = policy::pcrsig_json(boot->boot.section(uki::SectionId::Pcrsig));
+                policy.pcrsig.assign(json.begin(), json.end());
         }
-        // Trailing NULs in .pcrsig (section padding written by some tools) are not JSON.
-        while (!policy.pcrsig.empty() && policy.pcrsig.back() == 0)
-                policy.pcrsig.pop_back();
+        policy.has_pcrpkey = boot->has_section(uki::SectionId::Pcrpkey);
+        if (policy.has_pcrpkey) {
+                Bytes key = boot->boot.section(uki::SectionId::Pcrpkey);
+                policy.pcrpkey.assign(key.begin(), key.end());
+        }
         return policy;
 }
 

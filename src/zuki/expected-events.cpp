@@ -10,15 +10,12 @@
 
 namespace zuki {
 
-measure::Plan pcr11_plan(Bytes uki, uint32_t profile, const std::string &what) {
-        BootConditions conditions;
-        conditions.profile = profile;
-        std::unique_ptr<PredictedBoot> boot = predict_boot(uki, what, conditions);
-        // PCR 11 events point only into `uki` and at static section names, so the plan may
-        // outlive the prediction.
+measure::Plan pcr11_plan(const PredictedBoot &boot) {
+        // PCR 11 events point only into the UKI's bytes and at static section names, so the plan
+        // may outlive the prediction.
         measure::Plan plan;
-        for (size_t i = 0; i < boot->plan.count; i++)
-                if (boot->plan.events[i].pcr == measure::kPcrKernelBoot && !plan.add(boot->plan.events[i]))
+        for (size_t i = 0; i < boot.plan.count; i++)
+                if (boot.plan.events[i].pcr == measure::kPcrKernelBoot && !plan.add(boot.plan.events[i]))
                         fail("Measurement plan overflow");
         return plan;
 }

@@ -14,9 +14,11 @@
 
 namespace zuki {
 
-// The PCR 11 events of the UKI's `profile` (the sections it measures); the plan points into `uki`.
-// Throws Failure naming `what` when the image is not a measurable UKI.
-measure::Plan pcr11_plan(Bytes uki, uint32_t profile, const std::string &what);
+struct PredictedBoot;
+
+// The PCR 11 events of a predicted boot (the sections it measures); the plan points into the
+// UKI's bytes, not into `boot`.
+measure::Plan pcr11_plan(const PredictedBoot &boot);
 
 // The events the stub logs into PCRs 11 and 12 when it boots `profile` of `uki` with `cmdline`
 // (UTF-16 with its NUL) measured as a load-options override, or none.

@@ -189,6 +189,13 @@ void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *priva
         }
 }
 
+Bytes pcrsig_json(Bytes section) {
+        size_t n = section.size();
+        while (n > 0 && section[n - 1] == 0)
+                n--;
+        return Bytes(section.data(), n);
+}
+
 std::vector<SignatureEntry> parse_signature_json(Bytes text, const std::string &what) {
         nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
         if (j.is_discarded())

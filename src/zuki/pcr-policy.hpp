@@ -80,6 +80,9 @@ struct SignatureEntry {
         Buffer pkfp, pol, sig;
 };
 
+// A .pcrsig section's JSON without the trailing NULs some tools pad the section with.
+Bytes pcrsig_json(Bytes section);
+
 // Parses .pcrsig JSON strictly enough to use it: an object of bank arrays; entries lacking a
 // field are skipped as systemd skips them; malformed values throw Failure naming `what`.
 std::vector<SignatureEntry> parse_signature_json(Bytes json, const std::string &what);

@@ -63,13 +63,9 @@ PolicyCheck check_embedded_policies(Bytes uki, const std::string &what, const Po
                         result.report.push_back(r);
                         continue;
                 }
-                // Trailing NULs (section padding some tools write) are not JSON.
-                size_t n = pcrsig.size();
-                while (n > 0 && pcrsig[n - 1] == 0)
-                        n--;
                 std::vector<policy::SignatureEntry> entries;
                 try {
-                        entries = policy::parse_signature_json(Bytes(pcrsig.data(), n), "its .pcrsig");
+                        entries = policy::parse_signature_json(policy::pcrsig_json(pcrsig), "its .pcrsig");
                 } catch (const Failure &e) {
                         result.problems.push_back(where + e.what());
                         continue;
