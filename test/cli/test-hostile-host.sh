@@ -69,9 +69,10 @@ echo initrd >initrd.img
 # Readable by root only: nobody gets EACCES.
 cp "$kernel" secret-kernel
 cp "$zboot" secret-zboot.efi
+cp "$zboot" zboot.efi # readable by nobody whatever the modes of the build tree's directories
 cp db.key open.key
 chmod 600 secret-kernel secret-zboot.efi initrd.img db.key
-chmod 644 db.crt open.key image.efi random.bin mz-only.bin i386.efi
+chmod 644 db.crt open.key image.efi random.bin mz-only.bin i386.efi zboot.efi
 mkdir out && chmod 777 out
 
 # --- build: malformed kernels, wrong architecture ---
@@ -90,13 +91,13 @@ refuse "zboot: unreadable kernel" 'Cannot open secret-kernel: Permission denied'
 refuse "build: unreadable kernel" 'Cannot open secret-zboot.efi: Permission denied' out/uki.efi -- \
         as_nobody "$zuki" build --no-os-release --linux secret-zboot.efi --output out/uki.efi
 refuse "build: unreadable initrd" 'Cannot open initrd.img: Permission denied' out/uki.efi -- \
-        as_nobody "$zuki" build --no-os-release --linux "$zboot" --initrd initrd.img --output out/uki.efi
+        as_nobody "$zuki" build --no-os-release --linux zboot.efi --initrd initrd.img --output out/uki.efi
 refuse "sign: unreadable key" 'Cannot open db.key: Permission denied' out/s.efi -- \
         as_nobody "$zuki" sign --private-key db.key --certificate db.crt --output out/s.efi image.efi
 refuse "sign: unreadable image" 'Cannot open secret-zboot.efi: Permission denied' out/s.efi -- \
         as_nobody "$zuki" sign --private-key open.key --certificate db.crt --output out/s.efi secret-zboot.efi
 refuse "measure --private-key: unreadable key" 'Cannot open db.key: Permission denied' "" -- \
-        as_nobody "$zuki" measure --linux "$zboot" --private-key db.key
+        as_nobody "$zuki" measure --linux zboot.efi --private-key db.key
 refuse "genkey: directory not writable" 'Cannot create a temporary file in \.: Permission denied' "" -- \
         as_nobody "$zuki" genkey --pcr-private-key k.pem
 [[ -e k.pem ]] && bad "genkey as nobody left k.pem"
