@@ -60,6 +60,7 @@ PACKAGES=(
     softhsm2 libengine-pkcs11-openssl # zuki sign with a PKCS#11 key (test/sign)
     python3-importlib-resources       # trixie's python3-virt-firmware on bookworm (test/sign)
     zlib1g-dev liblzma-dev liblz4-dev lz4 # the codecs of x86 bzImage payloads (zuki zboot --x86-boot=direct)
+    u-boot-qemu # U-Boot's UEFI (2023.01) for arm64 boots (test/qemu/boot.sh --firmware uboot-bookworm)
 )
 
 install_packages() {
@@ -300,6 +301,8 @@ write_assets_env() {
         ZUKI_AAVMF_TRIXIE_VARS "$(aavmf_padded "$aavmf_t/AAVMF_VARS.fd")"
         ZUKI_AAVMF_TRIXIE_SECBOOT_CODE "$(aavmf_padded "$aavmf_t/AAVMF_CODE.secboot.fd")"
         ZUKI_AAVMF_TRIXIE_STRICTNX_CODE "$(aavmf_padded "$aavmf_t/AAVMF_CODE.secboot.strictnx.fd")"
+        ZUKI_UBOOT_BOOKWORM_ARM64 /usr/lib/u-boot/qemu_arm64/u-boot.bin
+        ZUKI_UBOOT_TRIXIE_ARM64 "$c/trixie/u-boot-qemu/usr/lib/u-boot/qemu_arm64/u-boot.bin"
         ZUKI_SYSTEMD_STUB_X64 "$stub_dir/linuxx64.efi.stub"
         ZUKI_SYSTEMD_BOOT_X64 "$stub_dir/systemd-bootx64.efi"
         ZUKI_SYSTEMD_STUB_AA64 "$stub_dir_aa64/linuxaa64.efi.stub"
@@ -363,5 +366,6 @@ fetch_tree trixie systemd-boot-efi trixie/systemd-boot-efi
 fetch_tree trixie systemd-boot-efi:arm64 trixie/systemd-boot-efi-arm64
 fetch_tree trixie systemd-ukify trixie/systemd-ukify
 fetch_tree trixie python3-virt-firmware trixie/virt-firmware # enrols Secure Boot keys into OVMF_VARS
+fetch_tree trixie u-boot-qemu trixie/u-boot-qemu # U-Boot's UEFI as trixie ships it (2025.01)
 write_assets_env
 log "done in $((SECONDS - t_start)) s"

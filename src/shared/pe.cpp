@@ -103,8 +103,6 @@ Result<View> View::parse(Bytes image, Layout layout) {
         if (v.size_of_image_ == 0 || v.size_of_image_ > limits::kMaxImageSize ||
             v.size_of_headers_ > v.size_of_image_)
                 return Error::BadImageSize;
-        if (layout == Layout::Loaded && image.size() < v.size_of_image_)
-                return Error::Truncated;
         if (image.size() < v.size_of_headers_)
                 return Error::Truncated;
 
@@ -120,6 +118,11 @@ Result<View> View::parse(Bytes image, Layout layout) {
                 uint64_t memory_end = (uint64_t) s.virtual_address + s.memory_size();
                 if (memory_end > v.size_of_image_)
                         return Error::SectionOutOfBounds;
+                // A loaded image must hold every section in full. Not SizeOfImage bytes: U-Boot
+                // reports ImageSize as the end of the last section, unaligned, where EDK2 reports
+                // SizeOfImage; what a loader copied is what the section table says.
+                if (layout == Layout::Loaded && memory_end > image.size())
+                        return Error::Truncated;
                 // Sections are sorted by address and may not overlap the headers or each other
                 // (PE Format, "Section Table": "in ascending order"), so a loader can copy them
                 // in order without one clobbering another.

@@ -95,7 +95,7 @@ public:
         View() = default;
 
         // Validates headers and the section table of `image`. In Layout::Loaded the view must
-        // span at least SizeOfImage bytes.
+        // span the headers and every section's memory (not necessarily SizeOfImage bytes).
         static Result<View> parse(Bytes image, Layout layout);
 
         Bytes image() const { return image_; }

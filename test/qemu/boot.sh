@@ -7,6 +7,9 @@
 #       trixie-memattr   trixie firmware with the EFI Memory Attribute Protocol left installed
 #       trixie-strictnx  trixie secboot.strictnx build (protocol installed, strict NX policy)
 #       trixie-secboot   trixie secboot build (enrolled keys come from --vars)
+#       uboot-bookworm   (aarch64) Debian's U-Boot for QEMU, 2023.01 (-bios; no variable store)
+#       uboot-trixie     (aarch64) trixie's U-Boot for QEMU, 2025.01
+#                      U-Boot ignores -kernel: give --esp-image; --append sets no load options there
 #
 #   --kernel IMAGE     boot IMAGE with QEMU's -kernel (firmware loads it like a boot option)
 #   --initrd FILE      -initrd (needs --kernel)
@@ -120,11 +123,16 @@ aarch64/trixie | aarch64/trixie-memattr)
     code=${ZUKI_AAVMF_TRIXIE_CODE:-} vars=${ZUKI_AAVMF_TRIXIE_VARS:-} ;;
 aarch64/trixie-strictnx) code=${ZUKI_AAVMF_TRIXIE_STRICTNX_CODE:-} vars=${ZUKI_AAVMF_TRIXIE_VARS:-} ;;
 aarch64/trixie-secboot) code=${ZUKI_AAVMF_TRIXIE_SECBOOT_CODE:-} vars=${ZUKI_AAVMF_TRIXIE_VARS:-} ;;
+aarch64/uboot-bookworm) code=${ZUKI_UBOOT_BOOKWORM_ARM64:-} ;;
+aarch64/uboot-trixie) code=${ZUKI_UBOOT_TRIXIE_ARM64:-} ;;
 *) usage "unknown firmware '$firmware' for $arch" ;;
 esac
+uboot=0
+[[ $firmware == uboot-* ]] && uboot=1
 [[ -n $vars_file ]] && vars=$vars_file
 [[ -n $code && -r $code ]] || skip "firmware code for $arch/$firmware missing (run tools/setup.sh)"
-[[ -n $vars && -r $vars ]] || skip "firmware vars for $arch/$firmware missing (run tools/setup.sh)"
+((uboot)) || [[ -n $vars && -r $vars ]] || skip "firmware vars for $arch/$firmware missing (run tools/setup.sh)"
+((uboot)) && [[ -n $kernel ]] && usage "U-Boot does not boot QEMU's -kernel: use --esp-image"
 
 if [[ $arch == x86_64 ]]; then
     case $firmware in
@@ -176,15 +184,17 @@ at_exit cleanup
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Writable copy of the variable store (sparse: the arm64 ones are 64 MiB of mostly nothing).
-cp --sparse=always "$vars" "$tmp/vars.fd" || fail_early "cannot copy $vars"
-
-args=(
-    "${machine[@]}" -m 1024 -smp 1 -nodefaults -display none -no-reboot -net none
-    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
-    -drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd"
-    -chardev "file,id=ser0,path=$tmp/serial.raw" -serial chardev:ser0
-)
+args=("${machine[@]}" -m 1024 -smp 1 -nodefaults -display none -no-reboot -net none
+    -chardev "file,id=ser0,path=$tmp/serial.raw" -serial chardev:ser0)
+if ((uboot)); then
+    # U-Boot runs from RAM; its UEFI variables live in memory for this boot only.
+    args+=(-bios "$code")
+else
+    # Writable copy of the variable store (sparse: the arm64 ones are 64 MiB of mostly nothing).
+    cp --sparse=always "$vars" "$tmp/vars.fd" || fail_early "cannot copy $vars"
+    args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
+        -drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd")
+fi
 
 if [[ -n $kernel ]]; then
     args+=(-kernel "$kernel")
@@ -276,6 +286,8 @@ stream_pid=$!
 # handler: OVMF prints "!!!! X64 Exception Type", AAVMF "Synchronous Exception at".
 ((default_stop)) && stop_ons+=('Kernel panic - not syncing' 'Boot[0-9A-F]{4} "EFI Internal Shell"'
     'BdsDxe: No bootable option or device was found' '!!!! X64 Exception Type' 'Synchronous Exception at')
+# U-Boot: back at its prompt when no boot flow started an OS; a CPU exception resets it.
+((default_stop && uboot)) && stop_ons+=('^=> ?$' '"Synchronous Abort" handler')
 stopped=""
 while kill -0 "$qemu_pid" 2>/dev/null; do
     if [[ -n $tpm_fault_on ]]; then

@@ -11,7 +11,8 @@
 #   extra PATH SHA256   every file under /.extra
 #   eventlog HEX        the TCG event log (one long line; only when present)
 #   done
-# If /zuki-hook.sh exists in the initrd it is sourced just before "done" (tests may add probes).
+# If /zuki-hook.sh exists in the initrd it is sourced just before "done" (tests may add probes),
+# then every /zuki-hook.d/*.sh in name order (so that several extra initrds can each add one).
 #
 # Deliberately no `set -e`: one missing file must not cost the remaining lines.
 
@@ -130,8 +131,10 @@ if [ -r "$LOG" ]; then
     echo "ZUKI-GUEST: eventlog $(hexof "$LOG")"
 fi
 
-# shellcheck disable=SC1091
-[ -f /zuki-hook.sh ] && . /zuki-hook.sh
+# shellcheck disable=SC1090,SC1091
+for hook in /zuki-hook.sh /zuki-hook.d/*.sh; do
+    [ -f "$hook" ] && . "$hook"
+done
 
 say "done"
 sync

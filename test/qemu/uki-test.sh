@@ -14,7 +14,16 @@
 #   uki-test.sh --zuki ZUKI --stub STUB --linux KERNEL --initrd INITRD [--firmware FW]
 #               [--append TEXT] [--profile N] [--expect-cmdline TEXT] [--sections N]
 #               [--expect-extra PATH=FILE]... [--stub-info PREFIX] [--arch x86_64|aarch64]
+#               [--hook FILE]... [--expect-guest REGEX]... [--log FILE]
 #               [-- zuki build arguments...]
+#   uki-test.sh --zuki ZUKI --uki FILE ...   boot FILE as it is (made by another tool; on
+#               aarch64 its initrd must carry what --hook-cpio prints)
+#
+#   --hook FILE        a guest hook (shell, sourced by guest-init.sh) in one more initrd
+#   --expect-guest RE  a line of the guest's serial log must match RE (repeatable)
+#   --hook-cpio OUT    only write the initrd with the aarch64 PCR reader and the hooks to OUT
+#   FW uboot-*         U-Boot: the UKI is the ESP's BOOTAA64.EFI; no load options (--append,
+#                      --profile) can be passed there
 #
 # On aarch64 Debian's kernels have no driver for QEMU's arm64 TPM device, so the guest cannot read
 # PCRs or the event log the usual way. Instead an extra initrd carries tis-pcr-read.sh, which
@@ -26,10 +35,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 zuki="" stub="" linux="" initrd="" firmware=bookworm append="" profile="" expect_cmdline="" sections=""
-stub_info="zuki " arch=x86_64
-extras=()
+stub_info="zuki " arch=x86_64 uki="" hook_cpio="" log=""
+extras=() hooks=() expect_guest=()
 while (($#)); do
         case $1 in
+        --uki) uki=$2; shift 2 ;;
+        --hook) hooks+=("$2"); shift 2 ;;
+        --hook-cpio) hook_cpio=$2; shift 2 ;;
+        --expect-guest) expect_guest+=("$2"); shift 2 ;;
+        --log) log=$2; shift 2 ;;
         --zuki) zuki=$2; shift 2 ;;
         --stub) stub=$2; shift 2 ;;
         --linux) linux=$2; shift 2 ;;
@@ -48,16 +62,31 @@ while (($#)); do
 done
 
 make_tmp
+uboot=0
+[[ $firmware == uboot-* ]] && uboot=1
+((uboot)) && [[ -n $append || -n $profile ]] && { echo "uki-test: U-Boot passes no load options" >&2; exit 2; }
 
-extra_initrd=()
-if [[ $arch == aarch64 ]]; then
-        mkdir "$tmp/hook"
-        cp "$here/tis-pcr-read.sh" "$tmp/hook/zuki-hook.sh"
-        (cd "$tmp/hook" && echo zuki-hook.sh | cpio -o -H newc -R 0:0 --quiet >"$tmp/tis-hook.cpio")
-        extra_initrd=(--initrd "$tmp/tis-hook.cpio")
+# One more initrd: on aarch64 the PCR reader, and every --hook (in /zuki-hook.d, in order).
+mkdir -p "$tmp/hook/zuki-hook.d"
+[[ $arch == aarch64 ]] && cp "$here/tis-pcr-read.sh" "$tmp/hook/zuki-hook.sh"
+i=0
+for h in "${hooks[@]}"; do
+        i=$((i + 1))
+        cp "$h" "$tmp/hook/zuki-hook.d/$i.sh" || fail "no hook $h"
+done
+(cd "$tmp/hook" && find . -mindepth 1 | sort | cpio -o -H newc -R 0:0 --quiet >"$tmp/hook.cpio") || fail "cpio"
+if [[ -n $hook_cpio ]]; then
+        cp "$tmp/hook.cpio" "$hook_cpio"
+        exit 0
 fi
-"$zuki" build --stub "$stub" --linux "$linux" ${initrd:+--initrd "$initrd"} "${extra_initrd[@]}" \
-        --output "$tmp/uki.efi" "$@" || fail "zuki build failed"
+extra_initrd=()
+[[ $arch == aarch64 || ${#hooks[@]} -gt 0 ]] && extra_initrd=(--initrd "$tmp/hook.cpio")
+if [[ -n $uki ]]; then
+        cp "$uki" "$tmp/uki.efi" || fail "no UKI $uki"
+else
+        "$zuki" build --stub "$stub" --linux "$linux" ${initrd:+--initrd "$initrd"} "${extra_initrd[@]}" \
+                --output "$tmp/uki.efi" "$@" || fail "zuki build failed"
+fi
 "$zuki" inspect "$tmp/uki.efi" | sed -n '/^sections:/,$p'
 
 measure_args=(--phase=: --json)
@@ -71,12 +100,21 @@ pcrmodel json "$tmp/uki.efi" "${model_args[@]}" >"$tmp/model.json" || fail "pcrm
 
 boot_append=$append
 [[ -n $profile ]] && boot_append="@$profile${append:+ $append}"
-boot_args=(--arch "$arch" --firmware "$firmware" --kernel "$tmp/uki.efi" --tpm --timeout 240 --log "$tmp/serial.log"
+boot_args=(--arch "$arch" --firmware "$firmware" --tpm --timeout 240 --log "$tmp/serial.log"
         --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)')
+if ((uboot)); then
+        boot_args+=(--esp-image "$tmp/uki.efi" --rng)
+else
+        boot_args+=(--kernel "$tmp/uki.efi")
+fi
+for re in "${expect_guest[@]}"; do
+        boot_args+=(--expect "$re")
+done
 [[ -n $boot_append ]] && boot_args+=(--append "$boot_append")
 bash "$here/boot.sh" "${boot_args[@]}" >"$tmp/boot.out" 2>&1
 rc=$?
 tail -n 3 "$tmp/boot.out"
+[[ -n $log ]] && cp "$tmp/serial.log" "$log"
 [[ $rc -eq 77 ]] && exit 77
 [[ $rc -eq 0 ]] || { grep -a -E 'zuki|boot.sh' "$tmp/boot.out" | tail -n 20; fail "the guest did not boot"; }
 

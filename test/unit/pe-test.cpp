@@ -123,8 +123,33 @@ TEST(PeView, LoadedDataIsAtTheVirtualAddressWithTheMemorySize) {
         Bytes data = v->data(v->section(1));
         EXPECT_EQ(data.data(), loaded.data() + 0x2000);
         EXPECT_EQ(data.size(), 0x1800u);
-        loaded.resize(0x37ff); // a loaded view must cover SizeOfImage
+        loaded.resize(0x37ff); // .data ends at 0x3800: its last byte is missing
         EXPECT_EQ(parse_error(loaded, Layout::Loaded), Error::Truncated);
+}
+
+// U-Boot's LoadedImage.ImageSize ends where the last section ends (unaligned), EDK2's is
+// SizeOfImage: a loaded view is whole when it holds every section, whatever SizeOfImage says.
+TEST(PeView, LoadedViewNeedsEverySectionNotSizeOfImage) {
+        ImageSpec spec = copy_layout_spec();
+        spec.sections[1].virtual_size = 0x1234; // .data: 0x2000..0x3234; SizeOfImage stays 0x3800
+        std::vector<uint8_t> file = build(spec);
+        std::vector<uint8_t> loaded(0x3234, 0);
+        std::copy_n(file.begin(), 0x400, loaded.begin());
+        Result<View> v = View::parse(bytes(loaded), Layout::Loaded);
+        ASSERT_TRUE(v.ok()) << describe(v.error());
+        EXPECT_EQ(v->size_of_image(), 0x3800u);
+        EXPECT_EQ(v->data(v->section(1)).size(), 0x1234u);
+        // One byte short of the last section, and a view that ends inside .text: both refused.
+        loaded.resize(0x3233);
+        EXPECT_EQ(parse_error(loaded, Layout::Loaded), Error::Truncated);
+        loaded.resize(0x1400);
+        EXPECT_EQ(parse_error(loaded, Layout::Loaded), Error::Truncated);
+        // A section table claiming memory beyond SizeOfImage is malformed however much was loaded.
+        spec.sections[1].virtual_size = 0x1900;
+        file = build(spec);
+        loaded.assign(0x4000, 0);
+        std::copy_n(file.begin(), 0x400, loaded.begin());
+        EXPECT_EQ(parse_error(loaded, Layout::Loaded), Error::SectionOutOfBounds);
 }
 
 TEST(PeView, DirectoryReturnsEntriesAndNothingBeyondNumberOfRvaAndSizes) {

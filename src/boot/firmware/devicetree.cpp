@@ -2,6 +2,7 @@
 
 #include "devicetree.hpp"
 
+#include "../efi/dt-fixup.hpp"
 #include "log.hpp"
 
 namespace zuki::boot {
@@ -12,8 +13,47 @@ namespace {
 constexpr uint32_t kFdtMagic = 0xd00dfeed;
 constexpr uint32_t kFdtHeaderSize = 40;
 
+// The most a fix-up may ask for: U-Boot asks for the tree plus 12 KiB; a firmware asking for more
+// than this is not believed.
+constexpr uint64_t kMaxFixedUpSize = 64ull << 20;
+
 uint32_t load_be32(const uint8_t *p) {
         return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+// Runs the firmware's devicetree fix-ups (EFI_DT_FIXUP_PROTOCOL) over the copy in *pages, whose
+// first `total` bytes are the tree: the firmware adds what it adds to its own tree (memory,
+// reserved memory, MAC addresses, seeds). When the tree needs more room, the copy moves to pages
+// of the size the firmware asks for and the fix-up runs again, once. Without the protocol the
+// tree stays as it is.
+efi::Status apply_fixups(efi::BootServices *bs, uint32_t total, Pages *pages) {
+        efi::DtFixupProtocol *fixup = nullptr;
+        efi::Status s = bs->LocateProtocol(&efi::DtFixupProtocol::kGuid, nullptr, reinterpret_cast<void **>(&fixup));
+        if (efi::is_error(s) || !fixup) {
+                log_debug("No EFI_DT_FIXUP_PROTOCOL, the .dtb is installed as it is");
+                return efi::kSuccess;
+        }
+        uintptr_t size = pages->size();
+        s = fixup->Fixup(fixup, pages->data(), &size, efi::kDtApplyFixups | efi::kDtReserveMemory);
+        if (s == efi::kBufferTooSmall) {
+                if (size <= pages->size() || size > kMaxFixedUpSize)
+                        return log_error(efi::kLoadError,
+                                         "The firmware's devicetree fix-up asks for {} bytes for a {}-byte tree, ignoring the .dtb",
+                                         (uint64_t) size, (uint64_t) total);
+                Pages larger;
+                s = allocate_aligned(size, efi::kPageSize, efi::MemoryType::ACPIReclaimMemory, &larger);
+                if (efi::is_error(s))
+                        return log_error(s, "Failed to allocate {} bytes for the fixed-up devicetree, ignoring the .dtb",
+                                         (uint64_t) size);
+                __builtin_memcpy(larger.data(), pages->data(), total);
+                *pages = move(larger);
+                size = pages->size();
+                s = fixup->Fixup(fixup, pages->data(), &size, efi::kDtApplyFixups | efi::kDtReserveMemory);
+        }
+        if (efi::is_error(s))
+                return log_error(s, "The firmware's devicetree fix-up failed, ignoring the .dtb");
+        log_debug("Devicetree fixed up by the firmware ({} bytes of room)", (uint64_t) pages->size());
+        return efi::kSuccess;
 }
 
 } // namespace
@@ -30,6 +70,12 @@ efi::Status DevicetreeInstall::install(efi::SystemTable *st, Bytes dtb) {
         if (efi::is_error(s))
                 return s;
         __builtin_memcpy(pages_.data(), dtb.data(), total);
+        // As systemd-stub: a tree the firmware cannot fix up is not installed, and the boot goes
+        // on with the firmware's own (the error was logged there).
+        if (efi::is_error(apply_fixups(st->BootServices, total, &pages_))) {
+                pages_.reset();
+                return efi::kSuccess;
+        }
 
         for (uintptr_t i = 0; i < st->NumberOfTableEntries; i++)
                 if (st->ConfigurationTable[i].VendorGuid == kDtbTableGuid)

@@ -21,8 +21,10 @@ public:
         // Puts the firmware's table back if the kernel returns.
         ~DevicetreeInstall() { restore(); }
 
-        // Validates the flattened devicetree header (magic, total size within the section) and
-        // installs a copy in ACPI-reclaim memory, which the kernel keeps.
+        // Validates the flattened devicetree header (magic, total size within the section),
+        // runs the firmware's fix-ups over a copy in ACPI-reclaim memory (which the kernel keeps)
+        // and installs it. A malformed header is an error; a failed fix-up is logged and leaves
+        // the firmware's tree in place (what systemd-stub does).
         efi::Status install(efi::SystemTable *st, Bytes dtb);
         void restore();
 

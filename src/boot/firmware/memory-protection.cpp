@@ -15,8 +15,10 @@ efi::Status WxProtection::apply(efi::SystemTable *st, uint8_t *base, const wx::P
                                                          reinterpret_cast<void **>(&protocol_));
         if (efi::is_error(s) || !protocol_) {
                 protocol_ = nullptr;
+                // A fact about the firmware, not a fault: U-Boot (UEFI 2.10) has no such protocol,
+                // EDK2 since 2023 uninstalls it by default. StubZukiPlacement says "wx=no-protocol".
                 if (st->Hdr.Revision >= kUefi210)
-                        log_warning("No EFI_MEMORY_ATTRIBUTE_PROTOCOL on UEFI >= 2.10, the kernel keeps the firmware's permissions");
+                        log_info("No EFI_MEMORY_ATTRIBUTE_PROTOCOL, W^X not applied: the kernel keeps the firmware's permissions");
                 else
                         log_debug("No EFI_MEMORY_ATTRIBUTE_PROTOCOL, the kernel keeps the firmware's permissions");
                 return efi::kSuccess;
