@@ -26,15 +26,16 @@ Status check_zstd_framing(Bytes frame) {
 
 Result<Payload> check_kernel_payload(const pe::View &image, Origin origin) {
         Payload p;
-        Bytes bytes = image.image();
         // An image that says it is zboot must be one: a broken header is not a plain PE (it would
         // start the zuki stub inside .linux, which then fails for a reason that is not the real one).
-        if (!zboot::has_header(bytes)) {
+        // A zuki image whose MS-DOS header a tool rewrote still has its .payload section.
+        Result<zboot::Header> header = zboot::find_header(image, &p.header_rewritten);
+        if (!header && header.error() == Error::NotZboot) {
                 if (origin == Origin::SelfImage)
                         return Error::NotZboot;
                 return p;
         }
-        p.header = ZUKI_TRY(zboot::parse_header(bytes));
+        p.header = ZUKI_TRY(header);
         pe::Section x86boot;
         bool direct = image.find(x86::kSectionName, &x86boot);
         if (p.header.codec != zboot::Codec::Zstd) {

@@ -39,10 +39,11 @@ struct Payload {
         zboot::Header header;       // Zstd, X86Direct, SelfDecompressing
         zboot::ZstdPayload zstd;    // Zstd, X86Direct
         x86::Info x86;              // X86Direct
+        bool header_rewritten = false; // no zboot header: found through the .payload section
 };
 
 // zstd's frame magic (RFC 8878, 3.1.1) and the range of skippable-frame magics (3.1.2).
-inline constexpr uint32_t kZstdFrameMagic = 0xfd2fb528;
+inline constexpr uint32_t kZstdFrameMagic = zboot::kZstdFrameMagic;
 inline constexpr uint32_t kZstdSkippableMagic = 0x184d2a50;
 inline constexpr uint32_t kZstdSkippableMagicMask = 0xfffffff0;
 

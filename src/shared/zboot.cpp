@@ -65,6 +65,32 @@ Result<Header> parse_header(Bytes image) {
         return h;
 }
 
+Result<Header> find_header(const pe::View &image, bool *rewritten) {
+        if (rewritten)
+                *rewritten = false;
+        if (has_header(image.image()))
+                return parse_header(image.image());
+        pe::Section s;
+        if (!image.find(kPayloadSectionName, &s))
+                return Error::NotZboot;
+        // Only a zstd frame makes it ours; anything else is some other image's section.
+        Bytes data = image.data(s);
+        if (data.size() < 4 + kSizeTrailerSize || load_le32(data.data()) != kZstdFrameMagic)
+                return Error::NotZboot;
+        Header h;
+        h.payload_offset = s.raw_offset;
+        h.payload_size = (uint32_t) (data.size() - kSizeTrailerSize);
+        __builtin_memcpy(h.codec_name, "zstd", 5);
+        h.codec = Codec::Zstd;
+        if (h.payload_offset < pe::kDosHeaderSize)
+                return Error::BadZbootHeader;
+        if (h.payload_size > limits::kMaxCompressedSize)
+                return Error::SizeLimit;
+        if (rewritten)
+                *rewritten = true;
+        return h;
+}
+
 Result<ZstdPayload> split_zstd_payload(const Header &header, Bytes stored) {
         if (header.codec != Codec::Zstd)
                 return Error::UnsupportedCodec;

@@ -21,6 +21,8 @@ inline constexpr uint32_t kCodecFieldSize = 32;
 inline constexpr uint32_t kLinuxMagicOffset = 0x38;    // le32 LINUX_PE_MAGIC
 inline constexpr uint32_t kHeaderEnd = 0x3c;           // e_lfanew follows; not ours
 inline constexpr uint32_t kLinuxPeMagic = 0x818223cd;
+// zstd's frame magic (RFC 8878, 3.1.1).
+inline constexpr uint32_t kZstdFrameMagic = 0xfd2fb528;
 // zstd payloads are followed by the uncompressed size as le32, outside the counted size.
 inline constexpr uint32_t kSizeTrailerSize = 4;
 
@@ -38,12 +40,20 @@ struct Header {
         }
 };
 
+// The section a zuki zboot image keeps its stored payload in (zstd frame + size trailer).
+inline constexpr char kPayloadSectionName[] = ".payload";
+
 // True when the image starts with "MZ" and carries "zimg" (without validating the rest).
 bool has_header(Bytes image);
 
 // Reads and validates the zboot header at the start of `image` (a file or a loaded image; only
 // the first 64 bytes are read).
 Result<Header> parse_header(Bytes image);
+
+// The zboot header of a PE image; when the MS-DOS header holds none (objcopy and other PE
+// rewriters replace it), the header a zuki `.payload` section implies: its data is a zstd frame
+// followed by the size trailer. *rewritten (if given) says which. NotZboot when neither is there.
+Result<Header> find_header(const pe::View &image, bool *rewritten = nullptr);
 
 struct ZstdPayload {
         Bytes frame;                 // the compressed bytes (payload_size long)

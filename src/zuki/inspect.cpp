@@ -89,7 +89,8 @@ json inspect_image(Bytes image) {
         json report;
         report["size"] = image.size();
         pe::Section linux_section;
-        if (zboot::has_header(image))
+        const bool zboot_image = is_zboot_image(image);
+        if (zboot_image)
                 report["type"] = "zboot";
         else if (view->find(".linux", &linux_section))
                 report["type"] = "uki";
@@ -97,10 +98,11 @@ json inspect_image(Bytes image) {
                 report["type"] = "pe";
         report["pe"] = describe_pe(*view);
 
-        if (zboot::has_header(image)) {
+        if (zboot_image) {
                 ZbootContents z = read_zboot(image);
                 json zj;
                 zj["codec"] = z.header.codec_name;
+                zj["header"] = z.header_rewritten ? "rewritten" : "present";
                 zj["payload_offset"] = z.header.payload_offset;
                 zj["payload_size"] = z.header.payload_size;
                 if (z.uncompressed_size) {
@@ -137,7 +139,7 @@ json inspect_image(Bytes image) {
                 if (linux_section.virtual_size && linux_section.virtual_size < inner.size())
                         inner = Bytes(inner.data(), linux_section.virtual_size);
                 json lj;
-                if (zboot::has_header(inner)) {
+                if (is_zboot_image(inner)) {
                         lj["type"] = "zboot";
                         try {
                                 lj["codec"] = read_zboot(inner).header.codec_name;
@@ -202,6 +204,9 @@ std::string render_inspection(const json &r) {
         if (r.contains("zboot")) {
                 const json &z = r["zboot"];
                 line("zboot codec", z["codec"].get<std::string>());
+                if (z["header"] == "rewritten")
+                        line("zboot header", "rewritten by another tool (objcopy?); the stub finds the payload "
+                                             "through .payload; `zuki zboot --repair` restores the header");
                 line("zboot payload", std::to_string(z["payload_size"].get<uint64_t>()) + " bytes at " +
                                               hex(z["payload_offset"].get<uint64_t>()));
                 if (z.contains("uncompressed_size"))

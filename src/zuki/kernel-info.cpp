@@ -60,8 +60,15 @@ void find_banner(Bytes image, KernelInfo *info) {
 
 } // namespace
 
-KernelInfo identify_kernel(Bytes image, const std::string &what) {
+bool is_zboot_image(Bytes image) {
         if (zboot::has_header(image))
+                return true;
+        Result<pe::View> view = pe::View::parse(image, pe::Layout::File);
+        return view && zboot::find_header(*view).ok();
+}
+
+KernelInfo identify_kernel(Bytes image, const std::string &what) {
+        if (is_zboot_image(image))
                 fail(what + " is already a zboot image");
         Result<pe::View> view = pe::View::parse(image, pe::Layout::File);
         if (!view)

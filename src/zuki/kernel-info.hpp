@@ -25,6 +25,10 @@ inline constexpr uint32_t kX86SetupMagicOffset = 0x202;     // "HdrS"
 inline constexpr uint32_t kX86KernelVersionOffset = 0x20e;  // le16, relative to 0x200
 inline constexpr uint32_t kArm64ImageMagicOffset = 0x38;    // "ARM\x64"
 
+// True for a zboot image: one with the zboot header, or a zuki one whose MS-DOS header a tool
+// rewrote (zboot::find_header). Nothing is validated beyond finding it.
+bool is_zboot_image(Bytes image);
+
 // Identifies a kernel PE; throws Failure naming `what` when it is not one we can wrap.
 KernelInfo identify_kernel(Bytes image, const std::string &what);
 

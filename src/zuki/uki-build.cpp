@@ -103,13 +103,13 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         if (!stub_view)
                 fail("Stub is not a usable PE image", stub_view.error());
         refuse_signed_stub(*stub_view);
-        if (uki::is_uki(*stub_view) || zboot::has_header(stub))
+        if (uki::is_uki(*stub_view) || is_zboot_image(stub))
                 fail("Stub image already carries a kernel");
 
         // The kernel: wrapped into a zboot image unless it is one already or --no-compress.
         Buffer linux_section;
         KernelInfo info;
-        if (zboot::has_header(bytes_of(in.linux_image))) {
+        if (is_zboot_image(bytes_of(in.linux_image))) {
                 ZbootContents z = read_zboot(bytes_of(in.linux_image));
                 if (z.uncompressed_size) {
                         Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);

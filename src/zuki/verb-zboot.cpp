@@ -14,7 +14,7 @@ namespace zuki::verbs {
 
 namespace {
 
-enum { kOptNoLong = cli::kFirstLongOnly, kOptStub, kOptJson, kOptX86Boot };
+enum { kOptNoLong = cli::kFirstLongOnly, kOptStub, kOptJson, kOptX86Boot, kOptRepair };
 
 constexpr cli::Option kOptions[] = {
         {"level", 'l', cli::Arg::Required, "N", "zstd level (default 19)"},
@@ -25,17 +25,61 @@ constexpr cli::Option kOptions[] = {
         {"stub", kOptStub, cli::Arg::Required, "FILE", "stub to use (default: $ZUKI_STUB_DIR or the installed one)"},
         {"output", 'o', cli::Arg::Required, "OUT", "output file (default: <KERNEL name>.zboot.efi here)"},
         {"json", kOptJson, cli::Arg::None, nullptr, "print a JSON summary instead of text"},
+        {"repair", kOptRepair, cli::Arg::None, nullptr,
+         "restore the zboot header of IMAGE (after objcopy rewrote it), in place or to --output"},
 };
 
 constexpr const char *kUsage[] = {
         "[--level N] [--no-long] [--threads N] [--x86-boot auto|direct|efistub] [--stub FILE]\n"
         "[--output OUT] [--json] KERNEL",
+        "--repair [--output OUT] IMAGE",
 };
+
+// --repair: the zboot header back into the MS-DOS header of a zuki zboot image a tool rewrote,
+// from its .payload section (zboot::find_header). Loaders other than the zuki stub (ukify,
+// systemd's kexec) need the header; the stub does not.
+int repair(const std::string &path, std::string output) {
+        if (output.empty())
+                output = path;
+        Buffer image = read_file(path);
+        Result<pe::View> view = pe::View::parse(bytes_of(image), pe::Layout::File);
+        if (!view)
+                fail(path + " is not a PE image we can read", view.error());
+        bool rewritten = false;
+        Result<zboot::Header> header = zboot::find_header(*view, &rewritten);
+        if (!header && header.error() == Error::NotZboot)
+                fail(path + " is not a zuki zboot image (no zboot header and no " + kPayloadSectionName +
+                     " section holding a zstd frame)");
+        if (!header)
+                fail(path + ": invalid zboot header", header.error());
+        if (!rewritten) {
+                std::printf("%s: the zboot header is intact, nothing to repair\n", path.c_str());
+                return 0;
+        }
+        // The MS-DOS header is covered by Authenticode: restoring it after signing would break
+        // the signature.
+        if (view->directory(pe::kDirSecurity).size != 0)
+                fail(path + " is signed: restoring its zboot header would break the signature; repair it "
+                     "before signing");
+        Status s = zboot::write_header(MutableBytes(image.data(), image.size()), header->payload_offset,
+                                       header->payload_size, header->codec_name);
+        if (!s)
+                fail("Cannot write the zboot header", s.error());
+        try {
+                check_stub_accepts_kernel(bytes_of(image), kernel::Origin::SelfImage, "The repaired image");
+        } catch (const Failure &f) {
+                fail(std::string(f.what()) + "; not writing " + output);
+        }
+        write_file_atomic(output, bytes_of(image), 0644);
+        std::printf("%s: zboot header restored (zstd payload, %u bytes at %#x)\n", output.c_str(),
+                    (unsigned) header->payload_size, (unsigned) header->payload_offset);
+        return 0;
+}
 
 int run(const cli::Verb &verb, int argc, char **argv) {
         CompressOptions copt;
         std::string stub_path, output;
-        bool json = false;
+        bool json = false, repair_image = false;
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
                 switch (id) {
                 case 'l': copt.level = cli::parse_int(arg, "level"); break;
@@ -45,10 +89,16 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 case kOptStub: stub_path = arg; break;
                 case 'o': output = arg; break;
                 case kOptJson: json = true; break;
+                case kOptRepair: repair_image = true; break;
                 }
         });
         if (!args)
                 return 0;
+        if (repair_image) {
+                if (args->size() != 1)
+                        throw UsageError("zuki zboot --repair takes exactly one IMAGE argument");
+                return repair(args->front(), output);
+        }
         if (args->size() != 1)
                 throw UsageError("zuki zboot takes exactly one KERNEL argument");
         std::string kernel_path = args->front();

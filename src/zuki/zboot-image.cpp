@@ -88,10 +88,17 @@ ZbootImage build_zboot(Bytes stub, Bytes kernel, const CompressOptions &options)
 }
 
 ZbootContents read_zboot(Bytes image) {
+        ZbootContents c;
         Result<zboot::Header> header = zboot::parse_header(image);
+        if (!header && header.error() == Error::NotZboot) {
+                // No header in the MS-DOS header: a tool rewrote it; the .payload section says.
+                Result<pe::View> view = pe::View::parse(image, pe::Layout::File);
+                if (!view)
+                        fail("Not a zboot image", header.error());
+                header = zboot::find_header(*view, &c.header_rewritten);
+        }
         if (!header)
                 fail("Invalid zboot header", header.error());
-        ZbootContents c;
         c.header = *header;
         Bytes stored;
         if (!image.sub(header->payload_offset, header->stored_size(), &stored))

@@ -11,7 +11,7 @@
 
 namespace zuki {
 
-inline constexpr char kPayloadSectionName[] = ".payload";
+using zboot::kPayloadSectionName;
 
 struct ZbootImage {
         Buffer image;
@@ -38,9 +38,11 @@ struct ZbootContents {
         Bytes frame;
         uint64_t uncompressed_size = 0; // 0 for codecs without a size trailer
         Bytes x86boot;                  // the .x86boot section of an x86 direct-boot image
+        bool header_rewritten = false;  // no zboot header (objcopy...): found through .payload
 };
 
-// Locates the payload of a zboot image file by its header (file offsets).
+// Locates the payload of a zboot image file by its header (file offsets), or through its
+// .payload section when the header is gone.
 ZbootContents read_zboot(Bytes image);
 
 } // namespace zuki

@@ -54,6 +54,7 @@ struct Zboot {
         uint32_t payload_size = kFrameSize;
         std::vector<uint8_t> x86boot;
         bool zimg = true;
+        const char *payload_name = ".payload";
 
         std::vector<uint8_t> build() const {
                 ImageSpec spec;
@@ -62,7 +63,7 @@ struct Zboot {
                 std::vector<uint8_t> payload(kFrameSize + 4, 0x11);
                 store_le32(payload.data(), magic);
                 store_le32(payload.data() + kFrameSize, decompressed);
-                spec.sections.push_back(SectionSpec{".payload", 0x2000, 0x200, kPayloadOffset, 0x200, test::kData, payload});
+                spec.sections.push_back(SectionSpec{payload_name, 0x2000, 0x200, kPayloadOffset, 0x200, test::kData, payload});
                 uint32_t next_va = 0x3000, next_raw = 0x800;
                 if (!x86boot.empty()) {
                         uint32_t raw = (uint32_t) ((x86boot.size() + 0x1ff) & ~0x1ffu);
@@ -90,9 +91,38 @@ Result<Payload> check(const std::vector<uint8_t> &image, Origin origin = Origin:
 TEST(KernelPayload, PlainPeIsBootedAsItIsInLinuxButIsNoZbootPayloadOfOurOwn) {
         Zboot z;
         z.zimg = false;
+        z.payload_name = ".data";
         ASSERT_TRUE(check(z.build()));
         EXPECT_EQ(check(z.build())->kind, Kind::PlainPe);
         EXPECT_EQ(check(z.build(), Origin::SelfImage).error(), Error::NotZboot);
+        // A .payload section that holds no zstd frame is some other image's section.
+        z.payload_name = ".payload";
+        z.magic = 0x12345678;
+        EXPECT_EQ(check(z.build())->kind, Kind::PlainPe);
+        EXPECT_EQ(check(z.build(), Origin::SelfImage).error(), Error::NotZboot);
+}
+
+// objcopy rewrites the MS-DOS header: without the zboot header, a .payload section holding a
+// zstd frame and the size trailer is the payload, found the same in both views.
+TEST(KernelPayload, RewrittenHeaderIsFoundThroughThePayloadSection) {
+        Zboot z;
+        z.zimg = false;
+        std::vector<uint8_t> image = z.build();
+        for (Origin origin : {Origin::LinuxSection, Origin::SelfImage}) {
+                Result<Payload> p = check(image, origin);
+                ASSERT_TRUE(p) << describe(p.error());
+                EXPECT_EQ(p->kind, Kind::Zstd);
+                EXPECT_TRUE(p->header_rewritten);
+                EXPECT_EQ(p->header.payload_offset, kPayloadOffset);
+                EXPECT_EQ(p->header.payload_size, kFrameSize);
+                EXPECT_EQ(p->zstd.frame.data(), image.data() + kPayloadOffset);
+                EXPECT_EQ(p->zstd.decompressed_size, 0x300cu);
+        }
+        // With the header, the same payload and no rewrite.
+        Result<Payload> with_header = check(Zboot{}.build());
+        ASSERT_TRUE(with_header);
+        EXPECT_FALSE(with_header->header_rewritten);
+        EXPECT_EQ(with_header->header.payload_size, kFrameSize);
 }
 
 TEST(KernelPayload, ZstdPayloadIsDecompressedByTheStub) {
