@@ -64,6 +64,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(h.error() == Error::Truncated);
         else if (!zboot::has_header(input))
                 FUZZ_CHECK(h.error() == Error::NotZboot);
+        // find_header: the header when there is one; otherwise what a .payload section with a
+        // zstd frame implies (an image objcopy rewrote), located inside the image.
+        if (Result<pe::View> view = pe::View::parse(input, pe::Layout::File)) {
+                bool rewritten = false;
+                Result<zboot::Header> found = zboot::find_header(*view, &rewritten);
+                if (zboot::has_header(input)) {
+                        FUZZ_CHECK(!rewritten && found.ok() == h.ok());
+                        if (found)
+                                FUZZ_CHECK(found->payload_offset == h->payload_offset &&
+                                           found->payload_size == h->payload_size);
+                } else if (found) {
+                        pe::Section s;
+                        FUZZ_CHECK(rewritten && view->find(zboot::kPayloadSectionName, &s));
+                        FUZZ_CHECK(found->payload_offset == s.raw_offset && found->codec == zboot::Codec::Zstd);
+                        FUZZ_CHECK(found->stored_size() == view->data(s).size());
+                        Result<Bytes> stored = locate(*view, input, *found);
+                        FUZZ_CHECK(stored.ok() && load_le32(stored->data()) == zboot::kZstdFrameMagic);
+                } else {
+                        FUZZ_CHECK(!rewritten);
+                }
+        }
         if (!h)
                 return 0;
 

@@ -335,6 +335,8 @@ def zboot_seeds():
         "zboot-codec-unprintable": set_zboot_header(good, 0x3000, 0x100, codec=b"zs\x01d"),
         "zboot-zero-offset": set_zboot_header(good, 0, 0x100),
         "zboot-not-pe": set_zboot_header(bytes(0x200), 0x40, 0x10)[:0x200].replace(b"\0\0", b"MZ", 1),
+        # objcopy rewrote the MS-DOS header: found through .payload.
+        "zboot-header-rewritten": good[:4] + bytes(0x38) + good[0x3C:],
     }
     return seeds
 
