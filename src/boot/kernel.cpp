@@ -7,6 +7,7 @@
 #include "efi/rng.hpp"
 #include "firmware/log.hpp"
 #include "firmware/variables.hpp"
+#include "timings.hpp"
 #include "zstd-decompress.hpp"
 
 namespace zuki::boot {
@@ -35,6 +36,7 @@ efi::Status status_from(Error error) {
 }
 
 efi::Status decompress_kernel(const zboot::ZstdPayload &payload, const Placement &placement, KernelImage *out) {
+        PhaseTimer timer(Phase::Decompress);
         out->placement = placement;
         efi::Status s = allocate_kernel(boot_services(), payload.decompressed_size, efi::kPageSize, placement,
                                         &out->file_pages, &out->randomized);
@@ -79,6 +81,7 @@ void report_placement(const Placement &placement, bool randomized, const char *w
 }
 
 efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st) {
+        PhaseTimer timer(Phase::Load);
         Result<pe::View> view = pe::View::parse(kernel->file, pe::Layout::File);
         if (!view)
                 return log_error(status_from(view.error()), "Kernel image is not a usable PE: {}", view.error());
@@ -176,6 +179,7 @@ efi::Status start_kernel(KernelImage *kernel, efi::Handle parent, const efi::Loa
                 return log_error(s, "Failed to install the kernel's LoadedImage protocol");
 
         // The timing line benchmarks read: the kernel's EFI stub (and its own decompressor) run next.
+        report_timings();
         log_info("Starting the kernel's EFI stub ({} cycles after stub entry)", read_cycles() - stub_entry_cycles());
         using Entry = efi::Status (*)(efi::Handle, efi::SystemTable *);
         Entry entry = reinterpret_cast<Entry>(kernel->base + kernel->plan.entry_rva);

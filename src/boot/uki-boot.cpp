@@ -18,6 +18,7 @@
 #include "firmware/tpm.hpp"
 #include "firmware/variables.hpp"
 #include "kernel.hpp"
+#include "timings.hpp"
 
 namespace zuki::boot {
 
@@ -272,7 +273,10 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         s = initrd_service.read_existing(st->BootServices);
         if (efi::is_error(s))
                 return s;
-        s = build_initrd(boot, initrd_service.existing(), &initrd_pages, &initrd);
+        {
+                PhaseTimer timer(Phase::Initrd);
+                s = build_initrd(boot, initrd_service.existing(), &initrd_pages, &initrd);
+        }
         if (efi::is_error(s))
                 return s;
         if (!initrd.empty()) {

@@ -15,6 +15,7 @@
 #include "firmware/tpm.hpp"
 #include "kernel.hpp"
 #include "linux-efi-stub.hpp"
+#include "timings.hpp"
 #include "zstd-decompress.hpp"
 
 namespace zuki::boot {
@@ -329,19 +330,24 @@ efi::Status boot_x86_direct(const kernel::Payload &checked, const Placement &pla
                 return s;
 
         // Decompress in place, once: the payload holds the flat image and its relocation table.
-        s = decompress_payload(payload, info, a.kernel);
+        {
+                PhaseTimer timer(Phase::Decompress);
+                s = decompress_payload(payload, info, a.kernel);
+        }
         if (efi::is_error(s))
                 return s;
 
         // Relocate for the virtual offset (virtual KASLR, only with a random physical slot) while
         // the image is still writable.
         uint64_t delta = randomized ? x86::virtual_offset(info, placement.virtual_seed) : 0;
-        s = relocate(info, a.kernel, delta);
-        if (efi::is_error(s))
-                return s;
-
-        // W^X now that the image is final; the firmware's page tables are those the kernel starts on.
-        s = a.protection.apply(st, a.kernel.data(), kernel_wx_plan(info, info.allocation_size()));
+        {
+                PhaseTimer timer(Phase::Load);
+                s = relocate(info, a.kernel, delta);
+                // W^X now that the image is final; the firmware's page tables are those the kernel
+                // starts on.
+                if (!efi::is_error(s))
+                        s = a.protection.apply(st, a.kernel.data(), kernel_wx_plan(info, info.allocation_size()));
+        }
         if (efi::is_error(s))
                 return s;
         report_kernel(info, placement, a, randomized, delta);
@@ -351,6 +357,9 @@ efi::Status boot_x86_direct(const kernel::Payload &checked, const Placement &pla
         s = build_boot_params(info, cmdline, initrd, st, &a, &params);
         if (efi::is_error(s))
                 return s;
+
+        // The last variable we set: from the memory map on, nothing may change it.
+        report_timings();
 
         // Memory map buffers before PCR 9 is extended, so that what can still fail afterwards is
         // only reading the map and exiting boot services.

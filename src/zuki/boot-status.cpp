@@ -97,6 +97,28 @@ json string_variable(const std::string &root, const char *name, const char *guid
         return s ? json(*s) : json(to_hex(bytes_of(*v)));
 }
 
+// A zuki variable of "key=value" words as an object; numeric values as numbers when `numbers`.
+// null when the variable is absent.
+json word_variable(const std::string &root, const char *name, bool numbers) {
+        json raw = string_variable(root, name);
+        if (!raw.is_string())
+                return nullptr;
+        json out = json::object();
+        std::istringstream words(raw.get<std::string>());
+        std::string w;
+        while (words >> w) {
+                size_t eq = w.find('=');
+                if (eq == std::string::npos)
+                        continue;
+                std::string key = w.substr(0, eq), value = w.substr(eq + 1);
+                if (numbers && !value.empty() && value.find_first_not_of("0123456789") == std::string::npos)
+                        out[key] = std::stoull(value);
+                else
+                        out[key] = value;
+        }
+        return out;
+}
+
 Bytes text_bytes(const std::string &s) { return Bytes(reinterpret_cast<const uint8_t *>(s.data()), s.size()); }
 
 // TPM2_PolicyPCR's digest for PCR 11 alone in the SHA-256 bank (the policy code's encoding).
@@ -299,6 +321,27 @@ json event_json(const StubEvent &e) {
         j["description"] = e.description;
         j["digest"] = to_hex(bytes_of(e.sha256));
         return j;
+}
+
+// "12.3 ms: measure 4.1 ms (7 events), decompress 6.0 ms, ..." when the counter's frequency is
+// known, else the same in cycles with each phase's share of the total.
+std::string timings_text(const json &t) {
+        auto cycles = [&](const char *k) { return t.contains(k) && t[k].is_number() ? t[k].get<uint64_t>() : 0; };
+        const uint64_t total = cycles("total"), hz = cycles("hz");
+        auto amount = [&](uint64_t c) {
+                char buf[64];
+                if (hz)
+                        std::snprintf(buf, sizeof buf, "%.1f ms", (double) c * 1000.0 / (double) hz);
+                else
+                        std::snprintf(buf, sizeof buf, "%llu cycles (%.0f%%)", (unsigned long long) c,
+                                      total ? 100.0 * (double) c / (double) total : 0.0);
+                return std::string(buf);
+        };
+        std::string text = (hz ? amount(total) : std::to_string(total) + " cycles") + " from entry to the kernel: measure " +
+                           amount(cycles("measure")) + " (" + std::to_string(cycles("events")) + " events), decompress " +
+                           amount(cycles("decompress")) + ", load " + amount(cycles("load")) + ", initrd " +
+                           amount(cycles("initrd"));
+        return text;
 }
 
 // One line naming the first differing event: PCR, position, type, description, both digests.
@@ -584,18 +627,9 @@ json boot_status(const StatusOptions &options) {
         stub["pcr_kernel_parameters"] = string_variable(root, "StubPcrKernelParameters");
         report["stub"] = stub;
 
-        // "kaslr=K wx=W" from the zuki stub.
-        json placement = nullptr;
-        json raw = string_variable(root, "StubZukiPlacement");
-        if (raw.is_string()) {
-                placement = json::object();
-                std::istringstream words(raw.get<std::string>());
-                std::string w;
-                while (words >> w)
-                        if (size_t eq = w.find('='); eq != std::string::npos)
-                                placement[w.substr(0, eq)] = w.substr(eq + 1);
-        }
-        report["placement"] = placement;
+        // "kaslr=K wx=W" and "total=T measure=M ..." (cycles) from the zuki stub.
+        report["placement"] = word_variable(root, "StubZukiPlacement", false);
+        report["timings"] = word_variable(root, "StubZukiTimings", true);
 
         json loader;
         loader["info"] = string_variable(root, "LoaderInfo");
@@ -646,6 +680,7 @@ std::string render_status(const json &r) {
                                                                  str(s["pcr_kernel_parameters"]) + " (parameters)"));
         line("KASLR", r["placement"].is_null() ? json(nullptr) : r["placement"].value("kaslr", json(nullptr)));
         line("W^X", r["placement"].is_null() ? json(nullptr) : r["placement"].value("wx", json(nullptr)));
+        line("stub time", r["timings"].is_null() ? json(nullptr) : json(timings_text(r["timings"])));
         line("boot loader", l["info"]);
         line("boot entry", l["entry_selected"]);
         line("secure boot", r["secure_boot"].is_null() ? json(nullptr) : json(r["secure_boot"].get<bool>() ? "on" : "off"));

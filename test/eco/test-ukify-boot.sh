@@ -106,6 +106,10 @@ check("guest PCR 11 equals pcrmodel.py's", guest == expected, guest)
 check("zuki status: stub is zuki", str(status["stub"]["info"]).startswith("zuki "), status["stub"]["info"])
 check("zuki status: StubZukiPlacement", status["placement"] == {"kaslr": "random", "wx": "no-protocol"}, status["placement"])
 check("zuki status: PCR 11 now", status["pcr11"]["now"] == guest)
+t = status["timings"] or {}
+check("zuki status: StubZukiTimings, every phase inside the total",
+      all(isinstance(t.get(k), int) for k in ("total", "measure", "events", "decompress", "load", "initrd"))
+      and 0 < t["measure"] + t["decompress"] + t["load"] + t["initrd"] <= t["total"] and t["events"] > 0, t)
 # The firmware's event log, replayed by zuki status, agrees with the TPM (the guest's own PCRs).
 log = status["event_log"]
 check("zuki status: the event log parses", log["error"] is None and log.get("events", 0) > 0, log["error"])

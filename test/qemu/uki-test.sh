@@ -179,6 +179,21 @@ for e in (replayed["11"]["log"] + replayed["12"]["log"]) if replayed else []:
 sys.exit(0 if ok else 1)
 PY
 
+# Where the stub's time went (zuki only): every phase inside the total, and one TPM event per
+# event of the independent model.
+if [[ $stub_info == zuki* ]]; then
+        timings=$(efivar StubZukiTimings)
+        "$ZUKI_SYSTEM_PYTHON" - "$timings" "$tmp/model.json" <<'PY' || fail "StubZukiTimings '$timings'"
+import json, sys
+t = dict(w.split("=", 1) for w in sys.argv[1].split())
+n = {k: int(v) for k, v in t.items()}
+phases = n["measure"] + n["decompress"] + n["load"] + n["initrd"]
+model = json.load(open(sys.argv[2]))
+assert 0 < phases <= n["total"], f"phases {phases} vs total {n['total']}"
+assert n["events"] == len(model["events"]), f"{n['events']} events measured, the model has {len(model['events'])}"
+print(f"ok: StubZukiTimings: {sys.argv[1]}")
+PY
+fi
 [[ $(efivar StubInfo) == "$stub_info"* ]] || fail "StubInfo is '$(efivar StubInfo)', expected '$stub_info...'"
 grep -a -q '^ZUKI-GUEST: efivar StubPcrKernelImage 11$' "$tmp/serial.log" || fail "StubPcrKernelImage is not 11"
 echo "ok: StubInfo $(efivar StubInfo), StubPcrKernelImage 11"

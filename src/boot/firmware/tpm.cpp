@@ -6,6 +6,7 @@
 
 #include "../efi/cc-measurement.hpp"
 #include "../efi/tcg2.hpp"
+#include "../timings.hpp"
 #include "log.hpp"
 #include "pages.hpp"
 
@@ -134,6 +135,7 @@ efi::Status measure_events(efi::Tcg2Protocol *tcg2, efi::CcMeasurementProtocol *
 } // namespace
 
 efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, MeasureResult *result) {
+        PhaseTimer timer(Phase::Measure);
         *result = MeasureResult();
         if (g_measuring_failed) {
                 log_debug("Not measuring: the TPM failed earlier in this boot");
@@ -146,6 +148,8 @@ efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, Measu
                 return efi::kSuccess;
         }
         efi::Status s = measure_events(tcg2, cc, plan, result);
+        if (!efi::is_error(s))
+                add_measured_events((uint32_t) plan.count);
         if (efi::is_error(s)) {
                 // Some PCRs got part of their events: none of them may be reported as measured.
                 uint32_t failed_pcr = result->failed_pcr;
