@@ -3,12 +3,15 @@
  * CSV lines, the first one naming the SBAT format version. C rather than C++ so the array can
  * hold the text without its terminating NUL, as tools that merge .sbat sections expect. */
 
-#ifndef ZUKI_VERSION
-#error "ZUKI_VERSION must be defined"
+#if !defined(ZUKI_VERSION) || !defined(ZUKI_HOME)
+#error "ZUKI_VERSION and ZUKI_HOME must be defined (meson.build)"
 #endif
 
+/* component_name,component_generation,vendor_name,vendor_package_name,vendor_version,vendor_url.
+ * Raise the generation when a Secure Boot bypass is fixed in the stub, so that shim's revocations
+ * can name the vulnerable builds. Distributions add their own line (zuki.debian,1,Debian,...). */
 #define ZUKI_SBAT \
         "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n" \
-        "zuki,1,zuki,zuki," ZUKI_VERSION ",https://zuki.invalid/\n"
+        "zuki,1,The zuki developers,zuki," ZUKI_VERSION "," ZUKI_HOME "\n"
 
 __attribute__((section(".sbat"), used)) const char zuki_sbat[sizeof(ZUKI_SBAT) - 1] = ZUKI_SBAT;

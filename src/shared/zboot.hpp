@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // The Linux EFI zboot header: compression metadata stored in the unused fields of the PE image's
-// MS-DOS header so that non-EFI loaders (QEMU, kexec-tools, ukify) can find and decompress the
-// payload without running the image. Layout as in Linux
+// MS-DOS header so that tools that do not run the image can find and decompress the payload
+// (ukify does for zstd; see docs/formats.md for which loaders do not). Layout as in Linux
 // drivers/firmware/efi/libstub/zboot-header.S; see docs/formats.md.
 
 #pragma once

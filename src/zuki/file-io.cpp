@@ -296,6 +296,90 @@ void write_file_new(const std::string &path, Bytes data, unsigned mode) {
         write_via_temporary(path, data, mode, Replace::Refuse);
 }
 
+namespace {
+
+// `dir` as a path to rename to and to put a sibling beside: without trailing slashes.
+std::string without_trailing_slashes(std::string dir) {
+        while (dir.size() > 1 && dir.back() == '/')
+                dir.pop_back();
+        return dir;
+}
+
+// Fails unless `dir` does not exist or is an empty directory.
+void require_absent_or_empty(const std::string &dir) {
+        struct stat st;
+        if (::lstat(dir.c_str(), &st) < 0) {
+                if (errno == ENOENT)
+                        return;
+                fail("Cannot stat " + dir + ": " + errno_text(errno));
+        }
+        if (!S_ISDIR(st.st_mode))
+                fail(dir + " exists and is not a directory");
+        DIR *d = ::opendir(dir.c_str());
+        if (!d)
+                fail("Cannot read " + dir + ": " + errno_text(errno));
+        bool empty = true;
+        while (struct dirent *e = ::readdir(d))
+                if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+                        empty = false;
+        ::closedir(d);
+        if (!empty)
+                fail(dir + " exists and is not empty; not writing into it");
+}
+
+// A temporary directory that is removed with what was written into it unless it was renamed.
+class TemporaryDirectory {
+public:
+        explicit TemporaryDirectory(const std::string &path) : path_(path + kTempInfix + "XXXXXX") {
+                if (!::mkdtemp(path_.data()))
+                        fail("Cannot create a temporary directory beside " + path + ": " + errno_text(errno));
+                created_ = true;
+        }
+        ~TemporaryDirectory() {
+                if (!created_)
+                        return;
+                for (const std::string &name : written_)
+                        ::unlink((path_ + "/" + name).c_str());
+                ::rmdir(path_.c_str());
+        }
+        TemporaryDirectory(const TemporaryDirectory &) = delete;
+        TemporaryDirectory &operator=(const TemporaryDirectory &) = delete;
+
+        void write(const std::string &name, Bytes data) {
+                if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+                        fail("Not a file name: '" + name + "'");
+                written_.push_back(name);
+                write_file_atomic(path_ + "/" + name, data);
+        }
+        void rename_to(const std::string &dir) {
+                Fd fd(::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                if (fd.get() < 0 || ::fsync(fd.get()) < 0 || ::fchmod(fd.get(), 0755) < 0)
+                        fail("Cannot sync " + path_ + ": " + errno_text(errno));
+                if (::rename(path_.c_str(), dir.c_str()) < 0) {
+                        if (errno == ENOTEMPTY || errno == EEXIST)
+                                fail(dir + " exists and is not empty; not writing into it");
+                        fail("Cannot rename the temporary directory to " + dir + ": " + errno_text(errno));
+                }
+                created_ = false;
+        }
+
+private:
+        std::string path_;
+        std::vector<std::string> written_;
+        bool created_ = false;
+};
+
+} // namespace
+
+void write_directory_atomic(const std::string &dir, const std::vector<NamedData> &files) {
+        std::string target = without_trailing_slashes(dir);
+        require_absent_or_empty(target);
+        TemporaryDirectory tmp(target);
+        for (const NamedData &f : files)
+                tmp.write(f.name, f.data);
+        tmp.rename_to(target);
+}
+
 bool same_file(const std::string &a, const std::string &b) {
         struct stat sa, sb;
         return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&

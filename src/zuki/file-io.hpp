@@ -43,6 +43,19 @@ size_t remove_stale_temporaries(const std::string &dir);
 // readable by others on the way.
 void write_file_new(const std::string &path, Bytes data, unsigned mode = 0600);
 
+// A file of a directory written by write_directory_atomic().
+struct NamedData {
+        std::string name; // a plain file name, no '/'
+        Bytes data;
+};
+
+// Creates the directory `dir` holding `files`, all or nothing: they are written (each as by
+// write_file_atomic) into a temporary directory DIR.zuki-tmp-XXXXXX beside it, which is then
+// renamed to `dir`. `dir` must not exist or be an empty directory (which the rename replaces);
+// anything else is refused before a byte is written ("DIR exists and is not empty"). Failures and
+// exceptions remove the temporary directory; a signal or crash while writing can leave it behind.
+void write_directory_atomic(const std::string &dir, const std::vector<NamedData> &files);
+
 // True when both paths name one existing file (after symlinks: same device and inode), as `x`
 // and `./x`, a symlink and its target, or two hard links do.
 bool same_file(const std::string &a, const std::string &b);

@@ -24,8 +24,9 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
 constexpr const cli::Verb *kVerbs[] = {
-        &verbs::kZboot,   &verbs::kBuild, &verbs::kMeasure, &verbs::kGenkey,  &verbs::kCheckUnlock,
-        &verbs::kCheckPolicy, &verbs::kSign,    &verbs::kVerify, &verbs::kInspect, &verbs::kStatus,
+        &verbs::kZboot,       &verbs::kBuild, &verbs::kMeasure, &verbs::kGenkey,  &verbs::kCheckUnlock,
+        &verbs::kCheckPolicy, &verbs::kSign,  &verbs::kVerify,  &verbs::kInspect, &verbs::kExtract,
+        &verbs::kStatus,
 };
 
 void print_help() {

@@ -18,6 +18,7 @@ extern const cli::Verb kCheckPolicy;
 extern const cli::Verb kSign;
 extern const cli::Verb kVerify;
 extern const cli::Verb kInspect;
+extern const cli::Verb kExtract;
 extern const cli::Verb kStatus;
 
 } // namespace zuki::verbs

@@ -146,7 +146,11 @@ def check_relocations(pe: pefile.PE) -> Check:
     return Check("base-relocations", True, f"{blocks} blocks, {summary}")
 
 
-def check_sbat(pe: pefile.PE) -> Check:
+# Reserved names (RFC 2606, RFC 6761) that mark a URL as a placeholder, not a vendor's address.
+PLACEHOLDER_URL = re.compile(r"\.(invalid|example|test|localhost)\b|\bexample\.(com|net|org)\b|//localhost\b")
+
+
+def check_sbat(pe: pefile.PE, version: str | None) -> Check:
     sections = [s for s in pe.sections if section_name(s) == ".sbat"]
     if len(sections) != 1:
         return Check("sbat", False, f"{len(sections)} .sbat sections (want 1)")
@@ -164,6 +168,16 @@ def check_sbat(pe: pefile.PE) -> Check:
     bad = [line for line in lines if len(line.split(",")) != SBAT_FIELDS]
     if bad:
         return Check("sbat", False, f"line without {SBAT_FIELDS} fields: {bad[0]!r}")
+    zuki = [line.split(",") for line in lines if line.startswith("zuki,")]
+    if len(zuki) != 1:
+        return Check("sbat", False, f"{len(zuki)} 'zuki' component lines (want 1)")
+    _, generation, _, _, vendor_version, url = zuki[0]
+    if not generation.isdigit() or int(generation) < 1:
+        return Check("sbat", False, f"zuki component generation {generation!r} is not a number >= 1")
+    if version is not None and vendor_version != version:
+        return Check("sbat", False, f"zuki component version {vendor_version!r}, the project is {version!r}")
+    if not url or PLACEHOLDER_URL.search(url):
+        return Check("sbat", False, f"zuki component URL {url!r} is a placeholder")
     components = " ".join(line.split(",")[0] for line in lines)
     return Check("sbat", True, f"{flags(section.Characteristics)}, {len(lines)} entries: {components}")
 
@@ -200,6 +214,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path)
     parser.add_argument("--machine", choices=sorted(MACHINES), required=True)
+    parser.add_argument("--version", help="the project version the .sbat zuki line must carry")
     args = parser.parse_args()
 
     try:
@@ -216,7 +231,7 @@ def main() -> int:
         check_section_alignment(pe),
         check_w_xor_x(pe),
         check_relocations(pe),
-        check_sbat(pe),
+        check_sbat(pe, args.version),
         check_header_room(pe),
         check_no_constructors(pe),
     ]

@@ -51,6 +51,16 @@ elif mutation == "rename-sbat":
     by_name[".sbat"].Name = b".sbax\0\0\0"
 elif mutation == "corrupt-sbat":
     pe.set_bytes_at_offset(by_name[".sbat"].PointerToRawData, b"xbat")
+elif mutation == "placeholder-sbat-url":
+    # The zuki line's vendor URL replaced, in place, by one in the reserved .invalid domain.
+    sbat = by_name[".sbat"]
+    data = pe.get_data(sbat.VirtualAddress, sbat.Misc_VirtualSize)
+    line_start = data.index(b"\nzuki,") + 1
+    url_end = data.index(b"\n", line_start)
+    url_start = data.rindex(b",", line_start, url_end) + 1
+    pad = url_end - url_start - len(b"http://.invalid")
+    assert pad >= 1, "URL too short to replace in place"
+    pe.set_bytes_at_offset(sbat.PointerToRawData + url_start, b"http://" + b"a" * pad + b".invalid")
 elif mutation == "section-alignment-512":
     opt.SectionAlignment = 0x200
 elif mutation == "shrink-headers":
@@ -101,6 +111,7 @@ cases=(
         "reloc-outside-image:base-relocations"
         "rename-sbat:sbat"
         "corrupt-sbat:sbat"
+        "placeholder-sbat-url:sbat"
         "section-alignment-512:section-alignment"
         "shrink-headers:header-room"
         "subsystem-11:subsystem"
