@@ -212,10 +212,15 @@ SignatureCheck check_signature(Bytes image, Bytes signature, X509 *trusted) {
         const unsigned char *dq = body + data_total;
         X509SigPtr digest_info(d2i_X509_SIG(nullptr, &dq, body_len - (long) data_total));
         ERR_clear_error();
-        if (!data_type || oid_text(data_type.get()) != kOidSpcPeImageData || !digest_info) {
-                c.problem = "the SpcIndirectDataContent does not describe a PE image digest";
+        if (!data_type || !digest_info) {
+                c.problem = "the SpcIndirectDataContent has no data type or no DigestInfo";
                 return c;
         }
+        // The Authenticode specification names SPC_PE_IMAGE_DATA here, but pesign writes
+        // SPC_INDIVIDUAL_SP_KEY_PURPOSE (1.3.6.1.4.1.311.2.1.21) with an empty SpcLink. UEFI firmware
+        // (EDK2's AuthenticodeVerify), shim, sbverify and osslsigncode do not look at the type:
+        // what binds the signature to the image is the digest, checked below. It is reported.
+        c.data_type = oid_text(data_type.get());
         const X509_ALGOR *alg = nullptr;
         const ASN1_OCTET_STRING *signed_digest = nullptr;
         X509_SIG_get0(digest_info.get(), &alg, &signed_digest);

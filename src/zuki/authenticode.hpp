@@ -92,6 +92,7 @@ struct SignatureCheck {
         std::string signer;         // subject of the signing certificate, when found
         std::string issuer;
         std::string digest_algorithm;
+        std::string data_type;      // SpcIndirectDataContent's data type OID (kOidSpcPeImageData; pesign: ...2.1.21)
         Buffer signed_digest;       // the digest the signature covers
         std::optional<int64_t> signing_time;
 };

@@ -76,6 +76,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                         e["signer"] = s.signer;
                         e["issuer"] = s.issuer;
                         e["digest_algorithm"] = s.digest_algorithm;
+                        e["data_type"] = s.data_type;
                         e["signed_digest"] = to_hex(bytes_of(s.signed_digest));
                         if (s.signing_time)
                                 e["signing_time"] = authenticode::format_time(*s.signing_time);
