@@ -108,7 +108,7 @@ verify_rc 3 "zuki verify with an unreadable certificate cannot check" --certific
 verify_rc 3 "zuki verify with a malformed certificate cannot check" --certificate db.key signed.efi
 
 # A damaged certificate table (flipped bits, bad lengths, a truncated or misplaced table): zuki
-# verify answers 0 or 1 with one line, and never crashes. (Bytes outside the signed parts, such as
+# verify answers 0 or 1 with one verdict line, and never crashes. (Bytes outside the signed parts, such as
 # padding or an embedded copy of the trusted certificate, may change without invalidating it, as
 # in UEFI.)
 /usr/bin/python3 - "$zuki" stub.efi db.crt <<'EOF' && ok "200 damaged certificate tables: no crash, one line each" || bad "damaged certificate tables"
@@ -136,8 +136,10 @@ for i in range(200):
         struct.pack_into("<I", m, off, random.choice([0, 7, 8, 9, size + 1, 0xffffffff, random.randrange(1 << 32)]))
     open("damaged.efi", "wb").write(m)
     p = subprocess.run([zuki, "verify", "--certificate", cert, "damaged.efi"], capture_output=True, text=True)
-    lines = (p.stdout if p.returncode == 0 else p.stderr).splitlines()
-    if p.returncode not in (0, 1) or len(lines) != 1 or (p.returncode == 1 and p.stdout):
+    # The verdict: one line on stdout after the table listing (valid), or one line on stderr.
+    verdict = p.stdout.splitlines()[-1:] if p.returncode == 0 else p.stderr.splitlines()
+    if p.returncode not in (0, 1) or len(verdict) != 1 or (p.returncode == 0 and p.stderr) or \
+            (p.returncode == 0 and "valid signature by" not in verdict[0]):
         problems += 1
         print(f"case {i} (kind {kind}): exit {p.returncode}: {p.stderr.strip()[:200]}")
 sys.exit(1 if problems else 0)
@@ -255,7 +257,7 @@ refuse "directory as certificate" '. is not a regular file' "${sign[@]}" --priva
 refuse "missing chain file" 'Cannot open nonexistent.crt' "${sign[@]}" --private-key db.key --certificate db.crt --chain nonexistent.crt image.efi
 refuse "missing image" 'Cannot open nonexistent.efi' "${sign[@]}" --private-key db.key --certificate db.crt nonexistent.efi
 refuse "not a PE image" 'text.efi: Not a usable PE image' "${sign[@]}" --private-key db.key --certificate db.crt text.efi
-refuse "already signed" 'signed.efi: The image is signed already; use --replace' "${sign[@]}" --private-key db.key --certificate db.crt signed.efi
+refuse "already signed" 'signed.efi: The image is signed already; use --replace to replace its signature or --append' "${sign[@]}" --private-key db.key --certificate db.crt signed.efi
 SOURCE_DATE_EPOCH=yesterday refuse "bad SOURCE_DATE_EPOCH" 'SOURCE_DATE_EPOCH is not a valid number' "${sign[@]}" --private-key db.key --certificate db.crt image.efi
 refuse "no certificate" 'zuki sign needs --private-key and --certificate' "${sign[@]}" --private-key db.key image.efi
 cp signed.efi before.efi
