@@ -17,28 +17,16 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 zuki=$(realpath "$1") stub=$(realpath "$2") zboot=$(realpath "$3")
 need_tool sbverify sbsigntool
 need_tool sbsign sbsigntool
 need_tool openssl openssl
 make_tmp
 cd "$tmp" || exit 1
-check() { # check NAME COMMAND...: the command must succeed
-        local name=$1
-        shift
-        if "$@" >"$tmp/out" 2>&1; then ok "$name"; else bad "$name: $(tail -n 3 "$tmp/out")"; fi
-}
-check_not() { # the command must fail
-        local name=$1
-        shift
-        if "$@" >"$tmp/out" 2>&1; then bad "$name: succeeded: $(tail -n 3 "$tmp/out")"; else ok "$name"; fi
-}
 
 # --- keys ----------------------------------------------------------------------------------
-selfsigned() { # NAME CN
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.crt" -subj "/CN=$2/" -days 3650 \
-                -sha256 2>/dev/null || fail "openssl cannot make a key"
-}
 selfsigned db "zuki test db"
 selfsigned other "zuki other"
 # A chain: root -> intermediate -> leaf.
@@ -76,14 +64,6 @@ check "sbverify accepts the ECDSA signature" sbverify --cert ec.crt ec.efi
 check "zuki verify accepts the ECDSA signature" "$zuki" verify --certificate ec.crt ec.efi
 
 # --- zuki verify ---------------------------------------------------------------------------
-verify_rc() { # EXPECTED_RC NAME ARGS...
-        local want=$1 name=$2
-        shift 2
-        "$zuki" verify "$@" >"$tmp/out" 2>"$tmp/err"
-        local rc=$?
-        if [[ $rc -eq $want ]]; then ok "$name (exit $rc${want:+: $(head -c 160 "$tmp/err")})"; else
-                bad "$name: exit $rc, wanted $want: $(cat "$tmp/out" "$tmp/err" | tail -n 3)"; fi
-}
 verify_rc 0 "zuki verify accepts its own signature" --certificate db.crt signed.efi
 "$zuki" verify --certificate db.crt --json signed.efi >v.json 2>/dev/null
 /usr/bin/python3 - v.json <<'EOF' && ok "zuki verify --json reports signer, digest and time" || bad "zuki verify --json"
@@ -167,13 +147,7 @@ fi
 # A signature made by someone else's tooling: Debian's signed kernel verifies against the signer
 # certificate openssl finds in it, and re-signing it with --replace keeps the digest Debian signed.
 if [[ -n ${ZUKI_KERNEL:-} && -r $ZUKI_KERNEL ]]; then
-        /usr/bin/python3 - "$ZUKI_KERNEL" >debian.p7 <<'EOF'
-import struct, sys
-b = open(sys.argv[1], "rb").read()
-pe = struct.unpack_from("<I", b, 0x3c)[0]
-off, size = struct.unpack_from("<II", b, pe + 24 + 112 + 8 * 4)
-sys.stdout.buffer.write(b[off + 8:off + struct.unpack_from("<I", b, off)[0]])
-EOF
+        certificate_der "$ZUKI_KERNEL" 1 >debian.p7
         openssl pkcs7 -inform DER -in debian.p7 -print_certs 2>/dev/null | sed -n '/BEGIN/,/END/p;/END/q' >debian-signer.pem
         if [[ -s debian-signer.pem ]] && sbverify --cert debian-signer.pem "$ZUKI_KERNEL" >/dev/null 2>&1; then
                 verify_rc 0 "zuki verify accepts Debian's kernel signature" --certificate debian-signer.pem "$ZUKI_KERNEL"
@@ -204,14 +178,7 @@ want=$(date -u -d @1700000000 +%Y-%m-%dT%H:%M:%SZ)
 got=$("$zuki" verify --certificate db.crt --json r1.efi | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["signatures"][0]["signing_time"])')
 [[ $got == "$want" ]] && ok "signing time is SOURCE_DATE_EPOCH ($got)" || bad "signing time $got, wanted $want"
 # The signing time as an independent parser reads it from the PKCS#7.
-/usr/bin/python3 - r1.efi >sig.der <<'EOF'
-import struct, sys
-b = open(sys.argv[1], "rb").read()
-pe = struct.unpack_from("<I", b, 0x3c)[0]
-off, size = struct.unpack_from("<II", b, pe + 24 + 112 + 8 * 4)
-length = struct.unpack_from("<I", b, off)[0]
-sys.stdout.buffer.write(b[off + 8:off + length])
-EOF
+certificate_der r1.efi 1 >sig.der
 if openssl asn1parse -inform DER -in sig.der 2>/dev/null | grep -A2 ':signingTime' | grep -q 'UTCTIME.*:231114221320Z'; then
         ok "openssl asn1parse finds signingTime 2023-11-14 22:13:20 UTC"
 else
