@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154 # $zuki and $tmp belong to the sourcing script
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Helpers the test/sign scripts share (after test/lib/common.sh; they need $zuki and $tmp):
