@@ -218,8 +218,9 @@ SignatureCheck check_signature(Bytes image, Bytes signature, X509 *trusted) {
         }
         // The Authenticode specification names SPC_PE_IMAGE_DATA here, but pesign writes
         // SPC_INDIVIDUAL_SP_KEY_PURPOSE (1.3.6.1.4.1.311.2.1.21) with an empty SpcLink. UEFI firmware
-        // (EDK2's AuthenticodeVerify), shim, sbverify and osslsigncode do not look at the type:
-        // what binds the signature to the image is the digest, checked below. It is reported.
+        // (EDK2's AuthenticodeVerify checks only the SPC_INDIRECT_DATA content type), sbverify and
+        // osslsigncode do not look at it: what binds the signature to the image is the digest,
+        // checked below. It is reported.
         c.data_type = oid_text(data_type.get());
         const X509_ALGOR *alg = nullptr;
         const ASN1_OCTET_STRING *signed_digest = nullptr;

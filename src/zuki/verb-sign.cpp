@@ -106,7 +106,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
 } // namespace
 
 const cli::Verb kSign = {
-        "sign", kUsage, "Authenticode-sign a PE image (SHA-256, PKCS#7) for UEFI Secure Boot.", kOptions, run,
+        "sign", kUsage, "Authenticode-sign a PE image (SHA-256, PKCS#7) for UEFI Secure Boot; --append adds\n"
+        "a second signature (another certificate chain) after the first.", kOptions, run,
 };
 
 } // namespace zuki::verbs

@@ -171,8 +171,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
 
 const cli::Verb kVerify = {
         "verify", kUsage,
-        "Check an image's Authenticode signature against a certificate (exit 0 valid,\n"
-        "1 invalid or unsigned, 3 could not check).",
+        "Check an image's Authenticode signatures against a certificate, listing every entry\n"
+        "of its certificate table (exit 0 valid, 1 invalid or unsigned, 3 could not check).",
         kOptions, run,
 };
 
