@@ -58,6 +58,7 @@ PACKAGES=(
     fdisk   # sfdisk: GPT-partitioned ESP images in test/qemu/boot.sh
     libcryptsetup-dev cryptsetup-bin # zuki check-unlock; LUKS2 header files in test/policy
     softhsm2 libengine-pkcs11-openssl # zuki sign with a PKCS#11 key (test/sign)
+    pesign osslsigncode # third-party Authenticode signers and checkers zuki verify is judged by (test/sign)
     python3-importlib-resources       # trixie's python3-virt-firmware on bookworm (test/sign)
     zlib1g-dev liblzma-dev liblz4-dev lz4 # the codecs of x86 bzImage payloads (zuki zboot --x86-boot=direct)
     u-boot-qemu # U-Boot's UEFI (2023.01) for arm64 boots (test/qemu/boot.sh --firmware uboot-bookworm)

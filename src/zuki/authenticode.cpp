@@ -212,10 +212,16 @@ SignatureCheck check_signature(Bytes image, Bytes signature, X509 *trusted) {
         const unsigned char *dq = body + data_total;
         X509SigPtr digest_info(d2i_X509_SIG(nullptr, &dq, body_len - (long) data_total));
         ERR_clear_error();
-        if (!data_type || oid_text(data_type.get()) != kOidSpcPeImageData || !digest_info) {
-                c.problem = "the SpcIndirectDataContent does not describe a PE image digest";
+        if (!data_type || !digest_info) {
+                c.problem = "the SpcIndirectDataContent has no data type or no DigestInfo";
                 return c;
         }
+        // The Authenticode specification names SPC_PE_IMAGE_DATA here, but pesign writes
+        // SPC_INDIVIDUAL_SP_KEY_PURPOSE (1.3.6.1.4.1.311.2.1.21) with an empty SpcLink. UEFI firmware
+        // (EDK2's AuthenticodeVerify checks only the SPC_INDIRECT_DATA content type), sbverify and
+        // osslsigncode do not look at it: what binds the signature to the image is the digest,
+        // checked below. It is reported.
+        c.data_type = oid_text(data_type.get());
         const X509_ALGOR *alg = nullptr;
         const ASN1_OCTET_STRING *signed_digest = nullptr;
         X509_SIG_get0(digest_info.get(), &alg, &signed_digest);
@@ -307,6 +313,80 @@ SignatureCheck check_signature(Bytes image, Bytes signature, X509 *trusted) {
         return c;
 }
 
+// The PKCS#7 SignedData (DER) over an SpcIndirectDataContent carrying `digest`.
+Buffer pkcs7_signature(const Buffer &digest, const EVP_MD *md, const Signer &signer, int64_t signing_time) {
+        Buffer idc = indirect_data_der(md, digest);
+        Pkcs7Ptr p7(PKCS7_new());
+        if (!p7 || !PKCS7_set_type(p7.get(), NID_pkcs7_signed))
+                fail_openssl("Cannot create a PKCS#7 SignedData");
+        PKCS7_SIGNER_INFO *si = PKCS7_add_signature(p7.get(), signer.certificate.get(), signer.key.get(), md);
+        if (!si)
+                fail_openssl("Cannot add a signer to the PKCS#7 SignedData");
+
+        // Signed attributes: contentType, SpcSpOpusInfo (empty), signingTime, messageDigest.
+        Asn1ObjectPtr idc_type = object(kOidSpcIndirectData);
+        if (!PKCS7_add_signed_attribute(si, NID_pkcs9_contentType, V_ASN1_OBJECT, OBJ_dup(idc_type.get())))
+                fail_openssl("Cannot add the contentType attribute");
+        Asn1ObjectPtr opus_type = object(kOidSpcSpOpusInfo);
+        static const uint8_t kEmptySequence[] = {kDerSequence, 0x00};
+        X509AttributePtr opus(X509_ATTRIBUTE_create_by_OBJ(nullptr, opus_type.get(), V_ASN1_SEQUENCE, kEmptySequence,
+                                                           (int) sizeof kEmptySequence));
+        if (!opus || !si->auth_attr || !sk_X509_ATTRIBUTE_push(si->auth_attr, opus.get()))
+                fail_openssl("Cannot add the SpcSpOpusInfo attribute");
+        opus.release();
+                ASN1_TIME *when = ASN1_TIME_set(nullptr, (time_t) signing_time);
+        if (!when || !PKCS7_add_signed_attribute(si, NID_pkcs9_signingTime, when->type, when)) {
+                ASN1_TIME_free(when);
+                fail_openssl("Cannot add the signingTime attribute");
+        }
+        // The digest of the SpcIndirectDataContent's contents (its SEQUENCE header excluded).
+        const uint8_t *body = nullptr;
+        long body_len = 0;
+        size_t total = 0;
+        if (!der_contents(idc.data(), idc.size(), V_ASN1_SEQUENCE, &body, &body_len, &total))
+                fail("Internal error: SpcIndirectDataContent does not parse");
+        unsigned char content_digest[EVP_MAX_MD_SIZE];
+        unsigned content_digest_len = 0;
+        if (!EVP_Digest(body, (size_t) body_len, content_digest, &content_digest_len, md, nullptr) ||
+            !PKCS7_add1_attrib_digest(si, content_digest, (int) content_digest_len))
+                fail_openssl("Cannot add the messageDigest attribute");
+        if (PKCS7_SIGNER_INFO_sign(si) != 1)
+                fail_openssl("Signing failed");
+
+        // The content: SPC_INDIRECT_DATA carrying the SpcIndirectDataContent.
+        PKCS7 *inner = PKCS7_new();
+        Asn1StringPtr seq(ASN1_STRING_type_new(V_ASN1_SEQUENCE));
+        if (!inner || !seq || !ASN1_STRING_set(seq.get(), idc.data(), (int) idc.size())) {
+                PKCS7_free(inner);
+                fail_openssl("Cannot build the signed content");
+        }
+        inner->type = idc_type.release();
+        inner->d.other = ASN1_TYPE_new();
+        if (!inner->d.other) {
+                PKCS7_free(inner);
+                fail_openssl("Cannot build the signed content");
+        }
+        ASN1_TYPE_set(inner->d.other, V_ASN1_SEQUENCE, seq.release());
+        if (!PKCS7_set_content(p7.get(), inner)) {
+                PKCS7_free(inner);
+                fail_openssl("Cannot attach the signed content");
+        }
+        if (!PKCS7_add_certificate(p7.get(), signer.certificate.get()))
+                fail_openssl("Cannot embed the certificate");
+        for (const X509Ptr &c : signer.chain)
+                if (!PKCS7_add_certificate(p7.get(), c.get()))
+                        fail_openssl("Cannot embed a chain certificate");
+
+        int n = i2d_PKCS7(p7.get(), nullptr);
+        if (n <= 0)
+                fail_openssl("Cannot encode the PKCS#7 SignedData");
+        Buffer signature((size_t) n);
+        unsigned char *p = signature.data();
+        if (i2d_PKCS7(p7.get(), &p) != n)
+                fail_openssl("Cannot encode the PKCS#7 SignedData");
+        return signature;
+}
+
 } // namespace
 
 CertificateTable certificate_table(Bytes image) {
@@ -324,6 +404,46 @@ CertificateTable certificate_table(Bytes image) {
         if (d.address < end_of_sections(v))
                 fail("The certificate table overlaps the headers or sections");
         return {d.address, d.size};
+}
+
+CertificateEntries certificate_entries(Bytes image) {
+        CertificateEntries r;
+        r.table = certificate_table(image);
+        uint64_t pos = r.table.offset, end = (uint64_t) r.table.offset + r.table.size;
+        auto stop = [&](std::string why) {
+                r.problem = std::move(why);
+                r.unparsed = (uint32_t) (end - pos);
+        };
+        while (pos < end) {
+                if (end - pos <= kWinCertificateHeaderSize) {
+                        stop(std::to_string(end - pos) + " bytes after the last entry are not a WIN_CERTIFICATE");
+                        break;
+                }
+                const uint8_t *h = image.data() + pos;
+                CertificateEntry e{(uint32_t) pos, load_le32(h), load_le16(h + 4), load_le16(h + 6)};
+                if (e.length <= kWinCertificateHeaderSize || align_up(e.length, kCertificateAlignment) > end - pos) {
+                        stop("the entry at offset " + std::to_string(pos) + " has an invalid length (" +
+                             std::to_string(e.length) + " bytes, " + std::to_string(end - pos) + " left in the table)");
+                        break;
+                }
+                r.entries.push_back(e);
+                pos += align_up(e.length, kCertificateAlignment);
+        }
+        return r;
+}
+
+std::string certificate_type_name(uint16_t type) {
+        switch (type) {
+        case 0x0001: return "X509";
+        case kWinCertTypePkcsSignedData: return "PKCS_SIGNED_DATA";
+        case 0x0003: return "RESERVED_1";
+        case 0x0004: return "TS_STACK_SIGNED";
+        case 0x0ef0: return "EFI_GUID";
+        case 0x0ef1: return "EFI_PKCS115";
+        }
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "0x%04x", type);
+        return buf;
 }
 
 std::vector<Region> digest_regions(Bytes image) {
@@ -409,13 +529,18 @@ std::optional<int64_t> source_date_epoch() {
 SignResult sign_image(Bytes input, const Signer &signer, const SignOptions &options) {
         SignResult r;
         Buffer image;
-        if (certificate_table(input).size) {
-                if (!options.replace)
-                        fail("The image is signed already; use --replace to replace its signature");
+        CertificateEntries old = certificate_entries(input);
+        if (old.table.size && options.existing == ExistingSignatures::Refuse)
+                fail("The image is signed already; use --replace to replace its signature or --append to add one");
+        if (old.table.size && options.existing == ExistingSignatures::Replace) {
                 image = strip_signature(input);
                 r.replaced = true;
         } else {
+                // Unsigned, or appending: the new entry goes after the table's last byte.
+                if (!old.problem.empty())
+                        fail("The certificate table is malformed (" + old.problem + "); use --replace instead of --append");
                 image.assign(input.begin(), input.end());
+                r.kept_entries = old.entries.size();
         }
         pe::View v = parse_pe(Bytes(image.data(), image.size()));
         if (image.size() < end_of_sections(v))
@@ -429,96 +554,33 @@ SignResult sign_image(Bytes input, const Signer &signer, const SignOptions &opti
         if (hashed != end_of_sections(v))
                 fail("The image's sections are not contiguous in the file; firmware would compute another digest");
 
-        // The certificate table starts 8-byte aligned; the padding is part of the signed data.
-        image.resize(align_up(image.size(), kCertificateAlignment), 0);
+        // A new certificate table starts 8-byte aligned; the padding is part of the signed data.
+        // A kept one is aligned already (certificate_table() checks), and the digest leaves it
+        // out, so the signatures in it stay valid.
+        CertificateTable table = certificate_table(Bytes(image.data(), image.size()));
+        if (!table.size) {
+                image.resize(align_up(image.size(), kCertificateAlignment), 0);
+                table.offset = (uint32_t) image.size();
+        }
         if (image.size() > UINT32_MAX - (1u << 20))
                 fail("The image is too large to sign");
 
         const EVP_MD *md = EVP_sha256();
         r.digest = image_digest(Bytes(image.data(), image.size()), md);
-        Buffer idc = indirect_data_der(md, r.digest);
-
-        Pkcs7Ptr p7(PKCS7_new());
-        if (!p7 || !PKCS7_set_type(p7.get(), NID_pkcs7_signed))
-                fail_openssl("Cannot create a PKCS#7 SignedData");
-        PKCS7_SIGNER_INFO *si = PKCS7_add_signature(p7.get(), signer.certificate.get(), signer.key.get(), md);
-        if (!si)
-                fail_openssl("Cannot add a signer to the PKCS#7 SignedData");
-
-        // Signed attributes: contentType, SpcSpOpusInfo (empty), signingTime, messageDigest.
-        Asn1ObjectPtr idc_type = object(kOidSpcIndirectData);
-        if (!PKCS7_add_signed_attribute(si, NID_pkcs9_contentType, V_ASN1_OBJECT, OBJ_dup(idc_type.get())))
-                fail_openssl("Cannot add the contentType attribute");
-        Asn1ObjectPtr opus_type = object(kOidSpcSpOpusInfo);
-        static const uint8_t kEmptySequence[] = {kDerSequence, 0x00};
-        X509AttributePtr opus(X509_ATTRIBUTE_create_by_OBJ(nullptr, opus_type.get(), V_ASN1_SEQUENCE, kEmptySequence,
-                                                           (int) sizeof kEmptySequence));
-        if (!opus || !si->auth_attr || !sk_X509_ATTRIBUTE_push(si->auth_attr, opus.get()))
-                fail_openssl("Cannot add the SpcSpOpusInfo attribute");
-        opus.release();
         r.signing_time = options.signing_time ? *options.signing_time : (int64_t) std::time(nullptr);
-        ASN1_TIME *when = ASN1_TIME_set(nullptr, (time_t) r.signing_time);
-        if (!when || !PKCS7_add_signed_attribute(si, NID_pkcs9_signingTime, when->type, when)) {
-                ASN1_TIME_free(when);
-                fail_openssl("Cannot add the signingTime attribute");
-        }
-        // The digest of the SpcIndirectDataContent's contents (its SEQUENCE header excluded).
-        const uint8_t *body = nullptr;
-        long body_len = 0;
-        size_t total = 0;
-        if (!der_contents(idc.data(), idc.size(), V_ASN1_SEQUENCE, &body, &body_len, &total))
-                fail("Internal error: SpcIndirectDataContent does not parse");
-        unsigned char content_digest[EVP_MAX_MD_SIZE];
-        unsigned content_digest_len = 0;
-        if (!EVP_Digest(body, (size_t) body_len, content_digest, &content_digest_len, md, nullptr) ||
-            !PKCS7_add1_attrib_digest(si, content_digest, (int) content_digest_len))
-                fail_openssl("Cannot add the messageDigest attribute");
-        if (PKCS7_SIGNER_INFO_sign(si) != 1)
-                fail_openssl("Signing failed");
-
-        // The content: SPC_INDIRECT_DATA carrying the SpcIndirectDataContent.
-        PKCS7 *inner = PKCS7_new();
-        Asn1StringPtr seq(ASN1_STRING_type_new(V_ASN1_SEQUENCE));
-        if (!inner || !seq || !ASN1_STRING_set(seq.get(), idc.data(), (int) idc.size())) {
-                PKCS7_free(inner);
-                fail_openssl("Cannot build the signed content");
-        }
-        inner->type = idc_type.release();
-        inner->d.other = ASN1_TYPE_new();
-        if (!inner->d.other) {
-                PKCS7_free(inner);
-                fail_openssl("Cannot build the signed content");
-        }
-        ASN1_TYPE_set(inner->d.other, V_ASN1_SEQUENCE, seq.release());
-        if (!PKCS7_set_content(p7.get(), inner)) {
-                PKCS7_free(inner);
-                fail_openssl("Cannot attach the signed content");
-        }
-        if (!PKCS7_add_certificate(p7.get(), signer.certificate.get()))
-                fail_openssl("Cannot embed the certificate");
-        for (const X509Ptr &c : signer.chain)
-                if (!PKCS7_add_certificate(p7.get(), c.get()))
-                        fail_openssl("Cannot embed a chain certificate");
-
-        int n = i2d_PKCS7(p7.get(), nullptr);
-        if (n <= 0)
-                fail_openssl("Cannot encode the PKCS#7 SignedData");
-        Buffer signature((size_t) n);
-        unsigned char *p = signature.data();
-        if (i2d_PKCS7(p7.get(), &p) != n)
-                fail_openssl("Cannot encode the PKCS#7 SignedData");
+        Buffer signature = pkcs7_signature(r.digest, md, signer, r.signing_time);
         r.signature_size = signature.size();
 
         // WIN_CERTIFICATE { dwLength (header + signature, unpadded), wRevision, wCertificateType },
         // zero-padded to 8 bytes; the directory size covers the padding.
         uint32_t length = kWinCertificateHeaderSize + (uint32_t) signature.size();
-        r.table = {(uint32_t) image.size(), (uint32_t) align_up(length, kCertificateAlignment)};
         size_t at = image.size();
-        image.resize(at + r.table.size, 0);
+        image.resize(at + align_up(length, kCertificateAlignment), 0);
         store_le32(image.data() + at, length);
         store_le16(image.data() + at + 4, kWinCertRevision2);
         store_le16(image.data() + at + 6, kWinCertTypePkcsSignedData);
         std::memcpy(image.data() + at + kWinCertificateHeaderSize, signature.data(), signature.size());
+        r.table = {table.offset, (uint32_t) (image.size() - table.offset)};
         set_security_directory(&image, v, r.table.offset, r.table.size);
         update_pe_checksum(&image);
 
@@ -529,39 +591,36 @@ SignResult sign_image(Bytes input, const Signer &signer, const SignOptions &opti
 
 VerifyResult verify_image(Bytes image, X509 *trusted) {
         VerifyResult r;
-        CertificateTable table;
         try {
-                table = certificate_table(image);
+                r.table = certificate_entries(image);
                 r.digest = image_digest(image);
         } catch (const Failure &e) {
                 r.problem = e.what();
                 return r;
         }
-        if (!table.size) {
+        if (!r.table.table.size) {
                 r.problem = "the image is not signed";
                 return r;
         }
         r.is_signed = true;
-        // Walk the WIN_CERTIFICATE entries (each 8-byte aligned); check the PKCS#7 ones.
-        uint64_t pos = table.offset, end = (uint64_t) table.offset + table.size;
-        while (pos + kWinCertificateHeaderSize <= end) {
-                const uint8_t *h = image.data() + pos;
-                uint32_t length = load_le32(h);
-                uint16_t revision = load_le16(h + 4), type = load_le16(h + 6);
-                if (length < kWinCertificateHeaderSize || length > end - pos) {
-                        r.problem = "a WIN_CERTIFICATE entry has an invalid length";
-                        break;
+        for (const CertificateEntry &e : r.table.entries) {
+                std::optional<SignatureCheck> c;
+                if (e.revision == kWinCertRevision2 && e.type == kWinCertTypePkcsSignedData) {
+                        c = check_signature(image,
+                                            Bytes(image.data() + e.offset + kWinCertificateHeaderSize,
+                                                  e.length - kWinCertificateHeaderSize),
+                                            trusted);
+                        r.valid = r.valid || c->valid;
+                        r.signatures.push_back(*c);
                 }
-                if (revision == kWinCertRevision2 && type == kWinCertTypePkcsSignedData) {
-                        SignatureCheck c = check_signature(
-                                image, Bytes(h + kWinCertificateHeaderSize, length - kWinCertificateHeaderSize), trusted);
-                        r.valid = r.valid || c.valid;
-                        r.signatures.push_back(std::move(c));
-                }
-                pos += align_up(length, kCertificateAlignment);
+                r.checks.push_back(std::move(c));
         }
-        if (r.signatures.empty() && r.problem.empty())
+        if (!r.table.problem.empty()) {
+                r.valid = false;
+                r.problem = "the certificate table is malformed (" + r.table.problem + "); firmware refuses such an image";
+        } else if (r.signatures.empty()) {
                 r.problem = "the certificate table holds no PKCS#7 signature";
+        }
         return r;
 }
 

@@ -14,19 +14,20 @@ namespace zuki::verbs {
 
 namespace {
 
-enum { kOptKey = cli::kFirstLongOnly, kOptCert, kOptChain, kOptReplace, kOptJson };
+enum { kOptKey = cli::kFirstLongOnly, kOptCert, kOptChain, kOptReplace, kOptAppend, kOptJson };
 
 constexpr cli::Option kOptions[] = {
         {"private-key", kOptKey, cli::Arg::Required, "KEY|URI", "the signing key: a PEM file or a pkcs11: URI (required)"},
         {"certificate", kOptCert, cli::Arg::Required, "CERT", "the signing key's certificate (required)"},
         {"chain", kOptChain, cli::Arg::Required, "FILE", "an intermediate certificate to embed; may repeat"},
-        {"replace", kOptReplace, cli::Arg::None, nullptr, "replace an existing signature instead of refusing"},
+        {"replace", kOptReplace, cli::Arg::None, nullptr, "replace existing signatures (the whole certificate table) instead of refusing"},
+        {"append", kOptAppend, cli::Arg::None, nullptr, "add this signature after the existing ones (e.g. old and new CA)"},
         {"output", 'o', cli::Arg::Required, "OUT", "write the signed image here (default: IMAGE, in place)"},
         {"json", kOptJson, cli::Arg::None, nullptr, "print a JSON summary instead of text"},
 };
 
 constexpr const char *kUsage[] = {
-        "--private-key KEY|pkcs11:URI --certificate CERT [--chain FILE]... [--replace]\n"
+        "--private-key KEY|pkcs11:URI --certificate CERT [--chain FILE]... [--replace|--append]\n"
         "[--output OUT] [--json] IMAGE",
 };
 
@@ -34,13 +35,15 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         std::string key, cert, output;
         std::vector<std::string> chain;
         authenticode::SignOptions sopt;
+        std::vector<authenticode::ExistingSignatures> existing;
         bool json = false;
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
                 switch (id) {
                 case kOptKey: key = arg; break;
                 case kOptCert: cert = arg; break;
                 case kOptChain: chain.push_back(arg); break;
-                case kOptReplace: sopt.replace = true; break;
+                case kOptReplace: existing.push_back(authenticode::ExistingSignatures::Replace); break;
+                case kOptAppend: existing.push_back(authenticode::ExistingSignatures::Append); break;
                 case 'o': output = arg; break;
                 case kOptJson: json = true; break;
                 }
@@ -51,6 +54,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 throw UsageError("zuki sign takes exactly one IMAGE argument");
         if (key.empty() || cert.empty())
                 throw UsageError("zuki sign needs --private-key and --certificate");
+        if (existing.size() > 1)
+                throw UsageError("zuki sign takes one of --replace and --append");
+        if (!existing.empty())
+                sopt.existing = existing.front();
         std::string image_path = args->front();
         if (output.empty())
                 output = image_path; // signed in place, atomically
@@ -81,13 +88,17 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 j["sha256"] = digest;
                 j["signing_time"] = authenticode::format_time(r.signing_time);
                 j["replaced"] = r.replaced;
+                j["signatures"] = r.kept_entries + 1;
                 j["certificate_table"] = {{"offset", r.table.offset}, {"size", r.table.size}};
                 j["signature_size"] = r.signature_size;
                 j["size"] = r.image.size();
                 cli::print_json(j);
         } else {
-                std::printf("%s: signed by %s, sha256 %s%s\n", output.c_str(), r.signer.c_str(), digest.c_str(),
-                            r.replaced ? " (old signature replaced)" : "");
+                std::string how = r.replaced ? " (old signatures replaced)"
+                                  : r.kept_entries ? " (signature " + std::to_string(r.kept_entries + 1) + ", after " +
+                                                             std::to_string(r.kept_entries) + " kept)"
+                                                   : "";
+                std::printf("%s: signed by %s, sha256 %s%s\n", output.c_str(), r.signer.c_str(), digest.c_str(), how.c_str());
         }
         return 0;
 }
@@ -95,7 +106,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
 } // namespace
 
 const cli::Verb kSign = {
-        "sign", kUsage, "Authenticode-sign a PE image (SHA-256, PKCS#7) for UEFI Secure Boot.", kOptions, run,
+        "sign", kUsage, "Authenticode-sign a PE image (SHA-256, PKCS#7) for UEFI Secure Boot; --append adds\n"
+        "a second signature (another certificate chain) after the first.", kOptions, run,
 };
 
 } // namespace zuki::verbs

@@ -25,6 +25,83 @@ constexpr cli::Option kOptions[] = {
 
 constexpr const char *kUsage[] = {"--certificate CERT [--json] IMAGE"};
 
+// The reason to report: the image's own problem, else the signatures' (the only one, or the
+// first of several, none of which is valid).
+std::string reason(const authenticode::VerifyResult &r) {
+        if (r.valid || !r.problem.empty() || r.signatures.empty())
+                return r.problem;
+        if (r.signatures.size() == 1)
+                return r.signatures.front().problem;
+        return "none of the " + std::to_string(r.signatures.size()) +
+               " signatures is valid for the certificate (the first: " + r.signatures.front().problem + ")";
+}
+
+nlohmann::ordered_json signature_json(const authenticode::SignatureCheck &s) {
+        nlohmann::ordered_json e;
+        e["valid"] = s.valid;
+        if (!s.valid)
+                e["problem"] = s.problem;
+        e["signer"] = s.signer;
+        e["issuer"] = s.issuer;
+        e["digest_algorithm"] = s.digest_algorithm;
+        e["data_type"] = s.data_type;
+        e["signed_digest"] = to_hex(bytes_of(s.signed_digest));
+        if (s.signing_time)
+                e["signing_time"] = authenticode::format_time(*s.signing_time);
+        return e;
+}
+
+// {offset, size, entries: [{offset, length, revision, type, signature}], unparsed_bytes, problem}
+nlohmann::ordered_json table_json(const authenticode::VerifyResult &r) {
+        nlohmann::ordered_json t;
+        t["offset"] = r.table.table.offset;
+        t["size"] = r.table.table.size;
+        t["entries"] = nlohmann::ordered_json::array();
+        for (size_t i = 0; i < r.table.entries.size(); i++) {
+                const authenticode::CertificateEntry &e = r.table.entries[i];
+                nlohmann::ordered_json o;
+                o["offset"] = e.offset;
+                o["length"] = e.length;
+                o["revision"] = e.revision;
+                o["type"] = authenticode::certificate_type_name(e.type);
+                if (r.checks[i])
+                        o["signature"] = signature_json(*r.checks[i]);
+                t["entries"].push_back(o);
+        }
+        t["unparsed_bytes"] = r.table.unparsed;
+        if (!r.table.problem.empty())
+                t["problem"] = r.table.problem;
+        return t;
+}
+
+// One line per WIN_CERTIFICATE entry, and notes on what firmware makes of more than one entry
+// or of bytes that are not an entry.
+void print_table(const std::string &image_path, const std::string &cert_path, const authenticode::VerifyResult &r) {
+        const authenticode::CertificateEntries &t = r.table;
+        std::printf("%s: certificate table at offset %u, %u bytes, %zu %s\n", image_path.c_str(), t.table.offset,
+                    t.table.size, t.entries.size(), t.entries.size() == 1 ? "entry" : "entries");
+        for (size_t i = 0; i < t.entries.size(); i++) {
+                const authenticode::CertificateEntry &e = t.entries[i];
+                std::printf("  entry %zu: revision 0x%04x, %s, %u bytes", i + 1, e.revision,
+                            authenticode::certificate_type_name(e.type).c_str(), e.length);
+                if (const std::optional<authenticode::SignatureCheck> &c = r.checks[i]) {
+                        std::printf(": signer %s, %s, %s\n", c->signer.empty() ? "unknown" : c->signer.c_str(),
+                                    c->digest_algorithm.c_str(),
+                                    c->valid ? ("valid for " + cert_path).c_str()
+                                             : ("not valid for " + cert_path + ": " + c->problem).c_str());
+                } else {
+                        std::printf(": not a PKCS#7 signature (revision 2.0, PKCS_SIGNED_DATA), firmware skips it\n");
+                }
+        }
+        if (t.entries.size() > 1)
+                std::printf("  note: %zu entries: firmware accepts the image when one signature is valid for a db "
+                            "certificate and none is in dbx\n",
+                            t.entries.size());
+        if (!t.problem.empty())
+                std::printf("  note: %u bytes past the last entry (%s): firmware refuses the image\n", t.unparsed,
+                            t.problem.c_str());
+}
+
 int run(const cli::Verb &verb, int argc, char **argv) {
         std::string cert_path;
         bool json = false;
@@ -54,10 +131,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         }
         authenticode::VerifyResult r = authenticode::verify_image(bytes_of(image), cert.get());
 
-        // The reason to report: the image's own problem, or the first signature's.
-        std::string problem = r.problem;
-        if (!r.valid && problem.empty() && !r.signatures.empty())
-                problem = r.signatures.front().problem;
+        std::string problem = reason(r);
         if (json) {
                 nlohmann::ordered_json j;
                 j["image"] = image_path;
@@ -68,20 +142,13 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 if (!r.digest.empty())
                         j["sha256"] = to_hex(bytes_of(r.digest));
                 j["signatures"] = nlohmann::ordered_json::array();
-                for (const authenticode::SignatureCheck &s : r.signatures) {
-                        nlohmann::ordered_json e;
-                        e["valid"] = s.valid;
-                        if (!s.valid)
-                                e["problem"] = s.problem;
-                        e["signer"] = s.signer;
-                        e["issuer"] = s.issuer;
-                        e["digest_algorithm"] = s.digest_algorithm;
-                        e["signed_digest"] = to_hex(bytes_of(s.signed_digest));
-                        if (s.signing_time)
-                                e["signing_time"] = authenticode::format_time(*s.signing_time);
-                        j["signatures"].push_back(e);
-                }
+                for (const authenticode::SignatureCheck &s : r.signatures)
+                        j["signatures"].push_back(signature_json(s));
+                if (r.is_signed)
+                        j["certificate_table"] = table_json(r);
                 cli::print_json(j);
+        } else if (r.is_signed) {
+                print_table(image_path, cert_path, r);
         }
         if (!r.valid) {
                 std::fprintf(stderr, "zuki: %s: signature not valid: %s\n", image_path.c_str(), problem.c_str());
@@ -104,8 +171,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
 
 const cli::Verb kVerify = {
         "verify", kUsage,
-        "Check an image's Authenticode signature against a certificate (exit 0 valid,\n"
-        "1 invalid or unsigned, 3 could not check).",
+        "Check an image's Authenticode signatures against a certificate, listing every entry\n"
+        "of its certificate table (exit 0 valid, 1 invalid or unsigned, 3 could not check).",
         kOptions, run,
 };
 

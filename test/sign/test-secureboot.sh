@@ -6,7 +6,9 @@
 #   1. the UKI that `zuki build --secureboot-private-key/--secureboot-certificate` signed, with
 #      QEMU -append load options: the guest sees SecureBoot=1 and /proc/cmdline equals the
 #      embedded .cmdline, not the load options;
-#   2. the same UKI from the ESP (control for 3 and 4): it boots;
+#   2. that UKI with a second signature (zuki sign --append, a "new CA" key) from the ESP, with only
+#      the first certificate in db: it boots (control for 3 and 4); with only the second
+#      certificate in db: it boots; with neither (another certificate in db): refused (issue 17);
 #   3. that UKI with one byte of .linux changed after signing: the firmware refuses it
 #      (Access Denied) and no kernel starts;
 #   4. the same UKI unsigned: refused the same way;
@@ -23,6 +25,8 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 here=$ZUKI_TEST_DIR/sign
 zuki=$(realpath "$1") kernel=$(realpath "$2") initrd=$(realpath "$3") os_release=$(realpath "$4")
 load_assets
@@ -38,15 +42,21 @@ make_tmp
 cd "$tmp" || exit 1
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
-openssl req -x509 -newkey rsa:2048 -nodes -keyout db.key -out db.crt -subj "/CN=zuki secure boot test/" \
-        -days 3650 -sha256 2>/dev/null || fail "openssl cannot make a key"
+selfsigned db "zuki secure boot test"
+selfsigned new "zuki secure boot new CA"
+selfsigned other "zuki secure boot other"
 
-# The key as PK and KEK (--enroll-cert) and as the only db entry; no Microsoft keys; SB on.
+# db.crt as PK and KEK (--enroll-cert) and DB_CERT as the only db entry; no Microsoft keys; SB on.
+enrol() { # DB_CERT VARS
+        PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$2" \
+                --enroll-cert db.crt --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c "$1" --no-microsoft --sb \
+                >enrol.log 2>&1 || { cat enrol.log; fail "virt-firmware cannot enrol $1"; }
+}
 t0=$(date +%s%N)
-PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o sb-vars.fd \
-        --enroll-cert db.crt --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c db.crt --no-microsoft --sb \
-        >enrol.log 2>&1 || { cat enrol.log; fail "virt-firmware cannot enrol the key"; }
+enrol db.crt sb-vars.fd
 echo "   key enrolment: $(ms_since "$t0") ms"
+enrol new.crt sb-vars-new.fd
+enrol other.crt sb-vars-other.fd
 
 cmdline="console=ttyS0 panic=-1 zuki.case=secureboot"
 build=(build --linux "$kernel" --initrd "$initrd" --cmdline "$cmdline" --os-release "@$os_release")
@@ -66,23 +76,20 @@ t0=$(date +%s%N)
 echo "   zuki sign of the UKI: $(ms_since "$t0") ms"
 cmp -s signed.efi resigned.efi && ok "zuki sign of the unsigned UKI equals zuki build's signed UKI" ||
         bad "zuki sign and zuki build --secureboot-* differ"
+"$zuki" sign --append --private-key new.key --certificate new.crt --output dual.efi signed.efi >/dev/null ||
+        fail "zuki sign --append failed"
+sbverify --cert db.crt dual.efi >/dev/null 2>&1 && sbverify --cert new.crt dual.efi >/dev/null 2>&1 &&
+        ok "sbverify accepts the dual-signed UKI for either certificate" || bad "sbverify rejects the dual-signed UKI"
 
 # One byte in the middle of .linux (located by pefile, not by zuki), after signing.
-/usr/bin/python3 - signed.efi tampered.efi <<'EOF' || fail "cannot tamper with the UKI"
-import sys, pefile
-data = bytearray(open(sys.argv[1], "rb").read())
-pe = pefile.PE(data=bytes(data), fast_load=True)
-linux = next(s for s in pe.sections if s.Name.rstrip(b"\0") == b".linux")
-at = linux.PointerToRawData + linux.Misc_VirtualSize // 2
-data[at] ^= 0x20
-open(sys.argv[2], "wb").write(data)
-EOF
+tamper_section signed.efi tampered.efi || fail "cannot tamper with the UKI"
 sbverify --cert db.crt tampered.efi >/dev/null 2>&1 && bad "sbverify accepts the tampered UKI" || ok "sbverify rejects the tampered UKI"
 
-boot() { # NAME ARGS...: boot.sh with the secboot firmware and the enrolled variables
+vars=sb-vars.fd # what boot() enrols: db.crt in db
+boot() { # NAME ARGS...: boot.sh with the secboot firmware and the enrolled variables $vars
         local name=$1
         shift
-        bash "$here/../qemu/boot.sh" --arch x86_64 --firmware trixie-secboot --vars sb-vars.fd --log "$name.log" "$@" \
+        bash "$here/../qemu/boot.sh" --arch x86_64 --firmware trixie-secboot --vars "$vars" --log "$name.log" "$@" \
                 >"$name.out" 2>&1
         local rc=$?
         [[ $rc -eq 77 ]] && { tail -n 1 "$name.out"; exit 77; }
@@ -138,8 +145,14 @@ boot "signed UKI without .cmdline: Secure Boot on, the load options are used" --
         --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
 check_pcrs "signed UKI without .cmdline: Secure Boot on, the load options are used" signed-nocmdline.efi "$sbopts" \
         --secure-boot --load-options "$sbopts"
-boot "signed UKI from the ESP boots" --esp-image signed.efi --timeout 180 "${locked[@]}" \
-        --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
+boot "dual-signed UKI from the ESP boots with only the first certificate in db" --esp-image dual.efi --timeout 180 \
+        "${locked[@]}" --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
+vars=sb-vars-new.fd
+boot "dual-signed UKI boots with only the second certificate in db" --esp-image dual.efi --timeout 180 \
+        "${locked[@]}" --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
+vars=sb-vars-other.fd
+boot "dual-signed UKI is refused with neither certificate in db" --esp-image dual.efi "${refused[@]}"
+vars=sb-vars.fd
 boot "UKI changed after signing is refused by the firmware" --esp-image tampered.efi "${refused[@]}"
 boot "unsigned UKI is refused by the firmware" --esp-image unsigned.efi "${refused[@]}"
 

@@ -17,28 +17,16 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 zuki=$(realpath "$1") stub=$(realpath "$2") zboot=$(realpath "$3")
 need_tool sbverify sbsigntool
 need_tool sbsign sbsigntool
 need_tool openssl openssl
 make_tmp
 cd "$tmp" || exit 1
-check() { # check NAME COMMAND...: the command must succeed
-        local name=$1
-        shift
-        if "$@" >"$tmp/out" 2>&1; then ok "$name"; else bad "$name: $(tail -n 3 "$tmp/out")"; fi
-}
-check_not() { # the command must fail
-        local name=$1
-        shift
-        if "$@" >"$tmp/out" 2>&1; then bad "$name: succeeded: $(tail -n 3 "$tmp/out")"; else ok "$name"; fi
-}
 
 # --- keys ----------------------------------------------------------------------------------
-selfsigned() { # NAME CN
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.crt" -subj "/CN=$2/" -days 3650 \
-                -sha256 2>/dev/null || fail "openssl cannot make a key"
-}
 selfsigned db "zuki test db"
 selfsigned other "zuki other"
 # A chain: root -> intermediate -> leaf.
@@ -76,14 +64,6 @@ check "sbverify accepts the ECDSA signature" sbverify --cert ec.crt ec.efi
 check "zuki verify accepts the ECDSA signature" "$zuki" verify --certificate ec.crt ec.efi
 
 # --- zuki verify ---------------------------------------------------------------------------
-verify_rc() { # EXPECTED_RC NAME ARGS...
-        local want=$1 name=$2
-        shift 2
-        "$zuki" verify "$@" >"$tmp/out" 2>"$tmp/err"
-        local rc=$?
-        if [[ $rc -eq $want ]]; then ok "$name (exit $rc${want:+: $(head -c 160 "$tmp/err")})"; else
-                bad "$name: exit $rc, wanted $want: $(cat "$tmp/out" "$tmp/err" | tail -n 3)"; fi
-}
 verify_rc 0 "zuki verify accepts its own signature" --certificate db.crt signed.efi
 "$zuki" verify --certificate db.crt --json signed.efi >v.json 2>/dev/null
 /usr/bin/python3 - v.json <<'EOF' && ok "zuki verify --json reports signer, digest and time" || bad "zuki verify --json"
@@ -108,7 +88,7 @@ verify_rc 3 "zuki verify with an unreadable certificate cannot check" --certific
 verify_rc 3 "zuki verify with a malformed certificate cannot check" --certificate db.key signed.efi
 
 # A damaged certificate table (flipped bits, bad lengths, a truncated or misplaced table): zuki
-# verify answers 0 or 1 with one line, and never crashes. (Bytes outside the signed parts, such as
+# verify answers 0 or 1 with one verdict line, and never crashes. (Bytes outside the signed parts, such as
 # padding or an embedded copy of the trusted certificate, may change without invalidating it, as
 # in UEFI.)
 /usr/bin/python3 - "$zuki" stub.efi db.crt <<'EOF' && ok "200 damaged certificate tables: no crash, one line each" || bad "damaged certificate tables"
@@ -136,8 +116,10 @@ for i in range(200):
         struct.pack_into("<I", m, off, random.choice([0, 7, 8, 9, size + 1, 0xffffffff, random.randrange(1 << 32)]))
     open("damaged.efi", "wb").write(m)
     p = subprocess.run([zuki, "verify", "--certificate", cert, "damaged.efi"], capture_output=True, text=True)
-    lines = (p.stdout if p.returncode == 0 else p.stderr).splitlines()
-    if p.returncode not in (0, 1) or len(lines) != 1 or (p.returncode == 1 and p.stdout):
+    # The verdict: one line on stdout after the table listing (valid), or one line on stderr.
+    verdict = p.stdout.splitlines()[-1:] if p.returncode == 0 else p.stderr.splitlines()
+    if p.returncode not in (0, 1) or len(verdict) != 1 or (p.returncode == 0 and p.stderr) or \
+            (p.returncode == 0 and "valid signature by" not in verdict[0]):
         problems += 1
         print(f"case {i} (kind {kind}): exit {p.returncode}: {p.stderr.strip()[:200]}")
 sys.exit(1 if problems else 0)
@@ -165,13 +147,7 @@ fi
 # A signature made by someone else's tooling: Debian's signed kernel verifies against the signer
 # certificate openssl finds in it, and re-signing it with --replace keeps the digest Debian signed.
 if [[ -n ${ZUKI_KERNEL:-} && -r $ZUKI_KERNEL ]]; then
-        /usr/bin/python3 - "$ZUKI_KERNEL" >debian.p7 <<'EOF'
-import struct, sys
-b = open(sys.argv[1], "rb").read()
-pe = struct.unpack_from("<I", b, 0x3c)[0]
-off, size = struct.unpack_from("<II", b, pe + 24 + 112 + 8 * 4)
-sys.stdout.buffer.write(b[off + 8:off + struct.unpack_from("<I", b, off)[0]])
-EOF
+        certificate_der "$ZUKI_KERNEL" 1 >debian.p7
         openssl pkcs7 -inform DER -in debian.p7 -print_certs 2>/dev/null | sed -n '/BEGIN/,/END/p;/END/q' >debian-signer.pem
         if [[ -s debian-signer.pem ]] && sbverify --cert debian-signer.pem "$ZUKI_KERNEL" >/dev/null 2>&1; then
                 verify_rc 0 "zuki verify accepts Debian's kernel signature" --certificate debian-signer.pem "$ZUKI_KERNEL"
@@ -202,14 +178,7 @@ want=$(date -u -d @1700000000 +%Y-%m-%dT%H:%M:%SZ)
 got=$("$zuki" verify --certificate db.crt --json r1.efi | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["signatures"][0]["signing_time"])')
 [[ $got == "$want" ]] && ok "signing time is SOURCE_DATE_EPOCH ($got)" || bad "signing time $got, wanted $want"
 # The signing time as an independent parser reads it from the PKCS#7.
-/usr/bin/python3 - r1.efi >sig.der <<'EOF'
-import struct, sys
-b = open(sys.argv[1], "rb").read()
-pe = struct.unpack_from("<I", b, 0x3c)[0]
-off, size = struct.unpack_from("<II", b, pe + 24 + 112 + 8 * 4)
-length = struct.unpack_from("<I", b, off)[0]
-sys.stdout.buffer.write(b[off + 8:off + length])
-EOF
+certificate_der r1.efi 1 >sig.der
 if openssl asn1parse -inform DER -in sig.der 2>/dev/null | grep -A2 ':signingTime' | grep -q 'UTCTIME.*:231114221320Z'; then
         ok "openssl asn1parse finds signingTime 2023-11-14 22:13:20 UTC"
 else
@@ -255,7 +224,7 @@ refuse "directory as certificate" '. is not a regular file' "${sign[@]}" --priva
 refuse "missing chain file" 'Cannot open nonexistent.crt' "${sign[@]}" --private-key db.key --certificate db.crt --chain nonexistent.crt image.efi
 refuse "missing image" 'Cannot open nonexistent.efi' "${sign[@]}" --private-key db.key --certificate db.crt nonexistent.efi
 refuse "not a PE image" 'text.efi: Not a usable PE image' "${sign[@]}" --private-key db.key --certificate db.crt text.efi
-refuse "already signed" 'signed.efi: The image is signed already; use --replace' "${sign[@]}" --private-key db.key --certificate db.crt signed.efi
+refuse "already signed" 'signed.efi: The image is signed already; use --replace to replace its signature or --append' "${sign[@]}" --private-key db.key --certificate db.crt signed.efi
 SOURCE_DATE_EPOCH=yesterday refuse "bad SOURCE_DATE_EPOCH" 'SOURCE_DATE_EPOCH is not a valid number' "${sign[@]}" --private-key db.key --certificate db.crt image.efi
 refuse "no certificate" 'zuki sign needs --private-key and --certificate' "${sign[@]}" --private-key db.key image.efi
 cp signed.efi before.efi
