@@ -201,7 +201,7 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         bool multi = !in.profiles.empty();
         if (in.sign_pcr_policy) {
                 // .pcrsig is not measured, so the image without it predicts the same PCR 11.
-                Buffer unsigned_image = append_sections(bytes_of(image), sections, nullptr, multi);
+                Buffer unsigned_image = append_sections(bytes_of(image), sections, nullptr, multi, "UKI");
                 for (size_t i = section_ends.size(); i-- > (multi ? 1 : 0);) {
                         Buffer sig = in.sign_pcr_policy(bytes_of(unsigned_image), multi ? (uint32_t) (i - 1) : 0);
                         sections.insert(sections.begin() + (ptrdiff_t) section_ends[i],
@@ -209,7 +209,7 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
                 }
         }
 
-        result.image = append_sections(bytes_of(image), sections, &result.sections, multi);
+        result.image = append_sections(bytes_of(image), sections, &result.sections, multi, "UKI");
         return result;
 }
 

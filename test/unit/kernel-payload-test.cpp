@@ -181,12 +181,12 @@ TEST(KernelPayload, RelocationTableIsCheckedAfterDecompression) {
         Result<Payload> p = check(z.build());
         ASSERT_TRUE(p);
         std::vector<uint8_t> decompressed(0x300c, 0); // the image, then three empty relocation lists
-        EXPECT_TRUE(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size())).ok());
+        EXPECT_TRUE(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size()), pe::kMachineX64).ok());
         // One 32-bit relocation (read first, from the end) below the link address: outside the image.
         store_le32(decompressed.data() + 0x3008, 0x7fff0000);
-        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size())).error(),
+        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size()), pe::kMachineX64).error(),
                   Error::BadX86Relocations);
-        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), 0x3000)).error(), Error::X86PayloadSizeMismatch);
+        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), 0x3000), pe::kMachineX64).error(), Error::X86PayloadSizeMismatch);
 }
 
 } // namespace
