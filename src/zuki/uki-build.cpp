@@ -7,6 +7,7 @@
 
 #include "failure.hpp"
 #include "kernel-info.hpp"
+#include "kernel-payload.hpp"
 #include "limits.hpp"
 #include "text.hpp"
 #include "uki.hpp"
@@ -110,6 +111,13 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         Buffer linux_section;
         KernelInfo info;
         if (zboot::has_header(bytes_of(in.linux_image))) {
+                // The stub's checks that need no decompression first: a refusal names its reason.
+                Result<pe::View> zview = pe::View::parse(bytes_of(in.linux_image), pe::Layout::File);
+                if (!zview)
+                        fail("The zboot image is not a usable PE", zview.error());
+                Result<kernel::Payload> checked = kernel::check_kernel_payload(*zview, kernel::Origin::LinuxSection);
+                if (!checked)
+                        fail("The zboot image: the stub would refuse this kernel", checked.error());
                 ZbootContents z = read_zboot(bytes_of(in.linux_image));
                 if (z.uncompressed_size) {
                         Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);
