@@ -2,6 +2,7 @@
 
 #include "kernel.hpp"
 
+#include "../shared/kernel-payload.hpp"
 #include "arch/cache.hpp"
 #include "arch/cycles.hpp"
 #include "efi/rng.hpp"
@@ -85,10 +86,10 @@ efi::Status place_kernel(KernelImage *kernel, efi::SystemTable *st) {
         Result<pe::View> view = pe::View::parse(kernel->file, pe::Layout::File);
         if (!view)
                 return log_error(status_from(view.error()), "Kernel image is not a usable PE: {}", view.error());
-        if (view->machine() != native_machine())
+        Result<load::Plan> plan = zuki::kernel::check_loadable(*view, native_machine());
+        if (!plan && plan.error() == Error::UnsupportedMachine)
                 return log_error(efi::kUnsupported, "Kernel is for {}, this stub runs on {}",
                                  pe::machine_name(view->machine()), pe::machine_name(native_machine()));
-        Result<load::Plan> plan = load::plan(*view);
         if (!plan)
                 return log_error(status_from(plan.error()), "Kernel image cannot be loaded: {}", plan.error());
         kernel->plan = *plan;

@@ -71,7 +71,22 @@ Status check_command_line(const Payload &payload, Span<const char16_t> cmdline) 
         return check_command_line_utf8(payload, x86::command_line_utf8_length(cmdline));
 }
 
-Status check_decompressed(const Payload &payload, Bytes decompressed) {
+Result<load::Plan> check_loadable(const pe::View &file, uint16_t machine) {
+        if (file.machine() != machine)
+                return Error::UnsupportedMachine;
+        return load::plan(file);
+}
+
+Status check_decompressed(const Payload &payload, Bytes decompressed, uint16_t machine) {
+        if (payload.kind == Kind::Zstd) {
+                Result<pe::View> view = pe::View::parse(decompressed, pe::Layout::File);
+                if (!view)
+                        return view.error();
+                Result<load::Plan> plan = check_loadable(*view, machine);
+                if (!plan)
+                        return plan.error();
+                return ok_status();
+        }
         if (payload.kind != Kind::X86Direct)
                 return ok_status();
         const x86::Info &x = payload.x86;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "base.hpp"
+#include "load-plan.hpp"
 #include "pe.hpp"
 #include "x86-boot.hpp"
 #include "zboot.hpp"
@@ -63,7 +64,13 @@ Status check_command_line(const Payload &payload, Span<const char16_t> cmdline);
 // The same for UTF-8 text (a .cmdline section up to its first NUL).
 Status check_command_line_utf8(const Payload &payload, size_t utf8_length);
 
-// The checks that need the decompressed payload (payload.zstd.decompressed_size bytes).
-Status check_decompressed(const Payload &payload, Bytes decompressed);
+// A kernel PE the stub loads itself (a decompressed zstd payload, a plain PE in .linux): built
+// for `machine` and loadable (load::plan). The stub's place_kernel() decides with it.
+Result<load::Plan> check_loadable(const pe::View &file, uint16_t machine);
+
+// The checks that need the decompressed payload (payload.zstd.decompressed_size bytes): a zstd
+// payload is a PE kernel for `machine` the stub can load; an x86 direct-boot payload's size and
+// relocation table agree with its .x86boot description.
+Status check_decompressed(const Payload &payload, Bytes decompressed, uint16_t machine);
 
 } // namespace zuki::kernel

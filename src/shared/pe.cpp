@@ -138,6 +138,29 @@ Result<View> View::parse(Bytes image, Layout layout) {
         return v;
 }
 
+Result<HeaderRoom> section_header_room(Bytes image) {
+        if (image.size() < kDosHeaderSize)
+                return Error::Truncated;
+        if (image[0] != 'M' || image[1] != 'Z')
+                return Error::BadDosMagic;
+        uint32_t pe_offset = load_le32(image.data() + kDosLfanewOffset);
+        if (!image.contains(pe_offset, 4 + kCoffHeaderSize + kOptSizeOfHeaders + 4))
+                return Error::Truncated;
+        const uint8_t *coff = image.data() + pe_offset + 4;
+        HeaderRoom r;
+        r.used = load_le16(coff + 2);
+        uint64_t table = (uint64_t) pe_offset + 4 + kCoffHeaderSize + load_le16(coff + 16);
+        uint64_t end = load_le32(coff + kCoffHeaderSize + kOptSizeOfHeaders);
+        for (uint32_t i = 0; i < r.used && image.contains(table + (uint64_t) i * kSectionHeaderSize, kSectionHeaderSize); i++) {
+                const uint8_t *h = image.data() + table + (uint64_t) i * kSectionHeaderSize;
+                if (load_le32(h + kSecSizeOfRawData) != 0 && load_le32(h + kSecPointerToRawData) < end)
+                        end = load_le32(h + kSecPointerToRawData);
+        }
+        uint64_t fits = end > table ? (end - table) / kSectionHeaderSize : 0;
+        r.room = (uint32_t) (fits < limits::kMaxSections ? fits : limits::kMaxSections);
+        return r;
+}
+
 Section View::section(size_t i) const {
         return read_section(image_, section_table_offset_ + (uint32_t) i * kSectionHeaderSize);
 }

@@ -90,6 +90,16 @@ struct DataDirectory {
         uint32_t size = 0;
 };
 
+// Room for section headers in an image's header area, as the stub sees it: from the start of the
+// section table to SizeOfHeaders or the first section's raw data, whichever comes first, and at
+// most limits::kMaxSections (the stub refuses its own image beyond that). `used` is the image's
+// NumberOfSections. Reads only the headers, so it also explains an image parse() refuses.
+struct HeaderRoom {
+        uint32_t room = 0;
+        uint32_t used = 0;
+};
+Result<HeaderRoom> section_header_room(Bytes image);
+
 class View {
 public:
         View() = default;

@@ -74,6 +74,18 @@ Buffer zstd_compress(Bytes input, const CompressOptions &options) {
 }
 
 Buffer zstd_decompress(Bytes frame, uint64_t expected_size) {
+        // The stub's rule (src/boot/zstd-decompress.cpp): exactly one frame, nothing after it,
+        // and a content size, where the frame states one, that is the expected one.
+        size_t frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
+        if (ZSTD_isError(frame_size))
+                fail(std::string("zstd: payload is corrupt: ") + ZSTD_getErrorName(frame_size));
+        if (frame_size != frame.size())
+                fail("zstd: payload is " + std::to_string(frame.size()) + " bytes, its first frame " +
+                     std::to_string(frame_size));
+        unsigned long long declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
+        if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != expected_size)
+                fail("zstd: payload declares " + std::to_string(declared) + " bytes, " + std::to_string(expected_size) +
+                     " expected");
         Buffer out(expected_size);
         size_t n = ZSTD_decompress(out.data(), out.size(), frame.data(), frame.size());
         if (ZSTD_isError(n))

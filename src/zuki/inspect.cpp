@@ -84,8 +84,11 @@ json describe_kernel(const KernelInfo &k) {
 
 json inspect_image(Bytes image) {
         Result<pe::View> view = pe::View::parse(image, pe::Layout::File);
-        if (!view)
+        if (!view) {
+                // More section headers than the header area holds or the stub takes: say by how much.
+                check_section_header_room(image, 0, zboot::has_header(image) ? "zboot image" : "UKI");
                 fail("Not a PE image we can read", view.error());
+        }
         json report;
         report["size"] = image.size();
         pe::Section linux_section;
@@ -107,8 +110,10 @@ json inspect_image(Bytes image) {
                 zj["payload_size"] = z.header.payload_size;
                 if (z.uncompressed_size) {
                         zj["uncompressed_size"] = z.uncompressed_size;
-                        Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);
+                        // A payload that does not decompress is described here; why the stub
+                        // refuses it is the stub's check below.
                         try {
+                                Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);
                                 report["kernel"] = describe_kernel(
                                         identify_zboot_payload(bytes_of(inner), !z.x86boot.empty(), "Payload"));
                         } catch (const Failure &f) {
@@ -168,7 +173,7 @@ json inspect_image(Bytes image) {
         // UKI (what zuki build --linux makes of it), a UKI in every profile.
         try {
                 if (report["type"] == "zboot")
-                        check_stub_accepts_kernel(image, kernel::Origin::LinuxSection, "zboot image");
+                        check_stub_accepts_kernel(image, kernel::Origin::LinuxSection, view->machine(), "zboot image");
                 else if (report["type"] == "uki")
                         check_stub_accepts_uki(image, "UKI");
         } catch (const Failure &f) {

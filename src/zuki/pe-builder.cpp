@@ -8,6 +8,7 @@
 
 #include "failure.hpp"
 #include "limits.hpp"
+#include "stub-acceptance.hpp"
 
 namespace zuki {
 
@@ -39,7 +40,7 @@ void refuse_signed_stub(const pe::View &stub) {
 }
 
 Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added,
-                       bool allow_repeats) {
+                       bool allow_repeats, const char *kind) {
         Result<pe::View> parsed = pe::View::parse(base, pe::Layout::File);
         if (!parsed)
                 fail("Stub image is not a usable PE", parsed.error());
@@ -50,21 +51,15 @@ Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std:
         if (base.size() > raw_end)
                 fail("Stub image has data after its last section");
 
-        // New headers go after the existing table; they must fit in the headers area, before the
-        // first section's raw data.
-        uint64_t first_raw = view.size_of_headers();
+        // New headers go after the existing table, in the headers area the stub has.
+        check_section_header_room(base, (uint32_t) sections.size(), kind);
         std::set<std::string> names;
         uint64_t next_va = 0;
         for (size_t i = 0; i < view.section_count(); i++) {
                 pe::Section s = view.section(i);
-                if (s.raw_size)
-                        first_raw = std::min<uint64_t>(first_raw, s.raw_offset);
                 names.insert(s.name);
                 next_va = std::max<uint64_t>(next_va, (uint64_t) s.virtual_address + s.memory_size());
         }
-        uint64_t table_end = view.section_table_end() + (uint64_t) sections.size() * pe::kSectionHeaderSize;
-        if (table_end > first_raw || view.section_count() + sections.size() > limits::kMaxSections)
-                fail("Stub image has no room for " + std::to_string(sections.size()) + " more section headers");
 
         const uint32_t fa = view.file_alignment(), sa = view.section_alignment();
         Buffer out(base.begin(), base.end());

@@ -29,9 +29,9 @@ struct AddedSection {
 
 // Returns `base` with `sections` appended. Refuses a signed base image, a name that already
 // exists (unless `allow_repeats`, for multi-profile UKIs whose profiles repeat section names), and
-// a section table without room.
+// more section headers than the stub has room for (naming the image `kind` in that refusal).
 Buffer append_sections(Bytes base, const std::vector<NewSection> &sections, std::vector<AddedSection> *added = nullptr,
-                       bool allow_repeats = false);
+                       bool allow_repeats = false, const char *kind = "image");
 
 // Refuses a stub that carries an Authenticode signature: appending sections would invalidate it
 // (and leave the certificate table in the middle of the file).

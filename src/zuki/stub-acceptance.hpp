@@ -15,9 +15,14 @@
 
 namespace zuki {
 
+// The section headers of `image`, plus `adding` more, fit the header room the stub has
+// (pe::section_header_room). Throws one line naming both numbers: "the stub has room for N
+// section headers; this UKI needs M" (`kind` names the image).
+void check_section_header_room(Bytes image, uint32_t adding, const std::string &kind);
+
 // A kernel as the stub would find it in a UKI's .linux (LinuxSection) or as a zboot image the
-// stub boots on its own (SelfImage, file layout).
-kernel::Payload check_stub_accepts_kernel(Bytes image, kernel::Origin origin, const std::string &what);
+// stub boots on its own (SelfImage, file layout), with a stub for `machine`.
+kernel::Payload check_stub_accepts_kernel(Bytes image, kernel::Origin origin, uint16_t machine, const std::string &what);
 
 // Every profile of a UKI: its .linux as above, and its .cmdline against the kernel's cmdline_size.
 void check_stub_accepts_uki(Bytes uki, const std::string &what);

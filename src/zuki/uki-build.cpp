@@ -7,6 +7,7 @@
 
 #include "failure.hpp"
 #include "kernel-info.hpp"
+#include "kernel-payload.hpp"
 #include "limits.hpp"
 #include "text.hpp"
 #include "uki.hpp"
@@ -110,6 +111,13 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         Buffer linux_section;
         KernelInfo info;
         if (is_zboot_image(bytes_of(in.linux_image))) {
+                // The stub's checks that need no decompression first: a refusal names its reason.
+                Result<pe::View> zview = pe::View::parse(bytes_of(in.linux_image), pe::Layout::File);
+                if (!zview)
+                        fail("The zboot image is not a usable PE", zview.error());
+                Result<kernel::Payload> checked = kernel::check_kernel_payload(*zview, kernel::Origin::LinuxSection);
+                if (!checked)
+                        fail("The zboot image: the stub would refuse this kernel", checked.error());
                 ZbootContents z = read_zboot(bytes_of(in.linux_image));
                 if (z.uncompressed_size) {
                         Buffer inner = zstd_decompress(z.frame, z.uncompressed_size);
@@ -201,7 +209,7 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         bool multi = !in.profiles.empty();
         if (in.sign_pcr_policy) {
                 // .pcrsig is not measured, so the image without it predicts the same PCR 11.
-                Buffer unsigned_image = append_sections(bytes_of(image), sections, nullptr, multi);
+                Buffer unsigned_image = append_sections(bytes_of(image), sections, nullptr, multi, "UKI");
                 for (size_t i = section_ends.size(); i-- > (multi ? 1 : 0);) {
                         Buffer sig = in.sign_pcr_policy(bytes_of(unsigned_image), multi ? (uint32_t) (i - 1) : 0);
                         sections.insert(sections.begin() + (ptrdiff_t) section_ends[i],
@@ -209,7 +217,7 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
                 }
         }
 
-        result.image = append_sections(bytes_of(image), sections, &result.sections, multi);
+        result.image = append_sections(bytes_of(image), sections, &result.sections, multi, "UKI");
         return result;
 }
 

@@ -120,7 +120,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         ZbootImage z = build_zboot(bytes_of(stub), bytes_of(kernel), copt);
         // The stub's own checks over what it would boot, before anything is written.
         try {
-                check_stub_accepts_kernel(bytes_of(z.image), kernel::Origin::SelfImage, "The new zboot image");
+                check_stub_accepts_kernel(bytes_of(z.image), kernel::Origin::SelfImage, info.machine, "The new zboot image");
         } catch (const Failure &f) {
                 fail(std::string(f.what()) + "; not writing " + output);
         }

@@ -211,12 +211,34 @@ TEST(KernelPayload, RelocationTableIsCheckedAfterDecompression) {
         Result<Payload> p = check(z.build());
         ASSERT_TRUE(p);
         std::vector<uint8_t> decompressed(0x300c, 0); // the image, then three empty relocation lists
-        EXPECT_TRUE(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size())).ok());
+        EXPECT_TRUE(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size()), pe::kMachineX64).ok());
         // One 32-bit relocation (read first, from the end) below the link address: outside the image.
         store_le32(decompressed.data() + 0x3008, 0x7fff0000);
-        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size())).error(),
+        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), decompressed.size()), pe::kMachineX64).error(),
                   Error::BadX86Relocations);
-        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), 0x3000)).error(), Error::X86PayloadSizeMismatch);
+        EXPECT_EQ(check_decompressed(*p, Bytes(decompressed.data(), 0x3000), pe::kMachineX64).error(), Error::X86PayloadSizeMismatch);
+}
+
+// A zstd payload is loaded as a PE by the stub (place_kernel): what it decompresses to must be a
+// kernel for the stub's machine with a load plan, or the stub refuses after decompressing.
+TEST(KernelPayload, DecompressedZstdKernelMustBeALoadablePeForTheStubsMachine) {
+        Result<Payload> p = check(Zboot().build());
+        ASSERT_TRUE(p);
+        ASSERT_EQ(p->kind, Kind::Zstd);
+        ImageSpec spec;
+        spec.entry_point = 0x1000;
+        spec.sections.push_back(SectionSpec{".text", 0x1000, 0x200, 0x400, 0x200, test::kText, {}});
+        spec.size_of_image = 0x2000;
+        std::vector<uint8_t> kernel = test::build(spec);
+        Bytes k(kernel.data(), kernel.size());
+        EXPECT_TRUE(check_decompressed(*p, k, pe::kMachineX64).ok());
+        EXPECT_EQ(check_decompressed(*p, k, pe::kMachineArm64).error(), Error::UnsupportedMachine);
+        std::vector<uint8_t> zeros(kernel.size(), 0);
+        EXPECT_EQ(check_decompressed(*p, Bytes(zeros.data(), zeros.size()), pe::kMachineX64).error(), Error::BadDosMagic);
+        spec.entry_point = 0x1800; // beyond .text
+        kernel = test::build(spec);
+        EXPECT_EQ(check_decompressed(*p, Bytes(kernel.data(), kernel.size()), pe::kMachineX64).error(),
+                  Error::BadEntryPoint);
 }
 
 } // namespace
