@@ -66,7 +66,7 @@ int repair(const std::string &path, std::string output) {
         if (!s)
                 fail("Cannot write the zboot header", s.error());
         try {
-                check_stub_accepts_kernel(bytes_of(image), kernel::Origin::SelfImage, "The repaired image");
+                check_stub_accepts_kernel(bytes_of(image), kernel::Origin::SelfImage, view->machine(), "The repaired image");
         } catch (const Failure &f) {
                 fail(std::string(f.what()) + "; not writing " + output);
         }
