@@ -26,8 +26,9 @@ temporaries() { find "$out" -name '*.zuki-tmp-*' -printf '%f\n' | sort; }
 kill_while_writing() {
         local signal=$1 pid i
         shift
-        # A background job starts with SIGINT ignored, and zuki keeps an ignored signal ignored.
-        env --default-signal=INT "$zuki" "$@" >/dev/null 2>&1 &
+        # A background job starts with SIGINT ignored (and under nohup SIGHUP too), and zuki keeps
+        # an ignored signal ignored: restore the defaults for the signals under test.
+        env --default-signal=INT,HUP,TERM "$zuki" "$@" >/dev/null 2>&1 &
         pid=$!
         for ((i = 0; i < 3000; i++)); do
                 if [[ -n $(temporaries) ]]; then
