@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""QEMU boot timings for bench/arm64-uki.sh: boots arm64 UKIs one at a time through
+test/qemu/boot.sh (TCG, swtpm) and records, on the host's monotonic clock, when serial lines arrived.
+
+    arm64-uki-qemu.py --boot-sh PATH --firmware FW[,FW...] --rounds N [--timeout S] [--logs DIR]
+                      --json OUT NAME=UKI...
+
+For every firmware, every round boots every UKI once, the order rotated by one per round (A B,
+B A, ...). AAVMF boots the UKI with -kernel (no -append: the embedded .cmdline is used); U-Boot
+(uboot-*) boots it from an ESP as EFI/BOOT/BOOTAA64.EFI. boot.sh prints its QEMU command line
+right before it starts QEMU (after it has made the ESP and started swtpm) and then streams the
+serial log (tail -s 0.2, so line times have ~0.2 s granularity); times count from that line.
+The guest is stopped once init reports "ZUKI-GUEST: booted".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import selectors
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    ("stub_first_line", re.compile(r"^zuki: ")),
+    ("kernel_efi_stub", re.compile(r"^EFI stub: ")),
+    ("linux_version", re.compile(r"Linux version ")),
+    ("init_booted", re.compile(r"^ZUKI-GUEST: booted")),
+]
+START = re.compile(r"^boot\.sh: qemu-system-")
+
+
+def boot_once(name: str, fw: str, rnd: int, uki: Path, args: argparse.Namespace) -> dict:
+    cmd = ["bash", str(args.boot_sh), "--arch", "aarch64", "--firmware", fw, "--tpm",
+           "--timeout", str(args.timeout), "--expect", "ZUKI-GUEST: booted", "--stop-on", "ZUKI-GUEST: booted"]
+    cmd += ["--esp-image", str(uki)] if fw.startswith("uboot-") else ["--kernel", str(uki)]
+    res = {"name": name, "firmware": fw, "round": rnd, "ok": False, "why": "", "seconds": {}}
+    t_launch = time.monotonic()
+    t0 = None
+    lines: list[str] = []
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    pending = b""
+    try:
+        while True:
+            if not sel.select(timeout=1.0):
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            now = time.monotonic()
+            if not chunk:
+                break
+            pending += chunk
+            *done, pending = re.split(rb"\r?\n", pending)
+            for raw in done:
+                line = raw.decode("utf-8", "replace")
+                if t0 is None and START.search(line):
+                    t0 = now
+                    res["setup_s"] = now - t_launch
+                rel = now - t0 if t0 is not None else 0.0
+                lines.append(f"{rel:9.3f} {line}")
+                if t0 is None:
+                    continue
+                for key, pat in MARKERS:
+                    if key not in res["seconds"] and pat.search(line):
+                        res["seconds"][key] = rel
+    finally:
+        rc = proc.wait()
+    res["ok"] = rc == 0 and "init_booted" in res["seconds"]
+    if not res["ok"]:
+        res["why"] = next((l for l in reversed(lines) if "boot.sh:" in l), f"boot.sh exited {rc}")
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
+        (args.logs / f"{name}-{fw}-round{rnd}.log").write_text("\n".join(lines) + "\n")
+    return res
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--boot-sh", type=Path, required=True)
+    p.add_argument("--firmware", required=True)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--timeout", type=int, default=300)
+    p.add_argument("--logs", type=Path)
+    p.add_argument("--json", type=Path, required=True)
+    p.add_argument("ukis", nargs="+", metavar="NAME=UKI")
+    args = p.parse_args()
+    variants = []
+    for spec in args.ukis:
+        name, sep, path = spec.partition("=")
+        if not sep or not Path(path).is_file():
+            print(f"arm64-uki-qemu: error: want NAME=UKI with an existing file, not {spec}", file=sys.stderr)
+            return 2
+        variants.append((name, Path(path)))
+    boots = []
+    for fw in args.firmware.split(","):
+        for rnd in range(args.rounds):
+            for k in range(len(variants)):
+                name, uki = variants[(rnd + k) % len(variants)]
+                b = boot_once(name, fw, rnd, uki, args)
+                shown = " ".join(f"{k}={v:.2f}" for k, v in sorted(b["seconds"].items(), key=lambda kv: kv[1]))
+                print(f"bench: {fw} round {rnd + 1}/{args.rounds} {name}: "
+                      f"{'ok' if b['ok'] else 'FAILED (' + b['why'] + ')'} {shown}", file=sys.stderr)
+                boots.append(b)
+    args.json.write_text(json.dumps(boots, indent=1) + "\n")
+    return 0 if all(b["ok"] for b in boots) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
