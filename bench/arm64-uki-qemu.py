@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+import benchlib
+
 MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("stub_first_line", re.compile(r"^zuki: ")),
     ("kernel_efi_stub", re.compile(r"^EFI stub: ")),
@@ -84,22 +86,15 @@ def boot_once(name: str, fw: str, rnd: int, uki: Path, args: argparse.Namespace)
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = benchlib.boot_arguments(__doc__)
     p.add_argument("--boot-sh", type=Path, required=True)
     p.add_argument("--firmware", required=True)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--timeout", type=int, default=300)
-    p.add_argument("--logs", type=Path)
-    p.add_argument("--json", type=Path, required=True)
-    p.add_argument("ukis", nargs="+", metavar="NAME=UKI")
     args = p.parse_args()
-    variants = []
-    for spec in args.ukis:
-        name, sep, path = spec.partition("=")
-        if not sep or not Path(path).is_file():
-            print(f"arm64-uki-qemu: error: want NAME=UKI with an existing file, not {spec}", file=sys.stderr)
-            return 2
-        variants.append((name, Path(path)))
+    variants = benchlib.variants(args.ukis, "arm64-uki-qemu")
+    if variants is None:
+        return 2
     boots = []
     for fw in args.firmware.split(","):
         for rnd in range(args.rounds):

@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import benchlib
+
 # (key, pattern): the first serial line matching the pattern gives the key's time.
 MARKERS: list[tuple[str, re.Pattern[str]]] = [
     # OVMF's boot manager starts the image given with -kernel.
@@ -122,23 +124,16 @@ def boot_once(name: str, rnd: int, uki: Path, args: argparse.Namespace, tmp: Pat
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = benchlib.boot_arguments(__doc__)
     p.add_argument("--code", type=Path, required=True)
     p.add_argument("--vars", type=Path, required=True)
     p.add_argument("--append", required=True)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--timeout", type=float, default=240)
-    p.add_argument("--logs", type=Path)
-    p.add_argument("--json", type=Path, required=True)
-    p.add_argument("ukis", nargs="+", metavar="NAME=UKI")
     args = p.parse_args()
-    variants = []
-    for spec in args.ukis:
-        name, sep, path = spec.partition("=")
-        if not sep or not Path(path).is_file():
-            print(f"x86-boot-qemu: error: want NAME=UKI with an existing file, not {spec}", file=sys.stderr)
-            return 2
-        variants.append((name, Path(path)))
+    variants = benchlib.variants(args.ukis, "x86-boot-qemu")
+    if variants is None:
+        return 2
     boots: list[Boot] = []
     with tempfile.TemporaryDirectory(prefix="zuki-x86-boot-") as tmp:
         for rnd in range(args.rounds):
