@@ -63,8 +63,8 @@ inline void check_view(const pe::View &v, Bytes input) {
         FUZZ_CHECK(v.section_table_end() <= v.size_of_headers(), "table end %u headers %u",
                    v.section_table_end(), v.size_of_headers());
         FUZZ_CHECK(v.section_table_offset() >= v.optional_header_offset() + pe::kOptionalFixedSize);
-        if (v.layout() == pe::Layout::Loaded)
-                FUZZ_CHECK(input.size() >= v.size_of_image());
+        // A loaded view holds every section's memory (checked per section below), not
+        // necessarily SizeOfImage bytes: U-Boot's ImageSize ends with the last section.
         FUZZ_CHECK(pe::machine_name(v.machine()) != nullptr);
         for (uint32_t d = 0; d < pe::kMaxDirectories + 2; d++) {
                 pe::DataDirectory dir = v.directory(d);
@@ -79,6 +79,9 @@ inline void check_view(const pe::View &v, Bytes input) {
                 FUZZ_CHECK(s.header_offset == v.section_table_offset() + i * pe::kSectionHeaderSize);
                 FUZZ_CHECK(s.data_size() <= s.memory_size() && s.data_size() <= s.raw_size);
                 FUZZ_CHECK((uint64_t) s.virtual_address + s.memory_size() <= v.size_of_image());
+                if (v.layout() == pe::Layout::Loaded)
+                        FUZZ_CHECK((uint64_t) s.virtual_address + s.memory_size() <= input.size(),
+                                   "section %zu beyond the loaded bytes", i);
                 if (s.memory_size()) {
                         FUZZ_CHECK(s.virtual_address >= previous_end, "section %zu overlaps", i);
                         previous_end = (uint64_t) s.virtual_address + s.memory_size();

@@ -64,7 +64,9 @@ if [ "${1:-}" = "--one" ]; then
         mkdir -p "$work/corpus"
         dict=()
         [ -f "$corpus/$target.dict" ] && dict=(-dict="$corpus/$target.dict")
+        # libFuzzer's own exit code for a crash is 77, which Meson counts as a skip: say 1.
         "$harness" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+                -error_exitcode=1 -timeout_exitcode=1 \
                 -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "${dict[@]}" \
                 "$work/corpus" "$corpus/$target" >"$log" 2>&1
         rc=$?
