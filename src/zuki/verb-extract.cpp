@@ -107,7 +107,9 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 else
                         write_directory_atomic(sections_dir, chosen);
                 for (const NamedData &f : chosen) {
-                        std::string path = sections_dir.empty() ? output : sections_dir + "/" + f.name;
+                        std::string path = sections_dir.empty() ? output
+                                           : sections_dir.back() == '/' ? sections_dir + f.name
+                                                                        : sections_dir + "/" + f.name;
                         if (!json)
                                 std::printf("%s: .%s, %zu bytes\n", path.c_str(), f.name.c_str(), f.data.size());
                         files.push_back(written(path, "." + f.name, f.data.size()));
