@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The Debian package (issue 18 item 1), built by tools/make-deb.sh (dpkg-buildpackage + lintian)
-# once per source state into CACHE/<key>, key = HEAD's tree plus the working tree's changes:
+# once per source state into CACHE/<key> (key: the working tree's files as make-deb.sh copies them):
 #   - the .deb holds every installed path, stubs not executable, plugins executable;
 #   - lintian: no errors or warnings (make-deb.sh fails otherwise; checked again here);
 #   - installing it switches nothing: no maintainer script or shipped file touches the ESP,
@@ -21,9 +21,13 @@ make_tmp
 unset ZUKI_BIN ZUKI_STUB_DIR ZUKI_UKIFY_TOOLS ZUKI_UKIFY_PLUGIN
 
 # -- the package, built once per source state ------------------------------------------------
-if key=$({ git -C "$src" rev-parse 'HEAD^{tree}' && git -C "$src" diff HEAD --binary &&
-        git -C "$src" ls-files -z --others --exclude-standard |
-        (cd "$src" && xargs -0 -r sha256sum); } 2>/dev/null | sha256sum | cut -c1-16); then :; else
+# The key: content and mode of every file make-deb.sh copies (the working tree as it is, so a
+# commit of the same content does not rebuild).
+if files=$(cd "$src" && git ls-files --cached --others --exclude-standard 2>/dev/null); then
+        key=$(cd "$src" && printf '%s\n' "$files" | while IFS= read -r f; do
+                [[ -f $f ]] && printf '%s %s %s\n' "$(stat -c %a "$f")" "$(sha256sum <"$f")" "$f"
+        done | sha256sum | cut -c1-16)
+else
         key=nogit-$$
 fi
 dir=$cache/$key
@@ -89,9 +93,6 @@ for arch_stub in x64 aa64; do
         if "$zuki" inspect "$stub" >"$tmp/inspect-$arch_stub" 2>&1; then ok "zuki inspect $(basename "$stub")"
         else cat "$tmp/inspect-$arch_stub"; bad "zuki inspect $(basename "$stub")"; fi
 done
-# find_stub's last resort is the compiled-in directory: it must be where the package puts them.
-grep -qa '/usr/lib/zuki' "$zuki" && ok "zuki's default stub directory is /usr/lib/zuki" ||
-        bad "zuki does not look for its stubs in /usr/lib/zuki"
 grep -q "^STUB_DIR = .*'/usr/lib/zuki'" "$root/usr/bin/zuki-ukify" && ok "zuki-ukify's stub directory is /usr/lib/zuki" ||
         bad "zuki-ukify does not look for its stubs in /usr/lib/zuki"
 
@@ -108,6 +109,17 @@ else
 fi
 
 if [[ -n $kernel && -f $kernel ]]; then
+        # find_stub's last resort is the compiled-in directory (ZUKI_STUB_DIR unset, no ../boot/
+        # next to the binary): it must be where the package puts the stubs. Not installed here, so
+        # zboot names the path it tried.
+        if [[ -e /usr/lib/zuki/zukix64.efi.stub ]]; then
+                echo "note: /usr/lib/zuki/zukix64.efi.stub exists on this host: default lookup not checked"
+        elif ! "$zuki" zboot --output "$tmp/default.efi" "$kernel" >"$tmp/default.out" 2>&1 &&
+                grep -q 'Cannot open /usr/lib/zuki/zukix64.efi.stub' "$tmp/default.out"; then
+                ok "zuki's default stub is /usr/lib/zuki/zukix64.efi.stub"
+        else
+                cat "$tmp/default.out"; bad "zuki does not look for its stub in /usr/lib/zuki"
+        fi
         if ZUKI_STUB_DIR=$root/usr/lib/zuki "$zuki" zboot --output "$tmp/zboot.efi" "$kernel" >"$tmp/zboot.out" 2>&1 &&
                 "$zuki" inspect "$tmp/zboot.efi" >"$tmp/zboot.inspect" 2>&1; then
                 ok "the unpacked zuki makes and inspects a zboot image with the unpacked stub"
