@@ -62,6 +62,7 @@ PACKAGES=(
     python3-importlib-resources       # trixie's python3-virt-firmware on bookworm (test/sign)
     zlib1g-dev liblzma-dev liblz4-dev lz4 # the codecs of x86 bzImage payloads (zuki zboot --x86-boot=direct)
     u-boot-qemu # U-Boot's UEFI (2023.01) for arm64 boots (test/qemu/boot.sh --firmware uboot-bookworm)
+    debhelper lintian # tools/make-deb.sh: the Debian package (dpkg-buildpackage, dh with meson) and its lintian check
 )
 
 install_packages() {
