@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The kernel-install plugin, into a temporary ESP:
-#   1. through Debian's own kernel-install (252) with layout=uki, boot counting (tries 3), an
+#   1. through Debian's own kernel-install (252, which does not export uki_generator: the plugin
+#      reads uki_generator=zuki from install.conf) with layout=uki, boot counting (tries 3), an
 #      entry token and a command line from KERNEL_INSTALL_CONF_ROOT;
 #   2. run directly with the environment systemd 257's kernel-install gives plugins, without
 #      boot counting: the counted file of the same version is replaced, not kept beside it;
+#   2b. layout=uki with uki_generator unset or ukify (issue 18), through kernel-install 252 and with
+#      systemd 257's environment: the plugin leaves the ESP untouched, and says why only with -v;
 #   3. remove: no UKI of that version is left;
 #   4. a uki.conf whose .pcrpkey is not the key that signs the PCR policy (the UKI would boot and
 #      ask for the passphrase): kernel-install add fails and nothing is left on the ESP.
@@ -22,7 +25,7 @@ export ZUKI_UKIFY
 make_tmp
 conf=$tmp/conf esp=$tmp/esp
 mkdir -p "$conf" "$esp"
-echo layout=uki >"$conf/install.conf"
+printf 'layout=uki\nuki_generator=zuki\n' >"$conf/install.conf"
 echo 3 >"$conf/tries"
 echo "console=ttyS0 zuki.test=kernel-install" >"$conf/cmdline"
 echo zukitest >"$conf/entry-token"
@@ -72,12 +75,46 @@ want=./EFI/Linux/zukitest-$release.efi
 [[ $(listing) == "$want " ]] || fail "expected only $want on the ESP (the +3 file replaced)"
 check_uki "$esp/$want"
 
-echo "== 2b. another UKI generator is configured: the plugin stays out of the way"
-before=$(listing)
-KERNEL_INSTALL_LAYOUT=uki KERNEL_INSTALL_UKI_GENERATOR=ukify KERNEL_INSTALL_BOOT_ROOT="$esp" KERNEL_INSTALL_ENTRY_TOKEN=zukitest \
-        "$plugin" remove "$release" "$esp/zukitest/$release" || fail "plugin failed with another generator"
-[[ $(listing) == "$before" ]] || fail "the plugin acted although uki_generator is not zuki"
-echo "ok: nothing done"
+echo "== 2b. layout=uki but zuki not chosen (uki_generator unset or ukify): the plugin stays out of the way"
+# Every file and directory with its inode and mtime: a UKI rebuilt byte for byte and renamed over
+# the old one counts as touched.
+snapshot() { (cd "$esp" && find . -printf '%p %i %T@\n' | sort); }
+before=$(snapshot)
+other=$tmp/conf-other
+mkdir -p "$other"
+cp "$conf/cmdline" "$conf/entry-token" "$other/"
+# untouched WHAT VERBOSE: the ESP is as before; with VERBOSE the log says why, else it is empty.
+untouched() {
+        [[ $(snapshot) == "$before" ]] ||
+                fail "$1: the plugin acted although uki_generator is not zuki: $(diff <(echo "$before") <(snapshot))"
+        if [[ $2 == verbose ]]; then
+                grep -E '^90-zuki-uki.install: uki_generator is .*not zuki.*nothing to do$' "$tmp/log" ||
+                        { cat "$tmp/log"; fail "$1: no verbose line saying why nothing was done"; }
+        else
+                [[ ! -s $tmp/log ]] || { cat "$tmp/log"; fail "$1: output without verbose mode"; }
+        fi
+        echo "ok: $1: ESP untouched"
+}
+for generator in "" ukify; do
+        printf 'layout=uki\n%s\n' "${generator:+uki_generator=$generator}" >"$other/install.conf"
+        for args in "add $release $kernel $initrd" "remove $release"; do
+                # shellcheck disable=SC2086 # the words of $args
+                KERNEL_INSTALL_CONF_ROOT=$other BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS=$plugin \
+                        kernel-install -v $args >"$tmp/log" 2>&1 ||
+                        { cat "$tmp/log"; fail "kernel-install ${args%% *} failed with uki_generator='$generator'"; }
+                untouched "kernel-install 252 ${args%% *}, uki_generator='$generator'" verbose
+        done
+        for verbose in 0 1; do
+                env KERNEL_INSTALL_LAYOUT=uki KERNEL_INSTALL_ENTRY_TOKEN=zukitest KERNEL_INSTALL_MACHINE_ID=$machine_id \
+                        KERNEL_INSTALL_BOOT_ROOT="$esp" KERNEL_INSTALL_CONF_ROOT="$other" KERNEL_INSTALL_STAGING_AREA="$staging" \
+                        KERNEL_INSTALL_IMAGE_TYPE=pe KERNEL_INSTALL_UKI_GENERATOR="$generator" KERNEL_INSTALL_INITRD_GENERATOR= \
+                        KERNEL_INSTALL_VERBOSE=$verbose \
+                        "$plugin" add "$release" "$esp/zukitest/$release" "$kernel" >"$tmp/log" 2>&1 ||
+                        { cat "$tmp/log"; fail "plugin add failed with uki_generator='$generator'"; }
+                untouched "systemd 257 environment, uki_generator='$generator', verbose $verbose" \
+                        "$( ((verbose)) && echo verbose)"
+        done
+done
 
 echo "== 3. kernel-install remove"
 touch "$esp/EFI/Linux/zukitest-$release+2-1.efi" # a counted variant left from an earlier boot

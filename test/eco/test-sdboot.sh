@@ -29,7 +29,7 @@ zuki_guest_cpio "$ZUKI_BIN" "$tmp/hook.sh" "$tmp/hook.cpio"
 mkdir -p "$tmp/conf" "$tmp/esp"
 echo "console=ttyS0 panic=-1 zuki.entry=a" >"$tmp/conf/cmdline"
 KERNEL_INSTALL_LAYOUT=uki KERNEL_INSTALL_ENTRY_TOKEN=zukitest KERNEL_INSTALL_BOOT_ROOT=$tmp/esp \
-        KERNEL_INSTALL_MACHINE_ID=5a554b4900004000800000000000cafe KERNEL_INSTALL_CONF_ROOT=$tmp/conf \
+        KERNEL_INSTALL_MACHINE_ID=5a554b4900004000800000000000cafe KERNEL_INSTALL_CONF_ROOT=$tmp/conf KERNEL_INSTALL_UKI_GENERATOR=zuki \
         "$ki_plugin" add "$release" "$tmp/esp/zukitest/$release" "$kernel" "$initrd" "$tmp/hook.cpio" \
         >"$tmp/a.log" 2>&1 || { cat "$tmp/a.log"; fail "kernel-install plugin failed"; }
 entry_a=zukitest-$release.efi
