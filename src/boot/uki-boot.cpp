@@ -10,6 +10,7 @@
 #include "../shared/uki.hpp"
 #include "../shared/zboot.hpp"
 #include "firmware/devicetree.hpp"
+#include "firmware/esp.hpp"
 #include "firmware/identity.hpp"
 #include "firmware/initrd.hpp"
 #include "x86-direct.hpp"
@@ -28,9 +29,16 @@ using uki::SectionId;
 
 // StubFeatures bits (https://systemd.io/BOOT_LOADER_INTERFACE/): only what this stub implements.
 constexpr uint64_t kFeatureReportBootPartition = uint64_t(1) << 0;
+constexpr uint64_t kFeaturePickUpCredentials = uint64_t(1) << 1;
+constexpr uint64_t kFeaturePickUpSysexts = uint64_t(1) << 2;
+constexpr uint64_t kFeatureThreePcrs = uint64_t(1) << 3;
+constexpr uint64_t kFeatureCmdlineAddons = uint64_t(1) << 5;
+constexpr uint64_t kFeaturePickUpConfexts = uint64_t(1) << 8;
 constexpr uint64_t kFeatureMultiProfileUki = uint64_t(1) << 9;
 constexpr uint64_t kFeatureReportStubPartition = uint64_t(1) << 10;
-constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeatureMultiProfileUki | kFeatureReportStubPartition;
+constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeaturePickUpCredentials | kFeaturePickUpSysexts |
+                                   kFeatureThreePcrs | kFeatureCmdlineAddons | kFeaturePickUpConfexts |
+                                   kFeatureMultiProfileUki | kFeatureReportStubPartition;
 
 // The load options as UTF-16, up to their first NUL.
 Span<const char16_t> load_options_of(const efi::LoadedImageProtocol *loaded) {
@@ -46,36 +54,50 @@ Span<const char16_t> load_options_of(const efi::LoadedImageProtocol *loaded) {
 
 // The command line the model chose, in pool memory (the kernel reads it from LoadOptions or
 // boot_params after we are gone, so it must not live on our stack).
-efi::Status settle_command_line(const model::Boot &boot, PoolArray<char16_t> *storage, Span<const char16_t> *cmdline) {
+efi::Status settle_command_line(const model::Boot &boot, Span<const char16_t> addon_text, PoolArray<char16_t> *storage,
+                                Span<const char16_t> *cmdline) {
         *cmdline = {};
-        if (boot.cmdline_units == 0)
+        size_t units = boot.cmdline_units + addon_text.size();
+        if (units == 0)
                 return efi::kSuccess;
-        efi::Status s = storage->allocate(boot.cmdline_units);
+        efi::Status s = storage->allocate(units);
         if (efi::is_error(s))
                 return log_error(s, "Failed to allocate the command line");
-        *cmdline = model::command_line(boot, storage->span());
+        *cmdline = model::command_line(boot, addon_text, storage->span());
         return efi::kSuccess;
 }
 
-// The initrd the kernel gets: the model's parts in its order, each padded to 4 bytes (the
+// The addons' command line (in pool memory: it is measured and becomes part of the kernel's).
+// One that is too long is left out with a line, as a whole.
+efi::Status settle_addon_text(const model::EspInputs &esp, PoolArray<char16_t> *storage, Span<const char16_t> *text) {
+        *text = {};
+        Result<size_t> units = model::addon_command_line_units(esp.addons);
+        if (!units) {
+                log_error(efi::kBadBufferSize, "Ignoring the addons' command lines: {}", units.error());
+                return efi::kSuccess;
+        }
+        if (*units == 0)
+                return efi::kSuccess;
+        efi::Status s = storage->allocate(*units);
+        if (efi::is_error(s))
+                return log_error(s, "Failed to allocate the addons' command line");
+        *text = model::addon_command_line(esp.addons, storage->span());
+        return efi::kSuccess;
+}
+
+// The initrd the kernel gets: the model's pieces in its order, each padded to 4 bytes (the
 // kernel's initramfs unpacker wants every cpio archive 4-byte aligned).
-efi::Status build_initrd(const model::Boot &boot, Bytes loader_initrd, Pages *pages, Bytes *initrd) {
+efi::Status build_initrd(const model::Boot &boot, const model::EspInputs &esp, Bytes loader_initrd, Pages *pages,
+                         Bytes *initrd) {
         Result<size_t> extra_size = model::extra_cpio_size(boot);
         if (!extra_size)
                 return log_error(status_from(extra_size.error()), "Failed to size the /.extra archive: {}",
                                  extra_size.error());
-        auto part_size = [&](model::InitrdPart part) -> uint64_t {
-                switch (part) {
-                case model::InitrdPart::Ucode: return boot.section(SectionId::Ucode).size();
-                case model::InitrdPart::LoaderInitrd: return loader_initrd.size();
-                case model::InitrdPart::Initrd: return boot.section(SectionId::Initrd).size();
-                case model::InitrdPart::Extra: return *extra_size;
-                }
-                return 0;
-        };
+        model::InitrdPiece pieces[model::kMaxInitrdPieces];
+        size_t count = model::initrd_pieces(boot, esp, loader_initrd, *extra_size, pieces);
         uint64_t total = 0;
-        for (model::InitrdPart part : model::kInitrdOrder)
-                total += align_up(part_size(part), 4);
+        for (size_t i = 0; i < count; i++)
+                total += align_up(pieces[i].data.size(), 4);
         if (total > limits::kMaxInitrdSize)
                 return log_error(efi::kBadBufferSize, "The combined initrd would be {} bytes, the limit is {}", total,
                                  limits::kMaxInitrdSize);
@@ -88,20 +110,16 @@ efi::Status build_initrd(const model::Boot &boot, Bytes loader_initrd, Pages *pa
                 return s;
         uint8_t *p = pages->data();
         __builtin_memset(p, 0, total);
-        for (model::InitrdPart part : model::kInitrdOrder) {
-                uint64_t n = part_size(part);
-                switch (part) {
-                case model::InitrdPart::Ucode: __builtin_memcpy(p, boot.section(SectionId::Ucode).data(), n); break;
-                case model::InitrdPart::LoaderInitrd: __builtin_memcpy(p, loader_initrd.data(), n); break;
-                case model::InitrdPart::Initrd: __builtin_memcpy(p, boot.section(SectionId::Initrd).data(), n); break;
-                case model::InitrdPart::Extra: {
+        for (size_t i = 0; i < count; i++) {
+                size_t n = pieces[i].data.size();
+                if (pieces[i].part == model::InitrdPart::Extra) {
                         cpio::Writer w(MutableBytes(p, n));
                         Status r = model::write_extra_cpio(boot, &w);
                         if (!r)
                                 return log_error(status_from(r.error()), "Failed to write the /.extra archive: {}",
                                                  r.error());
-                        break;
-                }
+                } else {
+                        __builtin_memcpy(p, pieces[i].data.data(), n);
                 }
                 p += align_up(n, 4);
         }
@@ -127,7 +145,7 @@ efi::Status refuse_boot(Error e, uint32_t profile) {
 }
 
 void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *loaded, uint32_t profile,
-                      const MeasureResult &measured, bool parameters_measured) {
+                      const MeasureResult &measured, const model::EspInputs &esp) {
         // Failing to set a variable only hides information from userspace: warn, boot on.
         auto check = [](efi::Status s, const char *name) {
                 if (efi::is_error(s))
@@ -138,10 +156,16 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
         char16_t number[11];
         measure::format_decimal(profile, number);
         check(set_loader_string(u"StubProfile", number), "StubProfile");
-        if (measured.pcr_measured[measure::kPcrKernelBoot])
+        // Which PCR holds what, for what was measured (systemd-stub's "measured" flags).
+        auto claimed = [&](measure::Claim c) { return measured.claimed[(size_t) c] && model::claim_holds(c, esp); };
+        if (claimed(measure::Claim::KernelImage))
                 check(set_loader_string(u"StubPcrKernelImage", u"11"), "StubPcrKernelImage");
-        if (parameters_measured)
+        if (claimed(measure::Claim::KernelParameters))
                 check(set_loader_string(u"StubPcrKernelParameters", u"12"), "StubPcrKernelParameters");
+        if (claimed(measure::Claim::InitrdSysexts))
+                check(set_loader_string(u"StubPcrInitRDSysExts", u"13"), "StubPcrInitRDSysExts");
+        if (claimed(measure::Claim::InitrdConfexts))
+                check(set_loader_string(u"StubPcrInitRDConfExts", u"12"), "StubPcrInitRDConfExts");
 
         // Where we were loaded from; the Loader* twins only when no boot loader set them.
         char16_t part_uuid[37];
@@ -238,9 +262,19 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         if (!payload)
                 return s;
 
+        // Addons, credentials and extensions from the ESP beside us.
+        EspExtras esp_extras;
+        esp_extras.gather(image, st, loaded, boot);
+        model::EspInputs esp = esp_extras.inputs();
+        PoolArray<char16_t> addon_text_storage;
+        Span<const char16_t> addon_text;
+        s = settle_addon_text(esp, &addon_text_storage, &addon_text);
+        if (efi::is_error(s))
+                return s;
+
         PoolArray<char16_t> cmdline_storage;
         Span<const char16_t> cmdline;
-        s = settle_command_line(boot, &cmdline_storage, &cmdline);
+        s = settle_command_line(boot, addon_text, &cmdline_storage, &cmdline);
         if (efi::is_error(s))
                 return s;
 
@@ -248,13 +282,13 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         // options when they are the command line: the order systemd-stub measures in.
         measure::Plan plan;
         char16_t profile_text[11];
-        if (!model::add_measurements(boot, cmdline, profile_text, &plan))
+        if (!model::add_measurements(boot, cmdline, profile_text, &plan) ||
+            !model::add_esp_measurements(esp, addon_text, &plan))
                 return log_error(efi::kOutOfResources, "Measurement plan overflow");
         MeasureResult measured;
         // A failure is logged there and leaves nothing reported as measured; the boot goes on.
         (void) measure_plan(st->BootServices, plan, &measured);
-        bool parameters_measured = measured.pcr_measured[measure::kPcrKernelConfig];
-        export_variables(st, loaded, boot.profile, measured, parameters_measured);
+        export_variables(st, loaded, boot.profile, measured, esp);
 
         // The UKI's devicetree replaces the firmware's for this boot.
         DevicetreeInstall devicetree;
@@ -275,7 +309,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 return s;
         {
                 PhaseTimer timer(Phase::Initrd);
-                s = build_initrd(boot, initrd_service.existing(), &initrd_pages, &initrd);
+                s = build_initrd(boot, esp, initrd_service.existing(), &initrd_pages, &initrd);
         }
         if (efi::is_error(s))
                 return s;

@@ -9,6 +9,8 @@ namespace zuki::model {
 
 using uki::SectionId;
 
+static Span<const char16_t> command_line_base(const Boot &boot, Span<char16_t> storage);
+
 const char *describe(CommandLineSource s) {
         switch (s) {
         case CommandLineSource::None: return "none";
@@ -131,7 +133,157 @@ Result<Boot> plan_boot(const pe::View &uki, const Inputs &in) {
         return plan_boot(contents, options, in.secure_boot);
 }
 
+namespace {
+
+// One addon's .cmdline up to its first NUL, as UTF-8 (empty: none).
+Bytes addon_cmdline_utf8(const sidecar::Addon &a) {
+        Bytes t = a.cmdline;
+        for (size_t i = 0; i < t.size(); i++)
+                if (t[i] == 0)
+                        return Bytes(t.data(), i);
+        return t;
+}
+
+// Appends the folded addon command lines to `out` (counting only when `out` is empty): returns
+// the units written, without NUL.
+size_t join_addon_cmdlines(Span<const sidecar::Addon> addons, Span<char16_t> out, bool count_only) {
+        size_t n = 0;
+        for (const sidecar::Addon &a : addons) {
+                Bytes utf8 = addon_cmdline_utf8(a);
+                if (utf8.empty())
+                        continue;
+                size_t units = text::utf8_to_utf16(utf8, Span<char16_t>());
+                // systemd joins "previous" + (" " when previous is not empty) + folded text, even
+                // when the folded text is empty; the final fold removes what that leaves over.
+                size_t sep = n > 0 ? 1 : 0;
+                if (count_only) {
+                        n += sep + units;
+                        continue;
+                }
+                if (sep)
+                        out[n] = u' ';
+                Span<char16_t> piece(out.data() + n + sep, units);
+                text::utf8_to_utf16(utf8, piece);
+                n += sep + text::mangle_command_line(piece);
+        }
+        return n;
+}
+
+} // namespace
+
+Result<size_t> addon_command_line_units(Span<const sidecar::Addon> addons) {
+        for (const sidecar::Addon &a : addons)
+                if (!text::is_valid_utf8(addon_cmdline_utf8(a)))
+                        return Error::BadCommandLine;
+        size_t n = join_addon_cmdlines(addons, Span<char16_t>(), true);
+        if (n > limits::kMaxCommandLine)
+                return Error::CmdlineTooLong;
+        return n ? n + 1 : 0;
+}
+
+Span<const char16_t> addon_command_line(Span<const sidecar::Addon> addons, Span<char16_t> storage) {
+        Result<size_t> units = addon_command_line_units(addons);
+        if (!units || *units == 0 || storage.size() < *units)
+                return {};
+        size_t n = join_addon_cmdlines(addons, storage, false);
+        n = text::mangle_command_line(Span<char16_t>(storage.data(), n));
+        if (n == 0)
+                return {};
+        storage[n] = 0;
+        return Span<const char16_t>(storage.data(), n + 1);
+}
+
+sidecar::AddonVerdict judge_addon(const Boot &boot, const sidecar::Addon &addon, bool *bad_cmdline) {
+        *bad_cmdline = false;
+        sidecar::AddonVerdict v = sidecar::judge_addon(addon, boot.section(SectionId::Uname));
+        if (v == sidecar::AddonVerdict::Used && !text::is_valid_utf8(addon_cmdline_utf8(addon)))
+                *bad_cmdline = true;
+        return v;
+}
+
 Span<const char16_t> command_line(const Boot &boot, Span<char16_t> storage) {
+        return command_line(boot, Span<const char16_t>(), storage);
+}
+
+Span<const char16_t> command_line(const Boot &boot, Span<const char16_t> addon_text, Span<char16_t> storage) {
+        // The addons' text comes with its NUL.
+        size_t extra = addon_text.empty() ? 0 : addon_text.size() - 1;
+        Span<const char16_t> base = command_line_base(boot, storage);
+        if (extra == 0)
+                return base;
+        size_t n = base.empty() ? 0 : base.size() - 1;
+        if (storage.size() < n + 1 + extra + 1)
+                return {};
+        if (n)
+                storage[n++] = u' ';
+        __builtin_memcpy(storage.data() + n, addon_text.data(), extra * sizeof(char16_t));
+        n += extra;
+        storage[n] = 0;
+        return Span<const char16_t>(storage.data(), n + 1);
+}
+
+size_t initrd_pieces(const Boot &boot, const EspInputs &esp, Bytes loader_initrd, size_t extra_size,
+                     Span<InitrdPiece> out) {
+        size_t n = 0;
+        auto put = [&](InitrdPart part, Bytes data) {
+                if (data.size() && n < out.size())
+                        out[n++] = {part, data};
+        };
+        for (size_t i = esp.addons.size(); i-- > 0;)
+                put(InitrdPart::UcodeAddon, esp.addons[i].ucode);
+        put(InitrdPart::Ucode, boot.section(SectionId::Ucode));
+        put(InitrdPart::LoaderInitrd, loader_initrd);
+        put(InitrdPart::Initrd, boot.section(SectionId::Initrd));
+        for (Bytes a : esp.archives)
+                put(InitrdPart::EspArchive, a);
+        put(InitrdPart::Extra, Bytes(nullptr, extra_size));
+        for (const sidecar::Addon &a : esp.addons)
+                put(InitrdPart::InitrdAddon, a.initrd);
+        return n;
+}
+
+bool claim_holds(measure::Claim c, const EspInputs &esp) {
+        for (size_t k = 0; k < sidecar::kKindCount; k++)
+                if (sidecar::kTargets[k].claim == c && esp.archives[k].empty())
+                        return false;
+        return true;
+}
+
+Status add_esp_measurements(const EspInputs &esp, Span<const char16_t> addon_text, measure::Plan *plan) {
+        if (!addon_text.empty())
+                ZUKI_TRY(measure::add_command_line(plan, addon_text));
+        for (size_t i = 0; i < esp.addons.size(); i++) {
+                const sidecar::Addon &a = esp.addons[i];
+                Bytes dtb = a.dtbauto.empty() ? a.dtb : a.dtbauto;
+                if (!dtb.empty() && esp.devicetree_applied && esp.devicetree_applied[i])
+                        ZUKI_TRY(measure::add_tagged(plan, measure::kDevicetreeAddonEventTag, dtb, a.name));
+        }
+        for (size_t k = 0; k < sidecar::kKindCount; k++) {
+                if (esp.archives[k].empty())
+                        continue;
+                const sidecar::Target &t = sidecar::kTargets[k];
+                size_t len = 0;
+                while (t.description[len])
+                        len++;
+                measure::Event e;
+                e.pcr = t.pcr;
+                e.claim = t.claim;
+                e.type = measure::kEvIpl;
+                e.data = esp.archives[k];
+                e.description = Span<const char16_t>(t.description, len + 1);
+                ZUKI_TRY(plan->add(e));
+        }
+        for (size_t i = esp.addons.size(); i-- > 0;)
+                if (!esp.addons[i].ucode.empty())
+                        ZUKI_TRY(measure::add_tagged(plan, measure::kUcodeAddonEventTag, esp.addons[i].ucode,
+                                                     esp.addons[i].name));
+        for (const sidecar::Addon &a : esp.addons)
+                if (!a.initrd.empty())
+                        ZUKI_TRY(measure::add_tagged(plan, measure::kInitrdAddonEventTag, a.initrd, a.name));
+        return ok_status();
+}
+
+static Span<const char16_t> command_line_base(const Boot &boot, Span<char16_t> storage) {
         size_t n = 0;
         switch (boot.cmdline_source) {
         case CommandLineSource::None:

@@ -24,12 +24,26 @@
 //   - PCR 12: the profile number as an EV_EVENT_TAG for profile != 0, then the load options.
 //   - The kernel's initrd: .ucode, a boot loader's initrd, .initrd, then a generated cpio with
 //     /.extra/tpm2-pcr-signature.json, tpm2-pcr-public-key.pem, os-release and profile.
+//
+// What the ESP adds (systemd-stub 262; the rules for picking files are in sidecar.hpp):
+//   - Addons: global ones (\loader\addons) first, then the UKI's own, each group in name order.
+//     Their .cmdline sections, each folded, joined with spaces and folded again, are appended to
+//     the command line after a space and measured as one text into PCR 12 (EV_IPL), after the
+//     load options. Then each applied addon devicetree (.dtbauto, else .dtb) is measured into
+//     PCR 12 as a tagged event named by the addon's file name.
+//   - Then the credential/extension archives, one EV_IPL event each (PCR 12 or 13, in
+//     sidecar::kTargets order), then each .ucode addon in reverse order and each .initrd addon in
+//     order as tagged events into PCR 12.
+//   - The initrd becomes: .ucode addons (reverse order: the kernel takes the first microcode it
+//     finds), .ucode, a boot loader's initrd, .initrd, the archives, the /.extra cpio, the
+//     .initrd addons.
 
 #pragma once
 
 #include "base.hpp"
 #include "cpio.hpp"
 #include "measure.hpp"
+#include "sidecar.hpp"
 #include "uki.hpp"
 
 namespace zuki::model {
@@ -50,6 +64,8 @@ enum class OptionsFate : uint8_t {
         LockedBySecureBoot, // Secure Boot is on and the UKI has a .cmdline
 };
 
+inline constexpr size_t kMaxAddons = 32;
+
 const char *describe(CommandLineSource s);
 const char *describe(OptionsFate f);
 
@@ -59,15 +75,32 @@ struct Inputs {
         bool secure_boot = false;          // the SecureBoot variable is 1
 };
 
-// The parts of the initrd the kernel gets, in this order, each padded to 4 bytes.
+// What the ESP beside the UKI adds to the boot.
+struct EspInputs {
+        // The addons the stub accepted (sidecar::judge_addon() said Used), global ones first, then
+        // the UKI's own, each group in name order; at most kMaxAddons. Names include their NUL.
+        Span<const sidecar::Addon> addons;
+        // Per addon: its devicetree was installed (only those are measured). Null: none was.
+        const bool *devicetree_applied = nullptr;
+        // The credential/extension archives by sidecar::Kind (empty: none).
+        Bytes archives[sidecar::kKindCount];
+};
+
+// The parts of the initrd the kernel gets, each padded to 4 bytes.
 enum class InitrdPart : uint8_t {
+        UcodeAddon,   // an addon's .ucode
         Ucode,        // the .ucode section (the kernel looks for microcode in the first archive)
         LoaderInitrd, // an initrd a boot loader registered before starting the stub
         Initrd,       // the .initrd section
+        EspArchive,   // a credential/extension archive
         Extra,        // the generated /.extra cpio (extra_cpio_size() bytes)
+        InitrdAddon,  // an addon's .initrd
 };
-inline constexpr InitrdPart kInitrdOrder[] = {InitrdPart::Ucode, InitrdPart::LoaderInitrd, InitrdPart::Initrd,
-                                              InitrdPart::Extra};
+struct InitrdPiece {
+        InitrdPart part;
+        Bytes data; // for Extra: no data, only its size (the caller writes the archive there)
+};
+inline constexpr size_t kMaxInitrdPieces = 4 + sidecar::kKindCount + 2 * kMaxAddons;
 
 // One file of the generated /.extra cpio.
 struct ExtraFile {
@@ -113,15 +146,45 @@ Result<Boot> plan_boot(const pe::View &uki, const Inputs &in);
 // measure, with options from parse_load_options()).
 Result<Boot> plan_boot(const measure::SectionContents &sections, const LoadOptions &options, bool secure_boot);
 
-// Writes the kernel's command line into `storage` (at least boot.cmdline_units units) and returns
-// it with its NUL, or an empty span when the kernel gets none.
+// The addons' command line: its size in UTF-16 units with its NUL (0: none), and the text written
+// into `storage` with its NUL (empty when none or `storage` is too small). BadCommandLine when a
+// .cmdline is not UTF-8 (judge_addons() refuses those addons first).
+Result<size_t> addon_command_line_units(Span<const sidecar::Addon> addons);
+Span<const char16_t> addon_command_line(Span<const sidecar::Addon> addons, Span<char16_t> storage);
+
+// sidecar::judge_addon(), and addons whose .cmdline is not UTF-8 (systemd would decode it
+// leniently; we refuse it, with a line).
+sidecar::AddonVerdict judge_addon(const Boot &boot, const sidecar::Addon &addon, bool *bad_cmdline);
+
+// Writes the kernel's command line into `storage` (at least boot.cmdline_units units, plus
+// addon_text's size) and returns it with its NUL, or an empty span when the kernel gets none.
+// `addon_text` (from addon_command_line()) is appended after a space.
 Span<const char16_t> command_line(const Boot &boot, Span<char16_t> storage);
+Span<const char16_t> command_line(const Boot &boot, Span<const char16_t> addon_text, Span<char16_t> storage);
+
+// The initrd's pieces in order (empty ones left out): returns how many were written to `out`.
+size_t initrd_pieces(const Boot &boot, const EspInputs &esp, Bytes loader_initrd, size_t extra_size,
+                     Span<InitrdPiece> out);
 
 // The ordered measurements of this boot: the profile tag, the sections, the command line
 // (`cmdline` as command_line() returned it). `profile_text` holds the profile event's text and must
 // outlive `plan`, as must `boot`'s sections and `cmdline`.
 Status add_measurements(const Boot &boot, Span<const char16_t> cmdline, char16_t (&profile_text)[11],
                         measure::Plan *plan);
+
+// Whether systemd-stub 262 would report the PCR of claim `c` (StubPcrKernelParameters,
+// StubPcrInitRDSysExts, StubPcrInitRDConfExts), given that all of that claim's events were
+// measured. Its "measured" flag is an AND over every attempt, and looking for credentials or
+// extensions in a directory that has none counts as an attempt that measured nothing: so the
+// variable is set only when both the UKI's own and the global archive of the group exist. (A
+// systemd quirk, observed with 262.1: load options measured and no credential means no
+// StubPcrKernelParameters. We match it, so that userspace sees the same variables.)
+bool claim_holds(measure::Claim c, const EspInputs &esp);
+
+// What the ESP adds to the measurements, after add_measurements(): the addons' command line
+// (`addon_text` from addon_command_line()), addon devicetrees, the archives, .ucode and .initrd
+// addons. Everything referenced must outlive `plan`.
+Status add_esp_measurements(const EspInputs &esp, Span<const char16_t> addon_text, measure::Plan *plan);
 
 // The generated /.extra cpio: its size (0 when there is no file), and the archive itself.
 Result<size_t> extra_cpio_size(const Boot &boot);

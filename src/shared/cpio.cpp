@@ -32,7 +32,7 @@ Status Writer::entry(const char *path, uint32_t mode, Bytes data, uint32_t inode
         size_t name_size = string_length(path) + 1;
         if (data.size() > 0xffffffffu || name_size > 4096)
                 return Error::SizeLimit;
-        const uint32_t fields[13] = {inode, mode, 0, 0, (mode & kModeDirectory) ? 2u : 1u, 0,
+        const uint32_t fields[13] = {inode, mode, 0, 0, 1, 0,
                                      (uint32_t) data.size(), 0, 0, 0, 0, (uint32_t) name_size, 0};
         char header[6 + 13 * 8];
         static constexpr char kHex[] = "0123456789abcdef";
@@ -56,6 +56,30 @@ Status Writer::add_file(const char *path, Bytes data, uint32_t permissions) {
         return entry(path, kModeRegular | (permissions & 07777), data, inode_++);
 }
 
-Status Writer::finish() { return entry("TRAILER!!!", 0, Bytes(), 0); }
+Status Writer::add_directory_tree(const char *path, uint32_t permissions) {
+        size_t n = string_length(path);
+        char prefix[256];
+        if (n >= sizeof prefix)
+                return Error::SizeLimit;
+        for (size_t i = 0; i < n; i++)
+                if (path[i] == '/' && i > 0 && path[i - 1] != '/') {
+                        __builtin_memcpy(prefix, path, i);
+                        prefix[i] = 0;
+                        ZUKI_TRY(add_directory(prefix, 0555));
+                }
+        return add_directory(path, permissions);
+}
+
+Status Writer::finish() {
+        // Spelled out rather than produced by entry(): systemd writes the name size in upper case,
+        // and these bytes are measured.
+        static constexpr char kTrailer[] = "070701"
+                                           "00000000" "00000000" "00000000" "00000000" "00000001"
+                                           "00000000" "00000000" "00000000" "00000000" "00000000"
+                                           "00000000" "0000000B" "00000000"
+                                           "TRAILER!!!\0\0\0";
+        static_assert(sizeof kTrailer == 124);
+        return put(kTrailer, sizeof kTrailer);
+}
 
 } // namespace zuki::cpio

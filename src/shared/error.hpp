@@ -53,6 +53,8 @@ enum class Error : uint16_t {
         X86PayloadSizeMismatch, // the zboot size trailer disagrees with the .x86boot sizes
         BadX86Relocations,    // the x86 relocation table is malformed or points outside the image
         CmdlineOverKernelLimit, // the command line is longer than the kernel's cmdline_size
+        BadName,              // a file name for an initrd archive is not ASCII or contains a NUL
+        TooManyAddons,        // more addons than kMaxAddons
 };
 
 constexpr const char *describe(Error e) {
@@ -109,6 +111,8 @@ constexpr const char *describe(Error e) {
                 return "the x86 relocation table is malformed or points outside the kernel image";
         case Error::CmdlineOverKernelLimit:
                 return "the command line is longer than the kernel's cmdline_size";
+        case Error::BadName: return "file name is not ASCII";
+        case Error::TooManyAddons: return "too many addons";
         case Error::X86NotDirect: return "the kernel cannot be entered directly (needs a 64-bit relocatable kernel, boot protocol 2.12+)";
         }
         return "unknown error";

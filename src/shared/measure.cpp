@@ -35,6 +35,7 @@ Status add_sections(Plan *plan, const SectionContents &contents) {
                 const char *name = uki::kSectionNames[k];
                 Event e;
                 e.pcr = kPcrKernelBoot;
+                e.claim = Claim::KernelImage;
                 e.type = kEvIpl;
                 e.ascii_description = name;
                 e.data = Bytes(reinterpret_cast<const uint8_t *>(name), string_length(name) + 1);
@@ -50,6 +51,16 @@ Status add_command_line(Plan *plan, Span<const char16_t> text) {
         e.pcr = kPcrKernelConfig;
         e.type = kEvIpl;
         e.data = Bytes(reinterpret_cast<const uint8_t *>(text.data()), text.size() * sizeof(char16_t));
+        e.description = text;
+        return plan->add(e);
+}
+
+Status add_tagged(Plan *plan, uint32_t tag, Bytes data, Span<const char16_t> text) {
+        Event e;
+        e.pcr = kPcrKernelConfig;
+        e.type = kEvEventTag;
+        e.tag = tag;
+        e.data = data;
         e.description = text;
         return plan->add(e);
 }

@@ -28,8 +28,18 @@ inline constexpr uint32_t kEvIpl = 0x0000000d;
 // systemd's tag for the profile event (UKI_PROFILE_EVENT_TAG_ID).
 inline constexpr uint32_t kProfileEventTag = 0x13aed6db;
 
+// Which of systemd-stub's "measured" flags (and so which Stub* variable) an event counts for.
+enum class Claim : uint8_t {
+        KernelImage,      // StubPcrKernelImage
+        KernelParameters, // StubPcrKernelParameters
+        InitrdSysexts,    // StubPcrInitRDSysExts
+        InitrdConfexts,   // StubPcrInitRDConfExts
+};
+inline constexpr size_t kClaimCount = 4;
+
 struct Event {
         uint32_t pcr = 0;
+        Claim claim = Claim::KernelParameters;
         uint32_t type = 0;
         uint32_t tag = 0;                  // for kEvEventTag
         Bytes data;                        // the bytes hashed into the PCR
@@ -39,7 +49,8 @@ struct Event {
 };
 
 struct Plan {
-        static constexpr size_t kCapacity = 2 * uki::kSectionCount + 4;
+        // Sections, profile and command lines, six ESP archives, three events per addon.
+        static constexpr size_t kCapacity = 2 * uki::kSectionCount + 4 + 6 + 3 * 32;
         Event events[kCapacity];
         size_t count = 0;
 
@@ -67,8 +78,16 @@ Result<SectionContents> contents_of(const pe::View &view, const uki::SectionSet 
 // The PCR 11 events for `contents`, in canonical order, .pcrsig excluded.
 Status add_sections(Plan *plan, const SectionContents &contents);
 
-// A command line from the load options (UTF-16 including its NUL).
+// A command line from the load options or from addons (UTF-16 including its NUL).
 Status add_command_line(Plan *plan, Span<const char16_t> text);
+
+// A tagged event (EV_EVENT_TAG) into PCR 12 over `data`, described by `text` (UTF-16 with NUL).
+Status add_tagged(Plan *plan, uint32_t tag, Bytes data, Span<const char16_t> text);
+
+// systemd's tags for addon contents (src/fundamental/tpm2-pcr.h).
+inline constexpr uint32_t kDevicetreeAddonEventTag = 0x6c46f751;
+inline constexpr uint32_t kInitrdAddonEventTag = 0x49dffe0f;
+inline constexpr uint32_t kUcodeAddonEventTag = 0xdac08e1a;
 
 // Writes `value` as UTF-16 decimal with a terminating NUL into `out` (at least 11 units).
 Span<const char16_t> format_decimal(uint32_t value, char16_t (&out)[11]);

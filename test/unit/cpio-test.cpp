@@ -117,7 +117,7 @@ TEST(CpioWriter, WritesNewcEntriesAnIndependentReaderUnderstands) {
         ASSERT_EQ(e.size(), 6u);
         EXPECT_EQ(e[0].name, ".extra");
         EXPECT_EQ(e[0].mode(), 040555u);
-        EXPECT_EQ(e[0].nlink(), 2u);
+        EXPECT_EQ(e[0].nlink(), 1u);
         EXPECT_EQ(e[0].data, "");
         EXPECT_EQ(e[1].name, ".extra/os-release");
         EXPECT_EQ(e[1].mode(), 0100444u);

@@ -77,10 +77,11 @@ struct BootServices {
         Status (*LocateDevicePath)(const Guid *protocol, DevicePath **device_path, Handle *device);
         Status (*InstallConfigurationTable)(const Guid *guid, void *table);
 
-        void *LoadImage;
+        Status (*LoadImage)(uint8_t boot_policy, Handle parent, DevicePath *path, void *source, uintptr_t size,
+                            Handle *image);
         void *StartImage;
         void *Exit;
-        void *UnloadImage;
+        Status (*UnloadImage)(Handle image);
         Status (*ExitBootServices)(Handle image, uintptr_t map_key);
 
         void *GetNextMonotonicCount;

@@ -59,6 +59,16 @@ public:
         PoolArray() = default;
         PoolArray(const PoolArray &) = delete;
         PoolArray &operator=(const PoolArray &) = delete;
+        PoolArray &operator=(PoolArray &&other) {
+                if (this != &other) {
+                        reset();
+                        data_ = other.data_;
+                        count_ = other.count_;
+                        other.data_ = nullptr;
+                        other.count_ = 0;
+                }
+                return *this;
+        }
         ~PoolArray() { reset(); }
 
         efi::Status allocate(size_t count, efi::MemoryType type = efi::MemoryType::LoaderData) {

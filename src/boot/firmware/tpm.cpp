@@ -100,6 +100,7 @@ efi::Status measure_events(efi::Tcg2Protocol *tcg2, efi::CcMeasurementProtocol *
                                 return s;
                         }
                         result->any_measured = true;
+                        result->claimed[(size_t) e.claim] = true;
                         if (e.pcr < 24)
                                 result->pcr_measured[e.pcr] = true;
                 }
@@ -127,6 +128,7 @@ efi::Status measure_events(efi::Tcg2Protocol *tcg2, efi::CcMeasurementProtocol *
                                 return s;
                         }
                         result->any_measured = true;
+                        result->claimed[(size_t) e.claim] = true;
                 }
         }
         return efi::kSuccess;

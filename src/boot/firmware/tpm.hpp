@@ -16,6 +16,7 @@ namespace zuki::boot {
 struct MeasureResult {
         bool any_measured = false;         // at least one event reached a TPM or CC register
         bool pcr_measured[24] = {};        // per PCR: an event was extended into it
+        bool claimed[measure::kClaimCount] = {}; // per claim: its events were all extended
         uint32_t failed_pcr = 0;           // on error: the PCR whose extend failed
 };
 

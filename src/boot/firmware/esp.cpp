@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "esp.hpp"
+
+#include "../../shared/pe.hpp"
+#include "../efi/file.hpp"
+#include "log.hpp"
+
+namespace zuki::boot {
+
+namespace {
+
+constexpr uint8_t kMediaDevicePath = 0x04;
+constexpr uint8_t kMediaFilePathDp = 0x04;
+constexpr uint8_t kEndDevicePathType = 0x7f;
+constexpr uint8_t kEndEntireDevicePath = 0xff;
+constexpr size_t kMaxPath = 1024; // UTF-16 units of an ESP path we build
+
+size_t length16(const char16_t *s) {
+        size_t n = 0;
+        while (s[n])
+                n++;
+        return n;
+}
+
+// Owns an open EFI_FILE_PROTOCOL handle.
+class OpenFile {
+public:
+        OpenFile() = default;
+        OpenFile(const OpenFile &) = delete;
+        OpenFile &operator=(const OpenFile &) = delete;
+        ~OpenFile() {
+                if (f_)
+                        f_->Close(f_);
+        }
+        efi::FileProtocol **out() { return &f_; }
+        efi::FileProtocol *get() const { return f_; }
+
+private:
+        efi::FileProtocol *f_ = nullptr;
+};
+
+struct Entry {
+        char16_t name[sidecar::kMaxNameLength + 1];
+        uint64_t size;
+};
+
+// Lists the entries of `dir` that sidecar::name_matches() accepts, sorted by name. A missing
+// directory is no entry and no line.
+efi::Status list_directory(efi::FileProtocol *root, const char16_t *dir, const char16_t *suffix,
+                           const char16_t *exclude, PoolArray<Entry> *entries, size_t *count) {
+        *count = 0;
+        OpenFile d;
+        efi::Status s = root->Open(root, d.out(), dir, efi::FileProtocol::kModeRead, 0);
+        if (s == efi::kNotFound)
+                return efi::kSuccess;
+        if (efi::is_error(s))
+                return log_error(s, "Failed to open {}: {}, ignoring", dir, s);
+
+        PoolArray<uint8_t> info;
+        s = info.allocate(sizeof(efi::FileInfo) + 2 * (sidecar::kMaxNameLength + 1));
+        if (efi::is_error(s))
+                return s;
+        for (;;) {
+                uintptr_t size = info.size();
+                s = d.get()->Read(d.get(), &size, info.data());
+                if (s == efi::kBufferTooSmall) {
+                        s = info.allocate(size);
+                        if (efi::is_error(s))
+                                return s;
+                        continue;
+                }
+                if (efi::is_error(s))
+                        return log_error(s, "Failed to read directory {}: {}, ignoring", dir, s);
+                if (size == 0)
+                        break;
+                const auto *fi = reinterpret_cast<const efi::FileInfo *>(info.data());
+                size_t max_units = (size - __builtin_offsetof(efi::FileInfo, FileName)) / sizeof(char16_t);
+                size_t n = 0;
+                while (n < max_units && fi->FileName[n])
+                        n++;
+                Span<const char16_t> name(fi->FileName, n);
+                bool is_dir = fi->Attribute & efi::FileInfo::kDirectory;
+                if (!sidecar::name_matches(name, is_dir, suffix, exclude))
+                        continue;
+                if (fi->FileSize > sidecar::kMaxFileSize) {
+                        log_warning("Ignoring {}\\{}: {} bytes, the limit is {}", dir, fi->FileName, fi->FileSize,
+                                    sidecar::kMaxFileSize);
+                        continue;
+                }
+                if (*count == sidecar::kMaxEntries) {
+                        log_warning("Ignoring {}\\{}: more than {} entries in the directory", dir, fi->FileName,
+                                    (uint64_t) sidecar::kMaxEntries);
+                        continue;
+                }
+                if (*count == entries->size()) {
+                        PoolArray<Entry> bigger;
+                        s = bigger.allocate(*count ? 2 * *count : 16);
+                        if (efi::is_error(s))
+                                return log_error(s, "Out of memory listing {}", dir);
+                        if (*count)
+                                __builtin_memcpy(bigger.data(), entries->data(), *count * sizeof(Entry));
+                        entries->reset();
+                        *entries = move(bigger);
+                }
+                Entry &e = entries->data()[(*count)++];
+                __builtin_memcpy(e.name, fi->FileName, n * sizeof(char16_t));
+                e.name[n] = 0;
+                e.size = fi->FileSize;
+        }
+        // Insertion sort by name: the lists are short, and this needs no allocation.
+        Entry *v = entries->data();
+        for (size_t i = 1; i < *count; i++)
+                for (size_t j = i; j > 0 && sidecar::compare_names(Span<const char16_t>(v[j - 1].name, length16(v[j - 1].name)),
+                                                                   Span<const char16_t>(v[j].name, length16(v[j].name))) > 0;
+                     j--) {
+                        Entry t = v[j];
+                        v[j] = v[j - 1];
+                        v[j - 1] = t;
+                }
+        return efi::kSuccess;
+}
+
+// "dir\name" into `out` (kMaxPath units); false when it does not fit.
+bool join_path(const char16_t *dir, const char16_t *name, char16_t (&out)[kMaxPath]) {
+        size_t a = length16(dir), b = length16(name);
+        if (a + 1 + b + 1 > kMaxPath)
+                return false;
+        __builtin_memcpy(out, dir, a * sizeof(char16_t));
+        out[a] = u'\\';
+        __builtin_memcpy(out + a + 1, name, b * sizeof(char16_t));
+        out[a + 1 + b] = 0;
+        return true;
+}
+
+// Reads `path` (exactly `expected` bytes) into `out` at its current position.
+efi::Status read_file(efi::FileProtocol *root, const char16_t *path, uint64_t expected, uint8_t *out) {
+        OpenFile f;
+        efi::Status s = root->Open(root, f.out(), path, efi::FileProtocol::kModeRead, 0);
+        if (efi::is_error(s))
+                return s;
+        uint64_t done = 0;
+        while (done < expected) {
+                uintptr_t n = expected - done;
+                s = f.get()->Read(f.get(), &n, out + done);
+                if (efi::is_error(s))
+                        return s;
+                if (n == 0)
+                        return efi::kLoadError;
+                done += n;
+        }
+        return efi::kSuccess;
+}
+
+// The UKI's drop-in directory ("<path>.extra.d"), from the file-path nodes of `path`; false when
+// the path has other nodes (systemd then looks for no drop-ins either).
+bool extra_dir(const efi::DevicePath *path, char16_t (&out)[kMaxPath]) {
+        if (!path)
+                return false;
+        char16_t joined[kMaxPath];
+        size_t n = 0;
+        const uint8_t *node = reinterpret_cast<const uint8_t *>(path);
+        for (size_t k = 0; k < 64; k++) {
+                uint16_t length = load_le16(node + 2);
+                if (node[0] == kEndDevicePathType)
+                        break;
+                if (node[0] != kMediaDevicePath || node[1] != kMediaFilePathDp || length < 4)
+                        return false;
+                // Nodes are joined with '/', as the device-path-to-text conversion does.
+                if (k > 0) {
+                        if (n + 1 >= kMaxPath)
+                                return false;
+                        joined[n++] = u'/';
+                }
+                for (size_t i = 4; i + 1 < length; i += 2) {
+                        char16_t c = load_le16(node + i);
+                        if (!c)
+                                break;
+                        if (n + 1 >= kMaxPath)
+                                return false;
+                        joined[n++] = c;
+                }
+                node += length;
+        }
+        return sidecar::extra_dir_of(Span<const char16_t>(joined, n), out) > 0;
+}
+
+// The full device path of `file` on the device `device`: the device's path, one file-path node,
+// the end node. In pool memory.
+efi::Status file_device_path(efi::BootServices *bs, efi::Handle device, const char16_t *file,
+                             PoolArray<uint8_t> *out) {
+        efi::DevicePath *dp = nullptr;
+        efi::Status s = bs->HandleProtocol(device, &efi::DevicePath::kGuid, reinterpret_cast<void **>(&dp));
+        if (efi::is_error(s))
+                return s;
+        const uint8_t *p = reinterpret_cast<const uint8_t *>(dp);
+        size_t device_len = 0;
+        for (size_t k = 0; k < 64 && p[device_len] != kEndDevicePathType; k++) {
+                uint16_t length = load_le16(p + device_len + 2);
+                if (length < 4)
+                        return efi::kInvalidParameter;
+                device_len += length;
+        }
+        size_t name_bytes = (length16(file) + 1) * sizeof(char16_t);
+        if (4 + name_bytes > 0xffff)
+                return efi::kInvalidParameter;
+        s = out->allocate(device_len + 4 + name_bytes + 4);
+        if (efi::is_error(s))
+                return s;
+        uint8_t *q = out->data();
+        __builtin_memcpy(q, p, device_len);
+        q += device_len;
+        q[0] = kMediaDevicePath;
+        q[1] = kMediaFilePathDp;
+        store_le16(q + 2, (uint16_t) (4 + name_bytes));
+        __builtin_memcpy(q + 4, file, name_bytes);
+        q += 4 + name_bytes;
+        q[0] = kEndDevicePathType;
+        q[1] = kEndEntireDevicePath;
+        store_le16(q + 2, 4);
+        return efi::kSuccess;
+}
+
+// Copies the sections the stub looks at out of a loaded addon (which is unloaded afterwards),
+// with its name, into one pool block.
+efi::Status copy_addon(const pe::View &view, const char16_t *name, PoolArray<uint8_t> *storage,
+                       sidecar::Addon *out) {
+        struct Wanted {
+                const char *section;
+                Bytes sidecar::Addon::*field;
+        };
+        static constexpr Wanted kWanted[] = {
+                {".cmdline", &sidecar::Addon::cmdline}, {".dtb", &sidecar::Addon::dtb},
+                {".dtbauto", &sidecar::Addon::dtbauto}, {".initrd", &sidecar::Addon::initrd},
+                {".ucode", &sidecar::Addon::ucode},     {".uname", &sidecar::Addon::uname},
+        };
+        size_t name_bytes = (length16(name) + 1) * sizeof(char16_t);
+        uint64_t total = align_up(name_bytes, 8);
+        pe::Section sec;
+        for (const Wanted &w : kWanted)
+                if (view.find(w.section, &sec))
+                        total += align_up(view.data(sec).size(), 8);
+        efi::Status s = storage->allocate(total);
+        if (efi::is_error(s))
+                return s;
+        uint8_t *p = storage->data();
+        __builtin_memcpy(p, name, name_bytes);
+        *out = sidecar::Addon();
+        out->name = Span<const char16_t>(reinterpret_cast<const char16_t *>(p), name_bytes / sizeof(char16_t));
+        p += align_up(name_bytes, 8);
+        for (const Wanted &w : kWanted) {
+                if (!view.find(w.section, &sec))
+                        continue;
+                Bytes data = view.data(sec);
+                __builtin_memcpy(p, data.data(), data.size());
+                out->*(w.field) = Bytes(p, data.size());
+                p += align_up(data.size(), 8);
+        }
+        out->has_linux = view.find(".linux", &sec);
+        return efi::kSuccess;
+}
+
+} // namespace
+
+void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::LoadedImageProtocol *loaded,
+                       const model::Boot &boot) {
+        efi::BootServices *bs = st->BootServices;
+        if (!loaded->DeviceHandle)
+                return;
+        efi::SimpleFileSystemProtocol *fs = nullptr;
+        if (efi::is_error(bs->HandleProtocol(loaded->DeviceHandle, &efi::SimpleFileSystemProtocol::kGuid,
+                                             reinterpret_cast<void **>(&fs))))
+                return; // not loaded from a file system: nothing beside us
+        OpenFile root;
+        efi::Status s = fs->OpenVolume(fs, root.out());
+        if (efi::is_error(s)) {
+                log_error(s, "Failed to open the file system we were loaded from: {}, ignoring its extras", s);
+                return;
+        }
+        char16_t own_dir[kMaxPath];
+        bool has_own_dir = extra_dir(loaded->FilePath, own_dir);
+
+        // Addons: global ones first, then the UKI's own.
+        const char16_t *addon_dirs[2] = {sidecar::kGlobalAddonDir, has_own_dir ? own_dir : nullptr};
+        for (const char16_t *dir : addon_dirs) {
+                if (!dir)
+                        continue;
+                PoolArray<Entry> entries;
+                size_t count = 0;
+                if (efi::is_error(list_directory(root.get(), dir, sidecar::kAddonSuffix, nullptr, &entries, &count)))
+                        continue;
+                for (size_t i = 0; i < count; i++) {
+                        const char16_t *name = entries.data()[i].name;
+                        if (addon_count_ == model::kMaxAddons) {
+                                log_warning("Ignoring addon {}\\{}: more than {} addons", dir, name,
+                                            (uint64_t) model::kMaxAddons);
+                                continue;
+                        }
+                        char16_t path[kMaxPath];
+                        PoolArray<uint8_t> dp;
+                        if (!join_path(dir, name, path) ||
+                            efi::is_error(file_device_path(bs, loaded->DeviceHandle, path, &dp))) {
+                                log_warning("Ignoring addon {}\\{}: cannot make its device path", dir, name);
+                                continue;
+                        }
+                        efi::Handle h = nullptr;
+                        s = bs->LoadImage(0, image, reinterpret_cast<efi::DevicePath *>(dp.data()), nullptr, 0, &h);
+                        if (efi::is_error(s)) {
+                                if (h)
+                                        bs->UnloadImage(h);
+                                log_error(s, "Failed to load addon {}: {}, ignoring", path, s);
+                                continue;
+                        }
+                        efi::LoadedImageProtocol *li = nullptr;
+                        s = bs->HandleProtocol(h, &efi::LoadedImageProtocol::kGuid, reinterpret_cast<void **>(&li));
+                        Result<pe::View> view = efi::is_error(s) ? Result<pe::View>(Error::Truncated)
+                                                                 : pe::View::parse(Bytes(static_cast<const uint8_t *>(li->ImageBase), li->ImageSize),
+                                                                                   pe::Layout::Loaded);
+                        sidecar::Addon addon;
+                        if (view)
+                                s = copy_addon(*view, name, &addon_storage_[addon_count_], &addon);
+                        bs->UnloadImage(h);
+                        if (!view) {
+                                log_error(efi::kLoadError, "Ignoring addon {}: {}", path, view.error());
+                                continue;
+                        }
+                        if (efi::is_error(s)) {
+                                log_error(s, "Ignoring addon {}: out of memory", path);
+                                continue;
+                        }
+                        bool bad_cmdline = false;
+                        sidecar::AddonVerdict verdict = model::judge_addon(boot, addon, &bad_cmdline);
+                        if (verdict == sidecar::AddonVerdict::Used && bad_cmdline) {
+                                log_error(efi::kLoadError, "Ignoring addon {}: its .cmdline is not UTF-8", path);
+                                addon_storage_[addon_count_].reset();
+                                continue;
+                        }
+                        if (verdict != sidecar::AddonVerdict::Used) {
+                                if (verdict == sidecar::AddonVerdict::NoKnownSection)
+                                        log_info("Ignoring addon {}: {}", path, sidecar::describe(verdict));
+                                else
+                                        log_error(efi::kLoadError, "Ignoring addon {}: {}", path, sidecar::describe(verdict));
+                                addon_storage_[addon_count_].reset();
+                                continue;
+                        }
+                        if (!addon.dtb.empty() || !addon.dtbauto.empty())
+                                log_warning("Addon {}: devicetree addons are not supported yet, its devicetree is not used",
+                                            path);
+                        addons_[addon_count_++] = addon;
+                }
+        }
+
+        // Credentials and extensions.
+        for (size_t k = 0; k < sidecar::kKindCount; k++) {
+                const sidecar::Target &t = sidecar::kTargets[k];
+                const char16_t *dir = t.global_dir ? t.global_dir : (has_own_dir ? own_dir : nullptr);
+                if (!dir)
+                        continue;
+                PoolArray<Entry> entries;
+                size_t count = 0;
+                if (efi::is_error(list_directory(root.get(), dir, t.suffix, t.exclude_suffix, &entries, &count)) ||
+                    count == 0)
+                        continue;
+                // Size the archive from the listed sizes, then fill it file by file.
+                PoolArray<sidecar::File> files;
+                if (efi::is_error(files.allocate(count))) {
+                        log_error(efi::kOutOfResources, "Out of memory packing {}", dir);
+                        continue;
+                }
+                for (size_t i = 0; i < count; i++) {
+                        const Entry &e = entries.data()[i];
+                        files.data()[i] = {Span<const char16_t>(e.name, length16(e.name)), Bytes(nullptr, e.size)};
+                }
+                Result<size_t> size = sidecar::archive_size(t, Span<const sidecar::File>(files.data(), count));
+                if (!size || *size > limits::kMaxInitrdSize) {
+                        log_error(efi::kBadBufferSize, "Ignoring {} ({}): the archive would be too large", dir,
+                                  t.description);
+                        continue;
+                }
+                if (efi::is_error(archives_[k].allocate(*size))) {
+                        log_error(efi::kOutOfResources, "Out of memory packing {}", dir);
+                        continue;
+                }
+                // The files are read, packed, and their buffers freed.
+                bool ok = true;
+                for (size_t i = 0; i < count && ok; i++) {
+                        const Entry &e = entries.data()[i];
+                        char16_t path[kMaxPath];
+                        PoolArray<uint8_t> data;
+                        if (!join_path(dir, e.name, path) || efi::is_error(data.allocate(e.size)) ||
+                            efi::is_error(s = read_file(root.get(), path, e.size, data.data()))) {
+                                log_error(s, "Failed to read {}\\{}, ignoring the directory", dir, e.name);
+                                ok = false;
+                                break;
+                        }
+                        files.data()[i].data = Bytes(data.data(), e.size);
+                        data.release(); // freed below, after packing
+                }
+                cpio::Writer w(MutableBytes(archives_[k].data(), *size));
+                Status packed = ok ? sidecar::write_archive(t, Span<const sidecar::File>(files.data(), count), &w)
+                                   : Status(Error::Truncated);
+                for (size_t i = 0; i < count; i++)
+                        if (files.data()[i].data.data())
+                                bs->FreePool(const_cast<uint8_t *>(files.data()[i].data.data()));
+                if (!packed || w.size() != *size) {
+                        if (ok)
+                                log_error(efi::kLoadError, "Failed to pack {}: {}, ignoring", dir, packed ? Error::SizeMismatch : packed.error());
+                        archives_[k].reset();
+                        continue;
+                }
+ log_debug("Packed {} file(s) from {} into /{}", (uint64_t) count, dir, t.directory);
+        }
+}
+
+model::EspInputs EspExtras::inputs() const {
+        model::EspInputs in;
+        in.addons = Span<const sidecar::Addon>(addons_, addon_count_);
+        for (size_t k = 0; k < sidecar::kKindCount; k++)
+                in.archives[k] = Bytes(archives_[k].data(), archives_[k].data() ? archives_[k].size() : 0);
+        return in;
+}
+
+} // namespace zuki::boot

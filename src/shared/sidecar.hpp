@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// What a UKI picks up from the ESP beside itself, by systemd-stub 262's rules (src/boot/stub.c,
+// cpio.c): credentials and system/configuration extensions packed into generated cpio archives
+// (measured whole into PCR 12 or 13), and addons (PE files with .cmdline/.dtb/.dtbauto/.initrd/
+// .ucode sections, loaded through the firmware so that Secure Boot verifies them).
+//
+// Everything here is pure: the stub feeds it directory entries and file contents read through the
+// firmware, the host feeds it files the user names (zuki measure --credential ...), and both get
+// the same archives, so the same PCR values.
+//
+// The rules:
+//   - Per-UKI drop-ins live in "<the UKI's path>.extra.d\" (boot counting "+N[-M]" removed from
+//     the name first), global ones in \loader\credentials\, \loader\extensions\, \loader\addons\.
+//   - A directory entry is used when its name does not start with '.', it is not a directory, it
+//     is ASCII, at most 255 characters long, and it ends (ignoring case) in the suffix of its kind.
+//     Sysexts match any "*.raw" except "*.confext.raw" (systemd's compatibility rule).
+//   - Entries are sorted by UTF-16 code unit (strcmp16), so the archive does not depend on the
+//     order the file system lists them in.
+//   - One archive per kind, in this order in the initrd: credentials, global credentials,
+//     sysexts, global sysexts, confexts, global confexts. Each is the leading directories, one
+//     file per entry ("<directory>/<name>", name as listed), and the trailer; each is measured
+//     whole as one EV_IPL event.
+
+#pragma once
+
+#include "base.hpp"
+#include "cpio.hpp"
+#include "measure.hpp"
+
+namespace zuki::sidecar {
+
+enum class Kind : uint8_t {
+        Credentials,
+        GlobalCredentials,
+        Sysexts,
+        GlobalSysexts,
+        Confexts,
+        GlobalConfexts,
+};
+inline constexpr size_t kKindCount = 6;
+
+struct Target {
+        Kind kind;
+        const char16_t *global_dir;     // ESP directory, or nullptr: the UKI's own drop-in directory
+        const char16_t *suffix;         // matched ignoring case
+        const char16_t *exclude_suffix; // or nullptr
+        const char *directory;          // in the initrd, without leading '/'
+        uint32_t dir_mode;
+        uint32_t file_mode;
+        uint32_t pcr;
+        measure::Claim claim;            // the Stub* variable its measurement vouches for
+        const char16_t *description;    // the event log text
+        const char *option;             // the zuki measure option that names such files
+};
+extern const Target kTargets[kKindCount];
+
+inline constexpr const char16_t *kGlobalAddonDir = u"\\loader\\addons";
+inline constexpr const char16_t *kAddonSuffix = u".addon.efi";
+
+// Limits of our own (systemd has none below 16 GiB): a larger file or a directory with more
+// matching entries is refused with one line per file, the rest of the boot goes on.
+inline constexpr uint64_t kMaxFileSize = 1024ull * 1024 * 1024;
+inline constexpr size_t kMaxEntries = 4096;
+inline constexpr size_t kMaxNameLength = 255;
+
+// The directory entry `name` (no NUL) is one of `suffix`'s kind (see the rules above).
+bool name_matches(Span<const char16_t> name, bool is_directory, const char16_t *suffix,
+                  const char16_t *exclude_suffix);
+
+// strcmp16 order.
+int compare_names(Span<const char16_t> a, Span<const char16_t> b);
+
+// The drop-in directory of the image whose file path (the file-path nodes of its device path,
+// already joined) is `image_path`: separators made '\', doubled ones folded, boot counting
+// removed, ".extra.d" appended. Writes it with a NUL into `out` and returns its length without the
+// NUL, or 0 when `out` is too small.
+size_t extra_dir_of(Span<const char16_t> image_path, Span<char16_t> out);
+
+struct File {
+        Span<const char16_t> name; // as listed, without NUL
+        Bytes data;
+};
+
+// Sorts `files` by name (compare_names); stable for equal names.
+void sort_files(Span<File> files);
+
+// The archive for `target` over `files` (already sorted); nothing at all for no file.
+Status write_archive(const Target &target, Span<const File> files, cpio::Writer *w);
+Result<size_t> archive_size(const Target &target, Span<const File> files);
+
+// --- Addons ---
+
+// The sections of one addon that the stub looks at (empty when absent).
+struct Addon {
+        Span<const char16_t> name; // the file name, without NUL (the event description)
+        Bytes cmdline, dtb, dtbauto, initrd, ucode, uname;
+        bool has_linux = false;
+};
+
+enum class AddonVerdict : uint8_t {
+        Used,
+        NoKnownSection, // no .cmdline/.dtb/.dtbauto/.initrd/.ucode: ignored
+        IsUki,          // has a .linux: refused
+        UnameMismatch,  // .uname differs from the UKI's: refused
+};
+const char *describe(AddonVerdict v);
+
+// Whether the stub uses `addon` with a UKI whose .uname is `uki_uname` (empty: none). Compares
+// like systemd's strneq8: up to the shorter NUL or the addon section's size.
+AddonVerdict judge_addon(const Addon &addon, Bytes uki_uname);
+
+} // namespace zuki::sidecar
