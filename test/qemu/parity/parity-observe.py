@@ -15,7 +15,9 @@ Lines, in this order:
     cmdline TEXT                    /proc/cmdline
     file PATH TYPE MODE X           the initramfs the kernel unpacked (/.extra and the rest): X is
                                     a regular file's sha256, a symbolic link's target, else "-"
-    efivar NAME VALUE               Stub* variables of the systemd vendor GUID
+    efivar NAME VALUE [(HEX)]       Stub* variables of the systemd vendor GUID: a NUL-terminated
+                                    UTF-16 string as text, other data as hex (text without its NUL
+                                    as text and hex)
     may-differ efivar NAME VALUE    StubInfo, and a Stub* variable matching a --may-differ GLOB:
                                     shown, not compared
 PCR 11 is not compared: it covers each stub's own .sbat. Exit 1 when the log lacks something.
@@ -73,7 +75,10 @@ def main():
             hashes[path] = digest
         elif key == 'efivar':
             name, _, value = rest.partition(' ')
-            efivars.setdefault(name, value)
+            efivars.setdefault(name, [value, value])
+        elif key == 'efivar-hex':
+            name, _, value = rest.partition(' ')
+            efivars.setdefault(name, [value, value])[1] = value
         elif key == 'cmdline' and cmdline is None:
             cmdline = rest
         elif key == 'eventlog':
@@ -104,7 +109,12 @@ def main():
         if not name.startswith('Stub'):
             continue
         may = name == 'StubInfo' or any(fnmatch.fnmatchcase(name, g) for g in args.may_differ)
-        out.append(f'{"may-differ " if may else ""}efivar {name} {efivars[name]}')
+        # guest-init.sh shows a UTF-16 string as text with or without its NUL: show the bytes too
+        # unless they are exactly the NUL-terminated string, as systemd-stub writes it.
+        text, data = efivars[name]
+        if data not in (text, (text.encode('utf-16-le') + bytes(2)).hex()):
+            text += f' ({data})'
+        out.append(f'{"may-differ " if may else ""}efivar {name} {text}')
     print('\n'.join(out))
 
 
