@@ -6,7 +6,7 @@
 #
 #   tools/setup.sh [--refresh]
 #
-#   --refresh   re-resolve the kernels and trixie packages against the archive and re-fetch
+#   --refresh   re-resolve the kernels and trixie/sid packages against the archive and re-fetch
 #               those whose version changed (otherwise what is cached is kept).
 #
 # Environment:
@@ -96,6 +96,9 @@ setup_apt_states() {
         "deb-src [signed-by=$kr] $mirror bookworm main"
     zuki_apt_state_init trixie amd64,arm64 \
         "deb [signed-by=$kr] $mirror trixie main"
+    # sid: the newest systemd (stub, systemd-boot, ukify) that zuki-ukify must keep working with.
+    zuki_apt_state_init sid amd64,arm64 \
+        "deb [signed-by=$kr] $mirror sid main"
     # --refresh: ask the archive again even if the lists are recent.
     ((refresh)) && rm -f "$ZUKI_CACHE"/apt/*/updated
     return 0
@@ -282,6 +285,8 @@ write_assets_env() {
     local ukify=$c/trixie/systemd-ukify/usr/bin/ukify
     local stub_dir=$c/trixie/systemd-boot-efi/usr/lib/systemd/boot/efi
     local stub_dir_aa64=$c/trixie/systemd-boot-efi-arm64/usr/lib/systemd/boot/efi
+    local sid_stub_dir=$c/sid/systemd-boot-efi/usr/lib/systemd/boot/efi
+    local sid_stub_dir_aa64=$c/sid/systemd-boot-efi-arm64/usr/lib/systemd/boot/efi
 
     # Name and path of every asset; all must exist (checked below).
     local -a vars=(
@@ -310,6 +315,12 @@ write_assets_env() {
         ZUKI_SYSTEMD_STUB_AA64 "$stub_dir_aa64/linuxaa64.efi.stub"
         ZUKI_SYSTEMD_BOOT_AA64 "$stub_dir_aa64/systemd-bootaa64.efi"
         ZUKI_UKIFY "$ukify"
+        ZUKI_SYSTEMD262_STUB_X64 "$sid_stub_dir/linuxx64.efi.stub"
+        ZUKI_SYSTEMD262_BOOT_X64 "$sid_stub_dir/systemd-bootx64.efi"
+        ZUKI_SYSTEMD262_ADDON_X64 "$sid_stub_dir/addonx64.efi.stub"
+        ZUKI_SYSTEMD262_STUB_AA64 "$sid_stub_dir_aa64/linuxaa64.efi.stub"
+        ZUKI_SYSTEMD262_ADDON_AA64 "$sid_stub_dir_aa64/addonaa64.efi.stub"
+        ZUKI_UKIFY262 "$c/sid/systemd-ukify/usr/bin/ukify"
         ZUKI_VIRT_FIRMWARE_PYTHONPATH "$c/trixie/virt-firmware/usr/lib/python3/dist-packages"
         ZUKI_SYSTEMD_MEASURE /usr/lib/systemd/systemd-measure
         ZUKI_PYTHON /usr/bin/python3
@@ -369,5 +380,9 @@ fetch_tree trixie systemd-boot-efi:arm64 trixie/systemd-boot-efi-arm64
 fetch_tree trixie systemd-ukify trixie/systemd-ukify
 fetch_tree trixie python3-virt-firmware trixie/virt-firmware # enrols Secure Boot keys into OVMF_VARS
 fetch_tree trixie u-boot-qemu trixie/u-boot-qemu # U-Boot's UEFI as trixie ships it (2025.01)
+# sid's systemd (262 today): the newest stub, addon stub and ukify zuki-ukify is tested against.
+fetch_tree sid systemd-boot-efi sid/systemd-boot-efi
+fetch_tree sid systemd-boot-efi:arm64 sid/systemd-boot-efi-arm64
+fetch_tree sid systemd-ukify sid/systemd-ukify
 write_assets_env
 log "done in $((SECONDS - t_start)) s"

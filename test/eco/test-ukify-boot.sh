@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# ukify 257 through zuki-ukify with --measure and Secure Boot signing (and, with --pcrsig, a
+# ukify (257, or 262 with --ukify ZUKI_UKIFY262) through zuki-ukify with --measure and Secure Boot signing (and, with --pcrsig, a
 # signed PCR policy), then the UKI boots in QEMU/OVMF with a software TPM:
 #   - sbverify accepts the Authenticode signature with the certificate ukify signed with;
 #   - the guest's PCR 11 equals PCR 11 computed from the UKI's sections by test/lib/pcrmodel.py;
@@ -12,7 +12,9 @@
 #     the volume in the guest's /etc/crypttab (a LUKS2 header whose token trusts another key)
 #     would not unlock;
 #   - zuki status replays the firmware's event log to the guest's live PCRs.
-#   test-ukify-boot.sh [--pcrsig] PLUGIN KERNEL INITRD OS_RELEASE
+#   test-ukify-boot.sh [--pcrsig] [--ukify UKIFY_ASSET] PLUGIN KERNEL INITRD OS_RELEASE
+# UKIFY_ASSET names the ukify in assets.env: ZUKI_UKIFY (trixie's 257, the default) or
+# ZUKI_UKIFY262 (sid's 262).
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS (build tree), ZUKI_CACHE.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
@@ -20,11 +22,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
-pcrsig=0
+pcrsig=0 ukify_asset=ZUKI_UKIFY
 [[ ${1:-} == --pcrsig ]] && { pcrsig=1; shift; }
+[[ ${1:-} == --ukify ]] && { ukify_asset=$2; shift 2; }
 plugin=$1 kernel=$2 initrd=$3 osrel=$4
 load_assets
-need_asset ZUKI_UKIFY "ukify 257"
+[[ $ukify_asset == ZUKI_UKIFY || $ukify_asset == ZUKI_UKIFY262 ]] ||
+        fail "unknown ukify asset $ukify_asset (want ZUKI_UKIFY or ZUKI_UKIFY262)"
+need_asset "$ukify_asset" "ukify ($ukify_asset)"
+ZUKI_UKIFY=${!ukify_asset}
 need_tool sbverify sbsigntool
 export ZUKI_UKIFY
 make_tmp

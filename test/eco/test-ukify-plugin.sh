@@ -1,27 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# zuki-ukify against the distribution's ukify 257 and against ukifys it must refuse.
-#   test-ukify-plugin.sh ZUKI_UKIFY_PLUGIN KERNEL
+# zuki-ukify against a distribution's ukify (257 or 262) and against ukifys it must refuse.
+#   test-ukify-plugin.sh ZUKI_UKIFY_PLUGIN KERNEL [UKIFY_ASSET]
+# UKIFY_ASSET names the ukify in assets.env: ZUKI_UKIFY (trixie's 257, the default) or
+# ZUKI_UKIFY262 (sid's 262).
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS (build tree), ZUKI_CACHE.
 #
-# 1. ukify 257 through the plugin: the UKI's code sections are the zuki stub's, .linux is a zstd
+# 1. That ukify through the plugin: the UKI's code sections are the zuki stub's, .linux is a zstd
 #    zboot image, .sbat has no repeated line, and ukify's own inspect reads .uname (the release
 #    from the Debian package name, not from zuki).
 # 2. The systemd-measure shim gives systemd-measure 252's JSON where 252 can answer; with only
 #    --pcr-private-key, .pcrpkey comes from the systemd-keyutil shim and .pcrsig from zuki measure.
-# 3. Changed ukifys (a newer version, a hooked function with other parameters, a hooked function
+# 3. Changed ukifys (a version outside 257-262, a hooked function with other parameters, a hooked function
 #    gone, a caller that no longer calls the hooked function, a UKIConfig field renamed, a ukify
 #    that silently uses another stub): one "zuki-ukify: error:" line (the last on stderr), exit
-#    status 1, no output file.
+#    status 1, no output file. A version inside 257-262 other than the real one is accepted.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-plugin=$1 kernel=$2
+plugin=$1 kernel=$2 ukify_asset=${3:-ZUKI_UKIFY}
 load_assets
-need_asset ZUKI_UKIFY "ukify 257"
-ukify=$ZUKI_UKIFY
+case $ukify_asset in
+ZUKI_UKIFY) sd_stub_asset=ZUKI_SYSTEMD_STUB_X64 ;;
+ZUKI_UKIFY262) sd_stub_asset=ZUKI_SYSTEMD262_STUB_X64 ;;
+*) fail "unknown ukify asset $ukify_asset (want ZUKI_UKIFY or ZUKI_UKIFY262)" ;;
+esac
+need_asset "$ukify_asset" "$ukify_asset"
+ukify=${!ukify_asset}
+sd_stub=${!sd_stub_asset:-}
 make_tmp
 export ZUKI_UKIFY=$ukify
 
@@ -33,10 +41,19 @@ grep -E '^zuki-ukify:' "$tmp/err"
 "$ZUKI_BIN" inspect --json "$ZUKI_STUB_DIR/zukix64.efi.stub" >"$tmp/stub.json" || fail "zuki inspect of the stub failed"
 "$ZUKI_PYTHON" "$ukify" inspect "$tmp/uki.efi" --section .sbat:text --section .uname:text --json=short >"$tmp/ukify.json" ||
         fail "ukify inspect failed"
-"$ZUKI_PYTHON" - "$tmp/uki.json" "$tmp/stub.json" "$tmp/ukify.json" "$ZUKI_KERNEL_BOOKWORM_AMD64_RELEASE" <<'PY' || fail "UKI content"
-import json, sys
+"$ZUKI_BIN" extract --section .sbat --output "$tmp/sbat.bin" "$tmp/uki.efi" >/dev/null || fail "zuki extract .sbat failed"
+"$ZUKI_PYTHON" - "$tmp/uki.json" "$tmp/stub.json" "$tmp/ukify.json" "$ZUKI_KERNEL_BOOKWORM_AMD64_RELEASE" \
+        "$ukify" "$ZUKI_STUB_DIR/zukix64.efi.stub" "$tmp/sbat.bin" <<'PY' || fail "UKI content"
+import importlib.machinery, importlib.util, json, sys
+from pathlib import Path
 uki, stub, ukify = (json.load(open(p)) for p in sys.argv[1:4])
 release = sys.argv[4]
+# ukify's own merge_sbat, for the text's ending (257: "\n\0", 262: "\n").
+loader = importlib.machinery.SourceFileLoader('ukify', sys.argv[5])
+module = importlib.util.module_from_spec(importlib.util.spec_from_loader('ukify', loader))
+sys.modules['ukify'] = module
+loader.exec_module(module)
+own_sbat = module.merge_sbat([Path(sys.argv[6])], [])
 ok = True
 def check(what, cond):
     global ok
@@ -50,6 +67,10 @@ check(".linux is a zstd zboot image", uki.get("linux") == {"type": "zboot", "cod
 sbat = ukify[".sbat"]["text"].rstrip("\0").splitlines()
 check(f".sbat lines are unique ({len(sbat)})", len(sbat) == len(set(sbat)))
 check(".sbat names zuki", any(l.startswith("zuki,") for l in sbat))
+# The section as written (ukify inspect drops a trailing NUL).
+raw_sbat = open(sys.argv[7], "rb").read().decode()
+end = lambda t: repr(t[-2:] if t.endswith("\0") else t[-1:])
+check(f".sbat ends as ukify's own merge_sbat ends it ({end(own_sbat)})", end(raw_sbat) == end(own_sbat))
 check(f".uname (ukify inspect) is {release}", ukify[".uname"]["text"] == release)
 sys.exit(0 if ok else 1)
 PY
@@ -98,7 +119,7 @@ refuse() {
         sed -e "$expr" "$ukify" >"$tmp/ukify-$name"
         cmp -s "$ukify" "$tmp/ukify-$name" && fail "$name: the sed expression changed nothing"
         rm -f "$tmp/out.efi"
-        ZUKI_UKIFY=$tmp/ukify-$name "$plugin" build --linux "$kernel" --output "$tmp/out.efi" >"$tmp/out" 2>"$tmp/err"
+        ZUKI_UKIFY=$tmp/ukify-$name "$plugin" build --linux "$tmp/linux.efi" --output "$tmp/out.efi" >"$tmp/out" 2>"$tmp/err"
         local rc=$?
         echo "== $name: exit $rc: $(tail -n 1 "$tmp/err")"
         ((rc == 1)) || fail "$name: exit status $rc, expected 1"
@@ -110,20 +131,28 @@ refuse() {
         [[ -e ${left[0]} ]] && fail "$name: a staging file was left behind"
         return 0
 }
-refuse version-258 's/^__version__ = .*/__version__ = "258 (258.1-1)"/' 'ukify 258 .*not a version zuki-ukify was tested with \(tested: 257\)'
+refuse version-263 's/^__version__ = .*/__version__ = "263 (263.1-1)"/' 'ukify 263 .*not a version zuki-ukify supports \(supported: 257-262\)'
+refuse version-256 's/^__version__ = .*/__version__ = "256 (256.7-1)"/' 'ukify 256 .*not a version zuki-ukify supports \(supported: 257-262\)'
 refuse merge-sbat-params 's/^def merge_sbat(input_pe: list\[Path\], input_text: list\[str\])/def merge_sbat(input_pe: list[Path], input_text: list[str], strict: bool = False)/' \
         'merge_sbat\(input_pe, input_text, strict\) differs'
 refuse make-uki-gone 's/^def make_uki(/def build_uki(/' 'no make_uki\(\)'
 refuse main-calls-other 's/^        make_uki(opts)$/        build_uki(opts)/' 'main\(\) no longer calls make_uki\(\)'
 refuse config-field 's/^    linux: Optional\[Path\]$/    kernel: Optional[Path]/' 'UkifyConfig lacks linux'
 # A ukify that quietly builds on another stub: caught by the check of the written UKI.
-if [[ -f ${ZUKI_SYSTEMD_STUB_X64:-} ]]; then
-        refuse wrong-stub "s|^    uki = UKI(opts.stub)\$|    uki = UKI(Path('$ZUKI_SYSTEMD_STUB_X64'))|" \
+# (257: "uki = UKI(opts.stub)"; 262: "uki = UKI(opts.join_pcrsig if opts.join_pcrsig else opts.stub)".)
+if [[ -f $sd_stub ]]; then
+        refuse wrong-stub "s|^    uki = UKI(.*)\$|    uki = UKI(Path('$sd_stub'))|" \
                 'not a zuki UKI: its code is not the zuki stub'
 fi
+# A supported version between the two tested ones is accepted as it is. These builds start from
+# the zboot image made above (zuki-ukify takes it as it is), which saves zboot's compression.
+sed -e 's/^__version__ = .*/__version__ = "259 (259.1-1)"/' "$ukify" >"$tmp/ukify-259"
+ZUKI_UKIFY=$tmp/ukify-259 "$plugin" build --linux "$tmp/linux.efi" --output "$tmp/u259.efi" 2>"$tmp/err" ||
+        { cat "$tmp/err"; fail "an otherwise identical ukify 259 was not accepted"; }
+echo "ok: ukify 259 with unchanged hooks is accepted"
 # Another version with the same code is accepted only when asked for.
-sed -e 's/^__version__ = .*/__version__ = "258 (258.1-1)"/' "$ukify" >"$tmp/ukify-258"
-ZUKI_UKIFY_ALLOW_UNTESTED=1 ZUKI_UKIFY=$tmp/ukify-258 "$plugin" build --linux "$kernel" --output "$tmp/u258.efi" 2>"$tmp/err" ||
-        { cat "$tmp/err"; fail "ZUKI_UKIFY_ALLOW_UNTESTED=1 did not let an otherwise identical ukify 258 through"; }
-echo "ok: ZUKI_UKIFY_ALLOW_UNTESTED=1 accepts ukify 258 with unchanged hooks"
+sed -e 's/^__version__ = .*/__version__ = "263 (263.1-1)"/' "$ukify" >"$tmp/ukify-263"
+ZUKI_UKIFY_ALLOW_UNTESTED=1 ZUKI_UKIFY=$tmp/ukify-263 "$plugin" build --linux "$tmp/linux.efi" --output "$tmp/u263.efi" 2>"$tmp/err" ||
+        { cat "$tmp/err"; fail "ZUKI_UKIFY_ALLOW_UNTESTED=1 did not let an otherwise identical ukify 263 through"; }
+echo "ok: ZUKI_UKIFY_ALLOW_UNTESTED=1 accepts ukify 263 with unchanged hooks"
 echo PASS
