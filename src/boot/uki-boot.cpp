@@ -7,10 +7,12 @@
 #include "../shared/kernel-payload.hpp"
 #include "../shared/limits.hpp"
 #include "../shared/measure.hpp"
+#include "../shared/smbios.hpp"
 #include "../shared/uki.hpp"
 #include "../shared/zboot.hpp"
 #include "firmware/devicetree.hpp"
 #include "firmware/esp.hpp"
+#include "firmware/smbios.hpp"
 #include "firmware/identity.hpp"
 #include "firmware/initrd.hpp"
 #include "x86-direct.hpp"
@@ -82,6 +84,28 @@ efi::Status settle_addon_text(const model::EspInputs &esp, PoolArray<char16_t> *
         if (efi::is_error(s))
                 return log_error(s, "Failed to allocate the addons' command line");
         *text = model::addon_command_line(esp.addons, storage->span());
+        return efi::kSuccess;
+}
+
+// The SMBIOS type 11 command-line extension (pool memory), except in confidential VMs.
+efi::Status settle_smbios_text(efi::BootServices *bs, Bytes table, PoolArray<char16_t> *storage,
+                               Span<const char16_t> *text) {
+        *text = {};
+        bool found = false;
+        Bytes value = smbios::find_oem_string(table, smbios::kCmdlineExtraPrefix, &found);
+        if (!found || confidential_vm(bs))
+                return efi::kSuccess;
+        Result<size_t> units = model::smbios_command_line_units(value);
+        if (!units) {
+                log_error(efi::kLoadError, "Ignoring the SMBIOS {} string: {}", smbios::kCmdlineExtraPrefix, units.error());
+                return efi::kSuccess;
+        }
+        if (*units == 0)
+                return efi::kSuccess;
+        efi::Status s = storage->allocate(*units);
+        if (efi::is_error(s))
+                return log_error(s, "Failed to allocate the SMBIOS command line");
+        *text = model::smbios_command_line(value, storage->span());
         return efi::kSuccess;
 }
 
@@ -193,6 +217,17 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
                 put_revision(&info, st->FirmwareRevision);
                 check(set_loader_string(u"LoaderFirmwareInfo", info.c_str()), "LoaderFirmwareInfo");
         }
+        uint32_t banks = 0;
+        if (!loader_variable_exists(u"LoaderTpm2ActivePcrBanks") && tpm_active_pcr_banks(st->BootServices, &banks)) {
+                LineBuffer text;
+                static constexpr char kHex[] = "0123456789abcdef";
+                text.put("0x");
+                for (int shift = 28; shift >= 0; shift -= 4) {
+                        char digit[2] = {kHex[(banks >> shift) & 0xf], 0};
+                        text.put(digit);
+                }
+                check(set_loader_string(u"LoaderTpm2ActivePcrBanks", text.c_str()), "LoaderTpm2ActivePcrBanks");
+        }
         if (!loader_variable_exists(u"LoaderFirmwareType")) {
                 LineBuffer type;
                 type.put("UEFI ");
@@ -272,9 +307,27 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         if (efi::is_error(s))
                 return s;
 
+        // SMBIOS: the type 11 command-line extension, and the PCR 1 measurements.
+        Bytes smbios = smbios_table(st);
+        PoolArray<char16_t> smbios_text_storage;
+        Span<const char16_t> smbios_text;
+        s = settle_smbios_text(st->BootServices, smbios, &smbios_text_storage, &smbios_text);
+        if (efi::is_error(s))
+                return s;
+
+        // The kernel's command line: the UKI's or the load options, then the addons', then
+        // SMBIOS's, each after a space.
+        PoolArray<char16_t> appendix_storage;
+        Span<const char16_t> appendix;
+        if (!addon_text.empty() || !smbios_text.empty()) {
+                s = appendix_storage.allocate(addon_text.size() + smbios_text.size() + 1);
+                if (efi::is_error(s))
+                        return log_error(s, "Failed to allocate the command line");
+                appendix = model::join_command_lines(addon_text, smbios_text, appendix_storage.span());
+        }
         PoolArray<char16_t> cmdline_storage;
         Span<const char16_t> cmdline;
-        s = settle_command_line(boot, addon_text, &cmdline_storage, &cmdline);
+        s = settle_command_line(boot, appendix, &cmdline_storage, &cmdline);
         if (efi::is_error(s))
                 return s;
 
@@ -282,12 +335,15 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         // options when they are the command line: the order systemd-stub measures in.
         measure::Plan plan;
         char16_t profile_text[11];
-        if (!model::add_measurements(boot, cmdline, profile_text, &plan) ||
-            !model::add_esp_measurements(esp, addon_text, &plan))
+        SmbiosMeasurements smbios_measurements;
+        if (!smbios_measurements.add(smbios, &plan) || !model::add_measurements(boot, cmdline, profile_text, &plan) ||
+            !model::add_esp_measurements(esp, addon_text, smbios_text, &plan))
                 return log_error(efi::kOutOfResources, "Measurement plan overflow");
         MeasureResult measured;
         // A failure is logged there and leaves nothing reported as measured; the boot goes on.
         (void) measure_plan(st->BootServices, plan, &measured);
+        if (measured.claimed[(size_t) measure::Claim::Platform])
+                announce_smbios_measured();
         export_variables(st, loaded, boot.profile, measured, esp);
 
         // The UKI's devicetree replaces the firmware's for this boot.

@@ -193,6 +193,43 @@ Span<const char16_t> addon_command_line(Span<const sidecar::Addon> addons, Span<
         return Span<const char16_t>(storage.data(), n + 1);
 }
 
+Result<size_t> smbios_command_line_units(Bytes value) {
+        if (!text::is_valid_utf8(value))
+                return Error::BadCommandLine;
+        if (value.size() > limits::kMaxCommandLine)
+                return Error::CmdlineTooLong;
+        size_t n = text::utf8_to_utf16(value, Span<char16_t>());
+        return n ? n + 1 : 0;
+}
+
+Span<const char16_t> smbios_command_line(Bytes value, Span<char16_t> storage) {
+        Result<size_t> units = smbios_command_line_units(value);
+        if (!units || *units == 0 || storage.size() < *units)
+                return {};
+        size_t n = text::utf8_to_utf16(value, storage);
+        n = text::mangle_command_line(Span<char16_t>(storage.data(), n));
+        if (n == 0)
+                return {};
+        storage[n] = 0;
+        return Span<const char16_t>(storage.data(), n + 1);
+}
+
+Span<const char16_t> join_command_lines(Span<const char16_t> a, Span<const char16_t> b, Span<char16_t> storage) {
+        size_t na = a.empty() ? 0 : a.size() - 1, nb = b.empty() ? 0 : b.size() - 1;
+        if (na + nb == 0 || storage.size() < na + nb + 2)
+                return {};
+        size_t n = 0;
+        __builtin_memcpy(storage.data(), a.data(), na * sizeof(char16_t));
+        n += na;
+        if (na && nb)
+                storage[n++] = u' ';
+        if (nb)
+                __builtin_memcpy(storage.data() + n, b.data(), nb * sizeof(char16_t));
+        n += nb;
+        storage[n] = 0;
+        return Span<const char16_t>(storage.data(), n + 1);
+}
+
 sidecar::AddonVerdict judge_addon(const Boot &boot, const sidecar::Addon &addon, bool *bad_cmdline) {
         *bad_cmdline = false;
         sidecar::AddonVerdict v = sidecar::judge_addon(addon, boot.section(SectionId::Uname));
@@ -249,9 +286,12 @@ bool claim_holds(measure::Claim c, const EspInputs &esp) {
         return true;
 }
 
-Status add_esp_measurements(const EspInputs &esp, Span<const char16_t> addon_text, measure::Plan *plan) {
+Status add_esp_measurements(const EspInputs &esp, Span<const char16_t> addon_text, Span<const char16_t> smbios_text,
+                            measure::Plan *plan) {
         if (!addon_text.empty())
                 ZUKI_TRY(measure::add_command_line(plan, addon_text));
+        if (!smbios_text.empty())
+                ZUKI_TRY(measure::add_command_line(plan, smbios_text));
         for (size_t i = 0; i < esp.addons.size(); i++) {
                 const sidecar::Addon &a = esp.addons[i];
                 Bytes dtb = a.dtbauto.empty() ? a.dtb : a.dtbauto;

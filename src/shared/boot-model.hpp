@@ -30,7 +30,9 @@
 //     Their .cmdline sections, each folded, joined with spaces and folded again, are appended to
 //     the command line after a space and measured as one text into PCR 12 (EV_IPL), after the
 //     load options. Then each applied addon devicetree (.dtbauto, else .dtb) is measured into
-//     PCR 12 as a tagged event named by the addon's file name.
+//     PCR 12 as a tagged event named by the addon's file name. The SMBIOS type 11 string
+//     io.systemd.stub.kernel-cmdline-extra= (not in confidential VMs) is appended and measured
+//     the same way, after the addons' text.
 //   - Then the credential/extension archives, one EV_IPL event each (PCR 12 or 13, in
 //     sidecar::kTargets order), then each .ucode addon in reverse order and each .initrd addon in
 //     order as tagged events into PCR 12.
@@ -152,6 +154,16 @@ Result<Boot> plan_boot(const measure::SectionContents &sections, const LoadOptio
 Result<size_t> addon_command_line_units(Span<const sidecar::Addon> addons);
 Span<const char16_t> addon_command_line(Span<const sidecar::Addon> addons, Span<char16_t> storage);
 
+// The value of the SMBIOS OEM string io.systemd.stub.kernel-cmdline-extra= as systemd-stub
+// appends it (folded): its size in UTF-16 units with NUL (0: nothing), and the text into
+// `storage`. BadCommandLine when it is not UTF-8.
+Result<size_t> smbios_command_line_units(Bytes value);
+Span<const char16_t> smbios_command_line(Bytes value, Span<char16_t> storage);
+
+// `a` and `b` (each empty or with its NUL) joined with one space when both are non-empty, into
+// `storage` (a.size() + b.size() units suffice), with a NUL.
+Span<const char16_t> join_command_lines(Span<const char16_t> a, Span<const char16_t> b, Span<char16_t> storage);
+
 // sidecar::judge_addon(), and addons whose .cmdline is not UTF-8 (systemd would decode it
 // leniently; we refuse it, with a line).
 sidecar::AddonVerdict judge_addon(const Boot &boot, const sidecar::Addon &addon, bool *bad_cmdline);
@@ -181,10 +193,11 @@ Status add_measurements(const Boot &boot, Span<const char16_t> cmdline, char16_t
 // StubPcrKernelParameters. We match it, so that userspace sees the same variables.)
 bool claim_holds(measure::Claim c, const EspInputs &esp);
 
-// What the ESP adds to the measurements, after add_measurements(): the addons' command line
-// (`addon_text` from addon_command_line()), addon devicetrees, the archives, .ucode and .initrd
-// addons. Everything referenced must outlive `plan`.
-Status add_esp_measurements(const EspInputs &esp, Span<const char16_t> addon_text, measure::Plan *plan);
+// What the ESP and the firmware add to the measurements, after add_measurements(): the addons'
+// command line (`addon_text` from addon_command_line()), the SMBIOS one (`smbios_text`), addon
+// devicetrees, the archives, .ucode and .initrd addons. Everything referenced must outlive `plan`.
+Status add_esp_measurements(const EspInputs &esp, Span<const char16_t> addon_text, Span<const char16_t> smbios_text,
+                            measure::Plan *plan);
 
 // The generated /.extra cpio: its size (0 when there is no file), and the archive itself.
 Result<size_t> extra_cpio_size(const Boot &boot);

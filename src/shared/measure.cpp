@@ -55,9 +55,11 @@ Status add_command_line(Plan *plan, Span<const char16_t> text) {
         return plan->add(e);
 }
 
-Status add_tagged(Plan *plan, uint32_t tag, Bytes data, Span<const char16_t> text) {
+Status add_tagged(Plan *plan, uint32_t tag, Bytes data, Span<const char16_t> text, uint32_t pcr) {
         Event e;
-        e.pcr = kPcrKernelConfig;
+        e.pcr = pcr;
+        if (pcr == kPcrPlatformConfig)
+                e.claim = Claim::Platform;
         e.type = kEvEventTag;
         e.tag = tag;
         e.data = data;

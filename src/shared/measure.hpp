@@ -18,6 +18,7 @@
 
 namespace zuki::measure {
 
+inline constexpr uint32_t kPcrPlatformConfig = 1;
 inline constexpr uint32_t kPcrKernelBoot = 11;
 inline constexpr uint32_t kPcrKernelConfig = 12;
 inline constexpr uint32_t kPcrSysexts = 13;
@@ -34,8 +35,9 @@ enum class Claim : uint8_t {
         KernelParameters, // StubPcrKernelParameters
         InitrdSysexts,    // StubPcrInitRDSysExts
         InitrdConfexts,   // StubPcrInitRDConfExts
+        Platform,         // LoaderPcrSMBIOS (PCR 1)
 };
-inline constexpr size_t kClaimCount = 4;
+inline constexpr size_t kClaimCount = 5;
 
 struct Event {
         uint32_t pcr = 0;
@@ -49,8 +51,8 @@ struct Event {
 };
 
 struct Plan {
-        // Sections, profile and command lines, six ESP archives, three events per addon.
-        static constexpr size_t kCapacity = 2 * uki::kSectionCount + 4 + 6 + 3 * 32;
+        // Sections, profile and command lines, six ESP archives, three events per addon, SMBIOS.
+        static constexpr size_t kCapacity = 2 * uki::kSectionCount + 4 + 6 + 3 * 32 + 8;
         Event events[kCapacity];
         size_t count = 0;
 
@@ -81,8 +83,9 @@ Status add_sections(Plan *plan, const SectionContents &contents);
 // A command line from the load options or from addons (UTF-16 including its NUL).
 Status add_command_line(Plan *plan, Span<const char16_t> text);
 
-// A tagged event (EV_EVENT_TAG) into PCR 12 over `data`, described by `text` (UTF-16 with NUL).
-Status add_tagged(Plan *plan, uint32_t tag, Bytes data, Span<const char16_t> text);
+// A tagged event (EV_EVENT_TAG) into `pcr` over `data`, described by `text` (UTF-16 with NUL).
+Status add_tagged(Plan *plan, uint32_t tag, Bytes data, Span<const char16_t> text, uint32_t pcr = kPcrKernelConfig);
+
 
 // systemd's tags for addon contents (src/fundamental/tpm2-pcr.h).
 inline constexpr uint32_t kDevicetreeAddonEventTag = 0x6c46f751;

@@ -209,7 +209,7 @@ TEST(SidecarModel, MeasurementAndInitrdOrder) {
 
         measure::Plan plan;
         const char16_t text[] = u"x=1";
-        ASSERT_TRUE(add_esp_measurements(esp, Span<const char16_t>(text, 4), &plan));
+        ASSERT_TRUE(add_esp_measurements(esp, Span<const char16_t>(text, 4), Span<const char16_t>(), &plan));
         std::vector<std::string> got;
         for (size_t i = 0; i < plan.count; i++) {
                 const measure::Event &e = plan.events[i];

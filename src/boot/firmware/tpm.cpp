@@ -136,6 +136,20 @@ efi::Status measure_events(efi::Tcg2Protocol *tcg2, efi::CcMeasurementProtocol *
 
 } // namespace
 
+bool confidential_vm(efi::BootServices *bs) { return find_cc(bs) != nullptr; }
+
+bool tpm_active_pcr_banks(efi::BootServices *bs, uint32_t *banks) {
+        efi::Tcg2Protocol *tcg2 = find_tcg2(bs);
+        if (!tcg2)
+                return false;
+        efi::Tcg2BootServiceCapability cap = {};
+        cap.Size = sizeof(cap);
+        if (efi::is_error(tcg2->GetCapability(tcg2, &cap)))
+                return false;
+        *banks = cap.ActivePcrBanks;
+        return true;
+}
+
 efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, MeasureResult *result) {
         PhaseTimer timer(Phase::Measure);
         *result = MeasureResult();

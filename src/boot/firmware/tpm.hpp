@@ -27,6 +27,14 @@ struct MeasureResult {
 // without logging and measure nothing.
 efi::Status measure_plan(efi::BootServices *bs, const measure::Plan &plan, MeasureResult *result);
 
+// A confidential-computing guest (the firmware offers EFI_CC_MEASUREMENT_PROTOCOL: TDX, SEV-SNP):
+// there the host controls SMBIOS, so its command-line extension is ignored, as systemd-stub
+// ignores it (systemd detects such guests through CPUID; the protocol is our proxy).
+bool confidential_vm(efi::BootServices *bs);
+
+// The TPM's active PCR banks (EFI_TCG2_BOOT_HASH_ALG_* bits); false without a TPM.
+bool tpm_active_pcr_banks(efi::BootServices *bs, uint32_t *banks);
+
 // Copies the firmware's TPM event log into LINUX_EFI_TPM_EVENT_LOG, as the kernel's EFI stub does,
 // for kernels we enter directly. Events measured afterwards reach the kernel through the
 // firmware's final events table. Nothing to do without a TPM; failures are logged as warnings

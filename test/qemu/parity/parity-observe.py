@@ -15,7 +15,8 @@ Lines, in this order:
     cmdline TEXT                    /proc/cmdline
     file PATH TYPE MODE X           the initramfs the kernel unpacked (/.extra and the rest): X is
                                     a regular file's sha256, a symbolic link's target, else "-"
-    efivar NAME VALUE [(HEX)]       Stub* variables of the systemd vendor GUID: a NUL-terminated
+    efivar NAME VALUE [(HEX)]       Stub* and Loader* variables of the systemd vendor GUID (a stub
+                                    started without a boot loader sets Loader* ones): a NUL-terminated
                                     UTF-16 string as text, other data as hex (text without its NUL
                                     as text and hex)
     may-differ efivar NAME VALUE    StubInfo, and a Stub* variable matching a --may-differ GLOB:
@@ -106,7 +107,7 @@ def main():
     for path, (kind, mode, target) in sorted(entries.items()):
         out.append(f'file {path} {kind} {mode} {hashes.get(path, target)}')
     for name in sorted(efivars):
-        if not name.startswith('Stub'):
+        if not name.startswith(('Stub', 'Loader')):
             continue
         may = name == 'StubInfo' or any(fnmatch.fnmatchcase(name, g) for g in args.may_differ)
         # guest-init.sh shows a UTF-16 string as text with or without its NUL: show the bytes too

@@ -6,7 +6,7 @@
 # both, the kernel as given, since systemd-stub 262 refuses a zboot image as .linux), must show a
 # user the same things (parity-observe.py): PCR 1, 12 and 13 and their event log entries (type,
 # digest, data), the initramfs with its /.extra tree (names, modes, sha256), /proc/cmdline, and the
-# Stub* EFI variables except StubInfo and the --may-differ ones. PCR 11 is not compared: it covers
+# Stub* and Loader* EFI variables except StubInfo and the --may-differ ones. PCR 11 is not compared: it covers
 # each stub's own .sbat. A difference is printed as a unified diff (A is "-", B is "+") and fails
 # the test.
 #
@@ -20,6 +20,8 @@
 #                     becomes the addon NAME.addon.efi, built by ukify 262 on systemd 262's addon
 #                     stub from its files: cmdline (.cmdline, one line), initrd/ (a tree packed
 #                     as a newc cpio into .initrd).
+#                     A file "qemu-args" at the top of DIR is not copied: each of its lines is one
+#                     more QEMU argument for both boots (e.g. -smbios type=11,value=...).
 #   --may-differ GLOB a Stub* variable allowed to differ (e.g. StubFeatures); repeatable
 #   --keep DIR        keep the UKIs, serial logs and observations in DIR
 #
@@ -61,6 +63,13 @@ make_tmp
 
 # --- The ESP's extra contents, identical for both boots ---
 cp -r "$case_dir" "$tmp/esp" || fail "copying $case_dir"
+qemu_args=()
+if [[ -f $tmp/esp/qemu-args ]]; then
+        while IFS= read -r a; do
+                [[ -n $a ]] && qemu_args+=(--qemu-arg "$a")
+        done <"$tmp/esp/qemu-args"
+        rm "$tmp/esp/qemu-args"
+fi
 mapfile -t addon_srcs < <(find "$tmp/esp" -type d -name '*.addon.efi.src' | sort)
 if ((${#addon_srcs[@]})); then
         need_asset ZUKI_UKIFY262 "ukify 262"
@@ -99,7 +108,7 @@ boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tm
                 --initrd "$tmp/hook.cpio" --cmdline "console=ttyS0 panic=-1" --output "$tmp/$side.efi" ||
                 fail "zuki build on stub $side"
         bash "$qemu_dir/boot.sh" --arch x86_64 --firmware "$firmware" --tpm --timeout 300 \
-                --esp-image "$tmp/$side.efi" "${esp_files[@]}" --log "$tmp/$side.log" \
+                --esp-image "$tmp/$side.efi" "${esp_files[@]}" "${qemu_args[@]}" --log "$tmp/$side.log" \
                 --expect 'ZUKI-GUEST: done' >"$tmp/$side.boot" 2>&1
         rc=$?
         echo "stub $side ($stub): $(grep -a -m1 '^boot.sh: elapsed' "$tmp/$side.boot")"
