@@ -35,11 +35,12 @@ constexpr uint64_t kFeaturePickUpCredentials = uint64_t(1) << 1;
 constexpr uint64_t kFeaturePickUpSysexts = uint64_t(1) << 2;
 constexpr uint64_t kFeatureThreePcrs = uint64_t(1) << 3;
 constexpr uint64_t kFeatureCmdlineAddons = uint64_t(1) << 5;
+constexpr uint64_t kFeatureCmdlineSmbios = uint64_t(1) << 6;
 constexpr uint64_t kFeaturePickUpConfexts = uint64_t(1) << 8;
 constexpr uint64_t kFeatureMultiProfileUki = uint64_t(1) << 9;
 constexpr uint64_t kFeatureReportStubPartition = uint64_t(1) << 10;
 constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeaturePickUpCredentials | kFeaturePickUpSysexts |
-                                   kFeatureThreePcrs | kFeatureCmdlineAddons | kFeaturePickUpConfexts |
+                                   kFeatureThreePcrs | kFeatureCmdlineAddons | kFeatureCmdlineSmbios | kFeaturePickUpConfexts |
                                    kFeatureMultiProfileUki | kFeatureReportStubPartition;
 
 // The load options as UTF-16, up to their first NUL.
