@@ -9,8 +9,9 @@
 
 namespace zuki::limits {
 
-// PE: sections in one image. Linux kernels have <= 8, a UKI ~16, systemd allows 96-ish.
-inline constexpr uint32_t kMaxSections = 96;
+// PE: sections in one image. Linux kernels have <= 8, a UKI ~16; multi-profile UKIs repeat theirs
+// per profile, and systemd-stub 258+ takes at least 120. The stubs have header room for 400+.
+inline constexpr uint32_t kMaxSections = 256;
 // PE: the section table's largest size in bytes (kMaxSections headers of 40 bytes). It must also
 // end within SizeOfHeaders and the file.
 inline constexpr uint32_t kMaxSectionTableSize = kMaxSections * 40;

@@ -31,8 +31,11 @@ print((end - table) // 40, count)
 EOF
 )
 [[ $room =~ ^[0-9]+$ && $own =~ ^[0-9]+$ ]] || fail "cannot read the stub's headers"
-# zuki's parser takes at most 96 sections (docs/limits.md); below that the header area decides.
-((room > 96)) && room=96
+# systemd-stub 258 and later take at least 120 sections: a zuki UKI must be able to hold as many.
+((room >= 120)) && ok "the stub's headers hold $room section headers (at least 120)" ||
+        bad "the stub's headers hold only $room section headers, fewer than the 120 systemd 258 allows"
+# zuki's parser takes at most 256 sections (docs/limits.md); below that the header area decides.
+((room > 256)) && room=256
 # The base is the stub's sections and .linux; every profile is one .profile section.
 fit=$((room - own - 1))
 echo "stub: $own sections, room for $room section headers: $fit one-section profiles"

@@ -188,11 +188,13 @@ TEST(PeView, FileRangeToRvaMapsRangesInsideOneSectionsRawData) {
 
 TEST(PeView, AcceptsExactlyTheMaximumNumberOfSections) {
         ImageSpec spec = copy_layout_spec();
-        spec.size_of_headers = 0x2000; // 96 section headers end at 0x1088
+        // Room for every section header (40 bytes each) after the PE headers.
+        spec.size_of_headers = (uint32_t) ((0x200 + limits::kMaxSections * 40 + 0xfff) & ~0xfffu);
+        uint32_t first = spec.size_of_headers / 0x1000;
         spec.sections.clear();
         for (uint32_t i = 0; i < limits::kMaxSections; i++)
-                spec.sections.push_back({".s", 0x1000 * (i + 2), 0x1000, 0, 0, test::kText, {}});
-        spec.size_of_image = 0x1000 * (limits::kMaxSections + 2);
+                spec.sections.push_back({".s", 0x1000 * (i + first), 0x1000, 0, 0, test::kText, {}});
+        spec.size_of_image = 0x1000 * (limits::kMaxSections + first);
         std::vector<uint8_t> file = build(spec);
         Result<View> v = View::parse(bytes(file), Layout::File);
         ASSERT_TRUE(v.ok()) << describe(v.error());
