@@ -160,7 +160,10 @@ void finish(PredictedBoot *p, const std::string &what, const EspSelection *esp) 
         Span<const char16_t> cmdline = model::command_line(p->boot, span_of(p->appendix),
                                                            Span<char16_t>(p->cmdline.data(), p->cmdline.size()));
         p->cmdline.resize(cmdline.size());
-        if (!model::add_measurements(p->boot, span_of(p->cmdline), p->profile_text, &p->plan) ||
+        // The load options are measured without the appended text (add_measurements()).
+        p->options.assign(p->boot.cmdline_units, 0);
+        p->options.resize(model::command_line(p->boot, Span<char16_t>(p->options.data(), p->options.size())).size());
+        if (!model::add_measurements(p->boot, span_of(p->options), p->profile_text, &p->plan) ||
             !model::add_esp_measurements(p->esp, span_of(p->addon_text), span_of(p->smbios_text), &p->plan))
                 fail(what + ": measurement plan overflow");
 }

@@ -40,6 +40,7 @@ struct PredictedBoot {
         measure::Plan plan;                      // the stub's measurements, in its order
         std::vector<char16_t> load_options;      // as the stub would see them, selector included
         std::vector<char16_t> cmdline;           // the kernel's command line with its NUL, or empty
+        std::vector<char16_t> options;           // the same before the ESP's and SMBIOS's text was appended
         char16_t profile_text[11] = {};
 
         // What the ESP added (BootConditions::esp), as the stub would have it.
