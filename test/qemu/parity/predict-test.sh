@@ -1,16 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Prediction equals observation for what the ESP adds: the zuki stub boots once in QEMU/OVMF with a
+# Prediction equals observation for what the ESP adds: the stub boots once in QEMU/OVMF with a
 # software TPM from an ESP holding a parity case (credentials, extensions, addons, qemu-args with
 # the SMBIOS command-line extension; see parity-test.sh's header), and `zuki measure --esp <that
 # tree> --uki-path /EFI/BOOT/BOOTX64.EFI --smbios-cmdline-extra <its value>` of the same UKI must
 # give the PCR 12 and 13 values the guest read (sha256), their event log entries (type and digest,
-# in order; the description of EV_IPL events) and /proc/cmdline.
+# in order; the description of EV_IPL events) and /proc/cmdline. STUB may be systemd-stub 262 too:
+# then the prediction is checked against another implementation of the same rules.
 #
 #   predict-test.sh --zuki ZUKI --stub STUB --linux KERNEL --initrd INITRD --case DIR
-#                   [--hide-from-prediction ESP_PATH]... [--firmware FW] [--keep DIR]
+#                   [--hide-from-prediction ESP_PATH]... [--load-options TEXT] [--firmware FW] [--keep DIR]
 #
+#   --load-options TEXT  boot the UKI with QEMU's -kernel and these load options instead (predicted
+#                     with zuki measure --load-options): the firmware gives the stub no file system
+#                     then, so only the case's qemu-args count (the SMBIOS command line appended to
+#                     load options, each measured on its own)
 #   --hide-from-prediction ESP_PATH  leave this file (e.g. loader/credentials/global.cred) out of
 #                     the tree zuki measure reads, not out of the booted ESP: the test must fail
 #                     (a check that it can)
@@ -26,7 +31,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 qemu_dir=$(dirname "$here")
 
 zuki="" stub="" linux="" initrd="" case_dir="" firmware=bookworm keep=""
-hide=()
+hide=() load_options=()
 while (($#)); do
         (($# >= 2)) || { echo "predict-test: $1 needs a value" >&2; exit 2; }
         case $1 in
@@ -36,6 +41,7 @@ while (($#)); do
         --initrd) initrd=$2 ;;
         --case) case_dir=$2 ;;
         --hide-from-prediction) hide+=("$2") ;;
+        --load-options) load_options=(--load-options "$2") ;;
         --firmware) firmware=$2 ;;
         --keep) keep=$2 ;;
         *) echo "predict-test: unknown argument $1" >&2; exit 2 ;;
@@ -67,7 +73,13 @@ for h in "${hide[@]}"; do
         rm "$tmp/esp-predicted/$h" || fail "--hide-from-prediction $h: not in the case"
         echo "hidden from the prediction: $h"
 done
-measure=(--json --bank sha256 --esp "$tmp/esp-predicted" --uki-path /EFI/BOOT/BOOTX64.EFI)
+if ((${#load_options[@]})); then
+        measure=(--json --bank sha256 "${load_options[@]}")
+        boot_from=(--kernel "$tmp/uki.efi" --append "${load_options[1]}")
+else
+        measure=(--json --bank sha256 --esp "$tmp/esp-predicted" --uki-path /EFI/BOOT/BOOTX64.EFI)
+        boot_from=(--esp-image "$tmp/uki.efi" "${esp_case_files[@]}")
+fi
 [[ -v esp_case_smbios_cmdline_extra ]] && measure+=(--smbios-cmdline-extra "$esp_case_smbios_cmdline_extra")
 "$zuki" measure "${measure[@]}" "$tmp/uki.efi" >"$tmp/predicted.json" 2>"$tmp/measure.err" ||
         { cat "$tmp/measure.err"; fail "zuki measure ${measure[*]}"; }
@@ -75,7 +87,7 @@ cat "$tmp/measure.err"
 
 # --- The observation ---
 bash "$qemu_dir/boot.sh" --arch x86_64 --firmware "$firmware" --tpm --timeout 300 \
-        --esp-image "$tmp/uki.efi" "${esp_case_files[@]}" "${esp_case_qemu_args[@]}" --log "$tmp/serial.log" \
+        "${boot_from[@]}" "${esp_case_qemu_args[@]}" --log "$tmp/serial.log" \
         --expect 'ZUKI-GUEST: done' >"$tmp/boot.out" 2>&1
 rc=$?
 grep -a -m1 '^boot.sh: elapsed' "$tmp/boot.out"
@@ -101,9 +113,10 @@ def obs_event(line):
     return f'event {pcr} type={t[5:]} digest={d[7:]}', data
 
 pred, obs = [], []
-for e in predicted['sha256']:
-    if e['pcr'] in (12, 13):
-        pred.append(f'pcr {e["pcr"]} {e["hash"]}')
+# zuki measure leaves out a PCR nothing extends: it stays zero.
+values = {e['pcr']: e['hash'] for e in predicted['sha256']}
+for pcr in (12, 13):
+    pred.append(f'pcr {pcr} {values.get(pcr, "0" * 64)}')
 for line in observed:
     if line.startswith(('pcr 12 ', 'pcr 13 ')):
         obs.append(line)
