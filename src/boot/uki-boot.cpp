@@ -331,13 +331,22 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         s = settle_command_line(boot, appendix, &cmdline_storage, &cmdline);
         if (efi::is_error(s))
                 return s;
+        // Load options are measured as passed, without what addons and SMBIOS append (measured
+        // on their own below), as systemd-stub measures them before it appends anything.
+        PoolArray<char16_t> options_storage;
+        Span<const char16_t> options = cmdline;
+        if (!appendix.empty()) {
+                s = settle_command_line(boot, Span<const char16_t>(), &options_storage, &options);
+                if (efi::is_error(s))
+                        return s;
+        }
 
         // PCR 12 gets the profile tag (for profile != 0), PCR 11 the sections, PCR 12 the load
         // options when they are the command line: the order systemd-stub measures in.
         measure::Plan plan;
         char16_t profile_text[11];
         SmbiosMeasurements smbios_measurements;
-        if (!smbios_measurements.add(smbios, &plan) || !model::add_measurements(boot, cmdline, profile_text, &plan) ||
+        if (!smbios_measurements.add(smbios, &plan) || !model::add_measurements(boot, options, profile_text, &plan) ||
             !model::add_esp_measurements(esp, addon_text, smbios_text, &plan))
                 return log_error(efi::kOutOfResources, "Measurement plan overflow");
         MeasureResult measured;

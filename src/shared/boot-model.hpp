@@ -179,7 +179,8 @@ size_t initrd_pieces(const Boot &boot, const EspInputs &esp, Bytes loader_initrd
                      Span<InitrdPiece> out);
 
 // The ordered measurements of this boot: the profile tag, the sections, the command line
-// (`cmdline` as command_line() returned it). `profile_text` holds the profile event's text and must
+// (`cmdline` as command_line(boot, storage) returned it: without the addons' and SMBIOS's text,
+// which add_esp_measurements() measures as events of their own, as systemd-stub does). `profile_text` holds the profile event's text and must
 // outlive `plan`, as must `boot`'s sections and `cmdline`.
 Status add_measurements(const Boot &boot, Span<const char16_t> cmdline, char16_t (&profile_text)[11],
                         measure::Plan *plan);

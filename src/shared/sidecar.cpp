@@ -6,24 +6,6 @@
 
 namespace zuki::sidecar {
 
-using measure::kPcrKernelConfig;
-using measure::kPcrSysexts;
-
-const Target kTargets[kKindCount] = {
-        {Kind::Credentials, nullptr, u".cred", nullptr, ".extra/credentials", 0500, 0400, kPcrKernelConfig,
-         measure::Claim::KernelParameters, u"Credentials initrd", "--credential"},
-        {Kind::GlobalCredentials, u"\\loader\\credentials", u".cred", nullptr, ".extra/global_credentials", 0500, 0400,
-         kPcrKernelConfig, measure::Claim::KernelParameters, u"Global credentials initrd", "--global-credential"},
-        {Kind::Sysexts, nullptr, u".raw", u".confext.raw", ".extra/sysext", 0555, 0444, kPcrSysexts, measure::Claim::InitrdSysexts,
-         u"System extension initrd", "--sysext"},
-        {Kind::GlobalSysexts, u"\\loader\\extensions", u".raw", u".confext.raw", ".extra/global_sysext", 0555, 0444,
-         kPcrSysexts, measure::Claim::InitrdSysexts, u"Global system extension initrd", "--global-sysext"},
-        {Kind::Confexts, nullptr, u".confext.raw", nullptr, ".extra/confext", 0555, 0444, kPcrKernelConfig,
-         measure::Claim::InitrdConfexts, u"Configuration extension initrd", "--confext"},
-        {Kind::GlobalConfexts, u"\\loader\\extensions", u".confext.raw", nullptr, ".extra/global_confext", 0555, 0444,
-         kPcrKernelConfig, measure::Claim::InitrdConfexts, u"Global configuration extension initrd", "--global-confext"},
-};
-
 namespace {
 
 size_t length16(const char16_t *s) {
@@ -163,6 +145,17 @@ const char *describe(AddonVerdict v) {
         case AddonVerdict::UnameMismatch: return "its .uname differs from the UKI's";
         }
         return "unknown";
+}
+
+Addon addon_of(const pe::View &view, Span<const char16_t> name) {
+        Addon a;
+        a.name = name;
+        pe::Section sec;
+        for (const AddonSection &w : kAddonSections)
+                if (view.find(w.name, &sec))
+                        a.*(w.field) = view.data(sec);
+        a.has_linux = view.find(".linux", &sec);
+        return a;
 }
 
 AddonVerdict judge_addon(const Addon &addon, Bytes uki_uname) {

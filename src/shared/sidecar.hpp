@@ -27,6 +27,7 @@
 #include "base.hpp"
 #include "cpio.hpp"
 #include "measure.hpp"
+#include "pe.hpp"
 
 namespace zuki::sidecar {
 
@@ -53,7 +54,20 @@ struct Target {
         const char16_t *description;    // the event log text
         const char *option;             // the zuki measure option that names such files
 };
-extern const Target kTargets[kKindCount];
+inline constexpr Target kTargets[kKindCount] = {
+        {Kind::Credentials, nullptr, u".cred", nullptr, ".extra/credentials", 0500, 0400, measure::kPcrKernelConfig,
+         measure::Claim::KernelParameters, u"Credentials initrd", "--credential"},
+        {Kind::GlobalCredentials, u"\\loader\\credentials", u".cred", nullptr, ".extra/global_credentials", 0500, 0400,
+         measure::kPcrKernelConfig, measure::Claim::KernelParameters, u"Global credentials initrd", "--global-credential"},
+        {Kind::Sysexts, nullptr, u".raw", u".confext.raw", ".extra/sysext", 0555, 0444, measure::kPcrSysexts, measure::Claim::InitrdSysexts,
+         u"System extension initrd", "--sysext"},
+        {Kind::GlobalSysexts, u"\\loader\\extensions", u".raw", u".confext.raw", ".extra/global_sysext", 0555, 0444,
+         measure::kPcrSysexts, measure::Claim::InitrdSysexts, u"Global system extension initrd", "--global-sysext"},
+        {Kind::Confexts, nullptr, u".confext.raw", nullptr, ".extra/confext", 0555, 0444, measure::kPcrKernelConfig,
+         measure::Claim::InitrdConfexts, u"Configuration extension initrd", "--confext"},
+        {Kind::GlobalConfexts, u"\\loader\\extensions", u".confext.raw", nullptr, ".extra/global_confext", 0555, 0444,
+         measure::kPcrKernelConfig, measure::Claim::InitrdConfexts, u"Global configuration extension initrd", "--global-confext"},
+};
 
 inline constexpr const char16_t *kGlobalAddonDir = u"\\loader\\addons";
 inline constexpr const char16_t *kAddonSuffix = u".addon.efi";
@@ -105,6 +119,21 @@ enum class AddonVerdict : uint8_t {
         UnameMismatch,  // .uname differs from the UKI's: refused
 };
 const char *describe(AddonVerdict v);
+
+// The sections of an addon the stub copies out, and where each goes in Addon.
+struct AddonSection {
+        const char *name;
+        Bytes Addon::*field;
+};
+inline constexpr AddonSection kAddonSections[] = {
+        {".cmdline", &Addon::cmdline}, {".dtb", &Addon::dtb},     {".dtbauto", &Addon::dtbauto},
+        {".initrd", &Addon::initrd},   {".ucode", &Addon::ucode}, {".uname", &Addon::uname},
+};
+
+// The addon `view` (either layout) named `name`: its kAddonSections as views into the image, and
+// whether it has a .linux. The stub copies these out before unloading the image; the host
+// predicts from them as they are.
+Addon addon_of(const pe::View &view, Span<const char16_t> name);
 
 // Whether the stub uses `addon` with a UKI whose .uname is `uki_uname` (empty: none). Compares
 // like systemd's strneq8: up to the shorter NUL or the addon section's size.

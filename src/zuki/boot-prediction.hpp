@@ -7,12 +7,14 @@
 
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "boot-model.hpp"
+#include "esp-inputs.hpp"
 #include "file-io.hpp"
 #include "measure.hpp"
 
@@ -22,6 +24,9 @@ struct BootConditions {
         uint32_t profile = 0;                    // sent as the "@N" selector when not 0
         std::optional<std::string> load_options; // UTF-8, what the boot loader passes after "@N"
         bool secure_boot = false;
+        // What the ESP adds (credentials, extensions, addons, the SMBIOS command-line extension);
+        // must outlive the prediction. Null: nothing, as for a UKI booted without an ESP.
+        const EspSelection *esp = nullptr;
 };
 
 // A predicted boot and the storage its events point into (besides the UKI's own bytes, which
@@ -35,7 +40,16 @@ struct PredictedBoot {
         measure::Plan plan;                      // the stub's measurements, in its order
         std::vector<char16_t> load_options;      // as the stub would see them, selector included
         std::vector<char16_t> cmdline;           // the kernel's command line with its NUL, or empty
+        std::vector<char16_t> options;           // the same before the ESP's and SMBIOS's text was appended
         char16_t profile_text[11] = {};
+
+        // What the ESP added (BootConditions::esp), as the stub would have it.
+        model::EspInputs esp;
+        std::vector<sidecar::Addon> addons;             // the addons the stub uses, in its order
+        std::deque<std::u16string> addon_names;         // their names, each with its NUL (a deque: never moved)
+        Buffer archives[sidecar::kKindCount];
+        std::vector<char16_t> addon_text, smbios_text, appendix; // each with its NUL, or empty
+        std::vector<std::string> notes;                 // what the stub would log about the ESP's files
 
         bool has_section(uki::SectionId id) const { return boot.has(id); }
 };

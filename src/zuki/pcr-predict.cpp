@@ -54,6 +54,8 @@ Buffer replay(const measure::Plan &plan, uint32_t pcr, const std::string &bank, 
         return extend_phase_words(bank, std::move(value), phase);
 }
 
+Buffer event_digest(const measure::Event &event, const std::string &bank) { return digest(digest_of(bank), {event.data}); }
+
 Buffer extend_phase_words(const std::string &bank, Buffer value, const std::vector<std::string> &words) {
         const EVP_MD *md = digest_of(bank);
         // systemd-pcrphase extends each phase word (no NUL) into PCR 11.
@@ -65,9 +67,11 @@ Buffer extend_phase_words(const std::string &bank, Buffer value, const std::vect
 std::vector<PcrPrediction> predict(const measure::Plan &plan, const PredictOptions &options) {
         std::vector<std::string> phases = options.phases.empty() ? default_phase_paths() : options.phases;
         std::vector<PcrPrediction> out;
-        bool has_pcr12 = false;
-        for (size_t i = 0; i < plan.count; i++)
+        bool has_pcr12 = false, has_pcr13 = false;
+        for (size_t i = 0; i < plan.count; i++) {
                 has_pcr12 |= plan.events[i].pcr == measure::kPcrKernelConfig;
+                has_pcr13 |= plan.events[i].pcr == measure::kPcrSysexts;
+        }
         for (const std::string &bank : options.banks) {
                 for (const std::string &p : phases) {
                         // Reported normalised, as systemd-measure does: the words joined by ':'.
@@ -80,6 +84,8 @@ std::vector<PcrPrediction> predict(const measure::Plan &plan, const PredictOptio
                 }
                 if (has_pcr12)
                         out.push_back({bank, measure::kPcrKernelConfig, "", replay(plan, measure::kPcrKernelConfig, bank, {})});
+                if (has_pcr13)
+                        out.push_back({bank, measure::kPcrSysexts, "", replay(plan, measure::kPcrSysexts, bank, {})});
         }
         return out;
 }

@@ -35,11 +35,15 @@ struct PredictOptions {
         std::vector<std::string> phases; // empty: default_phase_paths()
 };
 
-// PCR 11 for every bank and phase path, then PCR 12 for every bank when the plan extends it.
+// PCR 11 for every bank and phase path, then PCR 12 and PCR 13 for every bank when the plan
+// extends them.
 std::vector<PcrPrediction> predict(const measure::Plan &plan, const PredictOptions &options);
 
 // The value of `pcr` after replaying `plan`'s events for it and then, for PCR 11, the phase words.
 Buffer replay(const measure::Plan &plan, uint32_t pcr, const std::string &bank, const std::vector<std::string> &phase);
+
+// The digest of one event in `bank`: what the TPM extends and the event log records.
+Buffer event_digest(const measure::Event &event, const std::string &bank);
 
 // `value` (a PCR 11 of `bank`) extended with the phase words, as systemd-pcrphase extends them.
 Buffer extend_phase_words(const std::string &bank, Buffer value, const std::vector<std::string> &words);

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// zuki measure: PCR 11 (and PCR 12) predicted as the stub measures them, or the PCR 11 policy
-// signed as .pcrsig JSON (systemd-measure's calculate and sign).
+// zuki measure: PCR 11, 12 and 13 predicted as the stub measures them (with what the ESP adds:
+// credentials, extensions, addons, the SMBIOS command-line extension), or the PCR 11 policy signed
+// as .pcrsig JSON (systemd-measure's calculate and sign).
 
 #include <algorithm>
 #include <cstring>
 
 #include "boot-prediction.hpp"
 #include "cli.hpp"
+#include "esp-inputs.hpp"
+#include "event-log.hpp"
 #include "failure.hpp"
 #include "keys.hpp"
 #include "pcr-policy.hpp"
@@ -21,8 +24,13 @@ namespace {
 
 enum {
         kOptProfile = cli::kFirstLongOnly, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptPrivateKey, kOptPublicKey,
-        kOptAppend, kOptSecureBoot, kOptSection,
+        kOptAppend, kOptSecureBoot, kOptAddon, kOptGlobalAddon, kOptSmbiosCmdlineExtra, kOptEsp, kOptUkiPath,
+        kOptArchive,                                     // + sidecar::Kind
+        kOptSection = kOptArchive + (int) sidecar::kKindCount, // + index in kSectionFiles
 };
+
+// sidecar::kTargets names the option of each kind ("--credential"); the table takes it from there.
+constexpr const char *archive_option(sidecar::Kind k) { return sidecar::kTargets[(size_t) k].option + 2; }
 
 // Section files, named as systemd-measure names them; option kOptSection + i is section i.
 constexpr const char *kSectionFiles[] = {"linux", "osrel", "cmdline", "initrd", "ucode",
@@ -38,6 +46,24 @@ constexpr cli::Option kOptions[] = {
         {"public-key", kOptPublicKey, cli::Arg::Required, "FILE", "the public key of --private-key (default: derived)"},
         {"append", kOptAppend, cli::Arg::Required, "FILE", "add the signatures to this .pcrsig JSON"},
         {"secure-boot", kOptSecureBoot, cli::Arg::None, nullptr, "predict a boot with Secure Boot on (load options then do not replace .cmdline)"},
+        {archive_option(sidecar::Kind::Credentials), kOptArchive + 0, cli::Arg::Required, "FILE",
+         "a credential (*.cred) in the UKI's drop-in directory (PCR 12); may repeat"},
+        {archive_option(sidecar::Kind::GlobalCredentials), kOptArchive + 1, cli::Arg::Required, "FILE",
+         "a credential in \\loader\\credentials (PCR 12); may repeat"},
+        {archive_option(sidecar::Kind::Sysexts), kOptArchive + 2, cli::Arg::Required, "FILE",
+         "a system extension (*.raw) in the UKI's drop-in directory (PCR 13); may repeat"},
+        {archive_option(sidecar::Kind::GlobalSysexts), kOptArchive + 3, cli::Arg::Required, "FILE",
+         "a system extension in \\loader\\extensions (PCR 13); may repeat"},
+        {archive_option(sidecar::Kind::Confexts), kOptArchive + 4, cli::Arg::Required, "FILE",
+         "a configuration extension (*.confext.raw) in the UKI's drop-in directory (PCR 12); may repeat"},
+        {archive_option(sidecar::Kind::GlobalConfexts), kOptArchive + 5, cli::Arg::Required, "FILE",
+         "a configuration extension in \\loader\\extensions (PCR 12); may repeat"},
+        {"addon", kOptAddon, cli::Arg::Required, "FILE", "an addon (*.addon.efi) in the UKI's drop-in directory; may repeat"},
+        {"global-addon", kOptGlobalAddon, cli::Arg::Required, "FILE", "an addon in \\loader\\addons; may repeat"},
+        {"smbios-cmdline-extra", kOptSmbiosCmdlineExtra, cli::Arg::Required, "TEXT",
+         "the value of the SMBIOS type 11 string io.systemd.stub.kernel-cmdline-extra="},
+        {"esp", kOptEsp, cli::Arg::Required, "DIR", "read a mounted ESP as the stub does (with --uki-path)"},
+        {"uki-path", kOptUkiPath, cli::Arg::Required, "PATH", "where the UKI is on that ESP, e.g. /EFI/Linux/foo.efi"},
         {"linux", kOptSection + 0, cli::Arg::Required, "FILE", "section file: .linux"},
         {"osrel", kOptSection + 1, cli::Arg::Required, "FILE", "section file: .osrel"},
         {"cmdline", kOptSection + 2, cli::Arg::Required, "FILE", "section file: .cmdline"},
@@ -52,10 +78,43 @@ constexpr cli::Option kOptions[] = {
 
 constexpr const char *kUsage[] = {
         "[--profile N] [--load-options TEXT [--secure-boot]] [--bank B]... [--phase P]... [--json] UKI",
+        "[--esp DIR --uki-path PATH] [--credential FILE]... [--addon FILE]... [--sysext FILE]...\n"
+        "[--smbios-cmdline-extra TEXT] ... UKI",
         "--linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
         "[--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...",
         "... --private-key KEY|URI [--public-key FILE] [--append FILE] [--json[=pretty]]",
 };
+
+// The kernel's command line as UTF-8, or null when it gets none.
+nlohmann::ordered_json kernel_command_line(const PredictedBoot &boot) {
+        const std::vector<char16_t> &c = boot.cmdline;
+        std::optional<std::string> text = utf16_to_utf8(Bytes(reinterpret_cast<const uint8_t *>(c.data()), c.size() * 2));
+        if (c.empty() || !text)
+                return nullptr;
+        return *text;
+}
+
+// The PCR 12 and 13 events in measuring order: type, description, digest per bank.
+nlohmann::ordered_json esp_events(const measure::Plan &plan, const std::vector<std::string> &banks) {
+        nlohmann::ordered_json out = nlohmann::ordered_json::array();
+        for (size_t i = 0; i < plan.count; i++) {
+                const measure::Event &ev = plan.events[i];
+                if (ev.pcr != measure::kPcrKernelConfig && ev.pcr != measure::kPcrSysexts)
+                        continue;
+                nlohmann::ordered_json e;
+                e["pcr"] = ev.pcr;
+                e["type"] = ev.type == measure::kEvIpl ? "EV_IPL" : ev.type == measure::kEvEventTag ? "EV_EVENT_TAG" : "";
+                if (ev.type == measure::kEvEventTag)
+                        e["tag"] = ev.tag;
+                std::optional<std::string> d = utf16_to_utf8(
+                        Bytes(reinterpret_cast<const uint8_t *>(ev.description.data()), ev.description.size() * 2));
+                e["description"] = ev.ascii_description ? std::string(ev.ascii_description) : d ? *d : to_hex(ev.raw_description);
+                for (const std::string &bank : banks)
+                        e["digests"][bank] = to_hex(bytes_of(event_digest(ev, bank)));
+                out.push_back(e);
+        }
+        return out;
+}
 
 int run(const cli::Verb &verb, int argc, char **argv) {
         PredictOptions popt;
@@ -66,6 +125,11 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         std::string private_key_path, public_key_path, append_path;
         std::vector<Buffer> files(std::size(kSectionFiles));
         std::vector<bool> given(std::size(kSectionFiles), false);
+        // What the ESP adds; the named files are added after the --esp ones, so a name given twice is refused.
+        EspSelection esp;
+        bool esp_given = false;
+        std::string esp_dir, uki_path;
+        std::vector<std::pair<int, std::string>> esp_files;
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
                 if (id >= kOptSection && id < kOptSection + (int) std::size(kSectionFiles)) {
                         files[id - kOptSection] = read_file(arg);
@@ -87,6 +151,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 case kOptPublicKey: public_key_path = arg; break;
                 case kOptAppend: append_path = arg; break;
                 case kOptSecureBoot: secure_boot = true; break;
+                case kOptSmbiosCmdlineExtra: esp.smbios_cmdline_extra = arg; esp_given = true; break;
+                case kOptEsp: esp_dir = arg; esp_given = true; break;
+                case kOptUkiPath: uki_path = arg; esp_given = true; break;
+                default: esp_files.emplace_back(id, arg); esp_given = true; break; // archives and addons
                 }
         });
         if (!args)
@@ -96,6 +164,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 throw UsageError("--public-key and --append need --private-key");
         if (signing && load_options)
                 throw UsageError("--load-options does not apply to signing (PCR 11 only)");
+        if (signing && esp_given)
+                throw UsageError("The ESP's files and SMBIOS do not apply to signing (PCR 11 only)");
+        if (esp_dir.empty() != uki_path.empty())
+                throw UsageError("--esp and --uki-path go together");
         if (popt.banks.empty())
                 popt.banks = {"sha256"};
         bool from_files = std::find(given.begin(), given.end(), true) != given.end();
@@ -107,6 +179,17 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         conditions.profile = profile;
         conditions.load_options = load_options;
         conditions.secure_boot = secure_boot;
+        if (esp_given) {
+                if (!esp_dir.empty())
+                        read_esp(&esp, esp_dir, uki_path);
+                for (const auto &[id, path] : esp_files) {
+                        if (id == kOptAddon || id == kOptGlobalAddon)
+                                add_addon_file(&esp, id == kOptAddon ? AddonScope::Own : AddonScope::Global, path);
+                        else
+                                add_archive_file(&esp, (sidecar::Kind) (id - kOptArchive), path);
+                }
+                conditions.esp = &esp;
+        }
         std::unique_ptr<PredictedBoot> boot;
         Buffer uki;
         if (from_files) {
@@ -134,6 +217,9 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         if (load_options && boot->boot.options_fate != model::OptionsFate::Used)
                 std::fprintf(stderr, "zuki: the load options are %s; PCR 12 gets no command line\n",
                              model::describe(boot->boot.options_fate));
+        // The ESP's files the stub would skip, one line each as the stub logs them.
+        for (const std::string &note : boot->notes)
+                cli::print_notice("warning: " + note);
         const measure::Plan &plan = boot->plan;
 
         if (signing) {
@@ -157,6 +243,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                         e["hash"] = to_hex(bytes_of(p.value));
                         j[p.bank].push_back(e);
                 }
+                if (esp_given) {
+                        j["cmdline"] = kernel_command_line(*boot);
+                        j["events"] = esp_events(plan, popt.banks);
+                }
                 cli::print_json(j);
         } else {
                 for (const PcrPrediction &p : predictions) {
@@ -164,6 +254,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                         if (p.pcr == measure::kPcrKernelBoot)
                                 std::printf(" # phase %s", p.phase.empty() ? ":" : p.phase.c_str());
                         std::printf("\n");
+                }
+                if (esp_given) {
+                        nlohmann::ordered_json cmdline = kernel_command_line(*boot);
+                        std::printf("# cmdline %s\n", cmdline.is_null() ? "(none)" : cmdline.get<std::string>().c_str());
                 }
         }
         return 0;
@@ -173,9 +267,9 @@ int run(const cli::Verb &verb, int argc, char **argv) {
 
 const cli::Verb kMeasure = {
         "measure", kUsage,
-        "Predict PCR 11 (and PCR 12) as the stub measures them, per bank and phase path. With\n"
-        "--private-key, sign the PCR 11 policy per bank and phase path and print the .pcrsig JSON\n"
-        "(as systemd-measure sign does).",
+        "Predict PCR 11, 12 and 13 as the stub measures them, per bank and phase path, with what the\n"
+        "ESP and SMBIOS add (--esp, or one file at a time). With --private-key, sign the PCR 11\n"
+        "policy per bank and phase path and print the .pcrsig JSON (as systemd-measure sign does).",
         kOptions, run,
 };
 

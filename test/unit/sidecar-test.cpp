@@ -13,6 +13,7 @@
 
 #include "boot-model.hpp"
 #include "sidecar.hpp"
+#include "uki-fixture.hpp"
 
 namespace zuki::sidecar {
 namespace {
@@ -140,6 +141,30 @@ TEST(Sidecar, AddonVerdicts) {
         EXPECT_EQ(judge_addon(u, Bytes(release, sizeof release - 1)), AddonVerdict::Used);
         u.uname = Bytes(prefix, sizeof prefix);
         EXPECT_EQ(judge_addon(u, Bytes(release, sizeof release - 1)), AddonVerdict::Used);
+}
+
+// The stub (from the loaded image) and zuki measure (from the file) take the same sections.
+TEST(Sidecar, AddonSectionsFromTheImage) {
+        test::Uki addon = test::make_uki({{".sbat", "sbat,1"}, {".cmdline", "x=1"}, {".initrd", "cpio"},
+                                          {".uname", "6.1.0"}, {".ucode", "mc"}, {".dtb", "dt"}});
+        const char16_t name[] = u"a.addon.efi";
+        Addon a = addon_of(addon.view, Span<const char16_t>(name, sizeof name / sizeof name[0]));
+        EXPECT_EQ(a.name.size(), 12u); // with its NUL
+        EXPECT_EQ(test::as_string(a.cmdline), "x=1");
+        EXPECT_EQ(test::as_string(a.initrd), "cpio");
+        EXPECT_EQ(test::as_string(a.uname), "6.1.0");
+        EXPECT_EQ(test::as_string(a.ucode), "mc");
+        EXPECT_EQ(test::as_string(a.dtb), "dt");
+        EXPECT_TRUE(a.dtbauto.empty());
+        EXPECT_FALSE(a.has_linux);
+        EXPECT_EQ(judge_addon(a, Bytes()), AddonVerdict::Used);
+
+        test::Uki uki = test::make_uki({{".cmdline", "x=1"}, {".linux", "MZ"}});
+        Addon u = addon_of(uki.view, Span<const char16_t>(name, 12));
+        EXPECT_TRUE(u.has_linux);
+        EXPECT_EQ(judge_addon(u, Bytes()), AddonVerdict::IsUki);
+        test::Uki none = test::make_uki({{".sbat", "sbat,1"}});
+        EXPECT_EQ(judge_addon(addon_of(none.view, Span<const char16_t>(name, 12)), Bytes()), AddonVerdict::NoKnownSection);
 }
 
 } // namespace

@@ -221,42 +221,34 @@ efi::Status file_device_path(efi::BootServices *bs, efi::Handle device, const ch
         return efi::kSuccess;
 }
 
-// Copies the sections the stub looks at out of a loaded addon (which is unloaded afterwards),
-// with its name, into one pool block.
+// Copies the sections the stub looks at (sidecar::addon_of()) out of a loaded addon, which is
+// unloaded afterwards, with its name, into one pool block.
 efi::Status copy_addon(const pe::View &view, const char16_t *name, PoolArray<uint8_t> *storage,
                        sidecar::Addon *out) {
-        struct Wanted {
-                const char *section;
-                Bytes sidecar::Addon::*field;
-        };
-        static constexpr Wanted kWanted[] = {
-                {".cmdline", &sidecar::Addon::cmdline}, {".dtb", &sidecar::Addon::dtb},
-                {".dtbauto", &sidecar::Addon::dtbauto}, {".initrd", &sidecar::Addon::initrd},
-                {".ucode", &sidecar::Addon::ucode},     {".uname", &sidecar::Addon::uname},
-        };
-        size_t name_bytes = (length16(name) + 1) * sizeof(char16_t);
+        size_t name_units = length16(name) + 1;
+        sidecar::Addon found = sidecar::addon_of(view, Span<const char16_t>(name, name_units));
+        size_t name_bytes = name_units * sizeof(char16_t);
         uint64_t total = align_up(name_bytes, 8);
-        pe::Section sec;
-        for (const Wanted &w : kWanted)
-                if (view.find(w.section, &sec))
-                        total += align_up(view.data(sec).size(), 8);
+        for (const sidecar::AddonSection &w : sidecar::kAddonSections)
+                total += align_up((found.*(w.field)).size(), 8);
         efi::Status s = storage->allocate(total);
         if (efi::is_error(s))
                 return s;
         uint8_t *p = storage->data();
         __builtin_memcpy(p, name, name_bytes);
-        *out = sidecar::Addon();
-        out->name = Span<const char16_t>(reinterpret_cast<const char16_t *>(p), name_bytes / sizeof(char16_t));
+        *out = found;
+        out->name = Span<const char16_t>(reinterpret_cast<const char16_t *>(p), name_units);
         p += align_up(name_bytes, 8);
-        for (const Wanted &w : kWanted) {
-                if (!view.find(w.section, &sec))
+        for (const sidecar::AddonSection &w : sidecar::kAddonSections) {
+                Bytes data = found.*(w.field);
+                if (data.empty()) {
+                        out->*(w.field) = Bytes(); // nothing may point into the unloaded image
                         continue;
-                Bytes data = view.data(sec);
+                }
                 __builtin_memcpy(p, data.data(), data.size());
                 out->*(w.field) = Bytes(p, data.size());
                 p += align_up(data.size(), 8);
         }
-        out->has_linux = view.find(".linux", &sec);
         return efi::kSuccess;
 }
 
