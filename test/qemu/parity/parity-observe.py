@@ -13,6 +13,7 @@ Lines, in this order:
                                     PCR); PCR 1's say why it differs (systemd-stub 258+ measures
                                     SMBIOS type 1 there)
     cmdline TEXT                    /proc/cmdline
+    secureboot 0|1|none             the SecureBoot variable, as the guest read it
     file PATH TYPE MODE X           the initramfs the kernel unpacked (/.extra and the rest): X is
                                     a regular file's sha256, a symbolic link's target, else "-"
     efivar NAME VALUE [(HEX)]       Stub* and Loader* variables of the systemd vendor GUID (a stub
@@ -62,6 +63,7 @@ def main():
     args = ap.parse_args()
 
     pcrs, entries, hashes, efivars, cmdline, log_hex, done = {}, {}, {}, {}, None, None, False
+    secureboot = None
     for line in guest_lines(args.serial_log):
         key, _, rest = line.partition(' ')
         if key == 'parity-pcr':
@@ -82,6 +84,8 @@ def main():
             efivars.setdefault(name, [value, value])[1] = value
         elif key == 'cmdline' and cmdline is None:
             cmdline = rest
+        elif key == 'secureboot' and secureboot is None:
+            secureboot = rest
         elif key == 'eventlog':
             log_hex = rest
         elif key == 'done':
@@ -104,6 +108,7 @@ def main():
         for i, e in enumerate(replayed[pcr]['log']):
             out.append(f'event pcr{pcr} #{i} type={e["type"]:#x} digest={e["digest"]} data={e["description"]}')
     out.append(f'cmdline {cmdline}')
+    out.append(f'secureboot {secureboot}')
     for path, (kind, mode, target) in sorted(entries.items()):
         out.append(f'file {path} {kind} {mode} {hashes.get(path, target)}')
     for name in sorted(efivars):
