@@ -55,7 +55,7 @@ efi::Status list_directory(efi::FileProtocol *root, const char16_t *dir, const c
         if (s == efi::kNotFound)
                 return efi::kSuccess;
         if (efi::is_error(s))
-                return log_error(s, "Failed to open {}: {}, ignoring", dir, s);
+                return log_error(s, "Failed to open {}, ignoring", dir);
 
         PoolArray<uint8_t> info;
         s = info.allocate(sizeof(efi::FileInfo) + 2 * (sidecar::kMaxNameLength + 1));
@@ -71,7 +71,7 @@ efi::Status list_directory(efi::FileProtocol *root, const char16_t *dir, const c
                         continue;
                 }
                 if (efi::is_error(s))
-                        return log_error(s, "Failed to read directory {}: {}, ignoring", dir, s);
+                        return log_error(s, "Failed to read directory {}, ignoring", dir);
                 if (size == 0)
                         break;
                 const auto *fi = reinterpret_cast<const efi::FileInfo *>(info.data());
@@ -274,7 +274,7 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
         OpenFile root;
         efi::Status s = fs->OpenVolume(fs, root.out());
         if (efi::is_error(s)) {
-                log_error(s, "Failed to open the file system we were loaded from: {}, ignoring its extras", s);
+                log_error(s, "Failed to open the file system we were loaded from, ignoring its extras");
                 return;
         }
         char16_t own_dir[kMaxPath];
@@ -308,7 +308,7 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                         if (efi::is_error(s)) {
                                 if (h)
                                         bs->UnloadImage(h);
-                                log_error(s, "Failed to load addon {}: {}, ignoring", path, s);
+                                log_error(s, "Failed to load addon {}, ignoring", path);
                                 continue;
                         }
                         efi::LoadedImageProtocol *li = nullptr;
