@@ -336,8 +336,10 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                                 continue;
                         }
                         if (verdict != sidecar::AddonVerdict::Used) {
+                                // A PE with nothing an addon could bring is passed over quietly, as
+                                // systemd-stub 262 does; the other verdicts are refusals.
                                 if (verdict == sidecar::AddonVerdict::NoKnownSection)
-                                        log_info("Ignoring addon {}: {}", path, sidecar::describe(verdict));
+                                        log_debug("Ignoring addon {}: {}", path, sidecar::describe(verdict));
                                 else
                                         log_error(efi::kLoadError, "Ignoring addon {}: {}", path, sidecar::describe(verdict));
                                 addon_storage_[addon_count_].reset();
