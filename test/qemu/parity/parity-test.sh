@@ -11,7 +11,8 @@
 # the test.
 #
 #   parity-test.sh --zuki ZUKI --linux KERNEL --initrd INITRD --case DIR --stub-a STUB --stub-b STUB
-#                  [--may-differ GLOB]... [--firmware FW] [--secure-boot] [--keep DIR]
+#                  [--may-differ GLOB]... [--firmware FW] [--secure-boot] [--arch x86_64|aarch64]
+#                  [--keep DIR]
 #
 #   --case DIR        a tree copied onto the ESP, next to the UKI, which boots as
 #                     \EFI\BOOT\BOOTX64.EFI (so its per-UKI drop-ins are in
@@ -45,9 +46,15 @@
 #   --secure-boot     boot trixie's secboot OVMF with a fresh key enrolled as PK, KEK and db
 #                     (virt-firmware, no Microsoft keys); both UKIs and every addon built from a
 #                     NAME.addon.efi.src/ without an "unsigned" file are signed with it (sbsign)
+#   --arch aarch64    boot under AAVMF with the arm64 kernel and initrd given (a plain Image: the
+#                     same --no-compress rule) as \EFI\BOOT\BOOTAA64.EFI; the case's
+#                     EFI/BOOT/BOOTX64.EFI.extra.d/ becomes EFI/BOOT/BOOTAA64.EFI.extra.d/ and addons
+#                     are built on systemd 262's arm64 addon stub. Debian's arm64 kernels have no
+#                     driver for QEMU's arm64 TPM, so PCR 12 is read through the TIS registers
+#                     (tis-pcr-read.sh) and PCR 1, PCR 13 and the event log are not compared.
 #   --keep DIR        keep the UKIs, serial logs and observations in DIR
 #
-# The UKI's command line is "console=ttyS0 panic=-1" (.cmdline: a UKI started from the ESP gets no
+# The UKI's command line is "console=ttyS0 panic=-1" (ttyAMA0 on aarch64; .cmdline: a UKI started from the ESP gets no
 # load options). Exit: 0 no difference, 1 a difference or a failed boot, 77 a missing asset.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../lib/common.sh
@@ -55,7 +62,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 qemu_dir=$(dirname "$here")
 
-zuki="" linux="" initrd="" case_dir="" stub_a="" stub_b="" firmware=bookworm keep="" secure_boot=0
+zuki="" linux="" initrd="" case_dir="" stub_a="" stub_b="" firmware=bookworm keep="" secure_boot=0 arch=x86_64
 may_differ=()
 while (($#)); do
         [[ $1 == --secure-boot ]] && { secure_boot=1; shift; continue; }
@@ -69,6 +76,7 @@ while (($#)); do
         --stub-b) stub_b=$2 ;;
         --may-differ) may_differ+=(--may-differ "$2") ;;
         --firmware) firmware=$2 ;;
+        --arch) arch=$2 ;;
         --keep) keep=$2 ;;
         *) echo "parity-test: unknown argument $1" >&2; exit 2 ;;
         esac
@@ -81,6 +89,12 @@ done
 for f in "$zuki" "$linux" "$initrd" "$stub_a" "$stub_b"; do
         [[ -r $f ]] || fail "no such file: $f"
 done
+case $arch in
+x86_64) efi_name=BOOTX64.EFI addon_stub_var=ZUKI_SYSTEMD262_ADDON_X64 console=ttyS0 observe_args=() ;;
+aarch64) efi_name=BOOTAA64.EFI addon_stub_var=ZUKI_SYSTEMD262_ADDON_AA64 console=ttyAMA0 observe_args=(--tis) ;;
+*) echo "parity-test: --arch must be x86_64 or aarch64" >&2; exit 2 ;;
+esac
+[[ $arch == x86_64 || $secure_boot == 0 ]] || { echo "parity-test: --secure-boot is for x86_64 only" >&2; exit 2; }
 load_assets
 make_tmp
 
@@ -107,6 +121,9 @@ sign() { # sign FILE: Authenticode-sign FILE in place with the enrolled db key
 
 # --- The ESP's extra contents, identical for both boots ---
 cp -r "$case_dir" "$tmp/esp" || fail "copying $case_dir"
+if [[ $arch != x86_64 && -d $tmp/esp/EFI/BOOT/BOOTX64.EFI.extra.d ]]; then
+        mv "$tmp/esp/EFI/BOOT/BOOTX64.EFI.extra.d" "$tmp/esp/EFI/BOOT/$efi_name.extra.d" || fail "renaming the drop-in directory"
+fi
 # case_file NAME: the lines of the case's control file NAME (removed from the ESP), empty ones dropped
 case_file() {
         [[ -f $tmp/esp/$1 ]] || return 0
@@ -149,11 +166,11 @@ done
 mapfile -t addon_srcs < <(find "$tmp/esp" -type d -name '*.addon.efi.src' | sort)
 if ((${#addon_srcs[@]})); then
         need_asset ZUKI_UKIFY262 "ukify 262"
-        need_asset ZUKI_SYSTEMD262_ADDON_X64 "systemd 262's addon stub"
+        need_asset "$addon_stub_var" "systemd 262's addon stub ($arch)"
 fi
 for src in "${addon_srcs[@]}"; do
         addon=${src%.src}
-        args=(build --stub "$ZUKI_SYSTEMD262_ADDON_X64" --output "$addon")
+        args=(build --stub "${!addon_stub_var}" --output "$addon")
         [[ -f $src/cmdline ]] && args+=(--cmdline "$(cat "$src/cmdline")")
         [[ -f $src/uname ]] && args+=(--uname "$(cat "$src/uname")")
         [[ -f $src/linux ]] && args+=(--linux "$src/linux")
@@ -171,7 +188,7 @@ for src in "${addon_srcs[@]}"; do
         rm -r "$src"
 done
 esp_files=()
-echo "ESP contents next to the UKI (EFI/BOOT/BOOTX64.EFI):"
+echo "ESP contents next to the UKI (EFI/BOOT/$efi_name):"
 nfiles=0
 while read -r f; do
         esp_files+=(--esp-file "$f=${f#"$tmp/esp/"}")
@@ -181,7 +198,7 @@ done < <(find "$tmp/esp" -type f | LC_ALL=C sort)
 ((nfiles > 20)) && echo "  ... $nfiles files in all, $(du -s --apparent-size -B1M "$tmp/esp" | cut -f1) MiB"
 
 # --- The guest also reports PCR 1/12/13 and the whole initramfs (parity-hook.sh) ---
-bash "$qemu_dir/uki-test.sh" --hook "$here/parity-hook.sh" --hook-cpio "$tmp/hook.cpio" ||
+bash "$qemu_dir/uki-test.sh" --arch "$arch" --hook "$here/parity-hook.sh" --hook-cpio "$tmp/hook.cpio" ||
         fail "writing the hook initrd"
 
 # firmware_lines LOG: what the firmware and the stub printed, before the kernel's first line
@@ -189,18 +206,18 @@ firmware_lines() { sed -n '/Linux version /q; /^ZUKI-GUEST: /d; p' "$1"; }
 boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tmp/SIDE.txt
         local side=$1 stub=$2 rc
         "$zuki" build --no-compress --stub "$stub" --linux "$linux" --initrd "$initrd" \
-                --initrd "$tmp/hook.cpio" --cmdline "console=ttyS0 panic=-1" "${uki_args[@]}" --output "$tmp/$side.efi" ||
+                --initrd "$tmp/hook.cpio" --cmdline "console=$console panic=-1" "${uki_args[@]}" --output "$tmp/$side.efi" ||
                 fail "zuki build on stub $side"
         ((secure_boot)) && sign "$tmp/$side.efi"
         # C.UTF-8: mtools writes a non-ASCII name to FAT as the right UTF-16 only in a UTF-8 locale.
-        LC_ALL=C.UTF-8 bash "$qemu_dir/boot.sh" --arch x86_64 --firmware "$firmware" "${vars_args[@]}" --tpm --timeout 300 \
+        LC_ALL=C.UTF-8 bash "$qemu_dir/boot.sh" --arch "$arch" --firmware "$firmware" "${vars_args[@]}" --tpm --timeout 300 \
                 --esp-image "$tmp/$side.efi" "${esp_files[@]}" "${qemu_args[@]}" --log "$tmp/$side.log" \
                 --expect 'ZUKI-GUEST: done' >"$tmp/$side.boot" 2>&1
         rc=$?
         echo "stub $side ($stub): $(grep -a -m1 '^boot.sh: elapsed' "$tmp/$side.boot")"
         ((rc == 77)) && { tail -n 1 "$tmp/$side.boot"; exit 77; }
         ((rc == 0)) || { tail -n 30 "$tmp/$side.boot"; fail "stub $side: the guest did not boot to its report"; }
-        "$ZUKI_SYSTEM_PYTHON" "$here/parity-observe.py" "$tmp/$side.log" "${may_differ[@]}" >"$tmp/$side.txt" ||
+        "$ZUKI_SYSTEM_PYTHON" "$here/parity-observe.py" "$tmp/$side.log" "${may_differ[@]}" "${observe_args[@]}" >"$tmp/$side.txt" ||
                 fail "stub $side: incomplete guest report"
         expect_counts "serial log" <(firmware_lines "$tmp/$side.log") "${serial_expect[@]}"
         expect_counts observations "$tmp/$side.txt" "${observed_expect[@]}"
