@@ -5,10 +5,11 @@
 # TPM, once as a UKI on stub A and once on stub B (`zuki build --no-compress`: the same sections on
 # both, the kernel as given, since systemd-stub 262 refuses a zboot image as .linux), must show a
 # user the same things (parity-observe.py): PCR 1, 12 and 13 and their event log entries (type,
-# digest, data), the initramfs with its /.extra tree (names, modes, sha256), /proc/cmdline, and the
-# Stub* and Loader* EFI variables except StubInfo and the --may-differ ones. PCR 11 is not compared: it covers
-# each stub's own .sbat. A difference is printed as a unified diff (A is "-", B is "+") and fails
-# the test.
+# digest, data), the initramfs with its /.extra tree (names, modes, sha256), /proc/cmdline, the
+# SecureBoot variable, and the Stub* and Loader* EFI variables except StubInfo and the --may-differ
+# ones. PCR 11 is not compared: it covers each stub's own .sbat. A difference is printed as a
+# unified diff (A is "-", B is "+") and fails the test, as does a serial-expect or observed-expect
+# count that is not met (below).
 #
 #   parity-test.sh --zuki ZUKI --linux KERNEL --initrd INITRD --case DIR --stub-a STUB --stub-b STUB
 #                  [--may-differ GLOB]... [--firmware FW] [--secure-boot] [--arch x86_64|aarch64]
@@ -54,8 +55,8 @@
 #                     (tis-pcr-read.sh) and PCR 1, PCR 13 and the event log are not compared.
 #   --keep DIR        keep the UKIs, serial logs and observations in DIR
 #
-# The UKI's command line is "console=ttyS0 panic=-1" (ttyAMA0 on aarch64; .cmdline: a UKI started from the ESP gets no
-# load options). Exit: 0 no difference, 1 a difference or a failed boot, 77 a missing asset.
+# The UKI's command line is "console=ttyS0 panic=-1" (ttyAMA0 on aarch64) in its .cmdline: a UKI
+# started from the ESP gets no load options, and under Secure Boot none could override it. Exit: 0 no difference, 1 a difference or a failed boot, 77 a missing asset.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
