@@ -109,8 +109,8 @@ void sort_files(Span<File> files) {
         }
 }
 
-Status write_archive(const Target &target, Span<const File> files, cpio::Writer *w) {
-        if (files.empty())
+Status write_archive(const Target &target, Span<const File> files, cpio::Writer *w, EmptyArchive empty) {
+        if (files.empty() && empty == EmptyArchive::Nothing)
                 return ok_status();
         ZUKI_TRY(w->add_directory_tree(target.directory, target.dir_mode));
         char path[320];
@@ -131,9 +131,9 @@ Status write_archive(const Target &target, Span<const File> files, cpio::Writer 
         return w->finish();
 }
 
-Result<size_t> archive_size(const Target &target, Span<const File> files) {
+Result<size_t> archive_size(const Target &target, Span<const File> files, EmptyArchive empty) {
         cpio::Writer counter{MutableBytes()};
-        ZUKI_TRY(write_archive(target, files, &counter));
+        ZUKI_TRY(write_archive(target, files, &counter, empty));
         return counter.size();
 }
 

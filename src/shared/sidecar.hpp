@@ -17,6 +17,7 @@
 //     Sysexts match any "*.raw" except "*.confext.raw" (systemd's compatibility rule).
 //   - Entries are sorted by UTF-16 code unit (strcmp16), so the archive does not depend on the
 //     order the file system lists them in.
+//   - A listed file that cannot be read is left out of its archive, the others are packed.
 //   - One archive per kind, in this order in the initrd: credentials, global credentials,
 //     sysexts, global sysexts, confexts, global confexts. Each is the leading directories, one
 //     file per entry ("<directory>/<name>", name as listed), and the trailer; each is measured
@@ -99,9 +100,19 @@ struct File {
 // Sorts `files` by name (compare_names); stable for equal names.
 void sort_files(Span<File> files);
 
-// The archive for `target` over `files` (already sorted); nothing at all for no file.
-Status write_archive(const Target &target, Span<const File> files, cpio::Writer *w);
-Result<size_t> archive_size(const Target &target, Span<const File> files);
+// What an archive is when `files` is empty. systemd-stub leaves out a listed file it cannot read
+// (an unreadable file, or a name the firmware's FAT driver will not open) but still packs the
+// rest, so when every listed file was left out it writes, and measures, the directories alone.
+enum class EmptyArchive : uint8_t {
+        Nothing,     // nothing was listed: no archive at all
+        Directories, // files were listed, none could be read: the leading directories and trailer
+};
+
+// The archive for `target` over `files` (already sorted).
+Status write_archive(const Target &target, Span<const File> files, cpio::Writer *w,
+                     EmptyArchive empty = EmptyArchive::Nothing);
+Result<size_t> archive_size(const Target &target, Span<const File> files,
+                            EmptyArchive empty = EmptyArchive::Nothing);
 
 // --- Addons ---
 

@@ -10,10 +10,13 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "../../src/boot/efi/memory-attribute.hpp"
+#include "../../src/boot/efi/simple-text-output.hpp"
 #include "../../src/boot/firmware/config-table.hpp"
+#include "../../src/boot/firmware/log.hpp"
 #include "../../src/boot/firmware/memory-protection.hpp"
 #include "../../src/boot/firmware/pages.hpp"
 
@@ -248,6 +251,34 @@ TEST_F(FirmwareOwners, ReleasedConfigTableStaysInstalled) {
         EXPECT_EQ(find_config_table(&fake.st, kTableGuid), table);
         EXPECT_EQ(fake.pools.count(table), 1u);
         EXPECT_FALSE(efi::is_error(free_pool(table)));
+}
+
+
+// A message longer than a log line is cut, but its line still ends: the next message must not be
+// glued to it (seen with a 255-character ESP file name in the serial log).
+std::u16string g_console;
+efi::Status capture(efi::SimpleTextOutputProtocol *, const efi::Char16 *text) {
+        g_console += reinterpret_cast<const char16_t *>(text);
+        return efi::kSuccess;
+}
+
+TEST(Log, ALongMessageStillEndsItsLine) {
+        efi::SimpleTextOutputProtocol con{};
+        con.OutputString = capture;
+        efi::SystemTable st{};
+        st.ConOut = &con;
+        log_init(&st);
+        g_console.clear();
+        std::string name(300, 'n');
+        log_warning("Ignoring {}", name.c_str());
+        log_warning("next");
+        log_init(nullptr);
+        std::u16string second = u"zuki: warning: next\r\n";
+        ASSERT_GE(g_console.size(), second.size());
+        EXPECT_EQ(g_console.substr(g_console.size() - second.size()), second);
+        std::u16string first = g_console.substr(0, g_console.size() - second.size());
+        EXPECT_EQ(first.substr(first.size() - 2), u"\r\n");
+        EXPECT_EQ(first.find(u'\r'), first.size() - 2);
 }
 
 } // namespace

@@ -116,6 +116,14 @@ TEST(Sidecar, ArchiveBytesAreSystemds) {
 
         // No file, no archive.
         EXPECT_EQ(*archive_size(t, Span<const File>()), 0u);
+
+        // Files were listed but none could be read: systemd-stub still writes the directories.
+        std::vector<uint8_t> dirs(*archive_size(t, Span<const File>(), EmptyArchive::Directories));
+        cpio::Writer dw(MutableBytes(dirs.data(), dirs.size()));
+        ASSERT_TRUE(write_archive(t, Span<const File>(), &dw, EmptyArchive::Directories));
+        std::string expected_dirs = newc(1, 040555, ".extra", "") + newc(2, 040500, ".extra/credentials", "") +
+                                    expected.substr(expected.find("07070100000000000000000000000000000000000000010000000000000000000000000000000000000000"));
+        EXPECT_EQ(std::string(dirs.begin(), dirs.end()), expected_dirs);
 }
 
 TEST(Sidecar, AddonVerdicts) {

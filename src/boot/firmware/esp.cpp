@@ -55,7 +55,7 @@ efi::Status list_directory(efi::FileProtocol *root, const char16_t *dir, const c
         if (s == efi::kNotFound)
                 return efi::kSuccess;
         if (efi::is_error(s))
-                return log_error(s, "Failed to open {}: {}, ignoring", dir, s);
+                return log_error(s, "Failed to open {}, ignoring", dir);
 
         PoolArray<uint8_t> info;
         s = info.allocate(sizeof(efi::FileInfo) + 2 * (sidecar::kMaxNameLength + 1));
@@ -71,7 +71,7 @@ efi::Status list_directory(efi::FileProtocol *root, const char16_t *dir, const c
                         continue;
                 }
                 if (efi::is_error(s))
-                        return log_error(s, "Failed to read directory {}: {}, ignoring", dir, s);
+                        return log_error(s, "Failed to read directory {}, ignoring", dir);
                 if (size == 0)
                         break;
                 const auto *fi = reinterpret_cast<const efi::FileInfo *>(info.data());
@@ -266,7 +266,7 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
         OpenFile root;
         efi::Status s = fs->OpenVolume(fs, root.out());
         if (efi::is_error(s)) {
-                log_error(s, "Failed to open the file system we were loaded from: {}, ignoring its extras", s);
+                log_error(s, "Failed to open the file system we were loaded from, ignoring its extras");
                 return;
         }
         char16_t own_dir[kMaxPath];
@@ -300,7 +300,7 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                         if (efi::is_error(s)) {
                                 if (h)
                                         bs->UnloadImage(h);
-                                log_error(s, "Failed to load addon {}: {}, ignoring", path, s);
+                                log_error(s, "Failed to load addon {}, ignoring", path);
                                 continue;
                         }
                         efi::LoadedImageProtocol *li = nullptr;
@@ -328,8 +328,10 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                                 continue;
                         }
                         if (verdict != sidecar::AddonVerdict::Used) {
+                                // A PE with nothing an addon could bring is passed over quietly, as
+                                // systemd-stub 262 does; the other verdicts are refusals.
                                 if (verdict == sidecar::AddonVerdict::NoKnownSection)
-                                        log_info("Ignoring addon {}: {}", path, sidecar::describe(verdict));
+                                        log_debug("Ignoring addon {}: {}", path, sidecar::describe(verdict));
                                 else
                                         log_error(efi::kLoadError, "Ignoring addon {}: {}", path, sidecar::describe(verdict));
                                 addon_storage_[addon_count_].reset();
@@ -353,7 +355,7 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                 if (efi::is_error(list_directory(root.get(), dir, t.suffix, t.exclude_suffix, &entries, &count)) ||
                     count == 0)
                         continue;
-                // Size the archive from the listed sizes, then fill it file by file.
+                // Check the archive's size from the listed sizes before reading anything.
                 PoolArray<sidecar::File> files;
                 if (efi::is_error(files.allocate(count))) {
                         log_error(efi::kOutOfResources, "Out of memory packing {}", dir);
@@ -363,44 +365,51 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                         const Entry &e = entries.data()[i];
                         files.data()[i] = {Span<const char16_t>(e.name, length16(e.name)), Bytes(nullptr, e.size)};
                 }
-                Result<size_t> size = sidecar::archive_size(t, Span<const sidecar::File>(files.data(), count));
-                if (!size || *size > limits::kMaxInitrdSize) {
+                Result<size_t> listed_size = sidecar::archive_size(t, Span<const sidecar::File>(files.data(), count));
+                if (!listed_size || *listed_size > limits::kMaxInitrdSize) {
                         log_error(efi::kBadBufferSize, "Ignoring {} ({}): the archive would be too large", dir,
                                   t.description);
                         continue;
                 }
-                if (efi::is_error(archives_[k].allocate(*size))) {
-                        log_error(efi::kOutOfResources, "Out of memory packing {}", dir);
-                        continue;
-                }
-                // The files are read, packed, and their buffers freed.
-                bool ok = true;
-                for (size_t i = 0; i < count && ok; i++) {
+                // Read the files; one that cannot be read is left out and the rest packed, as
+                // systemd-stub does (the archive, even of no file, is still written and measured).
+                size_t kept = 0;
+                for (size_t i = 0; i < count; i++) {
                         const Entry &e = entries.data()[i];
                         char16_t path[kMaxPath];
                         PoolArray<uint8_t> data;
-                        if (!join_path(dir, e.name, path) || efi::is_error(data.allocate(e.size)) ||
-                            efi::is_error(s = read_file(root.get(), path, e.size, data.data()))) {
-                                log_error(s, "Failed to read {}\\{}, ignoring the directory", dir, e.name);
-                                ok = false;
-                                break;
+                        if (!join_path(dir, e.name, path))
+                                s = efi::kBadBufferSize;
+                        else if (!efi::is_error(s = data.allocate(e.size)))
+                                s = read_file(root.get(), path, e.size, data.data());
+                        if (efi::is_error(s)) {
+                                log_error(s, "Failed to read {}\\{}, ignoring", dir, e.name);
+                                continue;
                         }
-                        files.data()[i].data = Bytes(data.data(), e.size);
+                        files.data()[kept++] = {Span<const char16_t>(e.name, length16(e.name)), Bytes(data.data(), e.size)};
                         data.release(); // freed below, after packing
                 }
-                cpio::Writer w(MutableBytes(archives_[k].data(), *size));
-                Status packed = ok ? sidecar::write_archive(t, Span<const sidecar::File>(files.data(), count), &w)
-                                   : Status(Error::Truncated);
-                for (size_t i = 0; i < count; i++)
-                        if (files.data()[i].data.data())
-                                bs->FreePool(const_cast<uint8_t *>(files.data()[i].data.data()));
-                if (!packed || w.size() != *size) {
-                        if (ok)
-                                log_error(efi::kLoadError, "Failed to pack {}: {}, ignoring", dir, packed ? Error::SizeMismatch : packed.error());
+                Span<const sidecar::File> packed_files(files.data(), kept);
+                Result<size_t> size = sidecar::archive_size(t, packed_files, sidecar::EmptyArchive::Directories);
+                Status packed = size ? ok_status() : Status(size.error());
+                if (packed && efi::is_error(archives_[k].allocate(*size))) {
+                        log_error(efi::kOutOfResources, "Out of memory packing {}", dir);
+                        packed = Status(Error::NoSpace);
+                } else if (packed) {
+                        cpio::Writer w(MutableBytes(archives_[k].data(), *size));
+                        packed = sidecar::write_archive(t, packed_files, &w, sidecar::EmptyArchive::Directories);
+                        if (packed && w.size() != *size)
+                                packed = Status(Error::SizeMismatch);
+                }
+                for (size_t i = 0; i < kept; i++)
+                        bs->FreePool(const_cast<uint8_t *>(files.data()[i].data.data()));
+                if (!packed) {
+                        if (packed.error() != Error::NoSpace)
+                                log_error(efi::kLoadError, "Failed to pack {}: {}, ignoring", dir, packed.error());
                         archives_[k].reset();
                         continue;
                 }
- log_debug("Packed {} file(s) from {} into /{}", (uint64_t) count, dir, t.directory);
+                log_debug("Packed {} file(s) from {} into /{}", (uint64_t) kept, dir, t.directory);
         }
 }
 

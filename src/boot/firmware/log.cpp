@@ -70,6 +70,13 @@ void LineBuffer::put(efi::Status s) { put(status_name(s)); }
 
 void LineBuffer::put(Error e) { put(describe(e)); }
 
+void LineBuffer::end_line() {
+        if (length_ > kCapacity) // already ended
+                return;
+        buffer_[length_++] = u'\r';
+        buffer_[length_++] = u'\n';
+}
+
 const char16_t *LineBuffer::c_str() {
         buffer_[length_] = 0;
         return buffer_;
@@ -83,7 +90,7 @@ void log_line(LogLevel level, LineBuffer &line) {
         LineBuffer out;
         out.put(kPrefix[(int) level]);
         out.put(line.c_str());
-        out.put("\r\n");
+        out.end_line();
         efi::SimpleTextOutputProtocol *con = g_system_table->ConOut;
         con->OutputString(con, out.c_str());
 }

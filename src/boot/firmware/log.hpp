@@ -37,6 +37,9 @@ public:
         void put(efi::Status s);
         void put(Error e);
         void put_char(char16_t c);
+        // Ends the line with CR LF even when the text filled the buffer, so that a truncated
+        // message does not swallow the next one.
+        void end_line();
         const char16_t *c_str();
 
         template <typename T, typename... Rest>
@@ -54,7 +57,7 @@ public:
 
 private:
         static constexpr size_t kCapacity = 256;
-        char16_t buffer_[kCapacity + 3] = {};
+        char16_t buffer_[kCapacity + 3] = {}; // + CR LF (end_line) + NUL (c_str)
         size_t length_ = 0;
 };
 

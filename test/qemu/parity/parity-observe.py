@@ -4,7 +4,11 @@
 log of one parity-test.sh boot (guest-init.sh's lines plus parity-hook.sh's). Two boots of the
 same kernel, initrd and ESP on two stubs compare with `diff` of these files.
 
-    parity-observe.py SERIAL_LOG [--may-differ GLOB]... > observed.txt
+    parity-observe.py SERIAL_LOG [--may-differ GLOB]... [--tis] > observed.txt
+
+--tis: the guest's kernel has no TPM driver (Debian's arm64 kernels): PCR 12 comes from
+tis-pcr-read.sh's TPM2_PCR_Read through the TIS registers, and there is no PCR 1, PCR 13 or event
+log to compare.
 
 Lines, in this order:
     pcr N HEX                       PCR 1, 12, 13 (sha256) read by the guest
@@ -13,6 +17,7 @@ Lines, in this order:
                                     PCR); PCR 1's say why it differs (systemd-stub 258+ measures
                                     SMBIOS type 1 there)
     cmdline TEXT                    /proc/cmdline
+    secureboot 0|1|none             the SecureBoot variable, as the guest read it
     file PATH TYPE MODE X           the initramfs the kernel unpacked (/.extra and the rest): X is
                                     a regular file's sha256, a symbolic link's target, else "-"
     efivar NAME VALUE [(HEX)]       Stub* and Loader* variables of the systemd vendor GUID (a stub
@@ -59,14 +64,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('serial_log')
     ap.add_argument('--may-differ', action='append', default=[], metavar='GLOB')
+    ap.add_argument('--tis', action='store_true')
     args = ap.parse_args()
 
     pcrs, entries, hashes, efivars, cmdline, log_hex, done = {}, {}, {}, {}, None, None, False
+    secureboot = None
     for line in guest_lines(args.serial_log):
         key, _, rest = line.partition(' ')
-        if key == 'parity-pcr':
+        if key == 'parity-pcr' and not args.tis:
             n, _, value = rest.partition(' ')
             pcrs[n] = value.lower()
+        elif key.startswith('tis-pcr') and args.tis:
+            # A TPM2_PCR_Read response: tag, size, a zero response code, ..., the digest last.
+            if len(rest) == 124 and rest[12:20] == '00000000':
+                pcrs[key[len('tis-pcr'):]] = rest[-64:].lower()
         elif key == 'parity-entry':
             kind, mode, name = rest.split('|', 2)
             path, _, target = name.partition(' -> ')
@@ -82,21 +93,25 @@ def main():
             efivars.setdefault(name, [value, value])[1] = value
         elif key == 'cmdline' and cmdline is None:
             cmdline = rest
+        elif key == 'secureboot' and secureboot is None:
+            secureboot = rest
         elif key == 'eventlog':
             log_hex = rest
         elif key == 'done':
             done = True
 
+    pcr_list, eventlog_pcrs = (('12',), ()) if args.tis else (PCRS, EVENTLOG_PCRS)
     missing = [what for what, there in (('"done"', done), ('the parity hook\'s PCRs', pcrs),
-                                         ('the initramfs listing', entries), ('the event log', log_hex),
+                                         ('the initramfs listing', entries),
+                                         ('the event log', log_hex or args.tis),
                                          ('the command line', cmdline is not None)) if not there]
-    missing += [f'PCR {n}' for n in PCRS if pcrs.get(n, 'none') == 'none']
+    missing += [f'PCR {n}' for n in pcr_list if pcrs.get(n, 'none') == 'none']
     if missing:
         sys.exit(f'parity-observe: {args.serial_log} lacks {", ".join(missing)}')
 
-    out = [f'pcr {n} {pcrs[n]}' for n in PCRS]
-    replayed = events(log_hex)
-    for pcr in EVENTLOG_PCRS:
+    out = [f'pcr {n} {pcrs[n]}' for n in pcr_list]
+    replayed = events(log_hex) if eventlog_pcrs else {}
+    for pcr in eventlog_pcrs:
         # The log is only worth comparing if it is the log of these PCRs.
         if replayed[pcr]['value'] != pcrs[pcr]:
             sys.exit(f'parity-observe: the event log replays PCR {pcr} to {replayed[pcr]["value"]}, '
@@ -104,6 +119,7 @@ def main():
         for i, e in enumerate(replayed[pcr]['log']):
             out.append(f'event pcr{pcr} #{i} type={e["type"]:#x} digest={e["digest"]} data={e["description"]}')
     out.append(f'cmdline {cmdline}')
+    out.append(f'secureboot {secureboot}')
     for path, (kind, mode, target) in sorted(entries.items()):
         out.append(f'file {path} {kind} {mode} {hashes.get(path, target)}')
     for name in sorted(efivars):

@@ -5,13 +5,15 @@
 # TPM, once as a UKI on stub A and once on stub B (`zuki build --no-compress`: the same sections on
 # both, the kernel as given, since systemd-stub 262 refuses a zboot image as .linux), must show a
 # user the same things (parity-observe.py): PCR 1, 12 and 13 and their event log entries (type,
-# digest, data), the initramfs with its /.extra tree (names, modes, sha256), /proc/cmdline, and the
-# Stub* and Loader* EFI variables except StubInfo and the --may-differ ones. PCR 11 is not compared: it covers
-# each stub's own .sbat. A difference is printed as a unified diff (A is "-", B is "+") and fails
-# the test.
+# digest, data), the initramfs with its /.extra tree (names, modes, sha256), /proc/cmdline, the
+# SecureBoot variable, and the Stub* and Loader* EFI variables except StubInfo and the --may-differ
+# ones. PCR 11 is not compared: it covers each stub's own .sbat. A difference is printed as a
+# unified diff (A is "-", B is "+") and fails the test, as does a serial-expect or observed-expect
+# count that is not met (below).
 #
 #   parity-test.sh --zuki ZUKI --linux KERNEL --initrd INITRD --case DIR --stub-a STUB --stub-b STUB
-#                  [--may-differ GLOB]... [--firmware FW] [--keep DIR]
+#                  [--may-differ GLOB]... [--firmware FW] [--secure-boot] [--arch x86_64|aarch64]
+#                  [--keep DIR]
 #
 #   --case DIR        a tree copied onto the ESP, next to the UKI, which boots as
 #                     \EFI\BOOT\BOOTX64.EFI (so its per-UKI drop-ins are in
@@ -19,23 +21,52 @@
 #                     loader/extensions/, loader/addons/). A directory NAME.addon.efi.src/ in it
 #                     becomes the addon NAME.addon.efi, built by ukify 262 on systemd 262's addon
 #                     stub from its files: cmdline (.cmdline, one line), initrd/ (a tree packed
-#                     as a newc cpio into .initrd).
-#                     A file "qemu-args" at the top of DIR is not copied: each of its lines is one
-#                     more QEMU argument for both boots (e.g. -smbios type=11,value=...).
+#                     as a newc cpio into .initrd), uname (.uname, one line), linux (a file put
+#                     in .linux: an "addon" that is a UKI), unsigned (empty: see --secure-boot).
+#                     These files at the top of DIR are not copied:
+#                       qemu-args     one more QEMU argument per line, for both boots (e.g.
+#                                     -smbios type=11,value=...)
+#                       uki-args      one more `zuki build` argument per line for both UKIs (e.g.
+#                                     --uname 6.1.0-test)
+#                       generate      files made at test time rather than committed, one per line
+#                                     (PATH is relative to the ESP):
+#                                       random PATH BYTES    pseudo-random bytes, the same every run
+#                                       zeros PATH BYTES     a sparse file of zeros
+#                                       asset PATH VAR       a copy of the asset file $VAR (assets.env)
+#                                       many FORMAT COUNT    COUNT small files named by printf FORMAT
+#                                                            with 1..COUNT (e.g. d/%04d.cred)
+#                                       text PATH WORDS...   a file holding WORDS (PATH may be non-ASCII)
+#                                       longname DIR LENGTH SUFFIX  a file in DIR whose name is
+#                                                            LENGTH characters long, ending in SUFFIX
+#                       serial-expect "COUNT REGEX" lines: on each side, exactly COUNT lines of the
+#                                     serial log before the kernel's first line (firmware and stub
+#                                     messages) match grep -E REGEX
+#                       observed-expect  "COUNT REGEX" lines: the same over the observations (so a
+#                                     case can say what both stubs must do, not only that they agree)
 #   --may-differ GLOB a Stub* variable allowed to differ (e.g. StubFeatures); repeatable
+#   --secure-boot     boot trixie's secboot OVMF with a fresh key enrolled as PK, KEK and db
+#                     (virt-firmware, no Microsoft keys); both UKIs and every addon built from a
+#                     NAME.addon.efi.src/ without an "unsigned" file are signed with it (sbsign)
+#   --arch aarch64    boot under AAVMF with the arm64 kernel and initrd given (a plain Image: the
+#                     same --no-compress rule) as \EFI\BOOT\BOOTAA64.EFI; the case's
+#                     EFI/BOOT/BOOTX64.EFI.extra.d/ becomes EFI/BOOT/BOOTAA64.EFI.extra.d/ and addons
+#                     are built on systemd 262's arm64 addon stub. Debian's arm64 kernels have no
+#                     driver for QEMU's arm64 TPM, so PCR 12 is read through the TIS registers
+#                     (tis-pcr-read.sh) and PCR 1, PCR 13 and the event log are not compared.
 #   --keep DIR        keep the UKIs, serial logs and observations in DIR
 #
-# The UKI's command line is "console=ttyS0 panic=-1" (.cmdline: a UKI started from the ESP gets no
-# load options). Exit: 0 no difference, 1 a difference or a failed boot, 77 a missing asset.
+# The UKI's command line is "console=ttyS0 panic=-1" (ttyAMA0 on aarch64) in its .cmdline: a UKI
+# started from the ESP gets no load options, and under Secure Boot none could override it. Exit: 0 no difference, 1 a difference or a failed boot, 77 a missing asset.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 qemu_dir=$(dirname "$here")
 
-zuki="" linux="" initrd="" case_dir="" stub_a="" stub_b="" firmware=bookworm keep=""
+zuki="" linux="" initrd="" case_dir="" stub_a="" stub_b="" firmware=bookworm keep="" secure_boot=0 arch=x86_64
 may_differ=()
 while (($#)); do
+        [[ $1 == --secure-boot ]] && { secure_boot=1; shift; continue; }
         (($# >= 2)) || { echo "parity-test: $1 needs a value" >&2; exit 2; }
         case $1 in
         --zuki) zuki=$2 ;;
@@ -46,6 +77,7 @@ while (($#)); do
         --stub-b) stub_b=$2 ;;
         --may-differ) may_differ+=(--may-differ "$2") ;;
         --firmware) firmware=$2 ;;
+        --arch) arch=$2 ;;
         --keep) keep=$2 ;;
         *) echo "parity-test: unknown argument $1" >&2; exit 2 ;;
         esac
@@ -58,27 +90,91 @@ done
 for f in "$zuki" "$linux" "$initrd" "$stub_a" "$stub_b"; do
         [[ -r $f ]] || fail "no such file: $f"
 done
+case $arch in
+x86_64) efi_name=BOOTX64.EFI addon_stub_var=ZUKI_SYSTEMD262_ADDON_X64 console=ttyS0 observe_args=() ;;
+aarch64) efi_name=BOOTAA64.EFI addon_stub_var=ZUKI_SYSTEMD262_ADDON_AA64 console=ttyAMA0 observe_args=(--tis) ;;
+*) echo "parity-test: --arch must be x86_64 or aarch64" >&2; exit 2 ;;
+esac
+[[ $arch == x86_64 || $secure_boot == 0 ]] || { echo "parity-test: --secure-boot is for x86_64 only" >&2; exit 2; }
 load_assets
 make_tmp
 
+# --- Secure Boot: a fresh key, enrolled as PK, KEK and db into a copy of trixie's variables ---
+vars_args=()
+if ((secure_boot)); then
+        firmware=trixie-secboot
+        need_tool sbsign sbsigntool
+        vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
+        [[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
+        [[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} ]] || skip "trixie OVMF variables missing (run tools/setup.sh)"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/db.key" -out "$tmp/db.crt" \
+                -subj "/CN=zuki parity secure boot/" -days 3650 -sha256 2>/dev/null || fail "openssl cannot make a key"
+        PYTHONPATH=$vf "$ZUKI_SYSTEM_PYTHON" -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$tmp/sb-vars.fd" \
+                --enroll-cert "$tmp/db.crt" --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c "$tmp/db.crt" \
+                --no-microsoft --sb >"$tmp/enrol.log" 2>&1 || { cat "$tmp/enrol.log"; fail "virt-firmware cannot enrol the key"; }
+        vars_args=(--vars "$tmp/sb-vars.fd")
+fi
+sign() { # sign FILE: Authenticode-sign FILE in place with the enrolled db key
+        sbsign --key "$tmp/db.key" --cert "$tmp/db.crt" --output "$1.signed" "$1" >"$tmp/sbsign.out" 2>&1 ||
+                { cat "$tmp/sbsign.out"; fail "sbsign ${1#"$tmp/"}"; }
+        mv "$1.signed" "$1"
+}
+
 # --- The ESP's extra contents, identical for both boots ---
 cp -r "$case_dir" "$tmp/esp" || fail "copying $case_dir"
-qemu_args=()
-if [[ -f $tmp/esp/qemu-args ]]; then
-        while IFS= read -r a; do
-                [[ -n $a ]] && qemu_args+=(--qemu-arg "$a")
-        done <"$tmp/esp/qemu-args"
-        rm "$tmp/esp/qemu-args"
+if [[ $arch != x86_64 && -d $tmp/esp/EFI/BOOT/BOOTX64.EFI.extra.d ]]; then
+        mv "$tmp/esp/EFI/BOOT/BOOTX64.EFI.extra.d" "$tmp/esp/EFI/BOOT/$efi_name.extra.d" || fail "renaming the drop-in directory"
 fi
+# case_file NAME: the lines of the case's control file NAME (removed from the ESP), empty ones dropped
+case_file() {
+        [[ -f $tmp/esp/$1 ]] || return 0
+        grep -v '^[[:space:]]*$' "$tmp/esp/$1"
+        rm "$tmp/esp/$1"
+}
+qemu_args=() uki_args=()
+while IFS= read -r a; do qemu_args+=(--qemu-arg "$a"); done < <(case_file qemu-args)
+while IFS= read -r a; do uki_args+=("$a"); done < <(case_file uki-args)
+mapfile -t serial_expect < <(case_file serial-expect)
+mapfile -t observed_expect < <(case_file observed-expect)
+mapfile -t generate < <(case_file generate)
+for line in "${generate[@]}"; do
+        read -r kind path arg rest <<<"$line"
+        [[ -n $path && $path != /* && $path != *..* ]] || fail "generate: bad line: $line"
+        [[ $kind == longname ]] && path+=/
+        mkdir -p "$(dirname "$tmp/esp/$path")"
+        case $kind in
+        random)
+                "$ZUKI_SYSTEM_PYTHON" -c 'import random, sys; random.seed(sys.argv[1]); sys.stdout.buffer.write(random.randbytes(int(sys.argv[2])))' \
+                        "$path" "$arg" >"$tmp/esp/$path" ;;
+        zeros) truncate -s "$arg" "$tmp/esp/$path" ;;
+        asset)
+                need_asset "$arg" "$arg"
+                cp "${!arg}" "$tmp/esp/$path" ;;
+        many)
+                for ((i = 1; i <= arg; i++)); do
+                        # shellcheck disable=SC2059 # the format comes from the case
+                        name=$(printf "$path" "$i")
+                        echo "zuki parity: generated file $i" >"$tmp/esp/$name"
+                done ;;
+        text) echo "$arg${rest:+ $rest}" >"$tmp/esp/$path" ;;
+        longname)
+                name=$(printf 'n%.0s' $(seq $((arg - ${#rest})))) || fail "generate: bad line: $line"
+                mkdir -p "$tmp/esp/$path"
+                echo "zuki parity: a name of $arg characters" >"$tmp/esp/$path$name$rest" ;;
+        *) fail "generate: unknown kind in: $line" ;;
+        esac || fail "generate: $line"
+done
 mapfile -t addon_srcs < <(find "$tmp/esp" -type d -name '*.addon.efi.src' | sort)
 if ((${#addon_srcs[@]})); then
         need_asset ZUKI_UKIFY262 "ukify 262"
-        need_asset ZUKI_SYSTEMD262_ADDON_X64 "systemd 262's addon stub"
+        need_asset "$addon_stub_var" "systemd 262's addon stub ($arch)"
 fi
 for src in "${addon_srcs[@]}"; do
         addon=${src%.src}
-        args=(build --stub "$ZUKI_SYSTEMD262_ADDON_X64" --output "$addon")
+        args=(build --stub "${!addon_stub_var}" --output "$addon")
         [[ -f $src/cmdline ]] && args+=(--cmdline "$(cat "$src/cmdline")")
+        [[ -f $src/uname ]] && args+=(--uname "$(cat "$src/uname")")
+        [[ -f $src/linux ]] && args+=(--linux "$src/linux")
         if [[ -d $src/initrd ]]; then
                 # The same bytes on every run (as make-initrd.sh does), so the measurements repeat.
                 find "$src/initrd" -exec touch -h -d @0 {} +
@@ -89,34 +185,63 @@ for src in "${addon_srcs[@]}"; do
         fi
         "$ZUKI_SYSTEM_PYTHON" "$ZUKI_UKIFY262" "${args[@]}" >"$tmp/ukify.out" 2>&1 ||
                 { cat "$tmp/ukify.out"; fail "ukify 262 could not build ${addon#"$tmp/esp/"}"; }
+        ((secure_boot)) && [[ ! -e $src/unsigned ]] && sign "$addon"
         rm -r "$src"
 done
 esp_files=()
-echo "ESP contents next to the UKI (EFI/BOOT/BOOTX64.EFI):"
+echo "ESP contents next to the UKI (EFI/BOOT/$efi_name):"
+nfiles=0
 while read -r f; do
         esp_files+=(--esp-file "$f=${f#"$tmp/esp/"}")
-        echo "  ${f#"$tmp/esp/"}"
+        # Long lists (generated files) are summarised: the first 20 and the count.
+        ((++nfiles <= 20)) && echo "  ${f#"$tmp/esp/"} ($(stat -c %s "$f") bytes)"
 done < <(find "$tmp/esp" -type f | LC_ALL=C sort)
+((nfiles > 20)) && echo "  ... $nfiles files in all, $(du -s --apparent-size -B1M "$tmp/esp" | cut -f1) MiB"
 
 # --- The guest also reports PCR 1/12/13 and the whole initramfs (parity-hook.sh) ---
-bash "$qemu_dir/uki-test.sh" --hook "$here/parity-hook.sh" --hook-cpio "$tmp/hook.cpio" ||
+bash "$qemu_dir/uki-test.sh" --arch "$arch" --hook "$here/parity-hook.sh" --hook-cpio "$tmp/hook.cpio" ||
         fail "writing the hook initrd"
 
+# firmware_lines LOG: what the firmware and the stub printed, before the kernel's first line
+firmware_lines() { sed -n '/Linux version /q; /^ZUKI-GUEST: /d; p' "$1"; }
 boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tmp/SIDE.txt
         local side=$1 stub=$2 rc
         "$zuki" build --no-compress --stub "$stub" --linux "$linux" --initrd "$initrd" \
-                --initrd "$tmp/hook.cpio" --cmdline "console=ttyS0 panic=-1" --output "$tmp/$side.efi" ||
+                --initrd "$tmp/hook.cpio" --cmdline "console=$console panic=-1" "${uki_args[@]}" --output "$tmp/$side.efi" ||
                 fail "zuki build on stub $side"
-        bash "$qemu_dir/boot.sh" --arch x86_64 --firmware "$firmware" --tpm --timeout 300 \
+        ((secure_boot)) && sign "$tmp/$side.efi"
+        # C.UTF-8: mtools writes a non-ASCII name to FAT as the right UTF-16 only in a UTF-8 locale.
+        LC_ALL=C.UTF-8 bash "$qemu_dir/boot.sh" --arch "$arch" --firmware "$firmware" "${vars_args[@]}" --tpm --timeout 300 \
                 --esp-image "$tmp/$side.efi" "${esp_files[@]}" "${qemu_args[@]}" --log "$tmp/$side.log" \
                 --expect 'ZUKI-GUEST: done' >"$tmp/$side.boot" 2>&1
         rc=$?
         echo "stub $side ($stub): $(grep -a -m1 '^boot.sh: elapsed' "$tmp/$side.boot")"
         ((rc == 77)) && { tail -n 1 "$tmp/$side.boot"; exit 77; }
         ((rc == 0)) || { tail -n 30 "$tmp/$side.boot"; fail "stub $side: the guest did not boot to its report"; }
-        "$ZUKI_SYSTEM_PYTHON" "$here/parity-observe.py" "$tmp/$side.log" "${may_differ[@]}" >"$tmp/$side.txt" ||
+        "$ZUKI_SYSTEM_PYTHON" "$here/parity-observe.py" "$tmp/$side.log" "${may_differ[@]}" "${observe_args[@]}" >"$tmp/$side.txt" ||
                 fail "stub $side: incomplete guest report"
+        expect_counts "serial log" <(firmware_lines "$tmp/$side.log") "${serial_expect[@]}"
+        expect_counts observations "$tmp/$side.txt" "${observed_expect[@]}"
 }
+expect_counts() { # expect_counts WHAT FILE "COUNT REGEX"...: count lines of FILE matching each REGEX
+        local what=$1 file=$2 line count regex n
+        shift 2
+        # FILE may be a pipe: read it once.
+        local text
+        text=$(cat "$file")
+        for line in "$@"; do
+                read -r count regex <<<"$line"
+                n=$(grep -a -c -E -- "$regex" <<<"$text")
+                if [[ $n == "$count" ]]; then
+                        echo "  ok: $n line(s) of the $what match $regex"
+                else
+                        echo "  FAIL: $n line(s) of the $what match $regex, wanted $count"
+                        expect_failures=$((expect_failures + 1))
+                fi
+                grep -a -E -- "$regex" <<<"$text" | head -n 3 | cut -c1-200 | sed 's/^/      | /'
+        done
+}
+expect_failures=0
 boot a "$stub_a"
 boot b "$stub_b"
 if [[ -n $keep ]]; then
@@ -130,6 +255,7 @@ echo "compared: $(grep -c -v '^may-differ ' "$tmp/a.txt") observations of a," \
         "$(grep -c -v '^may-differ ' "$tmp/b.txt") of b"
 if diff -u --label "a: $stub_a" --label "b: $stub_b" <(grep -v '^may-differ ' "$tmp/a.txt") \
         <(grep -v '^may-differ ' "$tmp/b.txt"); then
+        ((expect_failures == 0)) || fail "$expect_failures serial-expect/observed-expect check(s) failed (above)"
         echo "PASS: no difference a user could observe"
 else
         fail "the two stubs differ (above: - is stub a, + is stub b)"
