@@ -17,4 +17,11 @@ struct DevicePath {
 };
 static_assert(sizeof(DevicePath) == 4);
 
+// Node types and subtypes (UEFI 2.10, 10.3).
+inline constexpr uint8_t kMediaDevicePath = 0x04;
+inline constexpr uint8_t kMediaHardDriveDp = 0x01;
+inline constexpr uint8_t kMediaFilePathDp = 0x04;
+inline constexpr uint8_t kEndDevicePathType = 0x7f;
+inline constexpr uint8_t kEndEntireDevicePath = 0xff;
+
 } // namespace efi

@@ -20,10 +20,8 @@ struct LoadFile2Protocol {
 
 inline constexpr Guid kLinuxInitrdMediaGuid = {0x5568e427, 0x68fc, 0x4f3d, {0xac, 0x74, 0xca, 0x55, 0x52, 0x31, 0xcc, 0x68}};
 
-inline constexpr uint8_t kMediaDevicePath = 0x04;
 inline constexpr uint8_t kMediaVendorDp = 0x03;
-inline constexpr uint8_t kEndDevicePath = 0x7f;
-inline constexpr uint8_t kEndEntireDevicePath = 0xff;
+inline constexpr uint8_t kEndDevicePath = kEndDevicePathType;
 
 #pragma pack(push, 1)
 // VENDOR_DEVICE_PATH followed by the end node.

@@ -10,10 +10,10 @@ namespace zuki::boot {
 
 namespace {
 
-constexpr uint8_t kMediaDevicePath = 0x04;
-constexpr uint8_t kMediaFilePathDp = 0x04;
-constexpr uint8_t kEndDevicePathType = 0x7f;
-constexpr uint8_t kEndEntireDevicePath = 0xff;
+using efi::kEndDevicePathType;
+using efi::kEndEntireDevicePath;
+using efi::kMediaDevicePath;
+using efi::kMediaFilePathDp;
 constexpr size_t kMaxPath = 1024; // UTF-16 units of an ESP path we build
 
 size_t length16(const char16_t *s) {

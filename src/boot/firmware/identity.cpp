@@ -10,9 +10,9 @@ namespace zuki::boot {
 namespace {
 
 // HARDDRIVE_DEVICE_PATH (UEFI 2.10, 10.3.5.1): the partition signature at offset 24, its type at 41.
-constexpr uint8_t kMediaDevicePath = 0x04;
-constexpr uint8_t kMediaHardDriveDp = 0x01;
-constexpr uint8_t kEndDevicePathType = 0x7f;
+using efi::kEndDevicePathType;
+using efi::kMediaDevicePath;
+using efi::kMediaHardDriveDp;
 constexpr uint16_t kHardDriveNodeLength = 42;
 constexpr uint8_t kSignatureTypeGuid = 0x02;
 constexpr size_t kMaxNodes = 64;

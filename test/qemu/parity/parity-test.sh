@@ -60,6 +60,8 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=../../lib/esp-case.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/esp-case.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 qemu_dir=$(dirname "$here")
 
@@ -171,22 +173,10 @@ if ((${#addon_srcs[@]})); then
 fi
 for src in "${addon_srcs[@]}"; do
         addon=${src%.src}
-        args=(build --stub "${!addon_stub_var}" --output "$addon")
-        [[ -f $src/cmdline ]] && args+=(--cmdline "$(cat "$src/cmdline")")
-        [[ -f $src/uname ]] && args+=(--uname "$(cat "$src/uname")")
-        [[ -f $src/linux ]] && args+=(--linux "$src/linux")
-        if [[ -d $src/initrd ]]; then
-                # The same bytes on every run (as make-initrd.sh does), so the measurements repeat.
-                find "$src/initrd" -exec touch -h -d @0 {} +
-                (cd "$src/initrd" && find . -mindepth 1 | LC_ALL=C sort |
-                        cpio -o -H newc -R 0:0 --reproducible --quiet) >"$tmp/addon-initrd.cpio" ||
-                        fail "packing $src/initrd"
-                args+=(--initrd "$tmp/addon-initrd.cpio")
-        fi
-        "$ZUKI_SYSTEM_PYTHON" "$ZUKI_UKIFY262" "${args[@]}" >"$tmp/ukify.out" 2>&1 ||
-                { cat "$tmp/ukify.out"; fail "ukify 262 could not build ${addon#"$tmp/esp/"}"; }
-        ((secure_boot)) && [[ ! -e $src/unsigned ]] && sign "$addon"
-        rm -r "$src"
+        secure=$secure_boot
+        [[ -e $src/unsigned ]] && secure=0
+        esp_build_addon "$src" "${!addon_stub_var}" "$tmp/addon"
+        ((secure)) && sign "$addon"
 done
 esp_files=()
 echo "ESP contents next to the UKI (EFI/BOOT/$efi_name):"
