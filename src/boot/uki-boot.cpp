@@ -11,6 +11,7 @@
 #include "../shared/uki.hpp"
 #include "../shared/zboot.hpp"
 #include "firmware/devicetree.hpp"
+#include "firmware/console.hpp"
 #include "firmware/esp.hpp"
 #include "firmware/smbios.hpp"
 #include "firmware/identity.hpp"
@@ -339,6 +340,19 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 s = settle_command_line(boot, Span<const char16_t>(), &options_storage, &options);
                 if (efi::is_error(s))
                         return s;
+        }
+        // The firmware's console, when the command line names none (systemd-stub 261/262; not
+        // measured: it follows from the hardware the firmware reports).
+        PoolArray<char16_t> console_storage;
+        const char16_t *console = model::has_console_argument(cmdline) ? nullptr : console_argument(st);
+        if (console) {
+                size_t units = 1;
+                while (console[units - 1])
+                        units++;
+                s = console_storage.allocate(cmdline.size() + units + 1);
+                if (efi::is_error(s))
+                        return log_error(s, "Failed to allocate the command line");
+                cmdline = model::join_command_lines(cmdline, Span<const char16_t>(console, units), console_storage.span());
         }
 
         // PCR 12 gets the profile tag (for profile != 0), PCR 11 the sections, PCR 12 the load

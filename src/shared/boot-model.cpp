@@ -230,6 +230,21 @@ Span<const char16_t> join_command_lines(Span<const char16_t> a, Span<const char1
         return Span<const char16_t>(storage.data(), n + 1);
 }
 
+bool has_console_argument(Span<const char16_t> cmdline) {
+        static constexpr char16_t kArg[] = u"console=";
+        constexpr size_t n = sizeof kArg / sizeof kArg[0] - 1;
+        for (size_t i = 0; i + n <= cmdline.size(); i++) {
+                if (i > 0 && cmdline[i - 1] != u' ')
+                        continue;
+                size_t k = 0;
+                while (k < n && cmdline[i + k] == kArg[k])
+                        k++;
+                if (k == n)
+                        return true;
+        }
+        return false;
+}
+
 sidecar::AddonVerdict judge_addon(const Boot &boot, const sidecar::Addon &addon, bool *bad_cmdline) {
         *bad_cmdline = false;
         sidecar::AddonVerdict v = sidecar::judge_addon(addon, boot.section(SectionId::Uname));

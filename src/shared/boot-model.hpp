@@ -164,6 +164,10 @@ Span<const char16_t> smbios_command_line(Bytes value, Span<char16_t> storage);
 // `storage` (a.size() + b.size() units suffice), with a NUL.
 Span<const char16_t> join_command_lines(Span<const char16_t> a, Span<const char16_t> b, Span<char16_t> storage);
 
+// The command line (with or without its NUL) already names a console: it starts with "console="
+// or contains " console=" (where systemd-stub 262 appends none).
+bool has_console_argument(Span<const char16_t> cmdline);
+
 // sidecar::judge_addon(), and addons whose .cmdline is not UTF-8 (systemd would decode it
 // leniently; we refuse it, with a line).
 sidecar::AddonVerdict judge_addon(const Boot &boot, const sidecar::Addon &addon, bool *bad_cmdline);

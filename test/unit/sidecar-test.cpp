@@ -270,6 +270,16 @@ TEST(SidecarModel, MeasurementAndInitrdOrder) {
         EXPECT_EQ(parts, (std::vector<std::string>{"U2", "U1", "LOADER", "CRED", "GSYS", "<extra>", "I1", "I2"}));
 }
 
+TEST(SidecarModel, ConsoleArgument) {
+        auto has = [](const std::u16string &s) { return has_console_argument(Span<const char16_t>(s.data(), s.size())); };
+        EXPECT_TRUE(has(u"console=ttyS0"));
+        EXPECT_TRUE(has(u"quiet console=tty0 rw"));
+        EXPECT_FALSE(has(u"quiet xconsole=tty0"));
+        EXPECT_FALSE(has(u"netconsole=1"));
+        EXPECT_FALSE(has(u"console"));
+        EXPECT_FALSE(has(u""));
+}
+
 TEST(SidecarModel, VariablesNeedBothArchivesOfAGroup) {
         EspInputs esp;
         EXPECT_TRUE(claim_holds(measure::Claim::KernelImage, esp));

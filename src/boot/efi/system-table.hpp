@@ -97,7 +97,9 @@ struct BootServices {
         void *OpenProtocolInformation;
 
         void *ProtocolsPerHandle;
-        void *LocateHandleBuffer;
+        // search_type 2 (ByProtocol); the buffer is the caller's to FreePool.
+        Status (*LocateHandleBuffer)(uint32_t search_type, const Guid *protocol, void *search_key, uintptr_t *count,
+                                     Handle **buffer);
         Status (*LocateProtocol)(const Guid *protocol, void *registration, void **interface);
         // Variadic: (Handle *handle, {const Guid *, void *}..., nullptr).
         Status (*InstallMultipleProtocolInterfaces)(Handle *handle, ...);
