@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""What the boot benchmarks (x86-boot-qemu.py, arm64-uki-qemu.py) share."""
+"""What the boot benchmarks (x86-boot-qemu.py, arm64-uki-qemu.py, esp-extras-qemu.py) share."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import selectors
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -27,3 +32,57 @@ def variants(specs: list[str], prog: str) -> list[tuple[str, Path]] | None:
             return None
         out.append((name, Path(path)))
     return out
+
+
+# The boot.sh line printed right before QEMU starts (after the ESP image is made and swtpm runs).
+BOOT_SH_START = re.compile(r"^boot\.sh: qemu-system-")
+
+
+def boot_sh_timed(cmd: list[str], markers: list[tuple[str, re.Pattern[str]]],
+                  extra: list[tuple[str, re.Pattern[str]]] | None = None) -> dict:
+    """Runs test/qemu/boot.sh (cmd) and times its serial log on the host's monotonic clock.
+
+    Times count from boot.sh's "boot.sh: qemu-system-..." line (QEMU's start); boot.sh streams the
+    serial log with tail -s 0.2, so line times have ~0.2 s granularity. Returns {"ok", "why",
+    "rc", "setup_s", "seconds": {key: first matching line's time}, "captures": {key: group 1 of
+    the first line matching an extra pattern}, "lines": the time-stamped log}."""
+    res: dict = {"ok": False, "why": "", "seconds": {}, "captures": {}, "lines": []}
+    t_launch = time.monotonic()
+    t0 = None
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    pending = b""
+    lines: list[str] = res["lines"]
+    try:
+        while True:
+            if not sel.select(timeout=1.0):
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            now = time.monotonic()
+            if not chunk:
+                break
+            pending += chunk
+            *done, pending = re.split(rb"\r?\n", pending)
+            for raw in done:
+                line = raw.decode("utf-8", "replace")
+                if t0 is None and BOOT_SH_START.search(line):
+                    t0 = now
+                    res["setup_s"] = now - t_launch
+                rel = now - t0 if t0 is not None else 0.0
+                lines.append(f"{rel:9.3f} {line}")
+                if t0 is None:
+                    continue
+                for key, pat in markers:
+                    if key not in res["seconds"] and pat.search(line):
+                        res["seconds"][key] = rel
+                for key, pat in extra or []:
+                    m = pat.search(line)
+                    if m and key not in res["captures"]:
+                        res["captures"][key] = m.group(1)
+    finally:
+        res["rc"] = proc.wait()
+    return res
