@@ -219,7 +219,8 @@ Span<const char16_t> join_command_lines(Span<const char16_t> a, Span<const char1
         if (na + nb == 0 || storage.size() < na + nb + 2)
                 return {};
         size_t n = 0;
-        __builtin_memcpy(storage.data(), a.data(), na * sizeof(char16_t));
+        if (na) // an empty span may have no data pointer at all
+                __builtin_memcpy(storage.data(), a.data(), na * sizeof(char16_t));
         n += na;
         if (na && nb)
                 storage[n++] = u' ';
