@@ -16,10 +16,41 @@
 #include "uki-boot.hpp"
 #include "x86-direct.hpp"
 #include "firmware/initrd.hpp"
+#include "../shared/limits.hpp"
 #include "../shared/uki.hpp"
+#include "efi/device-path.hpp"
+#include "efi/simple-text-output.hpp"
+#include "rt/self-reloc.hpp"
+
+extern "C" efi::Status efi_main(efi::Handle image, efi::SystemTable *st);
 
 namespace zuki::boot {
 namespace {
+
+// systemd-stub 258 and later start the PE in a UKI's .linux themselves: they copy its sections
+// but not its headers, and point FilePath at the file's bytes with one memory-mapped device path
+// node. The headers are read from there then. The end address is inclusive in the UEFI
+// specification and in systemd 262.1 (start + size - 1); a loader that makes it exclusive gives a
+// file one byte longer, which parses the same. The file must describe the image we run in: our
+// entry point at its AddressOfEntryPoint, within the loaded size.
+bool parse_self_from_file(const efi::LoadedImageProtocol *loaded, pe::View *self) {
+        const efi::DevicePath *node = loaded->FilePath;
+        if (!node || node->Type != efi::kHardwareDevicePath || node->SubType != efi::kHwMemoryMappedDp)
+                return false;
+        const uint8_t *p = reinterpret_cast<const uint8_t *>(node);
+        if ((node->Length[0] | node->Length[1] << 8) < efi::kMemoryMappedDpSize)
+                return false;
+        uint64_t start = load_le64(p + 8), end = load_le64(p + 16);
+        if (start == 0 || end < start || end - start >= limits::kMaxImageSize)
+                return false;
+        Result<pe::View> view = pe::View::parse(Bytes(reinterpret_cast<const uint8_t *>(start), end - start + 1),
+                                                pe::Layout::File);
+        uintptr_t entry = reinterpret_cast<uintptr_t>(&efi_main) - reinterpret_cast<uintptr_t>(loaded->ImageBase);
+        if (!view || view->entry_point() != entry || view->size_of_image() > loaded->ImageSize)
+                return false;
+        *self = *view;
+        return true;
+}
 
 // Our own image as the firmware loaded it, validated with the shared PE model.
 efi::Status find_self(efi::Handle image, efi::SystemTable *st, efi::LoadedImageProtocol **loaded,
@@ -30,10 +61,15 @@ efi::Status find_self(efi::Handle image, efi::SystemTable *st, efi::LoadedImageP
                 return log_error(s, "Failed to get our LoadedImage protocol");
         Bytes bytes(static_cast<const uint8_t *>((*loaded)->ImageBase), (*loaded)->ImageSize);
         Result<pe::View> view = pe::View::parse(bytes, pe::Layout::Loaded);
-        if (!view)
-                return log_error(status_from(view.error()), "Our own image is malformed: {}", view.error());
-        *self = *view;
-        return efi::kSuccess;
+        if (view) {
+                *self = *view;
+                return efi::kSuccess;
+        }
+        if (parse_self_from_file(*loaded, self)) {
+                log_debug("Loaded without headers; using the file's at its memory-mapped device path");
+                return efi::kSuccess;
+        }
+        return log_error(status_from(view.error()), "Our own image is malformed: {}", view.error());
 }
 
 // The compressed kernel appended to this image, as located by the zboot header and checked by
@@ -104,6 +140,13 @@ extern "C" efi::Status efi_main(efi::Handle image, efi::SystemTable *st) {
         entry_cycles = read_cycles();
         if (!st || st->Hdr.Signature != efi::kSystemTableSignature || !st->BootServices)
                 return efi::kInvalidParameter;
+        // Before anything reads a pointer from our data: the logger's tables are such pointers.
+        if (!apply_self_relocation()) {
+                if (st->ConOut)
+                        st->ConOut->OutputString(
+                                st->ConOut, u"zuki: error: Cannot relocate the stub: malformed self-relocation table\r\n");
+                return efi::kLoadError;
+        }
         log_init(st);
         set_boot_services(st->BootServices);
         set_runtime_services(st->RuntimeServices);

@@ -28,6 +28,39 @@ Codec classify(const char *name) {
 
 } // namespace
 
+Result<uint64_t> zstd_frame_size(Bytes data) {
+        // RFC 8878, 3.1.1: magic, frame header, blocks up to the last one, optional checksum.
+        if (data.size() < 5 || load_le32(data.data()) != kZstdFrameMagic)
+                return Error::NotZstdFrame;
+        uint8_t descriptor = data[4];
+        if (descriptor & 0x08) // reserved bit
+                return Error::NotZstdFrame;
+        bool single_segment = descriptor & 0x20;
+        static constexpr uint8_t kDictionaryIdSize[4] = {0, 1, 2, 4};
+        static constexpr uint8_t kContentSizeSize[4] = {0, 2, 4, 8};
+        uint64_t at = 5 + (single_segment ? 0 : 1) + kDictionaryIdSize[descriptor & 3];
+        uint8_t fcs = descriptor >> 6;
+        at += fcs == 0 && single_segment ? 1 : kContentSizeSize[fcs];
+        for (;;) {
+                if (data.size() < at + 3)
+                        return Error::Truncated;
+                uint32_t block = data[at] | data[at + 1] << 8 | data[at + 2] << 16;
+                uint32_t type = (block >> 1) & 3, size = block >> 3;
+                if (type == 3)
+                        return Error::NotZstdFrame;
+                at += 3 + (type == 1 ? 1 : size);
+                if (at > data.size())
+                        return Error::Truncated;
+                if (block & 1)
+                        break;
+        }
+        if (descriptor & 0x04)
+                at += 4;
+        if (at > data.size())
+                return Error::Truncated;
+        return at;
+}
+
 bool has_header(Bytes image) {
         return image.size() >= pe::kDosHeaderSize && image[0] == 'M' && image[1] == 'Z' &&
                bytes_equal(image.data() + kImageTypeOffset, "zimg", 4);
@@ -77,9 +110,14 @@ Result<Header> find_header(const pe::View &image, bool *rewritten) {
         Bytes data = image.data(s);
         if (data.size() < 4 + kSizeTrailerSize || load_le32(data.data()) != kZstdFrameMagic)
                 return Error::NotZboot;
+        // The section may be longer than frame and trailer (its VirtualSize covers the padding of
+        // its raw data, as systemd-stub 258+ requires): the frame says where it ends.
+        uint64_t frame = ZUKI_TRY(zstd_frame_size(data));
+        if (data.size() - frame < kSizeTrailerSize)
+                return Error::PayloadOutOfBounds;
         Header h;
         h.payload_offset = s.raw_offset;
-        h.payload_size = (uint32_t) (data.size() - kSizeTrailerSize);
+        h.payload_size = (uint32_t) frame;
         __builtin_memcpy(h.codec_name, "zstd", 5);
         h.codec = Codec::Zstd;
         if (h.payload_offset < pe::kDosHeaderSize)

@@ -55,6 +55,10 @@ Result<Header> parse_header(Bytes image);
 // followed by the size trailer. *rewritten (if given) says which. NotZboot when neither is there.
 Result<Header> find_header(const pe::View &image, bool *rewritten = nullptr);
 
+// The length of the zstd frame `data` starts with, from its frame and block headers (nothing is
+// decompressed). Fails on a malformed header or a frame that runs past `data`.
+Result<uint64_t> zstd_frame_size(Bytes data);
+
 struct ZstdPayload {
         Bytes frame;                 // the compressed bytes (payload_size long)
         uint64_t decompressed_size = 0;

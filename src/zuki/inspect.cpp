@@ -11,6 +11,7 @@
 #include "pcr-predict.hpp"
 #include "stub-acceptance.hpp"
 #include "x86-boot.hpp"
+#include "self-reloc.hpp"
 #include "zboot-image.hpp"
 
 namespace zuki {
@@ -137,6 +138,14 @@ json inspect_image(Bytes image) {
                         }
                         zj["x86_direct"] = xj;
                 }
+                // systemd-stub 258+ starts a .linux PE itself: it refuses base relocations in the
+                // directory and sections with more raw data than memory.
+                bool detached = self_reloc::is_detached(image);
+                bool covered = true;
+                for (size_t i = 0; i < view->section_count(); i++)
+                        covered &= view->section(i).raw_size <= view->section(i).virtual_size;
+                zj["self_relocating"] = detached;
+                zj["systemd_stub_258_linux"] = view->directory(pe::kDirBaseReloc).size == 0 && covered;
                 report["zboot"] = zj;
         } else if (report["type"] == "uki") {
                 // What .linux holds (without decompressing it): scripts check a UKI carries a zboot image.
@@ -218,6 +227,13 @@ std::string render_inspection(const json &r) {
                         line("zboot uncompressed", std::to_string(z["uncompressed_size"].get<uint64_t>()) + " bytes");
                 if (z.contains("payload_error"))
                         line("zboot payload error", z["payload_error"].get<std::string>());
+                line("zboot relocations", z["self_relocating"].get<bool>()
+                                                  ? "detached: the stub relocates itself"
+                                                  : "in the PE directory (a stub older than this zuki)");
+                line("as .linux of systemd-stub 258+", z["systemd_stub_258_linux"].get<bool>()
+                                                               ? "yes"
+                                                               : "no: it refuses base relocations or sections "
+                                                                 "with more raw data than memory");
                 if (z.contains("x86_direct")) {
                         const json &x = z["x86_direct"];
                         if (x.contains("error"))

@@ -33,6 +33,27 @@ void update_pe_checksum(Buffer *image) {
         store_le32(image->data() + offset, pe_checksum(Bytes(image->data(), image->size()), offset));
 }
 
+void cover_raw_data(Buffer *image) {
+        Result<pe::View> view = pe::View::parse(Bytes(image->data(), image->size()), pe::Layout::File);
+        if (!view)
+                fail("Internal error: image does not parse", view.error());
+        std::vector<pe::Section> sections;
+        for (size_t i = 0; i < view->section_count(); i++)
+                sections.push_back(view->section(i));
+        for (const pe::Section &s : sections) {
+                if (s.raw_size <= s.virtual_size)
+                        continue;
+                uint64_t end = (uint64_t) s.virtual_address + s.raw_size;
+                for (const pe::Section &other : sections)
+                        if (other.virtual_address > s.virtual_address && other.virtual_address < end)
+                                fail(std::string("Internal error: section ") + s.name + "'s raw data would overlap " +
+                                     other.name + " in memory");
+                if (end > view->size_of_image())
+                        fail(std::string("Internal error: section ") + s.name + "'s raw data ends past SizeOfImage");
+                store_le32(image->data() + s.header_offset + 8, s.raw_size);
+        }
+}
+
 void refuse_signed_stub(const pe::View &stub) {
         if (stub.directory(pe::kDirSecurity).size != 0)
                 fail("Stub image is signed (Authenticode); adding sections would break the signature: "

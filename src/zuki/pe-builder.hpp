@@ -40,6 +40,11 @@ void refuse_signed_stub(const pe::View &stub);
 // Recomputes the CheckSum field after the image was modified.
 void update_pe_checksum(Buffer *image);
 
+// Raises each section's VirtualSize to its SizeOfRawData where that is larger (the padding up to
+// FileAlignment): systemd-stub 258+ refuses to load a .linux PE whose sections have more raw
+// data than memory. Sections are aligned alike in memory and file, so nothing moves.
+void cover_raw_data(Buffer *image);
+
 // The PE image checksum (the algorithm of imagehlp's CheckSumMappedFile).
 uint32_t pe_checksum(Bytes image, uint32_t checksum_offset);
 

@@ -8,6 +8,7 @@
 #include "kernel-info.hpp"
 #include "stub-acceptance.hpp"
 #include "verbs.hpp"
+#include "self-reloc.hpp"
 #include "zboot-image.hpp"
 
 namespace zuki::verbs {
@@ -52,27 +53,42 @@ int repair(const std::string &path, std::string output) {
                      " section holding a zstd frame)");
         if (!header)
                 fail(path + ": invalid zboot header", header.error());
-        if (!rewritten) {
+        // objcopy also points the base relocation directory at .reloc again, which systemd-stub
+        // 258+ refuses in a .linux; the stub relocates itself, so the directory is emptied again.
+        bool relocations_back = view->directory(pe::kDirBaseReloc).size != 0 && self_reloc::is_detached(bytes_of(image));
+        if (!rewritten && !relocations_back) {
                 std::printf("%s: the zboot header is intact, nothing to repair\n", path.c_str());
                 return 0;
         }
-        // The MS-DOS header is covered by Authenticode: restoring it after signing would break
-        // the signature.
+        // The headers are covered by Authenticode: changing them after signing would break the
+        // signature.
         if (view->directory(pe::kDirSecurity).size != 0)
                 fail(path + " is signed: restoring its zboot header would break the signature; repair it "
                      "before signing");
-        Status s = zboot::write_header(MutableBytes(image.data(), image.size()), header->payload_offset,
-                                       header->payload_size, header->codec_name);
-        if (!s)
-                fail("Cannot write the zboot header", s.error());
+        if (rewritten) {
+                Status s = zboot::write_header(MutableBytes(image.data(), image.size()), header->payload_offset,
+                                               header->payload_size, header->codec_name);
+                if (!s)
+                        fail("Cannot write the zboot header", s.error());
+        }
+        if (relocations_back) {
+                bool cleared = false;
+                Status s = self_reloc::clear_restored_directory(MutableBytes(image.data(), image.size()), &cleared);
+                if (!s)
+                        fail("Cannot empty the base relocation directory again", s.error());
+        }
         try {
                 check_stub_accepts_kernel(bytes_of(image), kernel::Origin::SelfImage, view->machine(), "The repaired image");
         } catch (const Failure &f) {
                 fail(std::string(f.what()) + "; not writing " + output);
         }
         write_file_atomic(output, bytes_of(image), 0644);
-        std::printf("%s: zboot header restored (zstd payload, %u bytes at %#x)\n", output.c_str(),
-                    (unsigned) header->payload_size, (unsigned) header->payload_offset);
+        if (rewritten)
+                std::printf("%s: zboot header restored (zstd payload, %u bytes at %#x)\n", output.c_str(),
+                            (unsigned) header->payload_size, (unsigned) header->payload_offset);
+        if (relocations_back)
+                std::printf("%s: base relocation directory emptied again (the stub relocates itself)\n",
+                            output.c_str());
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "failure.hpp"
 #include "limits.hpp"
 #include "pe-builder.hpp"
+#include "self-reloc.hpp"
 #include "x86-kernel.hpp"
 
 namespace zuki {
@@ -78,6 +79,16 @@ ZbootImage build_zboot(Bytes stub, Bytes kernel, const CompressOptions &options)
                                        (uint32_t) frame.size(), "zstd");
         if (!s)
                 fail("Cannot write the zboot header", s.error());
+        // systemd-stub 258+ refuses a .linux with base relocations: the stub relocates itself.
+        Result<self_reloc::Detached> detached =
+                self_reloc::detach(MutableBytes(result.image.data(), result.image.size()));
+        if (!detached)
+                fail("Cannot make the stub relocate itself", detached.error());
+        result.self_relocating = detached->has_record;
+        if (!detached->has_record && options.notice)
+                options.notice("The stub cannot relocate itself (a stub older than this zuki): the image keeps its "
+                               "base relocations, which systemd-stub 258 and later refuse in a UKI's .linux");
+        cover_raw_data(&result.image);
         update_pe_checksum(&result.image);
 
         // Read back what a loader will read.

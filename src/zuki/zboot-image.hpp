@@ -20,6 +20,7 @@ struct ZbootImage {
         uint64_t compressed_size = 0;   // the frame
         bool x86_direct = false;        // an x86 direct-boot payload with a .x86boot section
         std::string x86_codec;          // the bzImage's own codec (direct payloads)
+        bool self_relocating = false;   // base relocations detached (src/shared/self-reloc.hpp)
 };
 
 // Wraps `kernel` (a bzImage or arm64 Image) into a zboot image built on `stub`, which must be for

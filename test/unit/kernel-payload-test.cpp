@@ -60,8 +60,15 @@ struct Zboot {
                 ImageSpec spec;
                 spec.entry_point = 0x1000;
                 spec.sections.push_back(SectionSpec{".text", 0x1000, 0x200, 0x400, 0x200, test::kText, {}});
+                // A well-formed frame of kFrameSize bytes: single segment, a one-byte content
+                // size, then one last raw block filling the rest.
                 std::vector<uint8_t> payload(kFrameSize + 4, 0x11);
                 store_le32(payload.data(), magic);
+                payload[4] = 0x20;
+                uint32_t block = kFrameSize - 9;
+                payload[6] = (uint8_t) (block << 3 | 1);
+                payload[7] = (uint8_t) (block >> 5);
+                payload[8] = (uint8_t) (block >> 13);
                 store_le32(payload.data() + kFrameSize, decompressed);
                 spec.sections.push_back(SectionSpec{payload_name, 0x2000, 0x200, kPayloadOffset, 0x200, test::kData, payload});
                 uint32_t next_va = 0x3000, next_raw = 0x800;
@@ -123,6 +130,30 @@ TEST(KernelPayload, RewrittenHeaderIsFoundThroughThePayloadSection) {
         ASSERT_TRUE(with_header);
         EXPECT_FALSE(with_header->header_rewritten);
         EXPECT_EQ(with_header->header.payload_size, kFrameSize);
+}
+
+// systemd-stub 258+ needs VirtualSize >= SizeOfRawData, so the .payload section's memory covers
+// its padding: the frame's own headers say where it ends, not the section's size.
+TEST(KernelPayload, RewrittenHeaderFindsTheFrameEndInAPaddedSection) {
+        Zboot z;
+        z.zimg = false;
+        std::vector<uint8_t> image = z.build();
+        // The test image's .payload section is 0x200 bytes in memory and file; a frame of
+        // kFrameSize - 0x100 bytes leaves 0x100 bytes of padding after its trailer.
+        uint8_t *frame = image.data() + kPayloadOffset;
+        uint32_t block = kFrameSize - 0x100 - 9;
+        frame[6] = (uint8_t) (block << 3 | 1);
+        frame[7] = (uint8_t) (block >> 5);
+        frame[8] = (uint8_t) (block >> 13);
+        store_le32(frame + kFrameSize - 0x100, 0x300c);
+        __builtin_memset(frame + kFrameSize - 0x100 + 4, 0, 0x100);
+        Result<Payload> p = check(image, Origin::SelfImage);
+        ASSERT_TRUE(p) << describe(p.error());
+        EXPECT_EQ(p->header.payload_size, kFrameSize - 0x100);
+        EXPECT_EQ(p->zstd.decompressed_size, 0x300cu);
+        // A block that claims to run past the section is a truncated frame, not a payload.
+        frame[8] = 0x7f;
+        EXPECT_FALSE(check(image, Origin::SelfImage));
 }
 
 TEST(KernelPayload, ZstdPayloadIsDecompressedByTheStub) {

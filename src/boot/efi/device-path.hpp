@@ -18,6 +18,9 @@ struct DevicePath {
 static_assert(sizeof(DevicePath) == 4);
 
 // Node types and subtypes (UEFI 2.10, 10.3).
+inline constexpr uint8_t kHardwareDevicePath = 0x01;
+inline constexpr uint8_t kHwMemoryMappedDp = 0x03; // MemoryType u32 at 4, start u64 at 8, end u64 at 16
+inline constexpr uint16_t kMemoryMappedDpSize = 24;
 inline constexpr uint8_t kMediaDevicePath = 0x04;
 inline constexpr uint8_t kMediaHardDriveDp = 0x01;
 inline constexpr uint8_t kMediaFilePathDp = 0x04;
