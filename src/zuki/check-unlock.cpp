@@ -134,15 +134,16 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
         for (const policy::SignatureEntry *e : by_key) {
                 if (e->ref == token.pubkey_ref)
                         by_ref.push_back(e);
-                else if (other_refs.find("'" + e->ref + "'") == std::string::npos)
-                        other_refs += (other_refs.empty() ? "'" : ", '") + e->ref + "'";
+                else if (std::string r = e->ref.empty() ? "none" : "'" + e->ref + "'"; other_refs.find(r) == std::string::npos)
+                        other_refs += (other_refs.empty() ? "" : ", ") + r;
         }
         if (!token.pubkey_ref.empty())
                 d["policyref"] = token.pubkey_ref;
         if (by_ref.empty())
                 return verdict(UnlockAnswer::KeyMismatch,
-                               "the token wants signatures for policy reference '" + token.pubkey_ref +
-                                       "', the UKI's signatures by its key are for reference " + other_refs);
+                               "the token wants signatures for policy reference " +
+                                       (token.pubkey_ref.empty() ? std::string("none") : "'" + token.pubkey_ref + "'") +
+                                       ", the UKI's signatures by its key are for reference " + other_refs);
         std::vector<const policy::SignatureEntry *> by_mask;
         std::string other_masks;
         for (const policy::SignatureEntry *e : by_ref) {
