@@ -172,6 +172,12 @@ void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *priva
         std::sort(phases.begin(), phases.end());
         phases.erase(std::unique(phases.begin(), phases.end()), phases.end());
 
+        // JSON holds text only; systemd-measure 262 refuses other bytes as well.
+        try {
+                (void) nlohmann::json(options.policyref).dump();
+        } catch (const nlohmann::json::exception &) {
+                throw UsageError("The policy reference is not UTF-8 text");
+        }
         if (options.digest == SignDigest::Bank && !options.policyref.empty())
                 throw UsageError("A policy reference needs SHA-256 signatures (systemd-measure 262); "
                                  "the bank-digest signatures of systemd-measure 252-261 have none");

@@ -63,6 +63,7 @@ refuse "append: bank not an array" 'bad-append.json: member "sha256" is not an a
 refuse "public key without private key" '--public-key, --append, --policyref and --signature-digest need --private-key' "" "${m[@]}" --public-key good.pub
 refuse "policyref without private key" '--public-key, --append, --policyref and --signature-digest need --private-key' "" "${m[@]}" --policyref initrd
 refuse "unknown signature digest" '--signature-digest takes sha256 or bank, not sha1' "" "${m[@]}" --private-key good.pem --signature-digest sha1
+refuse "policyref not UTF-8" 'The policy reference is not UTF-8 text' "" "${m[@]}" --private-key good.pem --policyref $'\xff'
 refuse "policyref with bank digests" 'A policy reference needs SHA-256 signatures' "" "${m[@]}" --private-key good.pem \
         --signature-digest bank --policyref initrd
 
@@ -76,6 +77,8 @@ refuse "build: unknown phase" "Unknown boot phase 'boot'" uki.efi "${b[@]}" --pc
 refuse "build: unknown bank" 'Unknown PCR bank sha3' uki.efi "${b[@]}" --pcr-private-key good.pem --pcr-banks sha256,sha3
 refuse "build: unpaired policyrefs" 'Give one --policyref per --pcr-private-key' uki.efi "${b[@]}" --pcr-private-key good.pem \
         --policyref a --policyref b
+refuse "build: policyref not UTF-8" 'The policy reference is not UTF-8 text' uki.efi "${b[@]}" --pcr-private-key good.pem \
+        --policyref $'\xff'
 refuse "build: initrd policy without key" '--sign-initrd-pcrs needs --pcr-private-key' uki.efi "${b[@]}" --sign-initrd-pcrs
 
 # genkey: refuses existing files (and writes none of the set), makes 0600 private keys.
