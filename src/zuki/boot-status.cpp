@@ -228,7 +228,8 @@ json pcr_report(const std::string &root, json *warning_detail) {
                 try {
                         Pkey key = policy_key(pem, key_path);
                         bool ok = key_fingerprint(key.get()) == matched->pkfp &&
-                                  policy::verify_for_policy_authorize(key.get(), bytes_of(matched->pol), bytes_of(matched->sig));
+                                  policy::verify_for_policy_authorize(key.get(), bytes_of(matched->pol), bytes_of(matched->sig),
+                                                                      matched->ref);
                         r["signature_valid"] = ok;
                         if (!ok) {
                                 r["unlock"] = "would-fail";

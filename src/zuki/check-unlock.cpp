@@ -127,9 +127,26 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
                 return verdict(UnlockAnswer::KeyMismatch, "the token trusts key fingerprint " + short_hex(bytes_of(fp)) +
                                                                   ", the UKI's policy is signed by " +
                                                                   (other_keys.empty() ? "no key" : other_keys));
+        // The TPM checks the signature over pol ‖ policyRef with the token's reference, so only
+        // entries signed for that reference ("ref", absent = none) can unlock.
+        std::vector<const policy::SignatureEntry *> by_ref;
+        std::string other_refs;
+        for (const policy::SignatureEntry *e : by_key) {
+                if (e->ref == token.pubkey_ref)
+                        by_ref.push_back(e);
+                else if (std::string r = e->ref.empty() ? "none" : "'" + e->ref + "'"; other_refs.find(r) == std::string::npos)
+                        other_refs += (other_refs.empty() ? "" : ", ") + r;
+        }
+        if (!token.pubkey_ref.empty())
+                d["policyref"] = token.pubkey_ref;
+        if (by_ref.empty())
+                return verdict(UnlockAnswer::KeyMismatch,
+                               "the token wants signatures for policy reference " +
+                                       (token.pubkey_ref.empty() ? std::string("none") : "'" + token.pubkey_ref + "'") +
+                                       ", the UKI's signatures by its key are for reference " + other_refs);
         std::vector<const policy::SignatureEntry *> by_mask;
         std::string other_masks;
-        for (const policy::SignatureEntry *e : by_key) {
+        for (const policy::SignatureEntry *e : by_ref) {
                 if (e->pcr_mask == token.pubkey_pcr_mask)
                         by_mask.push_back(e);
                 else
@@ -168,7 +185,7 @@ TokenVerdict judge_token(const Tpm2Token &token, const UkiPolicy &uki, const Che
                         if (e->pol != pol)
                                 continue;
                         found = true;
-                        valid = policy::verify_for_policy_authorize(key.get(), bytes_of(pol), bytes_of(e->sig));
+                        valid = policy::verify_for_policy_authorize(key.get(), bytes_of(pol), bytes_of(e->sig), token.pubkey_ref);
                         if (valid)
                                 break;
                 }

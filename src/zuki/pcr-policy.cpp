@@ -118,21 +118,35 @@ nlohmann::ordered_json pcr_mask_json(uint32_t mask) {
         return a;
 }
 
-Buffer sign_digest(EVP_PKEY *private_key, const std::string &bank, Bytes pol) {
+Buffer policy_ref_nonce(const std::string &ref) {
+        if (ref.empty())
+                return {};
+        return sha256({Bytes(reinterpret_cast<const uint8_t *>(ref.data()), ref.size())});
+}
+
+Buffer policy_authorize_message(Bytes pol, const std::string &ref) {
+        Buffer m(pol.begin(), pol.end());
+        Buffer nonce = policy_ref_nonce(ref);
+        m.insert(m.end(), nonce.begin(), nonce.end());
+        return m;
+}
+
+Buffer sign_digest(EVP_PKEY *private_key, const std::string &digest, Bytes message) {
         MdCtxPtr ctx(EVP_MD_CTX_new());
         size_t len = 0;
-        if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md_of_bank(bank), nullptr, private_key) != 1 ||
-            EVP_DigestSign(ctx.get(), nullptr, &len, pol.data(), pol.size()) != 1)
+        if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md_of_bank(digest), nullptr, private_key) != 1 ||
+            EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1)
                 fail_openssl("Cannot sign the PCR policy");
         Buffer sig(len);
-        if (EVP_DigestSign(ctx.get(), sig.data(), &len, pol.data(), pol.size()) != 1)
+        if (EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1)
                 fail_openssl("Cannot sign the PCR policy");
         sig.resize(len);
         return sig;
 }
 
-bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig) {
-        return verify_digest(public_key, "sha256", pol, sig);
+bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig, const std::string &ref) {
+        Buffer message = policy_authorize_message(pol, ref);
+        return verify_digest(public_key, "sha256", bytes_of(message), sig);
 }
 
 bool verify_digest(EVP_PKEY *public_key, const std::string &bank, Bytes pol, Bytes sig) {
@@ -158,6 +172,15 @@ void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *priva
         std::sort(phases.begin(), phases.end());
         phases.erase(std::unique(phases.begin(), phases.end()), phases.end());
 
+        // JSON holds text only; systemd-measure 262 refuses other bytes as well.
+        try {
+                (void) nlohmann::json(options.policyref).dump();
+        } catch (const nlohmann::json::exception &) {
+                throw UsageError("The policy reference is not UTF-8 text");
+        }
+        if (options.digest == SignDigest::Bank && !options.policyref.empty())
+                throw UsageError("A policy reference needs SHA-256 signatures (systemd-measure 262); "
+                                 "the bank-digest signatures of systemd-measure 252-261 have none");
         std::string pkfp = to_hex(bytes_of(key_fingerprint(public_key)));
         constexpr uint32_t kMask = 1u << measure::kPcrKernelBoot;
         if (!json->is_object())
@@ -173,18 +196,26 @@ void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *priva
                         const std::string &bank = banks[b];
                         Buffer value = extend_words(bank, after_stub[b], phase_words(phase));
                         Buffer pol = policy_pcr_digest(bank, kMask, bytes_of(value));
-                        Buffer sig = sign_digest(private_key, bank, bytes_of(pol));
+                        Buffer sig = options.digest == SignDigest::Bank
+                                             ? sign_digest(private_key, bank, bytes_of(pol))
+                                             : sign_digest(private_key, "sha256",
+                                                           bytes_of(policy_authorize_message(bytes_of(pol), options.policyref)));
                         nlohmann::ordered_json entry;
                         entry["pcrs"] = pcr_mask_json(kMask);
                         entry["pkfp"] = pkfp;
+                        if (!options.policyref.empty())
+                                entry["ref"] = options.policyref;
                         entry["pol"] = to_hex(bytes_of(pol));
                         entry["sig"] = to_base64(bytes_of(sig));
-                        nlohmann::ordered_json &array = (*json)[bank];
-                        if (array.is_null())
-                                array = nlohmann::ordered_json::array();
+                        // systemd-measure replaces the bank's member with the extended array, which
+                        // moves it to the end of the object (seen with 262's --append: banks it does
+                        // not sign for stay first, in their order).
+                        nlohmann::ordered_json array = json->contains(bank) ? (*json)[bank] : nlohmann::ordered_json::array();
                         if (!array.is_array())
                                 fail("Signature JSON member \"" + bank + "\" is not an array");
                         array.push_back(entry);
+                        json->erase(bank);
+                        (*json)[bank] = std::move(array);
                 }
         }
 }
@@ -215,6 +246,11 @@ std::vector<SignatureEntry> parse_signature_json(Bytes text, const std::string &
                         SignatureEntry s;
                         s.bank = bank;
                         s.pcr_mask = parse_pcr_mask(e["pcrs"], what);
+                        if (e.contains("ref")) {
+                                if (!e["ref"].is_string())
+                                        fail(what + ": \"ref\" must be a string");
+                                s.ref = e["ref"].get<std::string>();
+                        }
                         if (!e["pkfp"].is_string() || !e["pol"].is_string() || !e["sig"].is_string())
                                 fail(what + ": pkfp, pol and sig must be strings");
                         s.pkfp = from_hex(e["pkfp"].get<std::string>(), what + ": pkfp");

@@ -8,12 +8,20 @@
 // SHA-256 policy session has after one TPM2_PolicyPCR over PCR 11 (TPM 2.0 Library Part 3,
 // 23.7 PolicyPCR):
 //   pol = SHA256(0^32 ‖ TPM_CC_PolicyPCR ‖ TPML_PCR_SELECTION ‖ SHA256(PCR 11 value of the bank))
-// The signature is checked with TPM2_VerifySignature over aHash = SHA256(pol ‖ policyRef), with an
-// empty policyRef (TPM 2.0 Part 3, 23.16 PolicyAuthorize).
+// The signature is checked with TPM2_VerifySignature over aHash = SHA256(pol ‖ policyRef) (TPM 2.0
+// Part 3, 23.16 PolicyAuthorize). systemd's policyRef is empty, or (systemd 262, --policyref=REF)
+// SHA256(REF) of the reference string without a NUL; a volume enrolled with a reference only
+// accepts signatures made with the same one.
 //
-// .pcrsig is JSON: {"<bank>":[{"pcrs":[11],"pkfp":"<hex>","pol":"<hex>","sig":"<base64>"},…],…}
-// with one entry per bank and phase path; pkfp is SHA-256 of the signing key's i2d_PublicKey
-// encoding (see key_fingerprint).
+// .pcrsig is JSON: {"<bank>":[{"pcrs":[11],"pkfp":"<hex>","ref":"REF","pol":"<hex>","sig":"<base64>"},…],…}
+// with one entry per bank and phase path; "ref" only when a reference was given; pkfp is SHA-256
+// of the signing key's i2d_PublicKey encoding (see key_fingerprint).
+//
+// How the signature is made differs between systemd versions (seen with the real binaries):
+// systemd-measure 252-261 sign pol with the bank's digest (RSA PKCS#1 v1.5 DigestInfo / ECDSA over
+// SHA1/SHA384/SHA512(pol) for those banks, which TPM2_VerifySignature with SHA-256 rejects);
+// systemd-measure 262 signs SHA256(pol ‖ policyRef) for every bank. zuki signs as 262 by default
+// (SignDigest::Sha256) and as 252-261 on request (SignDigest::Bank).
 
 #pragma once
 
@@ -51,10 +59,25 @@ Buffer policy_pcr_digest(const std::string &bank, uint32_t pcr_mask, Bytes pcr_v
 // The PCR mask as systemd writes it in JSON: ascending PCR numbers.
 nlohmann::ordered_json pcr_mask_json(uint32_t mask);
 
+// Which digest the signature is made over (see above).
+enum class SignDigest {
+        Sha256, // SHA256(pol ‖ policyRef) for every bank, as systemd-measure 262
+        Bank,   // the bank's digest of pol, as systemd-measure 252-261 (no policyRef)
+};
+
 struct SignOptions {
         std::vector<std::string> banks;  // empty: sha256
         std::vector<std::string> phases; // empty: the four systemd-pcrphase paths
+        std::string policyref;           // empty: none (no "ref" member, empty policyRef)
+        SignDigest digest = SignDigest::Sha256;
 };
+
+// The policyRef systemd passes to TPM2_PolicyAuthorize for a reference string: empty for "",
+// else SHA256(ref) (the string's bytes, no NUL).
+Buffer policy_ref_nonce(const std::string &ref);
+
+// The message whose SHA-256 TPM2_VerifySignature checks for PolicyAuthorize: pol ‖ policyRef.
+Buffer policy_authorize_message(Bytes pol, const std::string &ref);
 
 // Signs the PolicyPCR digests of PCR 11 after `plan` for every bank and phase path (sorted and
 // de-duplicated as systemd-measure does) with `private_key`; `public_key` gives pkfp. Entries are
@@ -62,13 +85,13 @@ struct SignOptions {
 void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *private_key, EVP_PKEY *public_key,
           nlohmann::ordered_json *json);
 
-// The signature over `pol` as systemd-measure 252 makes it: EVP_DigestSign with the bank's
-// digest (RSA PKCS#1 v1.5, ECDSA DER).
-Buffer sign_digest(EVP_PKEY *private_key, const std::string &bank, Bytes pol);
+// The signature over `message` with the named digest (EVP_DigestSign: RSA PKCS#1 v1.5, ECDSA DER).
+// systemd-measure 252-261: the bank's digest over pol; 262: "sha256" over policy_authorize_message.
+Buffer sign_digest(EVP_PKEY *private_key, const std::string &digest, Bytes message);
 
 // True when `sig` passes TPM2_VerifySignature for PolicyAuthorize with `public_key`:
-// RSASSA/ECDSA with SHA-256 over pol ‖ (empty) policyRef.
-bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig);
+// RSASSA/ECDSA with SHA-256 over pol ‖ policyRef (of `ref`, see policy_ref_nonce).
+bool verify_for_policy_authorize(EVP_PKEY *public_key, Bytes pol, Bytes sig, const std::string &ref = "");
 
 // True when `sig` is what sign_digest() makes for `bank` with the private half of `public_key`.
 bool verify_digest(EVP_PKEY *public_key, const std::string &bank, Bytes pol, Bytes sig);
@@ -77,6 +100,7 @@ bool verify_digest(EVP_PKEY *public_key, const std::string &bank, Bytes pol, Byt
 struct SignatureEntry {
         std::string bank;
         uint32_t pcr_mask = 0;
+        std::string ref; // "ref" (systemd 262 --policyref); empty when absent
         Buffer pkfp, pol, sig;
 };
 

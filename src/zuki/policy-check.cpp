@@ -101,6 +101,8 @@ PolicyCheck check_embedded_policies(Bytes uki, const std::string &what, const Po
                         const policy::SignatureEntry &e = entries[i];
                         std::string entry = "entry " + std::to_string(i) + " (" + e.bank + ", pol " + short_hex(bytes_of(e.pol)) + ")";
                         nlohmann::ordered_json j = {{"bank", e.bank}, {"pol", to_hex(bytes_of(e.pol))}};
+                        if (!e.ref.empty())
+                                j["ref"] = e.ref;
                         if (e.pcr_mask != (1u << measure::kPcrKernelBoot)) {
                                 result.problems.push_back(where + entry + " covers other PCRs than 11, which this UKI does not determine");
                                 continue;
@@ -116,7 +118,10 @@ PolicyCheck check_embedded_policies(Bytes uki, const std::string &what, const Po
                         j["phase"] = matched->second;
                         if (pcrpkey && e.pkfp == pcrpkey_fp) {
                                 signed_by_pcrpkey = true;
-                                bool valid = policy::verify_digest(pcrpkey.get(), e.bank, bytes_of(e.pol), bytes_of(e.sig));
+                                // As systemd-measure 262 signs (SHA-256 over pol ‖ policyRef), or as
+                                // 252-261 did (the bank's digest of pol, no reference).
+                                bool valid = policy::verify_for_policy_authorize(pcrpkey.get(), bytes_of(e.pol), bytes_of(e.sig), e.ref) ||
+                                             (e.ref.empty() && policy::verify_digest(pcrpkey.get(), e.bank, bytes_of(e.pol), bytes_of(e.sig)));
                                 j["signature"] = valid ? "valid" : "invalid";
                                 if (!valid)
                                         result.problems.push_back(where + entry +

@@ -58,6 +58,11 @@ Tpm2Token parse_tpm2_token(Bytes text, const std::string &what) {
                 t.pubkey = policy::from_base64(string_field(j, "tpm2_pubkey", what), what + ": tpm2_pubkey");
         else if (t.pubkey_pcr_mask)
                 fail(what + " has tpm2_pubkey_pcrs but no tpm2_pubkey");
+        if (j.contains("tpm2_pubkey_ref")) {
+                t.pubkey_ref = string_field(j, "tpm2_pubkey_ref", what);
+                if (!t.pubkey)
+                        fail(what + " has tpm2_pubkey_ref but no tpm2_pubkey");
+        }
         return t;
 }
 

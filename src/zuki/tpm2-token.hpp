@@ -4,7 +4,8 @@
 // (systemd src/shared/tpm2-util.c, tpm2_make_luks2_json/tpm2_parse_luks2_json): which PCRs the
 // key is bound to by value (tpm2-pcrs), in which bank, whether a PIN is needed, and for signed
 // policies the public key (tpm2_pubkey, base64 of the PEM or DER file enrolled) and the PCRs the
-// signature must cover (tpm2_pubkey_pcrs).
+// signature must cover (tpm2_pubkey_pcrs), and since systemd 262 the policy reference the
+// signatures must be bound to (tpm2_pubkey_ref; only .pcrsig entries with that "ref" can unlock).
 
 #pragma once
 
@@ -21,6 +22,7 @@ struct Tpm2Token {
         bool pin = false;                 // tpm2-pin
         uint32_t pubkey_pcr_mask = 0;     // tpm2_pubkey_pcrs
         std::optional<Buffer> pubkey;     // tpm2_pubkey, decoded from base64
+        std::string pubkey_ref;           // tpm2_pubkey_ref (systemd 262 --tpm2-public-key-policyref); "" if absent
         Buffer policy_hash;               // tpm2-policy-hash
 };
 

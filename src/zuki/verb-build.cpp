@@ -24,7 +24,7 @@ namespace {
 enum {
         kOptLinux = cli::kFirstLongOnly, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
         kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson, kOptProfile,
-        kOptProfileCmdline, kOptSection, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases, kOptPcrBanks, kOptSbKey,
+        kOptProfileCmdline, kOptSection, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases, kOptPcrBanks, kOptPolicyRef, kOptSignInitrdPcrs, kOptSbKey,
         kOptSbCert, kOptX86Boot,
 };
 
@@ -48,6 +48,9 @@ constexpr cli::Option kOptions[] = {
         {"pcr-public-key", kOptPcrPublicKey, cli::Arg::Required, "FILE", "the public key of the n-th --pcr-private-key"},
         {"phases", kOptPhases, cli::Arg::Required, "P,...", "phase paths the n-th --pcr-private-key signs"},
         {"pcr-banks", kOptPcrBanks, cli::Arg::Required, "B,...", "PCR banks to sign for (default sha256)"},
+        {"policyref", kOptPolicyRef, cli::Arg::Required, "STRING", "the policy reference the n-th --pcr-private-key signs for"},
+        {"sign-initrd-pcrs", kOptSignInitrdPcrs, cli::Arg::None, nullptr,
+         "also sign enter-initrd with the first key for policy reference \"initrd\" (ukify 262)"},
         {"secureboot-private-key", kOptSbKey, cli::Arg::Required, "KEY|URI", "Authenticode-sign the UKI with this key"},
         {"secureboot-certificate", kOptSbCert, cli::Arg::Required, "CERT", "the certificate of the Secure Boot key"},
         {"stub", kOptStub, cli::Arg::Required, "FILE", "stub to use (default: $ZUKI_STUB_DIR or the installed one)"},
@@ -62,7 +65,8 @@ constexpr const char *kUsage[] = {
         "[--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
         "[--microcode FILE] [--pcrpkey FILE] [--no-compress] [--x86-boot MODE] [--stub FILE]\n"
         "[--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
-        "[--pcr-private-key KEY|URI [--pcr-public-key FILE] [--phases P,...]]... [--pcr-banks B,...]\n"
+        "[--pcr-private-key KEY|URI [--pcr-public-key FILE] [--phases P,...] [--policyref STRING]]...\n"
+        "[--pcr-banks B,...] [--sign-initrd-pcrs]\n"
         "[--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI",
 };
 
@@ -73,6 +77,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         bool json = false, no_os_release = false;
         std::vector<std::string> pcr_private_keys, pcr_public_keys, pcr_banks;
         std::vector<std::vector<std::string>> phase_groups;
+        std::vector<std::string> policyrefs;
+        bool sign_initrd_pcrs = false;
         // Every file read, so that --output cannot name one of them.
         std::vector<InputFile> inputs;
         auto input = [&](const char *path, const std::string &role) {
@@ -124,6 +130,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                         break;
                 case kOptPhases: phase_groups.push_back(policy::parse_phase_group(arg)); break;
                 case kOptPcrBanks: pcr_banks = policy::split_list(arg); break; // the last one counts, as in ukify
+                case kOptPolicyRef: policyrefs.push_back(arg); break;
+                case kOptSignInitrdPcrs: sign_initrd_pcrs = true; break;
                 case kOptStub:
                         stub_path = arg;
                         inputs.push_back({arg, "stub"});
@@ -150,8 +158,12 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 throw UsageError("Give one --pcr-public-key per --pcr-private-key, or none");
         if (!phase_groups.empty() && phase_groups.size() != pcr_private_keys.size())
                 throw UsageError("Give one --phases per --pcr-private-key, or none");
+        if (!policyrefs.empty() && policyrefs.size() != pcr_private_keys.size())
+                throw UsageError("Give one --policyref per --pcr-private-key, or none");
         if (pcr_private_keys.empty() && !pcr_banks.empty())
                 throw UsageError("--pcr-banks needs --pcr-private-key");
+        if (pcr_private_keys.empty() && sign_initrd_pcrs)
+                throw UsageError("--sign-initrd-pcrs needs --pcr-private-key");
         for (std::string &b : pcr_banks)
                 b = policy::normalize_bank(b);
         if (!linux_path.empty())
@@ -172,8 +184,15 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                         std::unique_ptr<PredictedBoot> boot = predict_boot(image, "The new UKI", conditions);
                         nlohmann::ordered_json sig = nlohmann::ordered_json::object();
                         for (size_t i = 0; i < pcr_keys.size(); i++)
-                                policy::sign(boot->plan, {pcr_banks, phase_groups.empty() ? std::vector<std::string>() : phase_groups[i]},
+                                policy::sign(boot->plan,
+                                             {pcr_banks, phase_groups.empty() ? std::vector<std::string>() : phase_groups[i],
+                                              policyrefs.empty() ? std::string() : policyrefs[i]},
                                              pcr_keys[i].private_key.get(), pcr_keys[i].public_key.get(), &sig);
+                        // ukify 262's --sign-initrd-pcrs: one more group with the first key, a policy
+                        // only the initrd phase satisfies, bound to the reference "initrd".
+                        if (sign_initrd_pcrs)
+                                policy::sign(boot->plan, {pcr_banks, {"enter-initrd"}, "initrd"}, pcr_keys[0].private_key.get(),
+                                             pcr_keys[0].public_key.get(), &sig);
                         std::string text = sig.dump();
                         return Buffer(text.begin(), text.end());
                 };
@@ -214,6 +233,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         PolicyCheckOptions pcheck;
         for (const std::vector<std::string> &group : phase_groups)
                 pcheck.phases.insert(pcheck.phases.end(), group.begin(), group.end());
+        if (sign_initrd_pcrs && !phase_groups.empty())
+                pcheck.phases.push_back("enter-initrd");
         PolicyCheck checked = check_embedded_policies(bytes_of(r.image), "The new UKI", pcheck);
         if (!checked.ok())
                 fail(checked.problems.front() +

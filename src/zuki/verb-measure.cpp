@@ -24,7 +24,7 @@ namespace {
 
 enum {
         kOptProfile = cli::kFirstLongOnly, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptPrivateKey, kOptPublicKey,
-        kOptAppend, kOptSecureBoot, kOptAddon, kOptGlobalAddon, kOptSmbiosCmdlineExtra, kOptEsp, kOptUkiPath,
+        kOptAppend, kOptPolicyRef, kOptSignatureDigest, kOptSecureBoot, kOptAddon, kOptGlobalAddon, kOptSmbiosCmdlineExtra, kOptEsp, kOptUkiPath,
         kOptArchive,                                     // + sidecar::Kind
         kOptSection = kOptArchive + (int) sidecar::kKindCount, // + index in kSectionFiles
 };
@@ -45,6 +45,10 @@ constexpr cli::Option kOptions[] = {
         {"private-key", kOptPrivateKey, cli::Arg::Required, "KEY|URI", "sign the PCR 11 policy and print the .pcrsig JSON"},
         {"public-key", kOptPublicKey, cli::Arg::Required, "FILE", "the public key of --private-key (default: derived)"},
         {"append", kOptAppend, cli::Arg::Required, "FILE", "add the signatures to this .pcrsig JSON"},
+        {"policyref", kOptPolicyRef, cli::Arg::Required, "STRING",
+         "bind the signatures to this policy reference (\"ref\", as systemd-measure 262)"},
+        {"signature-digest", kOptSignatureDigest, cli::Arg::Required, "sha256|bank",
+         "sign SHA-256 for every bank (default, systemd-measure 262) or each bank's digest (252-261)"},
         {"secure-boot", kOptSecureBoot, cli::Arg::None, nullptr, "predict a boot with Secure Boot on (load options then do not replace .cmdline)"},
         {archive_option(sidecar::Kind::Credentials), kOptArchive + 0, cli::Arg::Required, "FILE",
          "a credential (*.cred) in the UKI's drop-in directory (PCR 12); may repeat"},
@@ -82,7 +86,8 @@ constexpr const char *kUsage[] = {
         "[--smbios-cmdline-extra TEXT] ... UKI",
         "--linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
         "[--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...",
-        "... --private-key KEY|URI [--public-key FILE] [--append FILE] [--json[=pretty]]",
+        "... --private-key KEY|URI [--public-key FILE] [--append FILE] [--policyref STRING]\n"
+        "[--signature-digest sha256|bank] [--json[=pretty]]",
 };
 
 // The kernel's command line as UTF-8, or null when it gets none.
@@ -121,8 +126,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         popt.banks.clear();
         uint32_t profile = 0;
         std::optional<std::string> load_options;
-        bool json = false, pretty = false, secure_boot = false;
-        std::string private_key_path, public_key_path, append_path;
+        bool json = false, pretty = false, json_short = false, secure_boot = false;
+        std::string private_key_path, public_key_path, append_path, policyref;
+        bool policyref_given = false, digest_given = false;
+        policy::SignDigest digest = policy::SignDigest::Sha256;
         std::vector<Buffer> files(std::size(kSectionFiles));
         std::vector<bool> given(std::size(kSectionFiles), false);
         // What the ESP adds; the named files are added after the --esp ones, so a name given twice is refused.
@@ -146,10 +153,21 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                         if (arg && std::strcmp(arg, "pretty") != 0 && std::strcmp(arg, "short") != 0)
                                 throw UsageError(std::string("--json takes pretty or short, not ") + arg);
                         pretty = arg && std::strcmp(arg, "pretty") == 0;
+                        json_short = arg && std::strcmp(arg, "short") == 0;
                         break;
                 case kOptPrivateKey: private_key_path = arg; break;
                 case kOptPublicKey: public_key_path = arg; break;
                 case kOptAppend: append_path = arg; break;
+                case kOptPolicyRef: policyref = arg; policyref_given = true; break;
+                case kOptSignatureDigest:
+                        if (std::strcmp(arg, "sha256") == 0)
+                                digest = policy::SignDigest::Sha256;
+                        else if (std::strcmp(arg, "bank") == 0)
+                                digest = policy::SignDigest::Bank;
+                        else
+                                throw UsageError(std::string("--signature-digest takes sha256 or bank, not ") + arg);
+                        digest_given = true;
+                        break;
                 case kOptSecureBoot: secure_boot = true; break;
                 case kOptSmbiosCmdlineExtra: esp.smbios_cmdline_extra = arg; esp_given = true; break;
                 case kOptEsp: esp_dir = arg; esp_given = true; break;
@@ -160,8 +178,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         if (!args)
                 return 0;
         bool signing = !private_key_path.empty();
-        if (!signing && (!public_key_path.empty() || !append_path.empty()))
-                throw UsageError("--public-key and --append need --private-key");
+        if (!signing && (!public_key_path.empty() || !append_path.empty() || policyref_given || digest_given))
+                throw UsageError("--public-key, --append, --policyref and --signature-digest need --private-key");
         if (signing && load_options)
                 throw UsageError("--load-options does not apply to signing (PCR 11 only)");
         if (signing && esp_given)
@@ -227,7 +245,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 nlohmann::ordered_json out = append_path.empty() ? nlohmann::ordered_json::object()
                                                                  : policy::load_signature_json(append_path);
                 PolicyKeyPair keys = load_policy_key_pair(private_key_path, public_key_path);
-                policy::sign(plan, {popt.banks, popt.phases}, keys.private_key.get(), keys.public_key.get(), &out);
+                policy::sign(plan, {popt.banks, popt.phases, policyref, digest}, keys.private_key.get(), keys.public_key.get(), &out);
                 std::printf("%s\n", pretty ? out.dump(1, '\t').c_str() : out.dump().c_str());
                 return 0;
         }
@@ -247,7 +265,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                         j["cmdline"] = kernel_command_line(*boot);
                         j["events"] = esp_events(plan, popt.banks);
                 }
-                cli::print_json(j);
+                if (json_short)
+                        std::printf("%s\n", j.dump().c_str()); // --json=short: one line, as systemd-measure
+                else
+                        cli::print_json(j);
         } else {
                 for (const PcrPrediction &p : predictions) {
                         std::printf("%u:%s=%s", p.pcr, p.bank.c_str(), to_hex(bytes_of(p.value)).c_str());

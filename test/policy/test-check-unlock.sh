@@ -49,6 +49,10 @@ else
 fi
 build profiles.efi --pcr-private-key key1.pem --profile 'ID=default' --profile 'ID=debug' \
         --profile-cmdline 'console=ttyS0 debug'
+# systemd 262's policy references: the initrd-only policy ukify 262 signs (ref "initrd",
+# enter-initrd only) next to the unreferenced ones, and a UKI signed for reference "other" only.
+build sign-initrd.efi --pcr-private-key key1.pem --sign-initrd-pcrs
+build ref-other.efi --pcr-private-key key1.pem --policyref other
 
 printf 'x' >passphrase
 truncate -s 4M data.img
@@ -89,6 +93,8 @@ header key2 '"tpm2-pcr-bank":"sha256","tpm2-pin":false,"tpm2_pubkey_pcrs":[11],"
 header literal-only '"tpm2-pcr-bank":"sha256","tpm2-pin":false'
 # A signed policy plus PCRs 4 and 7 bound by value (PCR 4 changes with every new image).
 header pcr4-too '"tpm2-pcr-bank":"sha256","tpm2-pin":false,"tpm2_pubkey_pcrs":[11],"tpm2_pubkey":"'"$pub1"'"' PCRS=[4,7]
+# Enrolled with systemd-cryptenroll 262 --tpm2-public-key-policyref=initrd (tpm2_pubkey_ref).
+header ref-initrd '"tpm2-pcr-bank":"sha256","tpm2-pin":false,"tpm2_pubkey_pcrs":[11],"tpm2_pubkey":"'"$pub1"'","tpm2_pubkey_ref":"initrd"'
 # Two tokens: one that cannot work and one that does; the best answer counts.
 header two-tokens '"tpm2-pcr-bank":"sha256","tpm2-pin":false,"tpm2_pubkey_pcrs":[11],"tpm2_pubkey":"'"$pub2"'"' "${key1[0]}"
 
@@ -130,6 +136,13 @@ expect 26 cannot-tell good.efi pcr4-too.img
 expect 0 unlocks sb-signed.efi signed.img
 expect 0 unlocks profiles.efi signed.img --profile 1
 expect 0 unlocks profiles.efi signed.img --profile 0
+# Only entries signed for the token's policy reference count (the TPM checks pol || SHA256(ref)).
+expect 0 unlocks sign-initrd.efi signed.img
+expect 22 key-mismatch good.efi ref-initrd.img
+expect 22 key-mismatch ref-other.efi signed.img
+expect 22 key-mismatch ref-other.efi ref-initrd.img
+expect 25 phase-missing sign-initrd.efi ref-initrd.img
+expect 0 unlocks sign-initrd.efi ref-initrd.img --phase enter-initrd
 
 # The detail that matters most: the phases judged carry the PCR 11 value zuki measure predicts.
 "$zuki" check-unlock --json good.efi signed.img >good.json

@@ -60,7 +60,12 @@ refuse "mismatched public key" 'other.pub is not the public key of good.pem' "" 
 refuse "unknown bank" 'Unknown PCR bank md5' "" "${m[@]}" --private-key good.pem --bank md5
 refuse "append: not JSON" 'broken.json is not valid JSON' "" "${m[@]}" --private-key good.pem --append broken.json
 refuse "append: bank not an array" 'bad-append.json: member "sha256" is not an array' "" "${m[@]}" --private-key good.pem --append bad-append.json
-refuse "public key without private key" '--public-key and --append need --private-key' "" "${m[@]}" --public-key good.pub
+refuse "public key without private key" '--public-key, --append, --policyref and --signature-digest need --private-key' "" "${m[@]}" --public-key good.pub
+refuse "policyref without private key" '--public-key, --append, --policyref and --signature-digest need --private-key' "" "${m[@]}" --policyref initrd
+refuse "unknown signature digest" '--signature-digest takes sha256 or bank, not sha1' "" "${m[@]}" --private-key good.pem --signature-digest sha1
+refuse "policyref not UTF-8" 'The policy reference is not UTF-8 text' "" "${m[@]}" --private-key good.pem --policyref $'\xff'
+refuse "policyref with bank digests" 'A policy reference needs SHA-256 signatures' "" "${m[@]}" --private-key good.pem \
+        --signature-digest bank --policyref initrd
 
 b=("$zuki" build --stub "$stub" --linux "$kernel" --no-compress --no-os-release --output uki.efi)
 refuse "build: garbage key" 'garbage.pem is not a PEM or DER private key' uki.efi "${b[@]}" --pcr-private-key garbage.pem
@@ -70,6 +75,11 @@ refuse "build: unpaired public keys" 'Give one --pcr-public-key per --pcr-privat
         "${b[@]}" --pcr-private-key good.pem --pcr-public-key good.pub --pcr-public-key other.pub
 refuse "build: unknown phase" "Unknown boot phase 'boot'" uki.efi "${b[@]}" --pcr-private-key good.pem --phases enter-initrd:boot
 refuse "build: unknown bank" 'Unknown PCR bank sha3' uki.efi "${b[@]}" --pcr-private-key good.pem --pcr-banks sha256,sha3
+refuse "build: unpaired policyrefs" 'Give one --policyref per --pcr-private-key' uki.efi "${b[@]}" --pcr-private-key good.pem \
+        --policyref a --policyref b
+refuse "build: policyref not UTF-8" 'The policy reference is not UTF-8 text' uki.efi "${b[@]}" --pcr-private-key good.pem \
+        --policyref $'\xff'
+refuse "build: initrd policy without key" '--sign-initrd-pcrs needs --pcr-private-key' uki.efi "${b[@]}" --sign-initrd-pcrs
 
 # genkey: refuses existing files (and writes none of the set), makes 0600 private keys.
 printf 'keep' >existing.pub

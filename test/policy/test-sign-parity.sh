@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# `zuki measure --private-key` against `systemd-measure sign` (252) for a 252-era section set
+# `zuki measure --private-key --signature-digest=bank` against `systemd-measure sign` (252) for a 252-era section set
 # (.linux .osrel .cmdline .initrd .pcrpkey): the same entries (pcrs, pkfp, pol, sig) per bank, in
 # the same order, for the same key, phases and banks. RSA (PKCS#1 v1.5) is deterministic, so the
 # whole output must be byte for byte the same; ECDSA is randomised, so for P-256 everything but
@@ -43,7 +43,7 @@ run_case() { # NAME MODE ARGS...
         "$measure" sign "${files[@]}" "$@" --tpm2-device="$SWTPM_TCTI" >"$name.systemd.json" ||
                 { echo "FAIL: $name: systemd-measure sign"; failures=$((failures + 1)); return; }
         t0=$(date +%s%N)
-        "$zuki" measure "${files[@]}" "$@" >"$name.zuki.json" ||
+        "$zuki" measure "${files[@]}" "$@" --signature-digest=bank >"$name.zuki.json" ||
                 { echo "FAIL: $name: zuki measure"; failures=$((failures + 1)); return; }
         t1=$(date +%s%N)
         echo "$name: zuki signed in $(((t1 - t0) / 1000000)) ms"
@@ -81,7 +81,8 @@ done
 echo "p256: $verified ECDSA signatures verified with openssl"
 
 # --append: zuki appends to an existing JSON; systemd-measure 252 has no --append, so two of its
-# outputs are merged bank by bank (entries appended in order, new banks after old ones).
+# outputs are merged bank by bank as later systemd-measure's --append does (seen with 262): entries
+# appended in order, every bank signed for moves to the end of the object, in sorted order.
 "$measure" sign "${files[@]}" --private-key=rsa2048.pem --bank=sha256 --tpm2-device="$SWTPM_TCTI" >a.systemd.json
 "$measure" sign "${files[@]}" --private-key=rsa4096.pem --bank=sha256 --bank=sha1 --phase=: \
         --tpm2-device="$SWTPM_TCTI" >b.systemd.json
@@ -89,12 +90,12 @@ echo "p256: $verified ECDSA signatures verified with openssl"
 import json
 a = json.load(open("a.systemd.json"))
 b = json.load(open("b.systemd.json"))
-for bank, entries in b.items():
-    a.setdefault(bank, []).extend(entries)
+for bank in sorted(b):
+    a[bank] = a.pop(bank, []) + b[bank]
 print(json.dumps(a, separators=(",", ":")))
 PY
-"$zuki" measure "${files[@]}" --private-key=rsa2048.pem --bank=sha256 >a.zuki.json
-"$zuki" measure "${files[@]}" --private-key=rsa4096.pem --bank=sha256 --bank=sha1 --phase=: \
+"$zuki" measure "${files[@]}" --private-key=rsa2048.pem --bank=sha256 --signature-digest=bank >a.zuki.json
+"$zuki" measure "${files[@]}" --private-key=rsa4096.pem --bank=sha256 --bank=sha1 --phase=: --signature-digest=bank \
         --append=a.zuki.json >append.zuki.json || { echo "FAIL: zuki measure --append"; failures=$((failures + 1)); }
 compare append append.systemd.json append.zuki.json exact
 

@@ -118,4 +118,58 @@ open("pol.bin", "wb").write(bytes.fromhex(e["pol"])); open("sig.bin", "wb").writ
         fi
 done
 echo "ok: one changed .cmdline byte: no entry matches, the TPM refuses all $n signed policies"
+# 5. systemd 262's policy references: a secret sealed to PolicyAuthorize(key, policyRef =
+#    SHA256("initrd")) (what systemd-cryptenroll --tpm2-public-key-policyref=initrd enrolls) unseals
+#    with the "ref":"initrd" entry zuki build --sign-initrd-pcrs signs (TPM2_VerifySignature over
+#    pol || SHA256("initrd")); the unreferenced entry for the same pol does not verify for it.
+"$zuki" build --stub "$stub" --linux "$kernel" --no-compress --cmdline "console=ttyS0 zuki.policy=1" \
+        --os-release @os-release --pcr-private-key key.pem --pcr-banks sha256 --sign-initrd-pcrs \
+        --output uki-ref.efi >/dev/null || fail "zuki build --sign-initrd-pcrs"
+/usr/bin/python3 "$here/uki-tool.py" section uki-ref.efi .pcrsig pcrsig-ref.json
+printf 'initrd' | openssl dgst -sha256 -binary >ref.bin
+swtpm_stop
+swtpm_start "$tmp/tpm" || exit 1
+tpm2_loadexternal -Q -C o -G rsa -u pcrpkey.pem -c key.ctx -n key.name || fail "tpm2_loadexternal .pcrpkey"
+tpm2_flushcontext -t -Q
+tpm2_startauthsession -Q -S trial.ctx
+tpm2_policyauthorize -Q -S trial.ctx -L authorize-ref.policy -i any.policy -q ref.bin -n key.name ||
+        fail "trial PolicyAuthorize with policyRef"
+tpm2_flushcontext -Q trial.ctx
+tpm2_flushcontext -t -Q
+tpm2_createprimary -Q -C o -g sha256 -G ecc -c primary.ctx || fail "tpm2_createprimary"
+tpm2_create -Q -C primary.ctx -L authorize-ref.policy -a 'fixedtpm|fixedparent' -i secret -u seal-ref.pub \
+        -r seal-ref.priv || fail "tpm2_create (seal with policyRef)"
+tpm2_flushcontext -t -Q
+replay uki-ref.efi
+tpm2_load -Q -C primary.ctx -u seal-ref.pub -r seal-ref.priv -c seal-ref.ctx || fail "tpm2_load (policyRef)"
+tpm2_flushcontext -t -Q
+tpm2_loadexternal -Q -C o -G rsa -u pcrpkey.pem -c key.ctx -n key.name || fail "tpm2_loadexternal"
+tpm2_flushcontext -t -Q
+tpm2_startauthsession -Q --policy-session -S session.ctx
+tpm2_policypcr -Q -S session.ctx -l sha256:11 -L pcr.policy || fail "tpm2_policypcr"
+/usr/bin/python3 -c '
+import base64, json
+pol = open("pcr.policy", "rb").read().hex()
+es = [e for e in json.load(open("pcrsig-ref.json"))["sha256"] if e["pol"] == pol]
+ref = [e for e in es if e.get("ref") == "initrd"]
+plain = [e for e in es if "ref" not in e]
+assert ref and plain, es
+for name, e in (("ref", ref[0]), ("plain", plain[0])):
+    open("sig-" + name + ".bin", "wb").write(base64.b64decode(e["sig"]))
+open("pol.bin", "wb").write(bytes.fromhex(pol))
+open("msg-ref.bin", "wb").write(bytes.fromhex(pol) + open("ref.bin", "rb").read())
+' || fail "pcrsig-ref.json lacks an entry for this PCR 11 with reference initrd and one without"
+if tpm2_verifysignature -Q -c key.ctx -g sha256 -m msg-ref.bin -s sig-plain.bin -f rsassa -t plain.ticket 2>/dev/null; then
+        fail "the unreferenced entry's signature verified for policyRef SHA256(initrd)"
+fi
+tpm2_flushcontext -t -Q
+tpm2_verifysignature -Q -c key.ctx -g sha256 -m msg-ref.bin -s sig-ref.bin -f rsassa -t verified.ticket ||
+        fail "TPM2_VerifySignature refused the initrd entry over pol || SHA256(initrd)"
+tpm2_flushcontext -t -Q
+tpm2_policyauthorize -Q -S session.ctx -i pol.bin -q ref.bin -n key.name -t verified.ticket ||
+        fail "PolicyAuthorize with policyRef refused a verified signature"
+got=$(tpm2_unseal -c seal-ref.ctx -p session:session.ctx 2>/dev/null)
+tpm2_flushcontext -Q session.ctx
+[[ $got == "$(cat secret)" ]] || fail "the secret sealed with policyRef was not unsealed (got '$got')"
+echo "ok: policy reference initrd: unsealed with its entry; the unreferenced entry does not verify for it"
 echo "PASS ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
