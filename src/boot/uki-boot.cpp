@@ -53,7 +53,7 @@ efi::Status install_devicetrees(efi::SystemTable *st, const model::Boot &boot, c
                                 DevicetreeInstall *devicetree, bool (&applied)[model::kMaxAddons]) {
         bool installed = false;
         if (boot.has(SectionId::Dtb)) {
-                efi::Status s = devicetree->install(st, boot.section(SectionId::Dtb), u"The .dtb section", &installed);
+                efi::Status s = devicetree->install(st, boot.section(SectionId::Dtb), u".dtb section", &installed);
                 if (efi::is_error(s))
                         return s;
         }
