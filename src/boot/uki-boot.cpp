@@ -37,12 +37,38 @@ constexpr uint64_t kFeaturePickUpSysexts = uint64_t(1) << 2;
 constexpr uint64_t kFeatureThreePcrs = uint64_t(1) << 3;
 constexpr uint64_t kFeatureCmdlineAddons = uint64_t(1) << 5;
 constexpr uint64_t kFeatureCmdlineSmbios = uint64_t(1) << 6;
+constexpr uint64_t kFeatureDevicetreeAddons = uint64_t(1) << 7;
 constexpr uint64_t kFeaturePickUpConfexts = uint64_t(1) << 8;
 constexpr uint64_t kFeatureMultiProfileUki = uint64_t(1) << 9;
 constexpr uint64_t kFeatureReportStubPartition = uint64_t(1) << 10;
 constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeaturePickUpCredentials | kFeaturePickUpSysexts |
-                                   kFeatureThreePcrs | kFeatureCmdlineAddons | kFeatureCmdlineSmbios | kFeaturePickUpConfexts |
+                                   kFeatureThreePcrs | kFeatureCmdlineAddons | kFeatureCmdlineSmbios | kFeatureDevicetreeAddons |
+                                   kFeaturePickUpConfexts |
                                    kFeatureMultiProfileUki | kFeatureReportStubPartition;
+
+// The UKI's .dtb (a malformed one refuses the boot), then the addons' devicetrees
+// (model::addon_devicetree()): one that cannot be installed is left out with one line, and not
+// measured. applied[i] says whether addon i's tree was installed.
+efi::Status install_devicetrees(efi::SystemTable *st, const model::Boot &boot, const model::EspInputs &esp,
+                                DevicetreeInstall *devicetree, bool (&applied)[model::kMaxAddons]) {
+        bool installed = false;
+        if (boot.has(SectionId::Dtb)) {
+                efi::Status s = devicetree->install(st, boot.section(SectionId::Dtb), u".dtb section", &installed);
+                if (efi::is_error(s))
+                        return s;
+        }
+        for (size_t i = 0; i < esp.addons.size() && i < model::kMaxAddons; i++) {
+                Bytes dtb = model::addon_devicetree(esp.addons[i]);
+                if (dtb.empty())
+                        continue;
+                // Addon names come with their NUL.
+                (void) devicetree->install(st, dtb, esp.addons[i].name.data(), &installed);
+                applied[i] = installed;
+                if (installed)
+                        log_debug("Installed the devicetree of addon {}", esp.addons[i].name.data());
+        }
+        return efi::kSuccess;
+}
 
 // The load options as UTF-16, up to their first NUL.
 Span<const char16_t> load_options_of(const efi::LoadedImageProtocol *loaded) {
@@ -355,6 +381,17 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 cmdline = model::join_command_lines(cmdline, Span<const char16_t>(console, units), console_storage.span());
         }
 
+        // The UKI's devicetree replaces the firmware's for this boot; then each addon's does
+        // (global ones first, then the UKI's own), the last one installed winning, as in
+        // systemd-stub 262. Installed before measuring: only the addon trees that were installed
+        // are measured.
+        DevicetreeInstall devicetree;
+        bool devicetree_applied[model::kMaxAddons] = {};
+        s = install_devicetrees(st, boot, esp, &devicetree, devicetree_applied);
+        if (efi::is_error(s))
+                return s;
+        esp.devicetree_applied = devicetree_applied;
+
         // PCR 12 gets the profile tag (for profile != 0), PCR 11 the sections, PCR 12 the load
         // options when they are the command line: the order systemd-stub measures in.
         measure::Plan plan;
@@ -369,14 +406,6 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         if (measured.claimed[(size_t) measure::Claim::Platform])
                 announce_smbios_measured();
         export_variables(st, loaded, boot.profile, measured, esp);
-
-        // The UKI's devicetree replaces the firmware's for this boot.
-        DevicetreeInstall devicetree;
-        if (boot.has(SectionId::Dtb)) {
-                s = devicetree.install(st, boot.section(SectionId::Dtb));
-                if (efi::is_error(s))
-                        return s;
-        }
 
         // A boot loader (systemd-boot with "initrd" lines) may have registered an initrd: it is
         // combined with ours, and its registration is restored if the kernel returns.

@@ -254,6 +254,22 @@ sidecar::AddonVerdict judge_addon(const Boot &boot, const sidecar::Addon &addon,
         return v;
 }
 
+Bytes addon_devicetree(const sidecar::Addon &addon) {
+        return addon.dtb;
+}
+
+bool is_flattened_devicetree(Bytes dtb) {
+        // Devicetree Specification 5.2: big-endian magic, then the total size.
+        constexpr uint32_t kFdtMagic = 0xd00dfeed, kFdtHeaderSize = 40;
+        auto be32 = [](const uint8_t *p) {
+                return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+        };
+        if (dtb.size() < kFdtHeaderSize || be32(dtb.data()) != kFdtMagic)
+                return false;
+        uint32_t total = be32(dtb.data() + 4);
+        return total >= kFdtHeaderSize && total <= dtb.size();
+}
+
 Span<const char16_t> command_line(const Boot &boot, Span<char16_t> storage) {
         return command_line(boot, Span<const char16_t>(), storage);
 }
@@ -310,7 +326,7 @@ Status add_esp_measurements(const EspInputs &esp, Span<const char16_t> addon_tex
                 ZUKI_TRY(measure::add_command_line(plan, smbios_text));
         for (size_t i = 0; i < esp.addons.size(); i++) {
                 const sidecar::Addon &a = esp.addons[i];
-                Bytes dtb = a.dtbauto.empty() ? a.dtb : a.dtbauto;
+                Bytes dtb = addon_devicetree(a);
                 if (!dtb.empty() && esp.devicetree_applied && esp.devicetree_applied[i])
                         ZUKI_TRY(measure::add_tagged(plan, measure::kDevicetreeAddonEventTag, dtb, a.name));
         }

@@ -29,8 +29,8 @@
 //   - Addons: global ones (\loader\addons) first, then the UKI's own, each group in name order.
 //     Their .cmdline sections, each folded, joined with spaces and folded again, are appended to
 //     the command line after a space and measured as one text into PCR 12 (EV_IPL), after the
-//     load options. Then each applied addon devicetree (.dtbauto, else .dtb) is measured into
-//     PCR 12 as a tagged event named by the addon's file name. The SMBIOS type 11 string
+//     load options. Then each addon devicetree (addon_devicetree()) that was installed is
+//     measured into PCR 12 as a tagged event named by the addon's file name. The SMBIOS type 11 string
 //     io.systemd.stub.kernel-cmdline-extra= (not in confidential VMs) is appended and measured
 //     the same way, after the addons' text.
 //   - Then the credential/extension archives, one EV_IPL event each (PCR 12 or 13, in
@@ -167,6 +167,18 @@ Span<const char16_t> join_command_lines(Span<const char16_t> a, Span<const char1
 // The command line (with or without its NUL) already names a console: it starts with "console="
 // or contains " console=" (where systemd-stub 262 appends none).
 bool has_console_argument(Span<const char16_t> cmdline);
+
+// The devicetree systemd-stub 262 takes from an addon: its .dtbauto when that matches the machine,
+// else its .dtb (empty: none). zuki does not match .dtbauto yet (docs/zuki-stub.7, "Not yet"): an
+// addon's .dtbauto is passed over, which is what systemd-stub does when it matches nothing, and
+// its .dtb is used. The stub installs these in addon order, each replacing the tree before it
+// (the UKI's own .dtb first), and measures each one it installed (EspInputs::devicetree_applied).
+Bytes addon_devicetree(const sidecar::Addon &addon);
+
+// Whether the stub installs `dtb` at all: a flattened devicetree header (magic 0xd00dfeed) whose
+// total size is at least the header's and within `dtb`. (Beyond that, a firmware with
+// EFI_DT_FIXUP_PROTOCOL may refuse a tree: the host cannot predict that.)
+bool is_flattened_devicetree(Bytes dtb);
 
 // sidecar::judge_addon(), and addons whose .cmdline is not UTF-8 (systemd would decode it
 // leniently; we refuse it, with a line).

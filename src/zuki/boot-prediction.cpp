@@ -79,12 +79,19 @@ void choose_addons(PredictedBoot *p, const EspSelection &sel) {
                                 p->notes.push_back("Ignoring " + where + ": " + sidecar::describe(verdict));
                                 continue;
                         }
-                        if (!addon.dtb.empty() || !addon.dtbauto.empty())
-                                p->notes.push_back("Addon " + where +
-                                                   ": devicetree addons are not supported yet, its devicetree is not used");
+                        if (!addon.dtbauto.empty())
+                                p->notes.push_back("Addon " + where + ": .dtbauto is not matched yet, it is not used" +
+                                                   (addon.dtb.empty() ? "" : " (its .dtb is)"));
+                        Bytes dtb = model::addon_devicetree(addon);
+                        if (!dtb.empty()) {
+                                p->devicetree_applied[p->addons.size()] = model::is_flattened_devicetree(dtb);
+                                if (!p->devicetree_applied[p->addons.size()])
+                                        p->notes.push_back("Addon " + where + ": its .dtb is not a flattened devicetree, it is not installed");
+                        }
                         p->addons.push_back(addon);
                 }
         p->esp.addons = Span<const sidecar::Addon>(p->addons.data(), p->addons.size());
+        p->esp.devicetree_applied = p->devicetree_applied;
 }
 
 // The credential and extension archives, byte for byte as the stub packs them.

@@ -47,6 +47,7 @@ struct PredictedBoot {
         model::EspInputs esp;
         std::vector<sidecar::Addon> addons;             // the addons the stub uses, in its order
         std::deque<std::u16string> addon_names;         // their names, each with its NUL (a deque: never moved)
+        bool devicetree_applied[model::kMaxAddons] = {}; // per addon: its devicetree would be installed
         Buffer archives[sidecar::kKindCount];
         std::vector<char16_t> addon_text, smbios_text, appendix; // each with its NUL, or empty
         std::vector<std::string> notes;                 // what the stub would log about the ESP's files

@@ -16,14 +16,20 @@
 # The addons are built the same way as parity-test.sh builds them (same bytes: its initrd/ trees are
 # packed with fixed times and owners), so both see the same ESP.
 
-# esp_build_addon SRC ADDON_STUB SCRATCH: builds SRC (NAME.addon.efi.src/) into NAME.addon.efi
+# esp_build_addon SRC ADDON_STUB SCRATCH [ARCH]: builds SRC (NAME.addon.efi.src/) into NAME.addon.efi
 # with ukify 262 on ADDON_STUB, from its files: cmdline (.cmdline, one line), uname (.uname),
 # linux (.linux: an addon that is really a UKI), initrd/ (a tree packed as a newc cpio with fixed
-# times and owners, so its bytes and the measurements repeat). SCRATCH is a file path prefix for
-# intermediate files. Removes SRC.
+# times and owners, so its bytes and the measurements repeat), devicetree-marker (.dtb: a
+# devicetree whose root has the property zuki,parity-marker = the file's one word; see
+# esp_marker_devicetree). SCRATCH is a file path prefix for intermediate files. ARCH (x86_64 by
+# default, or aarch64) is the machine the addon is for. Removes SRC.
 esp_build_addon() {
-        local src=$1 stub=$2 scratch=$3 addon=${1%.src}
+        local src=$1 stub=$2 scratch=$3 arch=${4:-x86_64} addon=${1%.src}
         local -a args=(build --stub "$stub" --output "$addon")
+        if [[ -f $src/devicetree-marker ]]; then
+                esp_marker_devicetree "$arch" "$(cat "$src/devicetree-marker")" "$scratch" "$scratch.addon.dtb"
+                args+=(--devicetree "$scratch.addon.dtb")
+        fi
         [[ -f $src/cmdline ]] && args+=(--cmdline "$(cat "$src/cmdline")")
         [[ -f $src/uname ]] && args+=(--uname "$(cat "$src/uname")")
         [[ -f $src/linux ]] && args+=(--linux "$src/linux")
@@ -37,6 +43,36 @@ esp_build_addon() {
         "$ZUKI_SYSTEM_PYTHON" "$ZUKI_UKIFY262" "${args[@]}" >"$scratch.ukify.out" 2>&1 ||
                 { cat "$scratch.ukify.out"; fail "ukify 262 could not build $(basename "$addon")"; }
         rm -r "$src"
+}
+
+# esp_marker_devicetree ARCH MARKER SCRATCH OUT: a flattened devicetree in OUT whose root node has
+# the string property zuki,parity-marker = MARKER (the guest reads it from /proc/device-tree). An
+# addon's .dtb replaces the machine's devicetree, so on aarch64 it is QEMU's own tree for the
+# machine boot.sh starts (dumped with the same options and firmware, once per SCRATCH: QEMU hides
+# devices the firmware owns; the TPM and the PCI devices are not in it, the kernel finds the PCI
+# ones itself); on x86_64, where the kernel ignores the table, a minimal tree.
+esp_marker_devicetree() {
+        local arch=$1 marker=$2 scratch=$3 out=$4
+        need_tool dtc device-tree-compiler
+        if [[ $arch == aarch64 ]]; then
+                if [[ ! -f $scratch.virt.dtb ]]; then
+                        cp "$ZUKI_AAVMF_BOOKWORM_VARS" "$scratch.dump-vars.fd" || fail "copying AAVMF's variables"
+                        qemu-system-aarch64 -machine "virt,dumpdtb=$scratch.virt.dtb" -cpu cortex-a57 -m 1024 -smp 1 \
+                                -nodefaults -display none -net none \
+                                -drive "if=pflash,format=raw,unit=0,readonly=on,file=$ZUKI_AAVMF_BOOKWORM_CODE" \
+                                -drive "if=pflash,format=raw,unit=1,file=$scratch.dump-vars.fd" >/dev/null 2>&1 ||
+                                fail "dumping QEMU's devicetree"
+                fi
+                # Without QEMU's per-boot seeds, so the addon's bytes (and PCR 12) repeat.
+                dtc -q -I dtb -O dts "$scratch.virt.dtb" | sed '/rng-seed\|kaslr-seed/d' >"$scratch.dts" ||
+                        fail "reading QEMU's devicetree"
+        else
+                printf '/dts-v1/;\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\tmodel = "zuki x86 marker";\n};\n' >"$scratch.dts"
+        fi
+        # The marker goes right after the root node's opening line.
+        sed -i "0,/^\/ {\$/s//\/ {\n\tzuki,parity-marker = \"$marker\";/" "$scratch.dts"
+        grep -q "zuki,parity-marker = \"$marker\";" "$scratch.dts" || fail "no root node in the devicetree source"
+        dtc -q -I dts -O dtb -o "$out" "$scratch.dts" || fail "compiling the marker devicetree"
 }
 
 esp_case_prepare() {
@@ -57,6 +93,7 @@ esp_case_prepare() {
                 done <"$dest/qemu-args"
                 rm "$dest/qemu-args"
         fi
+        rm -f "$dest"/observed-expect* # parity-test.sh's checks, not ESP files
         mapfile -t addon_srcs < <(find "$dest" -type d -name '*.addon.efi.src' | sort)
         if ((${#addon_srcs[@]})); then
                 need_asset ZUKI_UKIFY262 "ukify 262"

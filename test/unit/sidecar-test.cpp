@@ -270,6 +270,71 @@ TEST(SidecarModel, MeasurementAndInitrdOrder) {
         EXPECT_EQ(parts, (std::vector<std::string>{"U2", "U1", "LOADER", "CRED", "GSYS", "<extra>", "I1", "I2"}));
 }
 
+// Addon devicetrees (systemd-stub 262): the .dtb of each addon whose tree was installed is
+// measured into PCR 12 as an EV_EVENT_TAG (tag 0x6c46f751, src/fundamental/tpm2-pcr.h) named by
+// the addon's file name, in addon order, after the command lines and before the archives; one
+// that was not installed is not measured. .dtbauto is not matched yet: the .dtb is taken.
+TEST(SidecarModel, DevicetreeAddonsAreMeasuredWhenInstalled) {
+        const char16_t n1[] = u"g.addon.efi", n2[] = u"l.addon.efi", n3[] = u"m.addon.efi";
+        Addon a[3];
+        a[0].name = Span<const char16_t>(n1, 12);
+        a[0].dtb = b("DT1");
+        a[0].initrd = b("I1");
+        a[1].name = Span<const char16_t>(n2, 12);
+        a[1].dtb = b("DT2");
+        a[1].dtbauto = b("AUTO");
+        a[2].name = Span<const char16_t>(n3, 12);
+        a[2].dtb = b("DT3");
+        EspInputs esp;
+        esp.addons = a;
+        esp.archives[(size_t) sidecar::Kind::Credentials] = b("CRED");
+        bool applied[3] = {true, true, false};
+        esp.devicetree_applied = applied;
+
+        EXPECT_EQ(test::as_string(addon_devicetree(a[1])), "DT2");
+        measure::Plan plan;
+        const char16_t smbios[] = u"s=1";
+        ASSERT_TRUE(add_esp_measurements(esp, Span<const char16_t>(), Span<const char16_t>(smbios, 4), &plan));
+        std::vector<std::string> got;
+        for (size_t i = 0; i < plan.count; i++) {
+                const measure::Event &e = plan.events[i];
+                got.push_back(std::to_string(e.pcr) + ":" + std::to_string(e.type) + ":" + narrow(e.description) + ":" +
+                              std::string(e.data.data(), e.data.data() + e.data.size()).substr(0, 4));
+        }
+        EXPECT_EQ(got, (std::vector<std::string>{
+                               std::string("12:13:s=1:s\0=\0", 14),
+                               "12:6:g.addon.efi:DT1", "12:6:l.addon.efi:DT2", // installed ones, in order
+                               "12:13:Credentials initrd:CRED",
+                               "12:6:g.addon.efi:I1",
+                       }));
+        EXPECT_EQ(plan.events[1].tag, 0x6c46f751u);
+        EXPECT_EQ(plan.events[2].tag, 0x6c46f751u);
+
+        // Nothing reported as installed: nothing measured.
+        esp.devicetree_applied = nullptr;
+        measure::Plan none;
+        ASSERT_TRUE(add_esp_measurements(esp, Span<const char16_t>(), Span<const char16_t>(), &none));
+        EXPECT_EQ(none.count, 2u);
+}
+
+// What the stub installs at all: a flattened devicetree header whose total size fits.
+TEST(SidecarModel, FlattenedDevicetreeHeader) {
+        uint8_t fdt[48] = {0xd0, 0x0d, 0xfe, 0xed, 0, 0, 0, 48};
+        EXPECT_TRUE(is_flattened_devicetree(Bytes(fdt, 48)));
+        fdt[7] = 40; // padding after the tree is fine
+        EXPECT_TRUE(is_flattened_devicetree(Bytes(fdt, 48)));
+        fdt[7] = 49; // larger than the section
+        EXPECT_FALSE(is_flattened_devicetree(Bytes(fdt, 48)));
+        fdt[7] = 39; // smaller than its header
+        EXPECT_FALSE(is_flattened_devicetree(Bytes(fdt, 48)));
+        fdt[7] = 48;
+        fdt[0] = 0xed; // little-endian magic
+        EXPECT_FALSE(is_flattened_devicetree(Bytes(fdt, 48)));
+        fdt[0] = 0xd0;
+        EXPECT_FALSE(is_flattened_devicetree(Bytes(fdt, 39)));
+        EXPECT_FALSE(is_flattened_devicetree(Bytes()));
+}
+
 TEST(SidecarModel, ConsoleArgument) {
         auto has = [](const std::u16string &s) { return has_console_argument(Span<const char16_t>(s.data(), s.size())); };
         EXPECT_TRUE(has(u"console=ttyS0"));

@@ -2,16 +2,13 @@
 
 #include "devicetree.hpp"
 
+#include "../../shared/boot-model.hpp"
 #include "../efi/dt-fixup.hpp"
 #include "log.hpp"
 
 namespace zuki::boot {
 
 namespace {
-
-// Flattened devicetree header: big-endian magic and total size (Devicetree Specification 5.2).
-constexpr uint32_t kFdtMagic = 0xd00dfeed;
-constexpr uint32_t kFdtHeaderSize = 40;
 
 // The most a fix-up may ask for: U-Boot asks for the tree plus 12 KiB; a firmware asking for more
 // than this is not believed.
@@ -26,11 +23,11 @@ uint32_t load_be32(const uint8_t *p) {
 // reserved memory, MAC addresses, seeds). When the tree needs more room, the copy moves to pages
 // of the size the firmware asks for and the fix-up runs again, once. Without the protocol the
 // tree stays as it is.
-efi::Status apply_fixups(efi::BootServices *bs, uint32_t total, Pages *pages) {
+efi::Status apply_fixups(efi::BootServices *bs, uint32_t total, Pages *pages, const char16_t *source) {
         efi::DtFixupProtocol *fixup = nullptr;
         efi::Status s = bs->LocateProtocol(&efi::DtFixupProtocol::kGuid, nullptr, reinterpret_cast<void **>(&fixup));
         if (efi::is_error(s) || !fixup) {
-                log_debug("No EFI_DT_FIXUP_PROTOCOL, the .dtb is installed as it is");
+                log_debug("No EFI_DT_FIXUP_PROTOCOL, {} is installed as it is", source);
                 return efi::kSuccess;
         }
         uintptr_t size = pages->size();
@@ -38,53 +35,54 @@ efi::Status apply_fixups(efi::BootServices *bs, uint32_t total, Pages *pages) {
         if (s == efi::kBufferTooSmall) {
                 if (size <= pages->size() || size > kMaxFixedUpSize)
                         return log_error(efi::kLoadError,
-                                         "The firmware's devicetree fix-up asks for {} bytes for a {}-byte tree, ignoring the .dtb",
-                                         (uint64_t) size, (uint64_t) total);
+                                         "The firmware's devicetree fix-up asks for {} bytes for a {}-byte tree, ignoring {}",
+                                         (uint64_t) size, (uint64_t) total, source);
                 Pages larger;
                 s = allocate_aligned(size, efi::kPageSize, efi::MemoryType::ACPIReclaimMemory, &larger);
                 if (efi::is_error(s))
-                        return log_error(s, "Failed to allocate {} bytes for the fixed-up devicetree, ignoring the .dtb",
-                                         (uint64_t) size);
+                        return log_error(s, "Failed to allocate {} bytes for the fixed-up devicetree, ignoring {}",
+                                         (uint64_t) size, source);
                 __builtin_memcpy(larger.data(), pages->data(), total);
                 *pages = move(larger);
                 size = pages->size();
                 s = fixup->Fixup(fixup, pages->data(), &size, efi::kDtApplyFixups | efi::kDtReserveMemory);
         }
         if (efi::is_error(s))
-                return log_error(s, "The firmware's devicetree fix-up failed, ignoring the .dtb");
-        log_debug("Devicetree fixed up by the firmware ({} bytes of room)", (uint64_t) pages->size());
+                return log_error(s, "The firmware's devicetree fix-up failed, ignoring {}", source);
+        log_debug("Devicetree {} fixed up by the firmware ({} bytes of room)", source, (uint64_t) pages->size());
         return efi::kSuccess;
 }
 
 } // namespace
 
-efi::Status DevicetreeInstall::install(efi::SystemTable *st, Bytes dtb) {
-        if (dtb.size() < kFdtHeaderSize || load_be32(dtb.data()) != kFdtMagic)
-                return log_error(efi::kLoadError, "The .dtb section is not a flattened devicetree");
+efi::Status DevicetreeInstall::install(efi::SystemTable *st, Bytes dtb, const char16_t *source, bool *installed) {
+        *installed = false;
+        if (!model::is_flattened_devicetree(dtb))
+                return log_error(efi::kLoadError, "{}: not a flattened devicetree (or one larger than its section)", source);
         uint32_t total = load_be32(dtb.data() + 4);
-        if (total < kFdtHeaderSize || total > dtb.size())
-                return log_error(efi::kLoadError, "The .dtb section declares {} bytes but holds {}", (uint64_t) total,
-                                 (uint64_t) dtb.size());
 
-        efi::Status s = allocate_aligned(total, efi::kPageSize, efi::MemoryType::ACPIReclaimMemory, &pages_);
+        Pages pages;
+        efi::Status s = allocate_aligned(total, efi::kPageSize, efi::MemoryType::ACPIReclaimMemory, &pages);
         if (efi::is_error(s))
-                return s;
-        __builtin_memcpy(pages_.data(), dtb.data(), total);
+                return log_error(s, "Failed to allocate {} bytes for {}", (uint64_t) total, source);
+        __builtin_memcpy(pages.data(), dtb.data(), total);
         // As systemd-stub: a tree the firmware cannot fix up is not installed, and the boot goes
-        // on with the firmware's own (the error was logged there).
-        if (efi::is_error(apply_fixups(st->BootServices, total, &pages_))) {
-                pages_.reset();
+        // on with the table as it was (the error was logged there).
+        if (efi::is_error(apply_fixups(st->BootServices, total, &pages, source)))
                 return efi::kSuccess;
-        }
 
-        for (uintptr_t i = 0; i < st->NumberOfTableEntries; i++)
-                if (st->ConfigurationTable[i].VendorGuid == kDtbTableGuid)
-                        previous_ = st->ConfigurationTable[i].VendorTable;
-        s = st->BootServices->InstallConfigurationTable(&kDtbTableGuid, pages_.data());
+        if (!installed_)
+                for (uintptr_t i = 0; i < st->NumberOfTableEntries; i++)
+                        if (st->ConfigurationTable[i].VendorGuid == kDtbTableGuid)
+                                previous_ = st->ConfigurationTable[i].VendorTable;
+        s = st->BootServices->InstallConfigurationTable(&kDtbTableGuid, pages.data());
         if (efi::is_error(s))
-                return log_error(s, "Failed to install the devicetree");
+                return log_error(s, "Failed to install {} as the devicetree", source);
+        // The tree it replaces (one installed before through us) is no longer referenced.
+        pages_ = move(pages);
         st_ = st;
         installed_ = true;
+        *installed = true;
         return efi::kSuccess;
 }
 
@@ -93,8 +91,10 @@ void DevicetreeInstall::restore() {
                 return;
         // A null table removes the entry; otherwise the firmware's own comes back.
         efi::Status s = st_->BootServices->InstallConfigurationTable(&kDtbTableGuid, previous_);
-        if (efi::is_error(s) && previous_)
+        if (efi::is_error(s) && previous_) {
                 log_warning("Failed to restore the firmware's devicetree: {}, ignoring", s);
+                pages_.release(); // still installed: never freed
+        }
         installed_ = false;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Installing a UKI's .dtb as the firmware's devicetree configuration table (EFI_DTB_TABLE_GUID,
-// the table Linux's EFI stub reads on arm64), replacing the firmware's own for this boot.
+// Installing devicetrees as the firmware's devicetree configuration table (EFI_DTB_TABLE_GUID,
+// the table Linux's EFI stub reads on arm64), replacing the firmware's own for this boot: the
+// UKI's .dtb first, then each addon's (systemd-stub 262: global addons, then the UKI's own, each
+// replacing the tree before it, so the last one installed is the one the kernel gets).
 
 #pragma once
 
@@ -23,14 +25,19 @@ public:
 
         // Validates the flattened devicetree header (magic, total size within the section),
         // runs the firmware's fix-ups over a copy in ACPI-reclaim memory (which the kernel keeps)
-        // and installs it. A malformed header is an error; a failed fix-up is logged and leaves
-        // the firmware's tree in place (what systemd-stub does).
-        efi::Status install(efi::SystemTable *st, Bytes dtb);
+        // and installs it in place of the current table (the firmware's, or one installed before
+        // through this object, whose pages are then freed). `source` names the tree in the one
+        // line a failure logs (e.g. u"the .dtb section" or an addon's file name).
+        //   - a malformed header: an error status (nothing changes);
+        //   - a failed fix-up: logged, kSuccess with *installed false: the table stays as it was
+        //     (what systemd-stub does);
+        //   - installed: kSuccess with *installed true.
+        efi::Status install(efi::SystemTable *st, Bytes dtb, const char16_t *source, bool *installed);
         void restore();
 
 private:
         efi::SystemTable *st_ = nullptr;
-        void *previous_ = nullptr;
+        void *previous_ = nullptr; // the firmware's own table (null: it had none)
         bool installed_ = false;
         Pages pages_;
 };

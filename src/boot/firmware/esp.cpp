@@ -337,9 +337,9 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                                 addon_storage_[addon_count_].reset();
                                 continue;
                         }
-                        if (!addon.dtb.empty() || !addon.dtbauto.empty())
-                                log_warning("Addon {}: devicetree addons are not supported yet, its devicetree is not used",
-                                            path);
+                        if (!addon.dtbauto.empty())
+                                log_warning("Addon {}: .dtbauto is not matched yet, it is not used{}", path,
+                                            addon.dtb.empty() ? "" : " (its .dtb is)");
                         addons_[addon_count_++] = addon;
                 }
         }

@@ -17,6 +17,8 @@ Lines, in this order:
                                     PCR); PCR 1's say why it differs (systemd-stub 258+ measures
                                     SMBIOS type 1 there)
     cmdline TEXT                    /proc/cmdline
+    devicetree MARKER|none          the zuki,parity-marker property of the kernel's devicetree
+                                    (only when the guest reported it)
     secureboot 0|1|none             the SecureBoot variable, as the guest read it
     file PATH TYPE MODE X           the initramfs the kernel unpacked (/.extra and the rest): X is
                                     a regular file's sha256, a symbolic link's target, else "-"
@@ -69,6 +71,7 @@ def main():
 
     pcrs, entries, hashes, efivars, cmdline, log_hex, done = {}, {}, {}, {}, None, None, False
     secureboot = None
+    devicetree = None
     for line in guest_lines(args.serial_log):
         key, _, rest = line.partition(' ')
         if key == 'parity-pcr' and not args.tis:
@@ -93,6 +96,8 @@ def main():
             efivars.setdefault(name, [value, value])[1] = value
         elif key == 'cmdline' and cmdline is None:
             cmdline = rest
+        elif key == 'parity-dt' and devicetree is None:
+            devicetree = rest
         elif key == 'secureboot' and secureboot is None:
             secureboot = rest
         elif key == 'eventlog':
@@ -119,6 +124,8 @@ def main():
         for i, e in enumerate(replayed[pcr]['log']):
             out.append(f'event pcr{pcr} #{i} type={e["type"]:#x} digest={e["digest"]} data={e["description"]}')
     out.append(f'cmdline {cmdline}')
+    if devicetree is not None:
+        out.append(f'devicetree {devicetree}')
     out.append(f'secureboot {secureboot}')
     for path, (kind, mode, target) in sorted(entries.items()):
         out.append(f'file {path} {kind} {mode} {hashes.get(path, target)}')

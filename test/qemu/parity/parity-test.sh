@@ -43,6 +43,7 @@
 #                                     messages) match grep -E REGEX
 #                       observed-expect  "COUNT REGEX" lines: the same over the observations (so a
 #                                     case can say what both stubs must do, not only that they agree)
+#                       observed-expect.ARCH  more such lines, for --arch ARCH only
 #   --may-differ GLOB a Stub* variable allowed to differ (e.g. StubFeatures); repeatable
 #   --secure-boot     boot trixie's secboot OVMF with a fresh key enrolled as PK, KEK and db
 #                     (virt-firmware, no Microsoft keys); both UKIs and every addon built from a
@@ -137,7 +138,8 @@ qemu_args=() uki_args=()
 while IFS= read -r a; do qemu_args+=(--qemu-arg "$a"); done < <(case_file qemu-args)
 while IFS= read -r a; do uki_args+=("$a"); done < <(case_file uki-args)
 mapfile -t serial_expect < <(case_file serial-expect)
-mapfile -t observed_expect < <(case_file observed-expect)
+mapfile -t observed_expect < <(case_file observed-expect; case_file "observed-expect.$arch")
+rm -f "$tmp/esp"/observed-expect.* # the other architectures' checks
 mapfile -t generate < <(case_file generate)
 for line in "${generate[@]}"; do
         read -r kind path arg rest <<<"$line"
@@ -175,7 +177,7 @@ for src in "${addon_srcs[@]}"; do
         addon=${src%.src}
         secure=$secure_boot
         [[ -e $src/unsigned ]] && secure=0
-        esp_build_addon "$src" "${!addon_stub_var}" "$tmp/addon"
+        esp_build_addon "$src" "${!addon_stub_var}" "$tmp/addon" "$arch"
         ((secure)) && sign "$addon"
 done
 esp_files=()
