@@ -12,7 +12,9 @@
 #include "../shared/zboot.hpp"
 #include "firmware/devicetree.hpp"
 #include "firmware/console.hpp"
+#include "firmware/boot-secret.hpp"
 #include "firmware/esp.hpp"
+#include "firmware/random-seed.hpp"
 #include "firmware/smbios.hpp"
 #include "firmware/identity.hpp"
 #include "firmware/initrd.hpp"
@@ -35,13 +37,14 @@ constexpr uint64_t kFeatureReportBootPartition = uint64_t(1) << 0;
 constexpr uint64_t kFeaturePickUpCredentials = uint64_t(1) << 1;
 constexpr uint64_t kFeaturePickUpSysexts = uint64_t(1) << 2;
 constexpr uint64_t kFeatureThreePcrs = uint64_t(1) << 3;
+constexpr uint64_t kFeatureRandomSeed = uint64_t(1) << 4;
 constexpr uint64_t kFeatureCmdlineAddons = uint64_t(1) << 5;
 constexpr uint64_t kFeatureCmdlineSmbios = uint64_t(1) << 6;
 constexpr uint64_t kFeaturePickUpConfexts = uint64_t(1) << 8;
 constexpr uint64_t kFeatureMultiProfileUki = uint64_t(1) << 9;
 constexpr uint64_t kFeatureReportStubPartition = uint64_t(1) << 10;
 constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeaturePickUpCredentials | kFeaturePickUpSysexts |
-                                   kFeatureThreePcrs | kFeatureCmdlineAddons | kFeatureCmdlineSmbios | kFeaturePickUpConfexts |
+                                   kFeatureThreePcrs | kFeatureRandomSeed | kFeatureCmdlineAddons | kFeatureCmdlineSmbios | kFeaturePickUpConfexts |
                                    kFeatureMultiProfileUki | kFeatureReportStubPartition;
 
 // The load options as UTF-16, up to their first NUL.
@@ -291,7 +294,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         Result<model::Boot> planned = model::plan_boot(self, inputs);
         if (!planned)
                 return refuse_boot(planned.error(), model::parse_load_options(inputs.load_options, true).profile);
-        const model::Boot &boot = *planned;
+        model::Boot boot = *planned; // ours to add the boot secret to
 
         // A kernel the stub cannot boot is refused before anything is measured or exported.
         efi::Status s = efi::kSuccess;
@@ -368,6 +371,13 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         (void) measure_plan(st->BootServices, plan, &measured);
         if (measured.claimed[(size_t) measure::Claim::Platform])
                 announce_smbios_measured();
+
+        // A fresh random seed for the kernel, then the boot secret drawn from it (systemd-stub
+        // 262 does both right after measuring the sections).
+        refresh_random_seed(st, loaded);
+        uint8_t boot_secret[secret::kSize];
+        if (prepare_boot_secret(st, loaded, boot.section(SectionId::Osrel), boot_secret))
+                boot.boot_secret = Bytes(boot_secret, sizeof(boot_secret));
         export_variables(st, loaded, boot.profile, measured, esp);
 
         // The UKI's devicetree replaces the firmware's for this boot.
@@ -391,6 +401,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 PhaseTimer timer(Phase::Initrd);
                 s = build_initrd(boot, esp, initrd_service.existing(), &initrd_pages, &initrd);
         }
+        wipe_secret(boot_secret, sizeof(boot_secret)); // the initrd holds it now
         if (efi::is_error(s))
                 return s;
         if (!initrd.empty()) {
