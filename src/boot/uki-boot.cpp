@@ -12,7 +12,9 @@
 #include "../shared/zboot.hpp"
 #include "firmware/devicetree.hpp"
 #include "firmware/console.hpp"
+#include "firmware/boot-secret.hpp"
 #include "firmware/esp.hpp"
+#include "firmware/random-seed.hpp"
 #include "firmware/smbios.hpp"
 #include "firmware/identity.hpp"
 #include "firmware/initrd.hpp"
@@ -35,6 +37,7 @@ constexpr uint64_t kFeatureReportBootPartition = uint64_t(1) << 0;
 constexpr uint64_t kFeaturePickUpCredentials = uint64_t(1) << 1;
 constexpr uint64_t kFeaturePickUpSysexts = uint64_t(1) << 2;
 constexpr uint64_t kFeatureThreePcrs = uint64_t(1) << 3;
+constexpr uint64_t kFeatureRandomSeed = uint64_t(1) << 4;
 constexpr uint64_t kFeatureCmdlineAddons = uint64_t(1) << 5;
 constexpr uint64_t kFeatureCmdlineSmbios = uint64_t(1) << 6;
 constexpr uint64_t kFeatureDevicetreeAddons = uint64_t(1) << 7;
@@ -42,8 +45,8 @@ constexpr uint64_t kFeaturePickUpConfexts = uint64_t(1) << 8;
 constexpr uint64_t kFeatureMultiProfileUki = uint64_t(1) << 9;
 constexpr uint64_t kFeatureReportStubPartition = uint64_t(1) << 10;
 constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeaturePickUpCredentials | kFeaturePickUpSysexts |
-                                   kFeatureThreePcrs | kFeatureCmdlineAddons | kFeatureCmdlineSmbios | kFeatureDevicetreeAddons |
-                                   kFeaturePickUpConfexts |
+                                   kFeatureThreePcrs | kFeatureRandomSeed | kFeatureCmdlineAddons | kFeatureCmdlineSmbios |
+                                   kFeatureDevicetreeAddons | kFeaturePickUpConfexts |
                                    kFeatureMultiProfileUki | kFeatureReportStubPartition;
 
 // The UKI's .dtb (a malformed one refuses the boot), then the addons' devicetrees
@@ -317,7 +320,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         Result<model::Boot> planned = model::plan_boot(self, inputs);
         if (!planned)
                 return refuse_boot(planned.error(), model::parse_load_options(inputs.load_options, true).profile);
-        const model::Boot &boot = *planned;
+        model::Boot boot = *planned; // ours to add the boot secret to
 
         // A kernel the stub cannot boot is refused before anything is measured or exported.
         efi::Status s = efi::kSuccess;
@@ -405,6 +408,13 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         (void) measure_plan(st->BootServices, plan, &measured);
         if (measured.claimed[(size_t) measure::Claim::Platform])
                 announce_smbios_measured();
+
+        // A fresh random seed for the kernel, then the boot secret drawn from it (systemd-stub
+        // 262 does both right after measuring the sections).
+        refresh_random_seed(st, loaded);
+        uint8_t boot_secret[secret::kSize];
+        if (prepare_boot_secret(st, loaded, boot.section(SectionId::Osrel), boot_secret))
+                boot.boot_secret = Bytes(boot_secret, sizeof(boot_secret));
         export_variables(st, loaded, boot.profile, measured, esp);
 
         // A boot loader (systemd-boot with "initrd" lines) may have registered an initrd: it is
@@ -420,6 +430,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 PhaseTimer timer(Phase::Initrd);
                 s = build_initrd(boot, esp, initrd_service.existing(), &initrd_pages, &initrd);
         }
+        wipe_secret(boot_secret, sizeof(boot_secret)); // the initrd holds it now
         if (efi::is_error(s))
                 return s;
         if (!initrd.empty()) {

@@ -392,11 +392,14 @@ Status add_measurements(const Boot &boot, Span<const char16_t> cmdline, char16_t
 }
 
 Status write_extra_cpio(const Boot &boot, cpio::Writer *w) {
-        if (boot.extra_count == 0)
+        if (boot.extra_count == 0 && boot.boot_secret.empty())
                 return ok_status();
         ZUKI_TRY(w->add_directory(".extra", 0555));
         for (size_t i = 0; i < boot.extra_count; i++)
                 ZUKI_TRY(w->add_file(boot.extra[i].path, boot.extra[i].data, 0444));
+        // Readable by root only (systemd's cpio target for secrets: directory 0555, file 0400).
+        if (!boot.boot_secret.empty())
+                ZUKI_TRY(w->add_file(".extra/boot-secret", boot.boot_secret, 0400));
         return w->finish();
 }
 

@@ -124,6 +124,9 @@ struct Boot {
 
         ExtraFile extra[kMaxExtraFiles] = {};
         size_t extra_count = 0;
+        // The boot secret (secret::kSize bytes, empty: none), packed as /.extra/boot-secret (mode
+        // 0400) after the files above, as systemd-stub 261+ packs it after .profile's. Not measured.
+        Bytes boot_secret;
 
         bool has(uki::SectionId id) const { return sections.present[(size_t) id]; }
         Bytes section(uki::SectionId id) const { return has(id) ? sections.data[(size_t) id] : Bytes(); }

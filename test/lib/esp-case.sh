@@ -93,7 +93,8 @@ esp_case_prepare() {
                 done <"$dest/qemu-args"
                 rm "$dest/qemu-args"
         fi
-        rm -f "$dest"/observed-expect* # parity-test.sh's checks, not ESP files
+        # parity-test.sh's control files are not ESP contents.
+        rm -f "$dest/shared-state" "$dest"/observed-expect* "$dest/serial-expect"
         mapfile -t addon_srcs < <(find "$dest" -type d -name '*.addon.efi.src' | sort)
         if ((${#addon_srcs[@]})); then
                 need_asset ZUKI_UKIFY262 "ukify 262"

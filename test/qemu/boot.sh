@@ -20,6 +20,10 @@
 #                      5a554b49-0000-4000-8000-000000000001 (what LoaderDevicePartUUID reports),
 #                      disk 5a554b49-0000-4000-8000-000000000000.
 #   --vars FILE        use FILE as the variable store template instead of the firmware's
+#   --save-vars FILE   after the boot, copy the variable store (as the guest left it) to FILE
+#   --esp-from DISK    start from a copy of DISK (a --save-esp disk) instead of a new ESP; the
+#                      --esp-image/--esp-file files are written onto its partition
+#   --save-esp FILE    after the boot, copy the ESP disk image (GPT, ESP at 1 MiB) to FILE
 #   --tpm              attach a TPM 2.0 (swtpm; tpm-tis on x86, tpm-tis-device on arm64)
 #   --tpm-fault-on REGEX  with --tpm: as soon as REGEX appears in the serial log (polled every
 #                      0.1 s), send swtpm --tpm-fault-signal (default KILL: it dies, QEMU's TPM
@@ -58,6 +62,7 @@ usage() {
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 arch="" firmware="" kernel="" initrd="" append="" have_append=0 esp_image="" vars_file=""
+save_vars="" esp_from="" save_esp=""
 tpm=0 rng=0 default_stop=1 timeout_s=240 log_file="" cpu=""
 expects=() expect_nots=() stop_ons=() esp_files=() qemu_extra=() tpm_fault_on="" tpm_fault_signal=KILL
 while (($#)); do
@@ -66,7 +71,7 @@ while (($#)); do
     --tpm) tpm=1; shift; continue ;;
     --rng) rng=1; shift; continue ;;
     --no-default-stop) default_stop=0; shift; continue ;;
-    -h | --help) sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^# Exit/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     esac
     (($# >= 2)) || usage "$opt needs a value"
     val=$2
@@ -80,6 +85,9 @@ while (($#)); do
     --esp-image) esp_image=$val ;;
     --esp-file) esp_files+=("$val") ;;
     --vars) vars_file=$val ;;
+    --save-vars) save_vars=$val ;;
+    --esp-from) esp_from=$val ;;
+    --save-esp) save_esp=$val ;;
     --timeout) timeout_s=$val ;;
     --expect) expects+=("$val") ;;
     --expect-not) expect_nots+=("$val") ;;
@@ -96,7 +104,9 @@ done
 case $arch in x86_64 | aarch64) ;; *) usage "--arch must be x86_64 or aarch64" ;; esac
 [[ -n $firmware ]] || usage "--firmware is required"
 [[ $timeout_s =~ ^[0-9]+$ ]] || usage "--timeout wants whole seconds"
-[[ -n $kernel || -n $esp_image || ${#esp_files[@]} -gt 0 ]] ||
+[[ -z $esp_from || -r $esp_from ]] || usage "--esp-from: no such disk image: $esp_from"
+[[ -z $save_esp || -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 ]] || usage "--save-esp needs an ESP"
+[[ -n $kernel || -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 ]] ||
     usage "nothing to boot: give --kernel, --esp-image or --esp-file"
 [[ -z $kernel && (-n $initrd || $have_append -eq 1) ]] && usage "--initrd/--append need --kernel"
 [[ -n $tpm_fault_on && $tpm -eq 0 ]] && usage "--tpm-fault-on needs --tpm"
@@ -206,10 +216,16 @@ fi
 # GPT disk image so that device paths carry a partition (HD) node like on real machines. ---
 ESP_DISK_GUID=5a554b49-0000-4000-8000-000000000000
 ESP_PART_GUID=5a554b49-0000-4000-8000-000000000001
-if [[ -n $esp_image || ${#esp_files[@]} -gt 0 ]]; then
+if [[ -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 ]]; then
     command -v sfdisk >/dev/null || skip "sfdisk (package fdisk) not installed"
     export MTOOLS_SKIP_CHECK=1
     esp=$tmp/esp.fat
+    if [[ -n $esp_from ]]; then
+        # The partition starts at 1 MiB (below); mtools reaches it with an offset.
+        disk=$tmp/esp.img
+        cp --sparse=always "$esp_from" "$disk" || fail_early "cannot copy $esp_from"
+        esp=$disk@@1048576
+    fi
     bytes=0
     for f in "$esp_image" "${esp_files[@]%%=*}"; do
         [[ -n $f ]] && bytes=$((bytes + $(stat -L -c %s "$f")))
@@ -217,7 +233,7 @@ if [[ -n $esp_image || ${#esp_files[@]} -gt 0 ]]; then
     # 64 MiB at least (FAT32 needs ~65k clusters), else the content plus 25% and 16 MiB.
     kib=$((bytes * 5 / 4 / 1024 + 16384))
     ((kib < 65536)) && kib=65536
-    mkfs.vfat -C -F 32 -n ZUKIESP -i 5a554b49 "$esp" "$kib" >/dev/null ||
+    [[ -n $esp_from ]] || mkfs.vfat -C -F 32 -n ZUKIESP -i 5a554b49 "$esp" "$kib" >/dev/null ||
         fail_early "mkfs.vfat failed"
     # esp_put SRC DEST: copy SRC to ::/DEST, creating the directories on the way.
     esp_put() {
@@ -240,14 +256,16 @@ if [[ -n $esp_image || ${#esp_files[@]} -gt 0 ]]; then
     for spec in "${esp_files[@]}"; do
         esp_put "${spec%%=*}" "${spec#*=}"
     done
-    # 1 MiB before the partition (protective MBR + GPT), 1 MiB after it (backup GPT).
-    disk=$tmp/esp.img
-    truncate -s $(((kib + 2048) * 1024)) "$disk"
-    printf 'label: gpt\nlabel-id: %s\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=%s, name="ESP"\n' \
-        "$ESP_DISK_GUID" $((kib * 2)) "$ESP_PART_GUID" | sfdisk -q "$disk" >/dev/null ||
-        fail_early "sfdisk failed"
-    dd if="$esp" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none || fail_early "dd failed"
-    rm -f "$esp"
+    if [[ -z $esp_from ]]; then
+        # 1 MiB before the partition (protective MBR + GPT), 1 MiB after it (backup GPT).
+        disk=$tmp/esp.img
+        truncate -s $(((kib + 2048) * 1024)) "$disk"
+        printf 'label: gpt\nlabel-id: %s\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=%s, name="ESP"\n' \
+            "$ESP_DISK_GUID" $((kib * 2)) "$ESP_PART_GUID" | sfdisk -q "$disk" >/dev/null ||
+            fail_early "sfdisk failed"
+        dd if="$esp" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none || fail_early "dd failed"
+        rm -f "$esp"
+    fi
     if [[ $arch == x86_64 ]]; then
         args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device ide-hd,drive=esp,bus=ide.0)
     else
@@ -317,6 +335,14 @@ qemu_rc=$?
 qemu_pid=""
 wait "$stream_pid" 2>/dev/null
 stream_pid=""
+# What the firmware and the stub left behind, for a next boot on the same state.
+if [[ -n $save_vars ]]; then
+    ((uboot)) && fail_early "--save-vars: U-Boot keeps its variables in memory"
+    cp --sparse=always "$tmp/vars.fd" "$save_vars" || fail_early "cannot save the variable store to $save_vars"
+fi
+if [[ -n $save_esp ]]; then
+    cp --sparse=always "$tmp/esp.img" "$save_esp" || fail_early "cannot save the ESP to $save_esp"
+fi
 
 log=${log_file:-$tmp/serial.log}
 [[ -n $log_file ]] && mkdir -p "$(dirname "$log_file")"

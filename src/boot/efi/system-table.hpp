@@ -12,10 +12,20 @@ namespace efi {
 
 struct SimpleTextOutputProtocol;
 
-// EFI_RUNTIME_SERVICES (UEFI 2.10, 4.5); only the variable services are used.
+// EFI_TIME (UEFI 2.10, 8.3.1): 16 bytes, hashed as a whole into the random seed.
+struct Time {
+        uint16_t Year;
+        uint8_t Month, Day, Hour, Minute, Second, Pad1;
+        uint32_t Nanosecond;
+        int16_t TimeZone;
+        uint8_t Daylight, Pad2;
+};
+static_assert(sizeof(Time) == 16);
+
+// EFI_RUNTIME_SERVICES (UEFI 2.10, 4.5); the variable services and GetTime are used.
 struct RuntimeServices {
         TableHeader Hdr;
-        void *GetTime;
+        Status (*GetTime)(Time *time, void *capabilities);
         void *SetTime;
         void *GetWakeupTime;
         void *SetWakeupTime;
@@ -84,7 +94,7 @@ struct BootServices {
         Status (*UnloadImage)(Handle image);
         Status (*ExitBootServices)(Handle image, uintptr_t map_key);
 
-        void *GetNextMonotonicCount;
+        Status (*GetNextMonotonicCount)(uint64_t *count);
         Status (*Stall)(uintptr_t microseconds);
         Status (*SetWatchdogTimer)(uintptr_t timeout, uint64_t code, uintptr_t data_size,
                                    Char16 *data);

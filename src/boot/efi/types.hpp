@@ -32,6 +32,7 @@ inline constexpr Status kBadBufferSize = error_status(4);
 inline constexpr Status kBufferTooSmall = error_status(5);
 inline constexpr Status kNotReady = error_status(6);
 inline constexpr Status kDeviceError = error_status(7);
+inline constexpr Status kWriteProtected = error_status(8);
 inline constexpr Status kOutOfResources = error_status(9);
 inline constexpr Status kVolumeCorrupted = error_status(10);
 inline constexpr Status kNotFound = error_status(14);

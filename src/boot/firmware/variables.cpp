@@ -2,6 +2,8 @@
 
 #include "variables.hpp"
 
+#include "../../shared/base.hpp"
+
 namespace zuki::boot {
 
 namespace {
@@ -36,6 +38,29 @@ efi::Status set_loader_u64(const char16_t *name, uint64_t value) {
         for (int i = 0; i < 8; i++)
                 bytes[i] = (uint8_t) (value >> (8 * i));
         return g_runtime->SetVariable(name, &kLoaderVendorGuid, kVolatileAttributes, sizeof(bytes), bytes);
+}
+
+efi::Status get_loader_variable(const char16_t *name, void *data, size_t capacity, size_t *size, uint32_t *attributes) {
+        uintptr_t n = capacity;
+        uint32_t attrs = 0;
+        efi::Status s = g_runtime->GetVariable(name, &kLoaderVendorGuid, &attrs, &n, data);
+        *size = n;
+        if (attributes)
+                *attributes = attrs;
+        return s;
+}
+
+efi::Status set_loader_variable(const char16_t *name, uint32_t attributes, const void *data, size_t size) {
+        return g_runtime->SetVariable(name, &kLoaderVendorGuid, attributes, size, data);
+}
+
+bool get_loader_u64(const char16_t *name, uint64_t *value) {
+        uint8_t bytes[8];
+        size_t size = 0;
+        if (efi::is_error(get_loader_variable(name, bytes, sizeof(bytes), &size, nullptr)) || size != sizeof(bytes))
+                return false;
+        *value = load_le64(bytes);
+        return true;
 }
 
 } // namespace zuki::boot

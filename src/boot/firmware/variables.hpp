@@ -21,4 +21,12 @@ bool loader_variable_exists(const char16_t *name);
 efi::Status set_loader_string(const char16_t *name, const char16_t *value);
 efi::Status set_loader_u64(const char16_t *name, uint64_t value);
 
+// A loader-vendor variable of at most `capacity` bytes into `data`: its size and attributes.
+// kBufferTooSmall (with *size the real size) when it does not fit.
+efi::Status get_loader_variable(const char16_t *name, void *data, size_t capacity, size_t *size, uint32_t *attributes);
+// Sets a loader-vendor variable with the given attributes (e.g. non-volatile, boot-only).
+efi::Status set_loader_variable(const char16_t *name, uint32_t attributes, const void *data, size_t size);
+// A little-endian u64 loader-vendor variable (LoaderFeatures); false when absent or not 8 bytes.
+bool get_loader_u64(const char16_t *name, uint64_t *value);
+
 } // namespace zuki::boot

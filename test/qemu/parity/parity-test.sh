@@ -44,6 +44,15 @@
 #                       observed-expect  "COUNT REGEX" lines: the same over the observations (so a
 #                                     case can say what both stubs must do, not only that they agree)
 #                       observed-expect.ARCH  more such lines, for --arch ARCH only
+#                       shared-state  "a-first" or "b-first": the two boots run one after the other
+#                                     on the same variable store and ESP (the second starts from what
+#                                     the first left), in that order, so that what one stub creates
+#                                     (LoaderBootSecret, \loader\boot-secret-mixin) the other must
+#                                     accept: both must then hand the guest the same
+#                                     /.extra/boot-secret. Also checked from the host, after each
+#                                     boot: \loader\random-seed was rewritten (32 bytes, new
+#                                     contents), the mixin is 32 bytes and stays, LoaderBootSecret
+#                                     is 32 bytes with attributes NV+BS (no runtime access).
 #   --may-differ GLOB a Stub* variable allowed to differ (e.g. StubFeatures); repeatable
 #   --secure-boot     boot trixie's secboot OVMF with a fresh key enrolled as PK, KEK and db
 #                     (virt-firmware, no Microsoft keys); both UKIs and every addon built from a
@@ -141,6 +150,11 @@ mapfile -t serial_expect < <(case_file serial-expect)
 mapfile -t observed_expect < <(case_file observed-expect; case_file "observed-expect.$arch")
 rm -f "$tmp/esp"/observed-expect.* # the other architectures' checks
 mapfile -t generate < <(case_file generate)
+shared_state=$(case_file shared-state)
+case $shared_state in
+"" | a-first | b-first) ;;
+*) fail "shared-state: want a-first or b-first, not $shared_state" ;;
+esac
 for line in "${generate[@]}"; do
         read -r kind path arg rest <<<"$line"
         [[ -n $path && $path != /* && $path != *..* ]] || fail "generate: bad line: $line"
@@ -196,14 +210,21 @@ bash "$qemu_dir/uki-test.sh" --arch "$arch" --hook "$here/parity-hook.sh" --hook
 
 # firmware_lines LOG: what the firmware and the stub printed, before the kernel's first line
 firmware_lines() { sed -n '/Linux version /q; /^ZUKI-GUEST: /d; p' "$1"; }
+# With a shared state: the variable store and ESP the previous boot left (none before the first).
+state_args=()
 boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tmp/SIDE.txt
         local side=$1 stub=$2 rc
+        local -a state=("${vars_args[@]}")
+        if [[ -n $shared_state ]]; then
+                ((${#state_args[@]})) && state=("${state_args[@]}")
+                state+=(--save-vars "$tmp/$side.vars" --save-esp "$tmp/$side.esp")
+        fi
         "$zuki" build --no-compress --stub "$stub" --linux "$linux" --initrd "$initrd" \
                 --initrd "$tmp/hook.cpio" --cmdline "console=$console panic=-1" "${uki_args[@]}" --output "$tmp/$side.efi" ||
                 fail "zuki build on stub $side"
         ((secure_boot)) && sign "$tmp/$side.efi"
         # C.UTF-8: mtools writes a non-ASCII name to FAT as the right UTF-16 only in a UTF-8 locale.
-        LC_ALL=C.UTF-8 bash "$qemu_dir/boot.sh" --arch "$arch" --firmware "$firmware" "${vars_args[@]}" --tpm --timeout 300 \
+        LC_ALL=C.UTF-8 bash "$qemu_dir/boot.sh" --arch "$arch" --firmware "$firmware" "${state[@]}" --tpm --timeout 300 \
                 --esp-image "$tmp/$side.efi" "${esp_files[@]}" "${qemu_args[@]}" --log "$tmp/$side.log" \
                 --expect 'ZUKI-GUEST: done' >"$tmp/$side.boot" 2>&1
         rc=$?
@@ -214,6 +235,37 @@ boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tm
                 fail "stub $side: incomplete guest report"
         expect_counts "serial log" <(firmware_lines "$tmp/$side.log") "${serial_expect[@]}"
         expect_counts observations "$tmp/$side.txt" "${observed_expect[@]}"
+        if [[ -n $shared_state ]]; then
+                check_state "$side"
+                state_args=(--vars "$tmp/$side.vars" --esp-from "$tmp/$side.esp")
+        fi
+}
+# esp_file DISK PATH: a file of a saved ESP disk (partition at 1 MiB), on stdout
+esp_file() { MTOOLS_SKIP_CHECK=1 mcopy -n -i "$1@@1048576" "::/$2" - 2>/dev/null; }
+previous_seed="" previous_mixin=""
+check_state() { # check_state SIDE: what boot SIDE left on the ESP and in the variable store
+        local side=$1 seed mixin secret
+        seed=$(esp_file "$tmp/$side.esp" loader/random-seed | od -An -tx1 -v | tr -d ' \n')
+        mixin=$(esp_file "$tmp/$side.esp" loader/boot-secret-mixin | od -An -tx1 -v | tr -d ' \n')
+        secret=$(PYTHONPATH=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-} "$ZUKI_SYSTEM_PYTHON" "$here/efivar-attributes.py" \
+                "$tmp/$side.vars" LoaderBootSecret 4a67b082-0a4c-41cf-b6c7-440b29bb8c4f) ||
+                secret="unreadable ($secret)"
+        state_check "$side: \\loader\\random-seed is 32 bytes" test "${#seed}" = 64
+        state_check "$side: \\loader\\random-seed was rewritten" test "$seed" != "$previous_seed"
+        state_check "$side: \\loader\\boot-secret-mixin is 32 bytes" test "${#mixin}" = 64
+        [[ -n $previous_mixin ]] && state_check "$side: \\loader\\boot-secret-mixin is kept" test "$mixin" = "$previous_mixin"
+        state_check "$side: LoaderBootSecret is 32 bytes, non-volatile, boot services only ($secret)" test "$secret" = "size=32 attributes=0x3"
+        previous_seed=$seed previous_mixin=$mixin
+}
+state_check() { # state_check TEXT COMMAND...: one ok/FAIL line, failures counted with the expect ones
+        local text=$1
+        shift
+        if "$@"; then
+                echo "  ok: $text"
+        else
+                echo "  FAIL: $text"
+                expect_failures=$((expect_failures + 1))
+        fi
 }
 expect_counts() { # expect_counts WHAT FILE "COUNT REGEX"...: count lines of FILE matching each REGEX
         local what=$1 file=$2 line count regex n
@@ -234,8 +286,13 @@ expect_counts() { # expect_counts WHAT FILE "COUNT REGEX"...: count lines of FIL
         done
 }
 expect_failures=0
-boot a "$stub_a"
-boot b "$stub_b"
+if [[ $shared_state == b-first ]]; then
+        boot b "$stub_b"
+        boot a "$stub_a"
+else
+        boot a "$stub_a"
+        boot b "$stub_b"
+fi
 if [[ -n $keep ]]; then
         mkdir -p "$keep" && cp "$tmp"/{a,b}.{efi,log,txt} "$keep/" && echo "kept in $keep"
 fi
