@@ -90,44 +90,28 @@ Status walk_relocations(MutableBytes image, const Plan &plan, uint64_t delta, bo
         MutableBytes table;
         if (!image.sub(plan.relocations.address, plan.relocations.size, &table))
                 return Error::BadRelocations;
-        uint64_t offset = 0;
-        while (offset < table.size()) {
-                if (table.size() - offset < 8)
-                        return Error::BadRelocations;
-                uint32_t page = load_le32(table.data() + offset);
-                uint32_t block_size = load_le32(table.data() + offset + 4);
-                if (block_size < 8 || block_size % 2 != 0 || block_size > table.size() - offset)
-                        return Error::BadRelocations;
-                for (uint64_t e = offset + 8; e < offset + block_size; e += 2) {
-                        uint16_t entry = load_le16(table.data() + e);
-                        uint16_t type = entry >> 12;
-                        uint64_t target = (uint64_t) page + (entry & 0xfff);
-                        switch (type) {
-                        case kRelAbsolute:
-                                break; // padding
-                        case kRelHighLow:
-                                if (!image.contains(target, 4) || target + 4 > plan.image_size ||
-                                    overlaps_table(plan, target, 4) || in_headers(plan, target))
-                                        return Error::BadRelocations;
-                                if (apply)
-                                        store_le32(image.data() + target,
-                                                   load_le32(image.data() + target) + (uint32_t) delta);
-                                break;
-                        case kRelDir64:
-                                if (!image.contains(target, 8) || target + 8 > plan.image_size ||
-                                    overlaps_table(plan, target, 8) || in_headers(plan, target))
-                                        return Error::BadRelocations;
-                                if (apply)
-                                        store_le64(image.data() + target,
-                                                   load_le64(image.data() + target) + delta);
-                                break;
-                        default:
+        return for_each_relocation(Bytes(table.data(), table.size()), [&](uint16_t type, uint64_t target) -> Status {
+                switch (type) {
+                case kRelAbsolute:
+                        return ok_status(); // padding
+                case kRelHighLow:
+                        if (!image.contains(target, 4) || target + 4 > plan.image_size ||
+                            overlaps_table(plan, target, 4) || in_headers(plan, target))
                                 return Error::BadRelocations;
-                        }
+                        if (apply)
+                                store_le32(image.data() + target, load_le32(image.data() + target) + (uint32_t) delta);
+                        return ok_status();
+                case kRelDir64:
+                        if (!image.contains(target, 8) || target + 8 > plan.image_size ||
+                            overlaps_table(plan, target, 8) || in_headers(plan, target))
+                                return Error::BadRelocations;
+                        if (apply)
+                                store_le64(image.data() + target, load_le64(image.data() + target) + delta);
+                        return ok_status();
+                default:
+                        return Error::BadRelocations;
                 }
-                offset += block_size;
-        }
-        return ok_status();
+        });
 }
 
 } // namespace

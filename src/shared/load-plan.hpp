@@ -44,4 +44,26 @@ inline constexpr uint16_t kRelAbsolute = 0;
 inline constexpr uint16_t kRelHighLow = 3;
 inline constexpr uint16_t kRelDir64 = 10;
 
+// Calls visit(type, target RVA) for every entry of a base relocation table (PE Format, "The
+// .reloc Section"), padding entries included, and stops at the first error visit returns. A
+// truncated, odd-sized or overlong block is BadRelocations.
+template <typename Visit>
+Status for_each_relocation(Bytes table, Visit &&visit) {
+        uint64_t offset = 0;
+        while (offset < table.size()) {
+                if (table.size() - offset < 8)
+                        return Error::BadRelocations;
+                uint32_t page = load_le32(table.data() + offset);
+                uint32_t block_size = load_le32(table.data() + offset + 4);
+                if (block_size < 8 || block_size % 2 != 0 || block_size > table.size() - offset)
+                        return Error::BadRelocations;
+                for (uint64_t e = offset + 8; e < offset + block_size; e += 2) {
+                        uint16_t entry = load_le16(table.data() + e);
+                        ZUKI_TRY(visit((uint16_t) (entry >> 12), (uint64_t) page + (entry & 0xfff)));
+                }
+                offset += block_size;
+        }
+        return ok_status();
+}
+
 } // namespace zuki::load

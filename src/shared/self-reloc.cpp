@@ -59,45 +59,30 @@ bool section_of(const pe::View &view, uint64_t rva, uint64_t width, pe::Section 
 // not writable yet: the stub writes there at run time, so they must be (writable, never executable).
 Status check_table(const pe::View &view, Bytes table, pe::DataDirectory dir, uint32_t record_rva,
                    bool *covers_self, uint32_t *writable_headers, size_t *writable_count, size_t writable_max) {
-        uint64_t offset = 0;
-        while (offset < table.size()) {
-                if (table.size() - offset < 8)
+        return load::for_each_relocation(table, [&](uint16_t type, uint64_t target) -> Status {
+                if (type == load::kRelAbsolute)
+                        return ok_status();
+                if (type != load::kRelDir64)
                         return Error::BadRelocations;
-                uint32_t page = load_le32(table.data() + offset);
-                uint32_t block_size = load_le32(table.data() + offset + 4);
-                if (block_size < 8 || block_size % 2 != 0 || block_size > table.size() - offset)
+                pe::Section s;
+                if (!section_of(view, target, 8, &s) || s.executable())
                         return Error::BadRelocations;
-                for (uint64_t e = offset + 8; e < offset + block_size; e += 2) {
-                        uint16_t entry = load_le16(table.data() + e);
-                        uint16_t type = entry >> 12;
-                        uint64_t target = (uint64_t) page + (entry & 0xfff);
-                        if (type == load::kRelAbsolute)
-                                continue;
-                        if (type != load::kRelDir64)
-                                return Error::BadRelocations;
-                        pe::Section s;
-                        if (!section_of(view, target, 8, &s) || s.executable())
-                                return Error::BadRelocations;
-                        if (target < (uint64_t) dir.address + dir.size && dir.address < target + 8)
-                                return Error::BadRelocations;
-                        if (target == (uint64_t) record_rva + kSelfOffset)
-                                *covers_self = true;
-                        else if (target < (uint64_t) record_rva + kRecordSize && record_rva < target + 8)
-                                return Error::BadRelocations;
-                        if (s.writable())
-                                continue;
-                        bool listed = false;
-                        for (size_t i = 0; i < *writable_count; i++)
-                                listed |= writable_headers[i] == s.header_offset;
-                        if (!listed) {
-                                if (*writable_count == writable_max)
-                                        return Error::BadRelocations;
-                                writable_headers[(*writable_count)++] = s.header_offset;
-                        }
-                }
-                offset += block_size;
-        }
-        return ok_status();
+                if (target < (uint64_t) dir.address + dir.size && dir.address < target + 8)
+                        return Error::BadRelocations;
+                if (target == (uint64_t) record_rva + kSelfOffset)
+                        *covers_self = true;
+                else if (target < (uint64_t) record_rva + kRecordSize && record_rva < target + 8)
+                        return Error::BadRelocations;
+                if (s.writable())
+                        return ok_status();
+                for (size_t i = 0; i < *writable_count; i++)
+                        if (writable_headers[i] == s.header_offset)
+                                return ok_status();
+                if (*writable_count == writable_max)
+                        return Error::BadRelocations;
+                writable_headers[(*writable_count)++] = s.header_offset;
+                return ok_status();
+        });
 }
 
 } // namespace
@@ -136,20 +121,41 @@ Result<Detached> detach(MutableBytes image) {
         if (!covers_self)
                 return Error::BadRelocations;
 
+        // binutils' objcopy points the directory at the whole .reloc section again, padding
+        // included, which loaders then read as blocks (EDK2 refuses a block of size 0). So the
+        // last block is extended over the zero padding up to the end of the section's raw data:
+        // zero entries are padding entries (kRelAbsolute at offset 0) to every loader.
+        uint64_t table_end = table_offset + dir.size;
+        uint64_t section_end = (uint64_t) table_section.raw_offset + table_section.raw_size;
+        if (section_end > image.size())
+                return Error::BadRelocations;
+        for (uint64_t at = table_end; at < section_end; at++)
+                if (image[at] != 0)
+                        return Error::BadRelocations;
+        uint64_t last_block = 0;
+        ZUKI_TRY(load::for_each_relocation(table, [&](uint16_t, uint64_t) -> Status { return ok_status(); }));
+        for (uint64_t at = 0; at < table.size(); at += load_le32(table.data() + at + 4))
+                last_block = at;
+        uint64_t tail = section_end - table_end;
+        if (tail % 2 != 0)
+                return Error::BadRelocations;
+
         // Everything checked: now write.
+        uint8_t *last_size = image.data() + table_offset + last_block + 4;
+        store_le32(last_size, (uint32_t) (load_le32(last_size) + tail));
         for (size_t i = 0; i < writable_count; i++) {
                 uint8_t *characteristics = image.data() + writable[i] + 36;
                 store_le32(characteristics, load_le32(characteristics) | pe::kScnMemWrite);
         }
         store_le32(record + 24, result.record_rva);
         store_le32(record + 28, dir.address);
-        store_le32(record + 32, dir.size);
+        store_le32(record + 32, (uint32_t) (dir.size + tail));
         store_le32(record + 36, view.size_of_image());
         store_le64(record + 40, 0);
         uint8_t *entry = image.data() + view.optional_header_offset() + pe::kOptDataDirectories + 8 * pe::kDirBaseReloc;
         store_le32(entry, 0);
         store_le32(entry + 4, 0);
-        result.table_size = dir.size;
+        result.table_size = (uint32_t) (dir.size + tail);
         return result;
 }
 

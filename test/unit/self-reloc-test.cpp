@@ -100,6 +100,11 @@ TEST(SelfReloc, DetachEmptiesTheDirectoryAndFillsTheRecord) {
         pe::Section reloc;
         ASSERT_TRUE(v.find(".reloc", &reloc));
         EXPECT_FALSE(reloc.writable());
+        // objcopy points the directory at the whole section again: all of it must read as a
+        // valid table (the last block now covers the padding with padding entries).
+        EXPECT_EQ(d->table_size, reloc.raw_size);
+        EXPECT_TRUE(load::for_each_relocation(Bytes(image.data() + reloc.raw_offset, reloc.raw_size),
+                                              [](uint16_t, uint64_t) { return ok_status(); }));
 }
 
 TEST(SelfReloc, TheStubsRelocationMovesEveryPointerAndSelf) {
