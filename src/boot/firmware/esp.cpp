@@ -5,6 +5,7 @@
 #include "../../shared/pe.hpp"
 #include "../efi/file.hpp"
 #include "log.hpp"
+#include "volume.hpp"
 
 namespace zuki::boot {
 
@@ -23,23 +24,6 @@ size_t length16(const char16_t *s) {
         return n;
 }
 
-// Owns an open EFI_FILE_PROTOCOL handle.
-class OpenFile {
-public:
-        OpenFile() = default;
-        OpenFile(const OpenFile &) = delete;
-        OpenFile &operator=(const OpenFile &) = delete;
-        ~OpenFile() {
-                if (f_)
-                        f_->Close(f_);
-        }
-        efi::FileProtocol **out() { return &f_; }
-        efi::FileProtocol *get() const { return f_; }
-
-private:
-        efi::FileProtocol *f_ = nullptr;
-};
-
 struct Entry {
         char16_t name[sidecar::kMaxNameLength + 1];
         uint64_t size;
@@ -50,7 +34,7 @@ struct Entry {
 efi::Status list_directory(efi::FileProtocol *root, const char16_t *dir, const char16_t *suffix,
                            const char16_t *exclude, PoolArray<Entry> *entries, size_t *count) {
         *count = 0;
-        OpenFile d;
+        File d;
         efi::Status s = root->Open(root, d.out(), dir, efi::FileProtocol::kModeRead, 0);
         if (s == efi::kNotFound)
                 return efi::kSuccess;
@@ -135,7 +119,7 @@ bool join_path(const char16_t *dir, const char16_t *name, char16_t (&out)[kMaxPa
 
 // Reads `path` (exactly `expected` bytes) into `out` at its current position.
 efi::Status read_file(efi::FileProtocol *root, const char16_t *path, uint64_t expected, uint8_t *out) {
-        OpenFile f;
+        File f;
         efi::Status s = root->Open(root, f.out(), path, efi::FileProtocol::kModeRead, 0);
         if (efi::is_error(s))
                 return s;
@@ -259,12 +243,10 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
         efi::BootServices *bs = st->BootServices;
         if (!loaded->DeviceHandle)
                 return;
-        efi::SimpleFileSystemProtocol *fs = nullptr;
-        if (efi::is_error(bs->HandleProtocol(loaded->DeviceHandle, &efi::SimpleFileSystemProtocol::kGuid,
-                                             reinterpret_cast<void **>(&fs))))
+        File root;
+        efi::Status s = open_volume_root(bs, loaded->DeviceHandle, &root);
+        if (s == efi::kUnsupported)
                 return; // not loaded from a file system: nothing beside us
-        OpenFile root;
-        efi::Status s = fs->OpenVolume(fs, root.out());
         if (efi::is_error(s)) {
                 log_error(s, "Failed to open the file system we were loaded from, ignoring its extras");
                 return;
