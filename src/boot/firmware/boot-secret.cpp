@@ -73,20 +73,16 @@ bool acquire_variable_secret(MutableBytes table, uint8_t (&out)[kSize]) {
 bool acquire_mixin(efi::FileProtocol *root, MutableBytes table, uint8_t (&out)[kSize]) {
         File f;
         bool writable = true;
-        efi::Status s = root->Open(root, f.out(), kMixinPath,
-                                   efi::FileProtocol::kModeRead | efi::FileProtocol::kModeWrite | efi::FileProtocol::kModeCreate, 0);
+        uint64_t size = 0, attributes = 0;
+        efi::Status s = open_and_stat(root, kMixinPath,
+                                      efi::FileProtocol::kModeRead | efi::FileProtocol::kModeWrite | efi::FileProtocol::kModeCreate,
+                                      &f, &size, &attributes);
         if (s == efi::kWriteProtected) {
                 writable = false;
-                s = root->Open(root, f.out(), kMixinPath, efi::FileProtocol::kModeRead, 0);
+                s = open_and_stat(root, kMixinPath, efi::FileProtocol::kModeRead, &f, &size, &attributes);
         }
         if (efi::is_error(s)) {
-                log_debug("Failed to open the boot secret mixin file {}: {}", kMixinPath, s);
-                return false;
-        }
-        uint64_t size = 0, attributes = 0;
-        s = file_size_and_attributes(f.get(), &size, &attributes);
-        if (efi::is_error(s)) {
-                log_debug("Failed to get the boot secret mixin file's info: {}", s);
+                log_debug("Failed to open or query the boot secret mixin file {}: {}", kMixinPath, s);
                 return false;
         }
         if (size == 0 && writable) {

@@ -26,17 +26,12 @@ constexpr size_t kMaxSystemToken = 4096;
 // a firmware must not write, e.g. on self-encrypting drives).
 bool seed_file_read_only(efi::FileProtocol *root) {
         File f;
-        efi::Status s = root->Open(root, f.out(), kSeedPath, efi::FileProtocol::kModeRead, 0);
+        uint64_t size = 0, attributes = 0;
+        efi::Status s = open_and_stat(root, kSeedPath, efi::FileProtocol::kModeRead, &f, &size, &attributes);
         if (s == efi::kNotFound)
                 return false;
         if (efi::is_error(s)) {
-                log_debug("Failed to open the random seed file for reading, ignoring: {}", s);
-                return false;
-        }
-        uint64_t size = 0, attributes = 0;
-        s = file_size_and_attributes(f.get(), &size, &attributes);
-        if (efi::is_error(s)) {
-                log_debug("Failed to get the random seed file's info, ignoring: {}", s);
+                log_debug("Failed to open or query the random seed file, ignoring: {}", s);
                 return false;
         }
         return (attributes & efi::FileInfo::kReadOnly) != 0;

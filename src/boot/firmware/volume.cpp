@@ -41,46 +41,60 @@ bool is_esp_partition(efi::BootServices *bs, efi::Handle device) {
         return false;
 }
 
-efi::Status file_size_and_attributes(efi::FileProtocol *f, uint64_t *size, uint64_t *attributes) {
-        PoolArray<uint8_t> buffer;
-        efi::Status s = buffer.allocate(kInfoBuffer);
+namespace {
+
+// GetInfo(`type`) into `buffer`, first with `initial` bytes, once more with what the firmware asks
+// for; less than `minimum` bytes back is a device error.
+efi::Status get_info(efi::FileProtocol *f, const efi::Guid &type, size_t initial, size_t minimum,
+                     PoolArray<uint8_t> *buffer) {
+        efi::Status s = buffer->allocate(initial);
         if (efi::is_error(s))
                 return s;
-        uintptr_t n = buffer.size();
-        s = f->GetInfo(f, &efi::FileInfo::kGuid, &n, buffer.data());
-        if (s == efi::kBufferTooSmall && n > buffer.size()) {
-                s = buffer.allocate(n);
+        uintptr_t n = buffer->size();
+        s = f->GetInfo(f, &type, &n, buffer->data());
+        if (s == efi::kBufferTooSmall && n > buffer->size()) {
+                s = buffer->allocate(n);
                 if (efi::is_error(s))
                         return s;
-                s = f->GetInfo(f, &efi::FileInfo::kGuid, &n, buffer.data());
+                s = f->GetInfo(f, &type, &n, buffer->data());
         }
         if (efi::is_error(s))
                 return s;
-        if (n < __builtin_offsetof(efi::FileInfo, FileName))
-                return efi::kDeviceError;
+        return n < minimum ? efi::kDeviceError : efi::kSuccess;
+}
+
+} // namespace
+
+efi::Status file_size_and_attributes(efi::FileProtocol *f, uint64_t *size, uint64_t *attributes) {
+        PoolArray<uint8_t> buffer;
+        efi::Status s = get_info(f, efi::FileInfo::kGuid, kInfoBuffer, __builtin_offsetof(efi::FileInfo, FileName), &buffer);
+        if (efi::is_error(s))
+                return s;
         const auto *info = reinterpret_cast<const efi::FileInfo *>(buffer.data());
         *size = info->FileSize;
         *attributes = info->Attribute;
         return efi::kSuccess;
 }
 
+efi::Status open_and_stat(efi::FileProtocol *root, const char16_t *path, uint64_t mode, File *f, uint64_t *size,
+                          uint64_t *attributes) {
+        File opened;
+        efi::Status s = root->Open(root, opened.out(), path, mode, 0);
+        if (efi::is_error(s))
+                return s;
+        s = file_size_and_attributes(opened.get(), size, attributes);
+        if (efi::is_error(s))
+                return s;
+        f->swap(opened);
+        return efi::kSuccess;
+}
+
 efi::Status volume_read_only(efi::FileProtocol *root, bool *read_only) {
         PoolArray<uint8_t> buffer;
-        efi::Status s = buffer.allocate(sizeof(efi::FileSystemInfo) + 2 * 64);
+        efi::Status s = get_info(root, efi::FileSystemInfo::kGuid, sizeof(efi::FileSystemInfo) + 2 * 64,
+                                 __builtin_offsetof(efi::FileSystemInfo, VolumeSize), &buffer);
         if (efi::is_error(s))
                 return s;
-        uintptr_t n = buffer.size();
-        s = root->GetInfo(root, &efi::FileSystemInfo::kGuid, &n, buffer.data());
-        if (s == efi::kBufferTooSmall && n > buffer.size()) {
-                s = buffer.allocate(n);
-                if (efi::is_error(s))
-                        return s;
-                s = root->GetInfo(root, &efi::FileSystemInfo::kGuid, &n, buffer.data());
-        }
-        if (efi::is_error(s))
-                return s;
-        if (n < __builtin_offsetof(efi::FileSystemInfo, VolumeSize))
-                return efi::kDeviceError;
         *read_only = reinterpret_cast<const efi::FileSystemInfo *>(buffer.data())->ReadOnly != 0;
         return efi::kSuccess;
 }

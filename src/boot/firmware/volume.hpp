@@ -22,6 +22,11 @@ public:
         efi::FileProtocol **out() { return &f_; }
         efi::FileProtocol *get() const { return f_; }
         efi::FileProtocol *operator->() const { return f_; }
+        void swap(File &other) {
+                efi::FileProtocol *t = f_;
+                f_ = other.f_;
+                other.f_ = t;
+        }
 
 private:
         efi::FileProtocol *f_ = nullptr;
@@ -36,6 +41,11 @@ bool is_esp_partition(efi::BootServices *bs, efi::Handle device);
 
 // The file's size and attributes (EFI_FILE_INFO).
 efi::Status file_size_and_attributes(efi::FileProtocol *f, uint64_t *size, uint64_t *attributes);
+
+// Opens `path` below `root` with `mode` and asks its size and attributes; any failure of either
+// step is returned (the caller says which file) and leaves `f` closed.
+efi::Status open_and_stat(efi::FileProtocol *root, const char16_t *path, uint64_t mode, File *f, uint64_t *size,
+                          uint64_t *attributes);
 
 // EFI_FILE_SYSTEM_INFO.ReadOnly; a failure to ask is reported, not guessed.
 efi::Status volume_read_only(efi::FileProtocol *root, bool *read_only);
