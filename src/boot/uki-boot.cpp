@@ -87,16 +87,14 @@ Span<const char16_t> load_options_of(const efi::LoadedImageProtocol *loaded) {
 
 // The command line the model chose, in pool memory (the kernel reads it from LoadOptions or
 // boot_params after we are gone, so it must not live on our stack).
-efi::Status settle_command_line(const model::Boot &boot, Span<const char16_t> addon_text, PoolArray<char16_t> *storage,
-                                Span<const char16_t> *cmdline) {
+efi::Status settle_command_line(const model::Boot &boot, PoolArray<char16_t> *storage, Span<const char16_t> *cmdline) {
         *cmdline = {};
-        size_t units = boot.cmdline_units + addon_text.size();
-        if (units == 0)
+        if (boot.cmdline_units == 0)
                 return efi::kSuccess;
-        efi::Status s = storage->allocate(units);
+        efi::Status s = storage->allocate(boot.cmdline_units);
         if (efi::is_error(s))
                 return log_error(s, "Failed to allocate the command line");
-        *cmdline = model::command_line(boot, addon_text, storage->span());
+        *cmdline = model::command_line(boot, storage->span());
         return efi::kSuccess;
 }
 
@@ -356,19 +354,20 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                         return log_error(s, "Failed to allocate the command line");
                 appendix = model::join_command_lines(addon_text, smbios_text, appendix_storage.span());
         }
-        PoolArray<char16_t> cmdline_storage;
-        Span<const char16_t> cmdline;
-        s = settle_command_line(boot, appendix, &cmdline_storage, &cmdline);
-        if (efi::is_error(s))
-                return s;
         // Load options are measured as passed, without what addons and SMBIOS append (measured
         // on their own below), as systemd-stub measures them before it appends anything.
         PoolArray<char16_t> options_storage;
-        Span<const char16_t> options = cmdline;
+        Span<const char16_t> options;
+        s = settle_command_line(boot, &options_storage, &options);
+        if (efi::is_error(s))
+                return s;
+        PoolArray<char16_t> cmdline_storage;
+        Span<const char16_t> cmdline = options;
         if (!appendix.empty()) {
-                s = settle_command_line(boot, Span<const char16_t>(), &options_storage, &options);
+                s = cmdline_storage.allocate(options.size() + appendix.size() + 1);
                 if (efi::is_error(s))
-                        return s;
+                        return log_error(s, "Failed to allocate the command line");
+                cmdline = model::join_command_lines(options, appendix, cmdline_storage.span());
         }
         // The firmware's console, when the command line names none (systemd-stub 261/262; not
         // measured: it follows from the hardware the firmware reports).
