@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import selectors
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import benchlib
@@ -34,48 +30,17 @@ MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("linux_version", re.compile(r"Linux version ")),
     ("init_booted", re.compile(r"^ZUKI-GUEST: booted")),
 ]
-START = re.compile(r"^boot\.sh: qemu-system-")
 
 
 def boot_once(name: str, fw: str, rnd: int, uki: Path, args: argparse.Namespace) -> dict:
     cmd = ["bash", str(args.boot_sh), "--arch", "aarch64", "--firmware", fw, "--tpm",
            "--timeout", str(args.timeout), "--expect", "ZUKI-GUEST: booted", "--stop-on", "ZUKI-GUEST: booted"]
     cmd += ["--esp-image", str(uki)] if fw.startswith("uboot-") else ["--kernel", str(uki)]
-    res = {"name": name, "firmware": fw, "round": rnd, "ok": False, "why": "", "seconds": {}}
-    t_launch = time.monotonic()
-    t0 = None
-    lines: list[str] = []
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert proc.stdout is not None
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    pending = b""
-    try:
-        while True:
-            if not sel.select(timeout=1.0):
-                if proc.poll() is not None:
-                    break
-                continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            now = time.monotonic()
-            if not chunk:
-                break
-            pending += chunk
-            *done, pending = re.split(rb"\r?\n", pending)
-            for raw in done:
-                line = raw.decode("utf-8", "replace")
-                if t0 is None and START.search(line):
-                    t0 = now
-                    res["setup_s"] = now - t_launch
-                rel = now - t0 if t0 is not None else 0.0
-                lines.append(f"{rel:9.3f} {line}")
-                if t0 is None:
-                    continue
-                for key, pat in MARKERS:
-                    if key not in res["seconds"] and pat.search(line):
-                        res["seconds"][key] = rel
-    finally:
-        rc = proc.wait()
+    r = benchlib.boot_sh_timed(cmd, MARKERS)
+    rc, lines = r["rc"], r["lines"]
+    res = {"name": name, "firmware": fw, "round": rnd, "ok": False, "why": "", "seconds": r["seconds"]}
+    if "setup_s" in r:
+        res["setup_s"] = r["setup_s"]
     res["ok"] = rc == 0 and "init_booted" in res["seconds"]
     if not res["ok"]:
         res["why"] = next((l for l in reversed(lines) if "boot.sh:" in l), f"boot.sh exited {rc}")

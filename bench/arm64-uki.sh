@@ -3,19 +3,20 @@
 #
 # The arm64 UKI benchmark (zuki issue 20, item 1): the same UKI — Debian bookworm's arm64 Image,
 # the test initrd, the same command line, os-release and .uname — built twice,
-#   systemd  ukify 257 + systemd-stub 257 (the kernel as it is: an uncompressed Image)
+#   systemd  ukify + systemd-stub, 262 by default (the kernel as it is: an uncompressed Image)
 #   zuki     zuki build on the zuki stub (which wraps the kernel into a zstd zboot image)
 # and compared: file sizes, the bytes the stub hashes into PCR 11 (the measured sections'
 # VirtualSize, as systemd-stub measures them), and boot-to-init time with a TPM (swtpm) under
 # AAVMF and U-Boot (QEMU TCG, rounds alternating the two UKIs). Every figure is a ratio
 # zuki/systemd from the same run. Prints a table, writes JSON. Not part of `meson test`.
 #
-# Usage: bench/arm64-uki.sh [--json PATH] [--rounds N] [--firmware LIST] [--logs DIR] [--no-build]
-#                           BUILD_DIR
+# Usage: bench/arm64-uki.sh [--json PATH] [--rounds N] [--firmware LIST] [--reference 262|257]
+#                           [--logs DIR] [--no-build] BUILD_DIR
 #   BUILD_DIR    a configured zuki build directory
 #   --json       where to write the results (default: BUILD_DIR/bench-arm64-uki.json)
 #   --rounds     QEMU rounds per firmware, each booting both UKIs once (default 3)
 #   --firmware   comma-separated boot.sh firmwares (default: bookworm,uboot-trixie)
+#   --reference  the systemd-stub and ukify to compare with: sid's 262 (default) or trixie's 257
 #   --logs       keep every boot's time-stamped serial log in DIR
 #   --no-build   do not run ninja (zuki, the aa64 stub and test/initrd-aa64.cpio.gz must be built)
 
@@ -26,6 +27,7 @@ build=
 json=
 rounds=3
 firmware=bookworm,uboot-trixie
+reference=262
 logs=
 do_build=1
 
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
         --json) json=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --firmware) firmware=$2; shift 2 ;;
+        --reference) reference=$2; shift 2 ;;
         --logs) logs=$2; shift 2 ;;
         --no-build) do_build=0; shift ;;
         -h | --help) sed -n '4,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
@@ -68,8 +71,11 @@ assets=${ZUKI_ASSETS_ENV:-/var/cache/zuki/assets.env}
 python=${ZUKI_PYTHON:-/usr/bin/python3}
 kernel=${ZUKI_KERNEL_BOOKWORM_ARM64:-}
 release=${ZUKI_KERNEL_BOOKWORM_ARM64_RELEASE:-}
-sd_stub=${ZUKI_SYSTEMD_STUB_AA64:-}
-ukify=${ZUKI_UKIFY:-}
+case $reference in
+262) sd_stub=${ZUKI_SYSTEMD262_STUB_AA64:-} ukify=${ZUKI_UKIFY262:-} ;;
+257) sd_stub=${ZUKI_SYSTEMD_STUB_AA64:-} ukify=${ZUKI_UKIFY:-} ;;
+*) die "--reference wants 262 or 257, not $reference" ;;
+esac
 for f in "$kernel" "$sd_stub" "$ukify"; do
         [ -n "$f" ] || die "an asset is missing: arm64 kernel, systemd-stub aa64 or ukify (run tools/setup.sh)"
         [ -f "$f" ] || die "$f is missing (run tools/setup.sh)"
@@ -131,7 +137,7 @@ cmdline, sd_stub, sd_version, kernel, release, firmwares = sys.argv[3:9]
 build_s = {"systemd": float(sys.argv[9]), "zuki": float(sys.argv[10])}
 firmwares = firmwares.split(",")
 NAMES = ["systemd", "zuki"]
-# The sections systemd-stub 257 measures into PCR 11 (unified_sections[] up to .efifw), each its
+# The sections systemd-stub 257 and 262 measure into PCR 11 (unified_sections[] up to .efifw), each its
 # VirtualSize bytes; zuki's stub measures the same list.
 MEASURED = [".linux", ".osrel", ".cmdline", ".initrd", ".ucode", ".splash", ".dtb", ".uname", ".sbat",
             ".pcrpkey", ".profile", ".dtbauto", ".hwids", ".efifw"]
@@ -195,7 +201,7 @@ results = {
     "kernel": kernel, "release": release, "cmdline": cmdline,
     "reference": {"stub": sd_stub, "version": sd_version, "built_with": "ukify " + sd_version},
     "notes": [
-        "Reference: systemd-stub and ukify as found in assets.env (257 here), not 262.",
+        f"Reference: systemd-stub and ukify {sd_version} from assets.env (--reference).",
         "pcr11_bytes: the sum of the VirtualSize of the sections systemd-stub measures into PCR 11.",
         "Boots: test/qemu/boot.sh --arch aarch64 --tpm (swtpm), QEMU TCG virt cortex-a57, 1 GiB, 1 vCPU; "
         "AAVMF boots the UKI with -kernel, U-Boot from an ESP. Seconds from QEMU's start (boot.sh's command "

@@ -38,6 +38,36 @@ def variants(specs: list[str], prog: str) -> list[tuple[str, Path]] | None:
 BOOT_SH_START = re.compile(r"^boot\.sh: qemu-system-")
 
 
+def stream_lines(proc: subprocess.Popen, on_line, deadline: float | None = None) -> str:
+    """Reads proc's stdout as it comes and calls on_line(monotonic time, line) for every line,
+    until on_line returns True ("" is returned then), the pipe closes, proc exits or the monotonic
+    deadline passes (a reason is returned for those)."""
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    pending = b""
+    while True:
+        wait = 1.0
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timed out"
+            wait = min(left, wait)
+        if not sel.select(timeout=wait):
+            if proc.poll() is not None:
+                return f"exited with status {proc.returncode}"
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        now = time.monotonic()
+        if not chunk:
+            return "closed its output"
+        pending += chunk
+        *done, pending = re.split(rb"\r?\n", pending)
+        for raw in done:
+            if on_line(now, raw.decode("utf-8", "replace")):
+                return ""
+
+
 def boot_sh_timed(cmd: list[str], markers: list[tuple[str, re.Pattern[str]]],
                   extra: list[tuple[str, re.Pattern[str]]] | None = None) -> dict:
     """Runs test/qemu/boot.sh (cmd) and times its serial log on the host's monotonic clock.
@@ -49,40 +79,29 @@ def boot_sh_timed(cmd: list[str], markers: list[tuple[str, re.Pattern[str]]],
     res: dict = {"ok": False, "why": "", "seconds": {}, "captures": {}, "lines": []}
     t_launch = time.monotonic()
     t0 = None
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert proc.stdout is not None
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    pending = b""
     lines: list[str] = res["lines"]
+
+    def on_line(now: float, line: str) -> bool:
+        nonlocal t0
+        if t0 is None and BOOT_SH_START.search(line):
+            t0 = now
+            res["setup_s"] = now - t_launch
+        rel = now - t0 if t0 is not None else 0.0
+        lines.append(f"{rel:9.3f} {line}")
+        if t0 is None:
+            return False
+        for key, pat in markers:
+            if key not in res["seconds"] and pat.search(line):
+                res["seconds"][key] = rel
+        for key, pat in extra or []:
+            m = pat.search(line)
+            if m and key not in res["captures"]:
+                res["captures"][key] = m.group(1)
+        return False
+
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        while True:
-            if not sel.select(timeout=1.0):
-                if proc.poll() is not None:
-                    break
-                continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            now = time.monotonic()
-            if not chunk:
-                break
-            pending += chunk
-            *done, pending = re.split(rb"\r?\n", pending)
-            for raw in done:
-                line = raw.decode("utf-8", "replace")
-                if t0 is None and BOOT_SH_START.search(line):
-                    t0 = now
-                    res["setup_s"] = now - t_launch
-                rel = now - t0 if t0 is not None else 0.0
-                lines.append(f"{rel:9.3f} {line}")
-                if t0 is None:
-                    continue
-                for key, pat in markers:
-                    if key not in res["seconds"] and pat.search(line):
-                        res["seconds"][key] = rel
-                for key, pat in extra or []:
-                    m = pat.search(line)
-                    if m and key not in res["captures"]:
-                        res["captures"][key] = m.group(1)
+        stream_lines(proc, on_line)
     finally:
         res["rc"] = proc.wait()
     return res

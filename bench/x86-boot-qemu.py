@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import selectors
 import shutil
 import subprocess
 import sys
@@ -73,45 +71,30 @@ def boot_once(name: str, rnd: int, uki: Path, args: argparse.Namespace, tmp: Pat
            "-serial", "stdio", "-kernel", str(uki), "-append", args.append]
     log_lines: list[str] = []
     start = time.monotonic()
+
+    def on_line(t: float, raw: str) -> bool:
+        now = t - start
+        line = ESCAPES.sub("", raw).replace("\r", "")
+        log_lines.append(f"{now:9.3f} {line}")
+        for key, pattern in MARKERS:
+            if key not in result.seconds and pattern.search(line):
+                result.seconds[key] = now
+        m = CYCLES.search(line)
+        if m:
+            result.stub_cycles = int(m.group(1))
+        m = GUEST_TSC.search(line)
+        if m and result.guest_tsc_mhz is None:
+            result.guest_tsc_mhz = float(m.group(1))
+        return "init_booted" in result.seconds
+
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    pending = b""
-    deadline = start + args.timeout
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                result.why = f"timed out after {args.timeout} s"
-                break
-            if not sel.select(timeout=min(left, 1.0)):
-                if proc.poll() is not None:
-                    result.why = f"QEMU exited with status {proc.returncode}"
-                    break
-                continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            now = time.monotonic() - start
-            if not chunk:
-                result.why = "QEMU closed the serial port"
-                break
-            pending += chunk
-            *lines, pending = re.split(rb"\r?\n", pending)
-            for raw in lines:
-                line = ESCAPES.sub("", raw.decode("utf-8", "replace")).replace("\r", "")
-                log_lines.append(f"{now:9.3f} {line}")
-                for key, pattern in MARKERS:
-                    if key not in result.seconds and pattern.search(line):
-                        result.seconds[key] = now
-                m = CYCLES.search(line)
-                if m:
-                    result.stub_cycles = int(m.group(1))
-                m = GUEST_TSC.search(line)
-                if m and result.guest_tsc_mhz is None:
-                    result.guest_tsc_mhz = float(m.group(1))
-            if "init_booted" in result.seconds:
-                result.ok = True
-                break
+        why = benchlib.stream_lines(proc, on_line, start + args.timeout)
+        result.ok = why == ""
+        if why == "timed out":
+            result.why = f"timed out after {args.timeout} s"
+        elif why:
+            result.why = f"QEMU {why}"
     finally:
         proc.kill()
         _, err = proc.communicate()
