@@ -58,7 +58,7 @@ if [[ -x ${ZUKI_SYSTEMD_MEASURE262:-} ]]; then
         "$ZUKI_SYSTEMD_MEASURE262" calculate "${args[@]}" --bank=sha256 --json=short >sdm.json 2>sdm.err &&
                 "$zuki" measure --bank sha256 --json=short d106.efi >zm.json 2>zm.err && cmp -s sdm.json zm.json &&
                 ok "zuki measure = systemd-measure 262 on dracut's UKI" ||
-                bad "zuki measure vs systemd-measure 262: $(cat sdm.err zm.err; diff sdm.json zm.json | head -n 4)"
+                bad "zuki measure vs systemd-measure 262: $(cat sdm.err zm.err 2>/dev/null; diff sdm.json zm.json 2>&1 | head -n 4)"
 else
         echo "note: no systemd-measure 262 (tools/setup.sh): PCR 11 of dracut's UKI not compared"
 fi
