@@ -11,12 +11,12 @@ kind's name) with a cell per pair:
 
   matrix.py --zuki ZUKI --stub-x64 STUB --stub-aa64 STUB --zboot-x64 IMG --zboot-aa64 IMG
             --kernel-x64 VMLINUZ --kernel-aa64 VMLINUZ --release-x64 R --release-aa64 R
-            [--markdown] [--check DOC]
+            [--markdown] [--check DOC] [--update DOC]
 
 --markdown prints the table as Markdown; --check DOC also compares it with the table between
 the "interop-matrix" markers in DOC and fails when they differ (so the checked-in table stays
-true). Optional tools come from the environment the assets define (ZUKI_UKIFY, ZUKI_UKIFY262,
-ZUKI_SYSTEMD_MEASURE262); a missing one gives "skip" cells, which --check
+true); --update DOC writes this run's table there instead. Optional tools come from the environment the assets define (ZUKI_UKIFY, ZUKI_UKIFY262,
+ZUKI_SYSTEMD_MEASURE257, ZUKI_SYSTEMD_MEASURE262); a missing one gives "skip" cells, which --check
 reports as a difference, never as ok.
 """
 import argparse
@@ -297,6 +297,9 @@ class Matrix:
         norm = lambda s: sorted((x["phase"], x["pcr"], x["hash"]) for x in json.loads(s)["sha256"])
         return ok() if norm(o) == norm(z) else fail(f"PCR 11 differs from {label}")
 
+    def t_measure257(self, im):
+        return self.measure_cell(im, os.environ.get("ZUKI_SYSTEMD_MEASURE257"), "systemd-measure 257")
+
     def t_measure262(self, im):
         return self.measure_cell(im, os.environ.get("ZUKI_SYSTEMD_MEASURE262"), "systemd-measure 262")
 
@@ -373,7 +376,8 @@ class Matrix:
         ("pesign", t_pesign, "`pesign --hash` digest (= the one zuki signed); `pesign -S` lists the signer"),
         ("sbsign round trip", t_sbsign, "`sbsign` signs the image; `zuki verify` accepts it, `zuki inspect` still reads it"),
         ("objcopy round trip", t_objcopy, "`objcopy IN OUT`; `zuki inspect` of OUT gives the same kind of image"),
-        ("systemd-measure 262", t_measure262, "`systemd-measure calculate` (sid, 262) on the sections `zuki extract --sections` wrote: PCR 11 (sha256, every phase) = `zuki measure`"),
+        ("systemd-measure 257", t_measure257, "`systemd-measure calculate` (trixie) on the sections `zuki extract --sections` wrote: PCR 11 (sha256, every phase) = `zuki measure`"),
+        ("systemd-measure 262", t_measure262, "the same with sid's systemd-measure 262"),
         ("ukify 257 inspect", t_ukify257, "`ukify inspect` (trixie) lists the UKI sections pefile lists, in the same order"),
         ("ukify 262 inspect", t_ukify262, "the same with sid's ukify 262"),
         ("zuki inspect", t_zuki_inspect, "kind of image and the kernel release inside"),
@@ -431,6 +435,7 @@ def main():
         ap.add_argument("--" + opt, required=True)
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--check")
+    ap.add_argument("--update", help="rewrite the table between the markers in this file")
     a = ap.parse_args()
     for opt in ("zuki", "stub_x64", "stub_aa64", "zboot_x64", "zboot_aa64", "kernel_x64", "kernel_aa64"):
         setattr(a, opt, os.path.realpath(getattr(a, opt)))
@@ -452,6 +457,17 @@ def main():
     for n, i, why in failed:
         print(f"FAIL: {n} x {i}: {why}")
         rc = 1
+    if a.update:
+        doc = open(a.update).read()
+        if BEGIN not in doc or END not in doc:
+            print(f"FAIL: {a.update} has no interop-matrix markers")
+            return 1
+        head, rest = doc.split(BEGIN, 1)
+        doc = head + BEGIN + "\n" + md + END + rest.split(END, 1)[1]
+        with open(a.update + ".tmp", "w") as f:
+            f.write(doc)
+        os.replace(a.update + ".tmp", a.update)
+        print(f"updated {a.update}")
     if a.check:
         doc = open(a.check).read()
         if BEGIN not in doc or END not in doc:
