@@ -2,6 +2,7 @@
 
 #include "x86-boot.hpp"
 
+#include "branch-filter.hpp"
 #include "limits.hpp"
 
 namespace zuki::x86 {
@@ -80,7 +81,8 @@ Result<Info> parse(Bytes s) {
                 seg.flags = load_le32(p + 16);
                 uint64_t end;
                 if (seg.size == 0 || seg.offset % kPage != 0 || seg.offset < next_free ||
-                    (seg.flags & ~(kSegmentExecutable | kSegmentWritable)) != 0 || load_le32(p + 20) != 0 ||
+                    (seg.flags & ~(kSegmentExecutable | kSegmentWritable | kSegmentBranchFiltered)) != 0 ||
+                    ((seg.flags & kSegmentBranchFiltered) && !(seg.flags & kSegmentExecutable)) || load_le32(p + 20) != 0 ||
                     add_overflows(seg.offset, seg.size, &end) || end > info.image_size)
                         return Error::BadX86Segments;
                 next_free = align_up(end, kPage);
@@ -156,6 +158,38 @@ Status serialize(const Info &info, MutableBytes out) {
         for (size_t i = 0; i < info.setup_header.size(); i++)
                 h[i] = info.setup_header[i];
         return ok_status();
+}
+
+namespace {
+
+// The stored bytes of segment `seg` inside a flat image of `file_size` bytes.
+MutableBytes stored_bytes(const Segment &seg, uint64_t file_size, MutableBytes flat) {
+        if (seg.offset >= file_size || flat.size() < file_size)
+                return {};
+        uint64_t end = seg.offset + seg.size < file_size ? seg.offset + seg.size : file_size;
+        return MutableBytes(flat.data() + seg.offset, end - seg.offset);
+}
+
+} // namespace
+
+size_t filter_branches(Info *info, MutableBytes flat) {
+        size_t converted = 0;
+        for (uint32_t i = 0; i < info->segment_count; i++) {
+                Segment &seg = info->segments[i];
+                if (!(seg.flags & kSegmentExecutable))
+                        continue;
+                converted += branch_filter::x86_encode(stored_bytes(seg, info->file_size, flat), seg.offset);
+                seg.flags |= kSegmentBranchFiltered;
+        }
+        return converted;
+}
+
+void unfilter_branches(const Info &info, MutableBytes flat) {
+        for (uint32_t i = 0; i < info.segment_count; i++) {
+                const Segment &seg = info.segments[i];
+                if (seg.flags & kSegmentBranchFiltered)
+                        branch_filter::x86_decode(stored_bytes(seg, info.file_size, flat), seg.offset);
+        }
 }
 
 namespace {

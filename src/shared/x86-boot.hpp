@@ -124,11 +124,14 @@ inline constexpr uint32_t kSegmentSize = 24;
 inline constexpr uint32_t kMaxSegments = 16;
 inline constexpr uint32_t kSegmentExecutable = 1; // ELF PF_X
 inline constexpr uint32_t kSegmentWritable = 2;   // ELF PF_W
+// The segment's stored bytes went through branch_filter::x86_encode() (at their offset in the
+// flat image); only executable segments carry it. Stubs before it refuse such a section.
+inline constexpr uint32_t kSegmentBranchFiltered = 4;
 
 struct Segment {
         uint64_t offset = 0; // from the load address, page-aligned
         uint64_t size = 0;
-        uint32_t flags = 0;  // kSegmentExecutable | kSegmentWritable
+        uint32_t flags = 0;  // kSegmentExecutable | kSegmentWritable | kSegmentBranchFiltered
 };
 
 // What the stub needs, validated.
@@ -161,6 +164,14 @@ Result<Info> parse(Bytes section);
 // `out` must hold serialized_size(info) bytes.
 size_t serialized_size(const Info &info);
 Status serialize(const Info &info, MutableBytes out);
+
+// ---- The branch filter (src/shared/branch-filter.hpp) ----
+// The host filters every executable segment of the flat image and marks it; the stub undoes it
+// on the decompressed flat image before anything else reads it. Both walk the segment's bytes
+// that are stored (up to file_size), each from its own offset. `flat` holds file_size bytes.
+// filter_branches returns the fields converted.
+size_t filter_branches(Info *info, MutableBytes flat);
+void unfilter_branches(const Info &info, MutableBytes flat);
 
 // ---- Relocations ----
 // The table is a sequence of le32 entries read backwards from its end: 32-bit relocations up to

@@ -131,6 +131,10 @@ json inspect_image(Bytes image) {
                                 xj["kernel_alignment"] = x->kernel_alignment;
                                 xj["entry_offset"] = x->entry_offset;
                                 xj["relocations_size"] = x->relocs_size;
+                                bool filtered = false;
+                                for (uint32_t i = 0; i < x->segment_count; i++)
+                                        filtered |= (x->segments[i].flags & x86::kSegmentBranchFiltered) != 0;
+                                xj["branch_filter"] = filtered;
                                 xj["boot_protocol"] = std::to_string(x->version >> 8) + "." +
                                                       std::to_string(x->version & 0xff);
                         } else {
@@ -242,7 +246,8 @@ std::string render_inspection(const json &r) {
                                 line("x86 direct boot", "boot protocol " + x["boot_protocol"].get<std::string>() + ", " +
                                                                 std::to_string(x["image_size"].get<uint64_t>()) +
                                                                 " bytes at " + std::to_string(x["load_address"].get<uint64_t>()) +
-                                                                ", init_size " + std::to_string(x["init_size"].get<uint64_t>()));
+                                                                ", init_size " + std::to_string(x["init_size"].get<uint64_t>()) +
+                                                                (x["branch_filter"].get<bool>() ? ", branch-filtered code" : ""));
                 }
         }
         if (r.contains("kernel")) {

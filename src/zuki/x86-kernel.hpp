@@ -17,13 +17,14 @@
 namespace zuki {
 
 struct X86DirectKernel {
-        Buffer payload;        // the flat image (info.file_size bytes) then the relocation table
+        Buffer payload;        // the flat image (info.file_size bytes, branch-filtered) then the relocation table
         Buffer section;        // the .x86boot section
         Buffer setup_header;   // backing store of info.setup_header
         x86::Info info;
         x86::RelocationCounts relocations;
         std::string codec;     // the bzImage's own payload codec
         uint64_t vmlinux_size = 0; // the stripped ELF as decompressed
+        uint64_t branch_fields = 0; // CALL/JMP displacements the branch filter converted
 };
 
 // The bzImage's compressed payload codec by its magic ("gzip", "xz", "lzma", "lz4", "zstd",
