@@ -165,6 +165,8 @@ efi::Status relocate(const x86::Info &info, const Pages &kernel, uint64_t delta)
         uint64_t allocation = info.allocation_size();
         __builtin_memcpy(relocs.data(), kernel.data() + info.file_size, info.relocs_size);
         __builtin_memset(kernel.data() + info.file_size, 0, allocation - info.file_size);
+        if (info.delta_relocations)
+                x86::delta_decode_relocations(MutableBytes(relocs.data(), info.relocs_size));
         Status r = x86::apply_relocations(MutableBytes(kernel.data(), allocation), info.image_size,
                                           Bytes(relocs.data(), info.relocs_size), info.load_address, delta);
         if (!r)

@@ -93,7 +93,7 @@ Status check_decompressed(const Payload &payload, Bytes decompressed, uint16_t m
         if (decompressed.size() != x.payload_size())
                 return Error::X86PayloadSizeMismatch;
         Bytes table(decompressed.data() + x.file_size, x.relocs_size);
-        Result<x86::RelocationCounts> r = x86::check_relocations(table, x.load_address, x.image_size);
+        Result<x86::RelocationCounts> r = x86::check_relocations(table, x.load_address, x.image_size, x.delta_relocations);
         if (!r)
                 return r.error();
         return ok_status();

@@ -43,10 +43,12 @@ Result<Info> parse(Bytes s) {
                 return Error::Truncated;
         if (!bytes_equal(s.data(), kMagic, sizeof(kMagic)))
                 return Error::BadX86Boot;
-        if (load_le32(s.data() + kOffVersion) != kVersion || load_le32(s.data() + kOffFixedSize) != kFixedSize)
+        uint32_t version = load_le32(s.data() + kOffVersion);
+        if ((version != kVersion && version != kVersionDeltaRelocations) || load_le32(s.data() + kOffFixedSize) != kFixedSize)
                 return Error::BadX86Boot;
 
         Info info;
+        info.delta_relocations = version == kVersionDeltaRelocations;
         info.load_address = load_le64(s.data() + kOffLoadAddress);
         info.image_size = load_le64(s.data() + kOffImageSize);
         info.file_size = load_le64(s.data() + kOffFileSize);
@@ -139,7 +141,7 @@ Status serialize(const Info &info, MutableBytes out) {
         uint8_t *p = out.data();
         for (size_t i = 0; i < sizeof(kMagic); i++)
                 p[i] = kMagic[i];
-        store_le32(p + kOffVersion, kVersion);
+        store_le32(p + kOffVersion, info.delta_relocations ? kVersionDeltaRelocations : kVersion);
         store_le32(p + kOffFixedSize, kFixedSize);
         store_le64(p + kOffLoadAddress, info.load_address);
         store_le64(p + kOffImageSize, info.image_size);
@@ -208,28 +210,39 @@ bool field_offset(uint32_t entry, uint64_t load_address, uint64_t image_size, ui
 }
 
 // Walks the table: calls fn(kind, offset) for every entry (kind 0: 32-bit, 1: inverse 32-bit,
-// 2: 64-bit), after checking the whole table when `fn` is null.
+// 2: 64-bit). A `delta` table (version 2) is read as if decoded: each list's entries are found
+// from the end of the list, its sum, backwards.
 template <typename Fn>
-Result<RelocationCounts> walk(Bytes table, uint64_t load_address, uint64_t image_size, Fn &&fn) {
+Result<RelocationCounts> walk(Bytes table, uint64_t load_address, uint64_t image_size, bool delta, Fn &&fn) {
         if (table.size() % 4 != 0 || table.size() < 12)
                 return Error::BadX86Relocations;
         RelocationCounts counts;
         uint64_t *count_of[3] = {&counts.r32, &counts.inverse32, &counts.r64};
+        auto word = [&](size_t k) { return load_le32(table.data() + 4 * k); };
         size_t i = table.size() / 4; // entries not yet read, read from the end
         for (int kind = 0; kind < 3; kind++) {
                 const uint64_t width = kind == 2 ? 8 : 4;
-                for (;;) {
-                        if (i == 0)
-                                return Error::BadX86Relocations; // a list without its terminator
-                        uint32_t entry = load_le32(table.data() + 4 * --i);
-                        if (entry == 0)
-                                break;
+                size_t start = i;
+                while (start > 0 && word(start - 1) != 0)
+                        start--;
+                if (start == 0)
+                        return Error::BadX86Relocations; // a list without its terminator
+                uint32_t entry = 0;
+                if (delta)
+                        for (size_t k = start; k < i; k++)
+                                entry += word(k);
+                for (; i > start; i--) {
+                        if (!delta)
+                                entry = word(i - 1);
                         uint64_t offset;
-                        if (!field_offset(entry, load_address, image_size, width, &offset))
+                        if (entry == 0 || !field_offset(entry, load_address, image_size, width, &offset))
                                 return Error::BadX86Relocations;
                         fn(kind, offset);
                         (*count_of[kind])++;
+                        if (delta)
+                                entry -= word(i - 1);
                 }
+                i--; // the terminator
         }
         if (i != 0)
                 return Error::BadX86Relocations; // entries before the 64-bit terminator
@@ -238,8 +251,36 @@ Result<RelocationCounts> walk(Bytes table, uint64_t load_address, uint64_t image
 
 } // namespace
 
-Result<RelocationCounts> check_relocations(Bytes table, uint64_t load_address, uint64_t image_size) {
-        return walk(table, load_address, image_size, [](int, uint64_t) {});
+bool delta_encode_relocations(MutableBytes table) {
+        size_t n = table.size() / 4;
+        uint32_t previous = 0;
+        for (size_t i = 0; i < n; i++) {
+                uint32_t v = load_le32(table.data() + 4 * i);
+                if (v != 0 && v == previous)
+                        return false;
+                previous = v;
+        }
+        previous = 0;
+        for (size_t i = 0; i < n; i++) {
+                uint32_t v = load_le32(table.data() + 4 * i);
+                store_le32(table.data() + 4 * i, v == 0 ? 0 : v - previous);
+                previous = v;
+        }
+        return true;
+}
+
+void delta_decode_relocations(MutableBytes table) {
+        size_t n = table.size() / 4;
+        uint32_t previous = 0;
+        for (size_t i = 0; i < n; i++) {
+                uint32_t d = load_le32(table.data() + 4 * i);
+                previous = d == 0 ? 0 : previous + d;
+                store_le32(table.data() + 4 * i, previous);
+        }
+}
+
+Result<RelocationCounts> check_relocations(Bytes table, uint64_t load_address, uint64_t image_size, bool delta) {
+        return walk(table, load_address, image_size, delta, [](int, uint64_t) {});
 }
 
 Status apply_relocations(MutableBytes image, uint64_t image_size, Bytes table, uint64_t load_address,
@@ -254,7 +295,7 @@ Status apply_relocations(MutableBytes image, uint64_t image_size, Bytes table, u
         if (delta == 0)
                 return ok_status();
         uint8_t *base = image.data();
-        Result<RelocationCounts> r = walk(table, load_address, image_size, [&](int kind, uint64_t offset) {
+        Result<RelocationCounts> r = walk(table, load_address, image_size, false, [&](int kind, uint64_t offset) {
                 uint8_t *p = base + offset;
                 if (kind == 0)
                         store_le32(p, load_le32(p) + (uint32_t) delta);

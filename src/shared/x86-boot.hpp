@@ -119,6 +119,8 @@ inline constexpr uint64_t kStartKernelMap = 0xffffffff80000000ull; // __START_KE
 inline constexpr char kSectionName[] = ".x86boot";
 inline constexpr uint8_t kMagic[8] = {'z', 'u', 'k', 'i', 'x', '8', '6', 0};
 inline constexpr uint32_t kVersion = 1;
+// Version 2: the same layout, the relocation table's lists delta-coded (delta_decode_relocations()).
+inline constexpr uint32_t kVersionDeltaRelocations = 2;
 inline constexpr uint32_t kFixedSize = 64;
 inline constexpr uint32_t kSegmentSize = 24;
 inline constexpr uint32_t kMaxSegments = 16;
@@ -140,6 +142,7 @@ struct Info {
         uint64_t image_size = 0;    // the flat image: load address to the end of the last segment
         uint64_t file_size = 0;     // flat bytes stored in the payload (the rest are zeros)
         uint64_t relocs_size = 0;   // relocation table bytes after the flat image in the payload
+        bool delta_relocations = false; // the table is stored delta-coded (section version 2)
         uint64_t entry_offset = 0;  // startup_64, from the load address
         Segment segments[kMaxSegments];
         uint32_t segment_count = 0;
@@ -181,8 +184,17 @@ void unfilter_branches(const Info &info, MutableBytes flat);
 struct RelocationCounts {
         uint64_t r32 = 0, inverse32 = 0, r64 = 0;
 };
-// Validates the table against an image of `image_size` bytes linked at `load_address`.
-Result<RelocationCounts> check_relocations(Bytes table, uint64_t load_address, uint64_t image_size);
+// Delta coding, as stored in a version 2 section: walking forward, every non-zero entry becomes
+// its difference (mod 2^32) from the previous entry of its list (0 before a list's first), and
+// the zeros stay, so the ascending lists the kernel's build writes turn into small, repetitive
+// numbers. The encoder refuses (returns false, `table` untouched) a table in which an entry
+// equals the one before it, whose difference would read as a terminator.
+bool delta_encode_relocations(MutableBytes table);
+void delta_decode_relocations(MutableBytes table);
+// Validates the table against an image of `image_size` bytes linked at `load_address`; a `delta`
+// table as it would be once decoded.
+Result<RelocationCounts> check_relocations(Bytes table, uint64_t load_address, uint64_t image_size,
+                                           bool delta = false);
 // Adds `delta` to every relocated field of `image` (at least image_size bytes); a no-op for 0.
 // The table is validated first: nothing is written when it is malformed.
 Status apply_relocations(MutableBytes image, uint64_t image_size, Bytes table, uint64_t load_address,

@@ -135,6 +135,7 @@ json inspect_image(Bytes image) {
                                 for (uint32_t i = 0; i < x->segment_count; i++)
                                         filtered |= (x->segments[i].flags & x86::kSegmentBranchFiltered) != 0;
                                 xj["branch_filter"] = filtered;
+                                xj["relocations_delta_coded"] = x->delta_relocations;
                                 xj["boot_protocol"] = std::to_string(x->version >> 8) + "." +
                                                       std::to_string(x->version & 0xff);
                         } else {
@@ -247,7 +248,8 @@ std::string render_inspection(const json &r) {
                                                                 std::to_string(x["image_size"].get<uint64_t>()) +
                                                                 " bytes at " + std::to_string(x["load_address"].get<uint64_t>()) +
                                                                 ", init_size " + std::to_string(x["init_size"].get<uint64_t>()) +
-                                                                (x["branch_filter"].get<bool>() ? ", branch-filtered code" : ""));
+                                                                (x["branch_filter"].get<bool>() ? ", branch-filtered code" : "") +
+                                                                (x["relocations_delta_coded"].get<bool>() ? ", delta-coded relocations" : ""));
                 }
         }
         if (r.contains("kernel")) {

@@ -63,7 +63,7 @@ TEST(X86Boot, RefusesEveryInconsistency) {
         };
         const Case cases[] = {
                 {"magic", [](Fixture &f) { f.bytes[0] = 'Z'; }, Error::BadX86Boot},
-                {"version", [](Fixture &f) { f.bytes[8] = 2; }, Error::BadX86Boot},
+                {"version", [](Fixture &f) { f.bytes[8] = 3; }, Error::BadX86Boot},
                 {"no segments", [](Fixture &f) { store_le32(f.bytes.data() + 0x38, 0); }, Error::BadX86Boot},
                 {"too many segments", [](Fixture &f) { store_le32(f.bytes.data() + 0x38, 17); }, Error::BadX86Boot},
                 {"setup header too short", [](Fixture &f) { store_le32(f.bytes.data() + 0x3c, 0x40); }, Error::BadX86SetupHeader},
@@ -252,6 +252,50 @@ TEST(X86Boot, ConvertsTheMemoryMap) {
         EXPECT_EQ(small.error(), Error::NoSpace);
         EXPECT_EQ(needed, 8u);
         EXPECT_FALSE(convert_memory_map(Bytes(map.data(), map.size()), 36, out, 16, &needed).ok());
+}
+
+std::vector<uint8_t> words(std::initializer_list<uint32_t> v) {
+        std::vector<uint8_t> out(v.size() * 4);
+        size_t i = 0;
+        for (uint32_t w : v)
+                store_le32(out.data() + 4 * i++, w);
+        return out;
+}
+
+TEST(X86Relocations, DeltaCodingKeepsTerminatorsAndRoundTrips) {
+        // A 64-bit list of three, an inverse list of two, an empty 32-bit list.
+        std::vector<uint8_t> table = words({0, 0x81000010, 0x81000018, 0x81200000, 0, 0x81000100, 0x81000200, 0});
+        std::vector<uint8_t> original = table;
+        ASSERT_TRUE(delta_encode_relocations(MutableBytes(table.data(), table.size())));
+        EXPECT_EQ(table, words({0, 0x81000010, 8, 0x1fffe8, 0, 0x81000100, 0x100, 0}));
+        // Checked as coded, the walk sees what decoding gives; read plainly, 8 is no address.
+        Result<RelocationCounts> plain = check_relocations(Bytes(original.data(), original.size()), 16 * M, 3 * M);
+        Result<RelocationCounts> coded = check_relocations(Bytes(table.data(), table.size()), 16 * M, 3 * M, true);
+        ASSERT_TRUE(plain.ok());
+        ASSERT_TRUE(coded.ok());
+        EXPECT_EQ(coded->r32, 0u);
+        EXPECT_EQ(coded->inverse32, plain->inverse32);
+        EXPECT_EQ(coded->r64, plain->r64);
+        EXPECT_EQ(coded->r64, 3u);
+        EXPECT_EQ(coded->inverse32, 2u);
+        EXPECT_FALSE(check_relocations(Bytes(table.data(), table.size()), 16 * M, 3 * M).ok());
+        delta_decode_relocations(MutableBytes(table.data(), table.size()));
+        EXPECT_EQ(table, original);
+        // Not sorted: differences wrap, and decoding still gives the table back.
+        table = words({0, 0x81000020, 0x81000010, 0});
+        original = table;
+        ASSERT_TRUE(delta_encode_relocations(MutableBytes(table.data(), table.size())));
+        EXPECT_EQ(load_le32(table.data() + 8), 0xfffffff0u);
+        delta_decode_relocations(MutableBytes(table.data(), table.size()));
+        EXPECT_EQ(table, original);
+}
+
+TEST(X86Relocations, DeltaCodingRefusesRepeatedEntries) {
+        // A repeated entry would become a 0 and end its list early: refused, table untouched.
+        std::vector<uint8_t> table = words({0, 0x81000010, 0x81000010, 0});
+        std::vector<uint8_t> original = table;
+        EXPECT_FALSE(delta_encode_relocations(MutableBytes(table.data(), table.size())));
+        EXPECT_EQ(table, original);
 }
 
 } // namespace
