@@ -15,9 +15,8 @@ bool lookup(const pe::Section &s, SectionId *id) {
         return false;
 }
 
-// Chooses among the .dtbauto sections of one range of the table (the base: before the first
-// .profile; profile k: from the k-th .profile up to the next), as systemd-stub's
-// pe_locate_sections() does for that range. Records a note in `set` for the stub's log line.
+} // namespace
+
 bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &machine, pe::Section *out,
                     SectionSet *set) {
         auto in_range = [&](size_t i, int64_t *current) {
@@ -88,6 +87,8 @@ bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &m
         }
         return false;
 }
+
+namespace {
 
 } // namespace
 

@@ -75,6 +75,13 @@ struct SectionSet {
         const pe::Section &get(SectionId id) const { return sections[(size_t) id]; }
 };
 
+// Chooses among the .dtbauto sections of one range of the section table (range -1, the base: before
+// the first .profile, or all of an addon; range k: from the k-th .profile up to the next) as
+// systemd-stub's pe_locate_sections() does for that range (hwids.hpp). Records in `notes` why
+// sections were passed over (its dtbauto_note/hwids_error/bad_blob_index; the first reason wins).
+bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &machine, pe::Section *out,
+                    SectionSet *notes);
+
 // True when the image has a .linux section anywhere (UKI mode).
 bool is_uki(const pe::View &view);
 

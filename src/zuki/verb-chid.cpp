@@ -6,8 +6,8 @@
 
 #include <cstdio>
 
-#include "../shared/chid.hpp"
-#include "../shared/smbios.hpp"
+#include "chid.hpp"
+#include "smbios.hpp"
 #include "cli.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"

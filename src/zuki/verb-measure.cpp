@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "boot-prediction.hpp"
+#include "chid.hpp"
+#include "hwids.hpp"
 #include "cli.hpp"
 #include "esp-inputs.hpp"
 #include "event-log.hpp"
@@ -25,6 +27,7 @@ namespace {
 enum {
         kOptProfile = cli::kFirstLongOnly, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptPrivateKey, kOptPublicKey,
         kOptAppend, kOptPolicyRef, kOptSignatureDigest, kOptSecureBoot, kOptAddon, kOptGlobalAddon, kOptSmbiosCmdlineExtra, kOptEsp, kOptUkiPath,
+        kOptSmbiosFile, kOptFirmwareDtb,
         kOptArchive,                                     // + sidecar::Kind
         kOptSection = kOptArchive + (int) sidecar::kKindCount, // + index in kSectionFiles
 };
@@ -66,6 +69,10 @@ constexpr cli::Option kOptions[] = {
         {"global-addon", kOptGlobalAddon, cli::Arg::Required, "FILE", "an addon in \\loader\\addons; may repeat"},
         {"smbios-cmdline-extra", kOptSmbiosCmdlineExtra, cli::Arg::Required, "TEXT",
          "the value of the SMBIOS type 11 string io.systemd.stub.kernel-cmdline-extra="},
+        {"smbios-file", kOptSmbiosFile, cli::Arg::Required, "FILE",
+         "the machine's SMBIOS table (/sys/firmware/dmi/tables/DMI): .dtbauto is chosen by its CHIDs"},
+        {"firmware-dtb", kOptFirmwareDtb, cli::Arg::Required, "FILE",
+         "the devicetree the firmware installs: .dtbauto is chosen by its compatible"},
         {"esp", kOptEsp, cli::Arg::Required, "DIR", "read a mounted ESP as the stub does (with --uki-path)"},
         {"uki-path", kOptUkiPath, cli::Arg::Required, "PATH", "where the UKI is on that ESP, e.g. /EFI/Linux/foo.efi"},
         {"linux", kOptSection + 0, cli::Arg::Required, "FILE", "section file: .linux"},
@@ -83,7 +90,7 @@ constexpr cli::Option kOptions[] = {
 constexpr const char *kUsage[] = {
         "[--profile N] [--load-options TEXT [--secure-boot]] [--bank B]... [--phase P]... [--json] UKI",
         "[--esp DIR --uki-path PATH] [--credential FILE]... [--addon FILE]... [--sysext FILE]...\n"
-        "[--smbios-cmdline-extra TEXT] ... UKI",
+        "[--smbios-cmdline-extra TEXT] [--smbios-file FILE | --firmware-dtb FILE] ... UKI",
         "--linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
         "[--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...",
         "... --private-key KEY|URI [--public-key FILE] [--append FILE] [--policyref STRING]\n"
@@ -137,6 +144,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         bool esp_given = false;
         std::string esp_dir, uki_path;
         std::vector<std::pair<int, std::string>> esp_files;
+        std::optional<Buffer> smbios_table, firmware_dtb;
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
                 if (id >= kOptSection && id < kOptSection + (int) std::size(kSectionFiles)) {
                         files[id - kOptSection] = read_file(arg);
@@ -171,6 +179,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 case kOptSecureBoot: secure_boot = true; break;
                 case kOptSmbiosCmdlineExtra: esp.smbios_cmdline_extra = arg; esp_given = true; break;
                 case kOptEsp: esp_dir = arg; esp_given = true; break;
+                case kOptSmbiosFile: smbios_table = read_file(arg, 1u << 20); break;
+                case kOptFirmwareDtb: firmware_dtb = read_file(arg, 32u << 20); break;
                 case kOptUkiPath: uki_path = arg; esp_given = true; break;
                 default: esp_files.emplace_back(id, arg); esp_given = true; break; // archives and addons
                 }
@@ -197,6 +207,21 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         conditions.profile = profile;
         conditions.load_options = load_options;
         conditions.secure_boot = secure_boot;
+        // The machine .dtbauto is chosen for, as the stub describes it (describe_machine()).
+        hwids::Machine machine;
+        if (smbios_table || firmware_dtb) {
+                chid::Fields fields;
+                chid::fields_from_smbios(smbios_table ? bytes_of(*smbios_table) : Bytes(), chid::Source::Stub, &fields);
+                bool absent[chid::kTypeCount];
+                chid::compute(fields, machine.chids, absent);
+                if (firmware_dtb) {
+                        machine.firmware_devicetree = true;
+                        machine.firmware_compatible = hwids::root_compatible(bytes_of(*firmware_dtb));
+                        if (machine.firmware_compatible.empty())
+                                fail("--firmware-dtb: no root compatible string in that devicetree");
+                }
+                conditions.machine = &machine;
+        }
         if (esp_given) {
                 if (!esp_dir.empty())
                         read_esp(&esp, esp_dir, uki_path);

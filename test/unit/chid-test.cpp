@@ -18,6 +18,7 @@
 #include "chid.hpp"
 #include "hwids.hpp"
 #include "sha1.hpp"
+#include "sidecar.hpp"
 #include "smbios.hpp"
 #include "uki-fixture.hpp"
 #include "uki.hpp"
@@ -417,6 +418,25 @@ TEST(Dtbauto, MalformedTreesAreSkippedWithANote) {
         hwids::Note note;
         EXPECT_EQ(chosen(u, 0, m, &note), "acme,widget");
         EXPECT_EQ(note, hwids::Note::BadBlob);
+}
+
+// Addons choose with their own .hwids, the same way (systemd-stub 262 load_addons()).
+TEST(Dtbauto, AddonsChooseWithTheirOwnHwids) {
+        hwids::Machine m = acme_machine();
+        test::Uki addon = test::make_uki({
+                {".dtb", str(fdt({"plain"}))},
+                {".dtbauto", str(fdt({"other,board"}))},
+                {".dtbauto", str(fdt({"acme,widget"}))},
+                {".hwids", str(hwids_section({{parse_chid(kFwupd[9]), "acme,widget"}}))},
+        });
+        const char16_t name[] = u"a.addon.efi";
+        sidecar::Addon a = sidecar::addon_of(addon.view, Span<const char16_t>(name, 12), &m);
+        Bytes c = hwids::root_compatible(a.dtbauto);
+        EXPECT_EQ(std::string(c.begin(), c.end()), "acme,widget");
+        // No machine, or no match: no .dtbauto, so the .dtb is the addon's tree.
+        EXPECT_TRUE(sidecar::addon_of(addon.view, Span<const char16_t>(name, 12)).dtbauto.empty());
+        hwids::Machine stranger;
+        EXPECT_TRUE(sidecar::addon_of(addon.view, Span<const char16_t>(name, 12), &stranger).dtbauto.empty());
 }
 
 } // namespace
