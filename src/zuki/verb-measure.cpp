@@ -37,7 +37,8 @@ constexpr const char *archive_option(sidecar::Kind k) { return sidecar::kTargets
 
 // Section files, named as systemd-measure names them; option kOptSection + i is section i.
 constexpr const char *kSectionFiles[] = {"linux", "osrel", "cmdline", "initrd", "ucode",
-                                         "splash", "dtb", "uname", "sbat", "pcrpkey"};
+                                         "splash", "dtb", "uname", "sbat", "pcrpkey",
+                                         "dtbauto", "hwids"};
 
 constexpr cli::Option kOptions[] = {
         {"profile", kOptProfile, cli::Arg::Required, "N", "the UKI profile to measure (default 0)"},
@@ -85,6 +86,8 @@ constexpr cli::Option kOptions[] = {
         {"uname", kOptSection + 7, cli::Arg::Required, "FILE", "section file: .uname"},
         {"sbat", kOptSection + 8, cli::Arg::Required, "FILE", "section file: .sbat"},
         {"pcrpkey", kOptSection + 9, cli::Arg::Required, "FILE", "section file: .pcrpkey"},
+        {"dtbauto", kOptSection + 10, cli::Arg::Required, "FILE", "section file: .dtbauto (the one the machine picks)"},
+        {"hwids", kOptSection + 11, cli::Arg::Required, "FILE", "section file: .hwids"},
 };
 
 constexpr const char *kUsage[] = {
@@ -92,7 +95,8 @@ constexpr const char *kUsage[] = {
         "[--esp DIR --uki-path PATH] [--credential FILE]... [--addon FILE]... [--sysext FILE]...\n"
         "[--smbios-cmdline-extra TEXT] [--smbios-file FILE | --firmware-dtb FILE] ... UKI",
         "--linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
-        "[--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...",
+        "[--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE]\n"
+        "[--dtbauto FILE] [--hwids FILE] ...",
         "... --private-key KEY|URI [--public-key FILE] [--append FILE] [--policyref STRING]\n"
         "[--signature-digest sha256|bank] [--json[=pretty]]",
 };
