@@ -70,7 +70,10 @@ Expected model(const pe::View &v, uint32_t profile) {
                         profile_dup |= profile_n > 1;
                 }
                 int pick = -1;
-                if (profile_first >= 0 && v.section(profile_first).virtual_size != 0)
+                // Without a machine no .dtbauto is chosen (fuzz-hwids covers the choice).
+                if ((SectionId) k == SectionId::Dtbauto)
+                        ;
+                else if (profile_first >= 0 && v.section(profile_first).virtual_size != 0)
                         pick = profile_first;
                 else if (base_first >= 0 && v.section(base_first).virtual_size != 0)
                         pick = base_first;

@@ -21,7 +21,7 @@ import shutil
 import struct
 import sys
 
-TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx", "pcrsig", "x86"]
+TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx", "pcrsig", "x86", "hwids"]
 
 X64 = 0x8664
 ARM64 = 0xAA64
@@ -415,6 +415,79 @@ def uki_seeds():
     return seeds
 
 
+# --- hwids (.hwids sections, devicetrees, SMBIOS tables, UKIs with .dtbauto) -----------------
+
+def hwids_section(devices):
+    """ukify's layout: one 28-byte entry per (type, chid bytes_le, name, compatible), an end entry, strings."""
+    strings = sorted({s for _, _, name, comp in devices for s in (name, comp)})
+    base = (len(devices) + 1) * 28
+    offsets, blob = {}, b""
+    for s in strings:
+        offsets[s] = base + len(blob)
+        blob += s.encode() + b"\0"
+    out = b""
+    for kind, chid, name, comp in devices:
+        out += struct.pack("<I", kind << 28 | 28) + chid + struct.pack("<II", offsets[name], offsets[comp])
+    return out + bytes(28) + blob
+
+
+def fdt(compatible, extra_node=True):
+    """A flattened devicetree (big-endian): root with model and compatible, one child node."""
+    strings = b"model\0compatible\0"
+    def prop(off, value):
+        pad = value + bytes(-len(value) % 4)
+        return struct.pack(">III", 3, len(value), off) + pad
+    st = struct.pack(">II", 1, 0) + prop(0, b"test\0") + prop(6, b"".join(c + b"\0" for c in compatible))
+    if extra_node:
+        st += struct.pack(">I", 1) + b"cpu\0" + struct.pack(">I", 2)
+    st += struct.pack(">II", 2, 9)
+    off_struct = 40 + 16
+    off_strings = off_struct + len(st)
+    total = off_strings + len(strings)
+    head = struct.pack(">10I", 0xD00DFEED, total, off_struct, off_strings, 40, 17, 16, 0, len(strings), len(st))
+    return head + bytes(16) + st + strings
+
+
+def smbios_table(manufacturer=b"Acme Corp", with_bios=True):
+    def structure(kind, formatted, strings):
+        body = struct.pack("<BBH", kind, 4 + len(formatted), kind) + formatted
+        return body + (b"".join(s + b"\0" for s in strings) + b"\0" if strings else b"\0\0")
+    t = b""
+    if with_bios:
+        t += structure(0, bytes([1, 2, 0, 0xE8, 3, 0]) + bytes(10) + bytes([5, 0x1A, 0xFF, 0xFF]), [b"BIOS", b"1.0"])
+    t += structure(1, bytes([1, 2, 0, 0]) + bytes(16) + bytes([6, 3, 4]), [manufacturer, b"Widget", b"SKU", b"Family"])
+    t += structure(2, bytes([1, 2, 0, 0]), [b"Board Co", b"B-1"])
+    t += structure(3, bytes([1, 0x0A, 0, 0, 0]), [manufacturer])
+    return t + structure(127, b"", [])
+
+
+def hwids_seeds():
+    chid_a = bytes(range(16))
+    chid_b = bytes(range(16, 32))
+    sec = hwids_section([(1, chid_a, "Device A", "acme,a"), (1, chid_b, "Device B", "acme,b"),
+                         (2, chid_a, "Firmware", "fw-1")])
+    seeds = {
+        "hwids-section": b"\0" + sec,
+        "hwids-bad-type": b"\0" + struct.pack("<I", 3 << 28 | 28) + sec[4:],
+        "hwids-offset-out": b"\0" + sec[:24] + struct.pack("<I", len(sec)) + sec[28:],
+        "hwids-no-nul": b"\0" + sec[:-1],
+        "hwids-empty": b"\0" + bytes(28),
+        "fdt-root": b"\1" + fdt([b"acme,a", b"acme,soc"]),
+        "fdt-no-child": b"\1" + fdt([b"acme,b"], extra_node=False),
+        "fdt-truncated": b"\1" + fdt([b"acme,a"])[:60],
+        "smbios-full": b"\2" + smbios_table(),
+        "smbios-no-bios": b"\2" + smbios_table(with_bios=False),
+        "smbios-spaces": b"\2" + smbios_table(b"  00Acme Corp  "),
+        "smbios-truncated": b"\2" + smbios_table()[:40],
+    }
+    uki = uki_image([(".linux", b"k"), (".dtbauto", fdt([b"acme,x"])), (".dtbauto", fdt([b"acme,a"])),
+                     (".hwids", sec), (".profile", b"ID=p"), (".dtbauto", fdt([b"acme,b"])),
+                     (".hwids", hwids_section([(1, chid_a, "P", "acme,b")]))])
+    seeds["uki-dtbauto-hwids"] = b"\3" + uki
+    seeds["uki-dtbauto-firmware"] = b"\7" + uki
+    return seeds
+
+
 # --- text ------------------------------------------------------------------------------------
 
 TEXT = {
@@ -629,6 +702,8 @@ DICTS = {
     "x86": [b"zukix86\0", b"HdrS", b"\x00\x00\x00\x81", b"\xff\xff\xff\xff", b"Spec ID Event03\0",
             b"\x0b\x00", b"\x00\x00\x20\x00", b"\x00\x00\x00\x01"],
     "kaslr": [b"\x07", b"\x00\x00\x01\x00", b"\x00\x00\x04\x00", b"\x00\x00\x10\x00", b"\xff\xff\xff\xff"],
+    "hwids": PE_TOKENS + [b".dtbauto", b".hwids\0\0", b"\x1c\x00\x00\x10", b"\x1c\x00\x00\x20", b"\xd0\x0d\xfe\xed",
+                          b"compatible\0", b"\x00\x00\x00\x01", b"\x00\x00\x00\x03", b"\x7f\x04\x00\x00"],
 }
 
 
@@ -692,6 +767,7 @@ def main():
         "kaslr": kaslr_seeds(),
         "pcrsig": pcrsig_seeds(),
         "x86": x86_seeds(),
+        "hwids": hwids_seeds(),
     }
     # Every zboot image is a PE too, and UKIs are PEs once the profile byte is dropped.
     for name, image in corpora["zboot"].items():

@@ -49,13 +49,18 @@ constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeaturePickUpC
                                    kFeatureDevicetreeAddons | kFeaturePickUpConfexts |
                                    kFeatureMultiProfileUki | kFeatureReportStubPartition;
 
-// The UKI's .dtb (a malformed one refuses the boot), then the addons' devicetrees
+// The UKI's .dtbauto chosen for this machine, else its .dtb (a malformed one refuses the boot), as
+// systemd-stub 262 prefers them; then the addons' devicetrees
 // (model::addon_devicetree()): one that cannot be installed is left out with one line, and not
 // measured. applied[i] says whether addon i's tree was installed.
 efi::Status install_devicetrees(efi::SystemTable *st, const model::Boot &boot, const model::EspInputs &esp,
                                 DevicetreeInstall *devicetree, bool (&applied)[model::kMaxAddons]) {
         bool installed = false;
-        if (boot.has(SectionId::Dtb)) {
+        if (boot.has(SectionId::Dtbauto)) {
+                efi::Status s = devicetree->install(st, boot.section(SectionId::Dtbauto), u".dtbauto section", &installed);
+                if (efi::is_error(s))
+                        return s;
+        } else if (boot.has(SectionId::Dtb)) {
                 efi::Status s = devicetree->install(st, boot.section(SectionId::Dtb), u".dtb section", &installed);
                 if (efi::is_error(s))
                         return s;
@@ -315,10 +320,20 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
         model::Inputs inputs;
         inputs.load_options = load_options_of(loaded);
         inputs.secure_boot = secure_boot_enabled();
+        // .dtbauto is chosen by the firmware's devicetree or the SMBIOS CHIDs (systemd-stub 262).
+        Bytes smbios = smbios_table(st);
+        hwids::Machine machine;
+        describe_machine(st, smbios, &machine);
+        inputs.machine = &machine;
         Result<model::Boot> planned = model::plan_boot(self, inputs);
         if (!planned)
                 return refuse_boot(planned.error(), model::parse_load_options(inputs.load_options, true).profile);
         model::Boot boot = *planned; // ours to add the boot secret to
+        if (boot.dtbauto_note == hwids::Note::HwidsFailed)
+                log_error(efi::kNotFound, "HWID matching failed, no .dtbauto will be selected: {}", boot.hwids_error);
+        else if (boot.dtbauto_note == hwids::Note::BadBlob)
+                log_error(efi::kInvalidParameter, "Found a bad devicetree in PE section {}, ignoring it",
+                          (uint64_t) boot.bad_blob_index);
 
         // A kernel the stub cannot boot is refused before anything is measured or exported.
         efi::Status s = efi::kSuccess;
@@ -328,7 +343,7 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
 
         // Addons, credentials and extensions from the ESP beside us.
         EspExtras esp_extras;
-        esp_extras.gather(image, st, loaded, boot);
+        esp_extras.gather(image, st, loaded, boot, &machine);
         model::EspInputs esp = esp_extras.inputs();
         PoolArray<char16_t> addon_text_storage;
         Span<const char16_t> addon_text;
@@ -337,7 +352,6 @@ efi::Status boot_uki(efi::Handle image, efi::SystemTable *st, const efi::LoadedI
                 return s;
 
         // SMBIOS: the type 11 command-line extension, and the PCR 1 measurements.
-        Bytes smbios = smbios_table(st);
         PoolArray<char16_t> smbios_text_storage;
         Span<const char16_t> smbios_text;
         s = settle_smbios_text(st->BootServices, smbios, &smbios_text_storage, &smbios_text);

@@ -128,9 +128,15 @@ Result<Boot> plan_boot(const measure::SectionContents &sections, const LoadOptio
 
 Result<Boot> plan_boot(const pe::View &uki, const Inputs &in) {
         LoadOptions options = parse_load_options(in.load_options, true);
-        uki::SectionSet set = ZUKI_TRY(uki::select_sections(uki, options.profile));
+        uki::SectionSet set = ZUKI_TRY(uki::select_sections(uki, options.profile, in.machine));
         measure::SectionContents contents = ZUKI_TRY(measure::contents_of(uki, set));
-        return plan_boot(contents, options, in.secure_boot);
+        Result<Boot> b = plan_boot(contents, options, in.secure_boot);
+        if (b) {
+                b.value().dtbauto_note = set.dtbauto_note;
+                b.value().hwids_error = set.hwids_error;
+                b.value().bad_blob_index = set.bad_blob_index;
+        }
+        return b;
 }
 
 namespace {
@@ -255,7 +261,7 @@ sidecar::AddonVerdict judge_addon(const Boot &boot, const sidecar::Addon &addon,
 }
 
 Bytes addon_devicetree(const sidecar::Addon &addon) {
-        return addon.dtb;
+        return addon.dtbauto.empty() ? addon.dtb : addon.dtbauto;
 }
 
 bool is_flattened_devicetree(Bytes dtb) {

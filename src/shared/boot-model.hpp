@@ -75,6 +75,9 @@ const char *describe(OptionsFate f);
 struct Inputs {
         Span<const char16_t> load_options; // as passed, up to their first NUL
         bool secure_boot = false;          // the SecureBoot variable is 1
+        // What .dtbauto sections are matched against (null: none is chosen, as for a machine
+        // that matches none).
+        const hwids::Machine *machine = nullptr;
 };
 
 // What the ESP beside the UKI adds to the boot.
@@ -127,6 +130,10 @@ struct Boot {
         // The boot secret (secret::kSize bytes, empty: none), packed as /.extra/boot-secret (mode
         // 0400) after the files above, as systemd-stub 261+ packs it after .profile's. Not measured.
         Bytes boot_secret;
+        // Why .dtbauto sections were passed over (uki::SectionSet), for the stub's one line.
+        hwids::Note dtbauto_note = hwids::Note::None;
+        Error hwids_error = Error::None;
+        size_t bad_blob_index = 0;
 
         bool has(uki::SectionId id) const { return sections.present[(size_t) id]; }
         Bytes section(uki::SectionId id) const { return has(id) ? sections.data[(size_t) id] : Bytes(); }
@@ -171,10 +178,8 @@ Span<const char16_t> join_command_lines(Span<const char16_t> a, Span<const char1
 // or contains " console=" (where systemd-stub 262 appends none).
 bool has_console_argument(Span<const char16_t> cmdline);
 
-// The devicetree systemd-stub 262 takes from an addon: its .dtbauto when that matches the machine,
-// else its .dtb (empty: none). zuki does not match .dtbauto yet (docs/zuki-stub.7, "Not yet"): an
-// addon's .dtbauto is passed over, which is what systemd-stub does when it matches nothing, and
-// its .dtb is used. The stub installs these in addon order, each replacing the tree before it
+// The devicetree systemd-stub 262 takes from an addon: its .dtbauto when one matched the machine
+// (sidecar::addon_of() keeps only that one), else its .dtb (empty: none). The stub installs these in addon order, each replacing the tree before it
 // (the UKI's own .dtb first), and measures each one it installed (EspInputs::devicetree_applied).
 Bytes addon_devicetree(const sidecar::Addon &addon);
 

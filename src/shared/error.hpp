@@ -55,6 +55,10 @@ enum class Error : uint16_t {
         CmdlineOverKernelLimit, // the command line is longer than the kernel's cmdline_size
         BadName,              // a file name for an initrd archive is not ASCII or contains a NUL
         TooManyAddons,        // more addons than kMaxAddons
+        UnsupportedHwids,     // a .hwids entry of a type other than devicetree or UEFI firmware
+        BadHwids,             // a .hwids string offset outside the section or without its NUL
+        NoHwidsEntries,       // a .hwids section without entries
+        NoHwidsMatch,         // no .hwids devicetree entry carries one of the machine's CHIDs
 };
 
 constexpr const char *describe(Error e) {
@@ -113,6 +117,10 @@ constexpr const char *describe(Error e) {
                 return "the command line is longer than the kernel's cmdline_size";
         case Error::BadName: return "file name is not ASCII";
         case Error::TooManyAddons: return "too many addons";
+        case Error::UnsupportedHwids: return ".hwids has an entry of an unsupported type";
+        case Error::BadHwids: return ".hwids has a string outside the section or without its NUL";
+        case Error::NoHwidsEntries: return ".hwids has no entries";
+        case Error::NoHwidsMatch: return "no .hwids entry matches this machine's CHIDs";
         case Error::X86NotDirect: return "the kernel cannot be entered directly (needs a 64-bit relocatable kernel, boot protocol 2.12+)";
         }
         return "unknown error";

@@ -3,6 +3,7 @@
 #include "sidecar.hpp"
 
 #include "measure.hpp"
+#include "uki.hpp"
 
 namespace zuki::sidecar {
 
@@ -147,13 +148,16 @@ const char *describe(AddonVerdict v) {
         return "unknown";
 }
 
-Addon addon_of(const pe::View &view, Span<const char16_t> name) {
+Addon addon_of(const pe::View &view, Span<const char16_t> name, const hwids::Machine *machine) {
         Addon a;
         a.name = name;
         pe::Section sec;
         for (const AddonSection &w : kAddonSections)
-                if (view.find(w.name, &sec))
+                if (w.field != &Addon::dtbauto && view.find(w.name, &sec))
                         a.*(w.field) = view.data(sec);
+        uki::SectionSet notes;
+        if (machine && uki::choose_dtbauto(view, -1, *machine, &sec, &notes))
+                a.dtbauto = view.data(sec);
         a.has_linux = view.find(".linux", &sec);
         return a;
 }

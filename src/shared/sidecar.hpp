@@ -142,9 +142,10 @@ inline constexpr AddonSection kAddonSections[] = {
 };
 
 // The addon `view` (either layout) named `name`: its kAddonSections as views into the image, and
-// whether it has a .linux. The stub copies these out before unloading the image; the host
-// predicts from them as they are.
-Addon addon_of(const pe::View &view, Span<const char16_t> name);
+// whether it has a .linux. .dtbauto is the one chosen for `machine` with the addon's own .hwids
+// (uki::choose_dtbauto; empty without a machine or a match), as systemd-stub 262 chooses it.
+// The stub copies these out before unloading the image; the host predicts from them as they are.
+Addon addon_of(const pe::View &view, Span<const char16_t> name, const hwids::Machine *machine = nullptr);
 
 // Whether the stub uses `addon` with a UKI whose .uname is `uki_uname` (empty: none). Compares
 // like systemd's strneq8: up to the shorter NUL or the addon section's size.

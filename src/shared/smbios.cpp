@@ -80,4 +80,45 @@ Bytes find_oem_string(Bytes table, const char *prefix, bool *found) {
         return search.value;
 }
 
+bool find_first(Bytes table, uint8_t type, size_t min_length, Structure *out) {
+        struct Search {
+                uint8_t type;
+                size_t min_length;
+                Structure *out;
+                bool found = false;
+        } search{type, min_length, out};
+        for_each(table,
+                 [](const Structure &s, void *user) {
+                         auto *q = static_cast<Search *>(user);
+                         if (s.type != q->type)
+                                 return true;
+                         if (s.bytes[1] >= q->min_length) {
+                                 *q->out = s;
+                                 q->found = true;
+                         }
+                         return false;
+                 },
+                 &search);
+        return search.found;
+}
+
+bool string_at(const Structure &s, uint8_t n, Bytes *out) {
+        if (n == 0)
+                return false;
+        size_t p = s.bytes[1];
+        for (uint8_t index = 1; p < s.bytes.size() && s.bytes[p] != 0; index++) {
+                size_t e = p;
+                while (e < s.bytes.size() && s.bytes[e] != 0)
+                        e++;
+                if (index == n) {
+                        *out = Bytes(s.bytes.data() + p, e - p);
+                        return true;
+                }
+                if (index == 255)
+                        break;
+                p = e + 1;
+        }
+        return false;
+}
+
 } // namespace zuki::smbios

@@ -14,8 +14,10 @@
 
 namespace zuki::smbios {
 
+inline constexpr uint8_t kTypeBios = 0;
 inline constexpr uint8_t kTypeSystem = 1;
 inline constexpr uint8_t kTypeBaseboard = 2;
+inline constexpr uint8_t kTypeEnclosure = 3;
 inline constexpr uint8_t kTypeOemStrings = 11;
 inline constexpr uint8_t kTypeEnd = 127;
 inline constexpr size_t kType1WakeUpTypeOffset = 0x18;
@@ -39,5 +41,13 @@ size_t for_each(Bytes table, bool (*f)(const Structure &, void *), void *user);
 // The value of the first string starting with `prefix` in the first type 11 structure (up to its
 // NUL, without it), or an empty view (`found` false) when there is none.
 Bytes find_oem_string(Bytes table, const char *prefix, bool *found);
+
+// The first structure of `type`, as systemd-stub's get_smbios_table() finds it: false when there is
+// none, or when the first one is shorter than `min_length` (a later one is not looked at).
+bool find_first(Bytes table, uint8_t type, size_t min_length, Structure *out);
+
+// String number `n` (1-based, as the formatted area refers to it) of a structure; false for 0 or
+// a number past its string set.
+bool string_at(const Structure &s, uint8_t n, Bytes *out);
 
 } // namespace zuki::smbios

@@ -17,12 +17,87 @@ bool lookup(const pe::Section &s, SectionId *id) {
 
 } // namespace
 
+bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &machine, pe::Section *out,
+                    SectionSet *set) {
+        auto in_range = [&](size_t i, int64_t *current) {
+                if (view.section(i).has_name(kSectionNames[(size_t) SectionId::Profile]))
+                        (*current)++;
+                return *current == range;
+        };
+        // The device the machine's CHIDs select in this range's first .hwids, when the firmware
+        // has no devicetree of its own.
+        Bytes device_compatible;
+        bool have_device = false;
+        if (!machine.firmware_devicetree) {
+                int64_t current = -1;
+                for (size_t i = 0; i < view.section_count(); i++) {
+                        if (!in_range(i, &current) || !view.section(i).has_name(".hwids"))
+                                continue;
+                        pe::Section h = view.section(i);
+                        if (h.virtual_size == 0)
+                                break;
+                        Result<size_t> device = hwids::match(view.data(h), machine.chids);
+                        if (!device) {
+                                if (set->dtbauto_note == hwids::Note::None) {
+                                        set->dtbauto_note = hwids::Note::HwidsFailed;
+                                        set->hwids_error = device.error();
+                                }
+                                break;
+                        }
+                        hwids::Entry e = hwids::entry(view.data(h), *device);
+                        device_compatible = e.compatible;
+                        have_device = true;
+                        break;
+                }
+        }
+        int64_t current = -1;
+        for (size_t i = 0; i < view.section_count(); i++) {
+                if (!in_range(i, &current) || !view.section(i).has_name(".dtbauto"))
+                        continue;
+                pe::Section d = view.section(i);
+                Bytes dtb = view.data(d);
+                if (d.virtual_size < dtb.size())
+                        dtb = Bytes(dtb.data(), d.virtual_size);
+                Bytes compatible = hwids::root_compatible(dtb);
+                if (machine.firmware_devicetree) {
+                        // A tree that does not parse, or a firmware tree without a readable
+                        // compatible, matches nothing; systemd logs nothing for either.
+                        if (!machine.firmware_compatible.empty() && !compatible.empty() &&
+                            compatible.size() == machine.firmware_compatible.size() &&
+                            bytes_equal(compatible.data(), machine.firmware_compatible.data(), compatible.size())) {
+                                *out = d;
+                                return true;
+                        }
+                        continue;
+                }
+                if (!have_device || device_compatible.empty())
+                        continue;
+                if (compatible.empty()) {
+                        if (set->dtbauto_note == hwids::Note::None) {
+                                set->dtbauto_note = hwids::Note::BadBlob;
+                                set->bad_blob_index = i;
+                        }
+                        continue;
+                }
+                if (compatible.size() == device_compatible.size() &&
+                    bytes_equal(compatible.data(), device_compatible.data(), compatible.size())) {
+                        *out = d;
+                        return true;
+                }
+        }
+        return false;
+}
+
+namespace {
+
+} // namespace
+
 bool is_uki(const pe::View &view) {
         pe::Section s;
         return view.find(".linux", &s);
 }
 
-Result<SectionSet> select_sections(const pe::View &view, uint32_t profile) {
+Result<SectionSet> select_sections(const pe::View &view, uint32_t profile, const hwids::Machine *machine) {
         SectionSet set;
         set.profile = profile;
         bool base_seen[kSectionCount] = {};
@@ -50,6 +125,11 @@ Result<SectionSet> select_sections(const pe::View &view, uint32_t profile) {
                         continue;
                 }
                 size_t k = (size_t) id;
+                if (id == SectionId::Dtbauto) {
+                        // Chosen below, per range, for the machine.
+                        seen[k] = true;
+                        continue;
+                }
                 if (seen[k] && !may_repeat(id))
                         return Error::DuplicateSection;
                 // systemd-stub treats a section with VirtualSize 0 as absent (PE_SECTION_VECTOR_IS_SET):
@@ -68,6 +148,16 @@ Result<SectionSet> select_sections(const pe::View &view, uint32_t profile) {
         // Profile 0 of a UKI without .profile sections is the base alone.
         if (set.profile_count == 0 ? profile != 0 : profile >= set.profile_count)
                 return Error::UnknownProfile;
+        if (machine) {
+                size_t k = (size_t) SectionId::Dtbauto;
+                pe::Section d;
+                if (set.profile_count > 0 && choose_dtbauto(view, profile, *machine, &d, &set))
+                        from_profile[k] = d;
+                if (choose_dtbauto(view, -1, *machine, &d, &set)) {
+                        set.present[k] = true;
+                        set.sections[k] = d;
+                }
+        }
         for (size_t k = 0; k < kSectionCount; k++)
                 if (from_profile[k].virtual_size != 0) {
                         set.present[k] = true;

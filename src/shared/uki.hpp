@@ -11,6 +11,7 @@
 #pragma once
 
 #include "base.hpp"
+#include "hwids.hpp"
 #include "limits.hpp"
 #include "pe.hpp"
 
@@ -57,24 +58,37 @@ inline constexpr uint32_t kMaxProfiles = limits::kMaxSections - 1;
 
 // The sections the selected profile sees: for each id, the section (from the profile or the base)
 // or none. As in systemd-stub, a section with VirtualSize 0 counts as absent: it is neither
-// measured nor used, and in a profile it does not replace the base's section. Repeatable sections record their first occurrence only; they are not measured
-// differently and zuki does not consume them yet.
+// measured nor used, and in a profile it does not replace the base's section. .hwids and .efifw
+// record their first occurrence; .dtbauto the one chosen for the machine (hwids.hpp), or none.
 struct SectionSet {
         bool present[kSectionCount] = {};
         pe::Section sections[kSectionCount] = {};
         uint32_t profile = 0;        // the selected profile
         uint32_t profile_count = 0;  // number of .profile sections (0: single-profile UKI)
+        // Why .dtbauto sections were passed over, for the one line the stub logs: the .hwids
+        // error (note HwidsFailed) or the table index of a malformed .dtbauto (BadBlob).
+        hwids::Note dtbauto_note = hwids::Note::None;
+        Error hwids_error = Error::None;
+        size_t bad_blob_index = 0;
 
         bool has(SectionId id) const { return present[(size_t) id]; }
         const pe::Section &get(SectionId id) const { return sections[(size_t) id]; }
 };
+
+// Chooses among the .dtbauto sections of one range of the section table (range -1, the base: before
+// the first .profile, or all of an addon; range k: from the k-th .profile up to the next) as
+// systemd-stub's pe_locate_sections() does for that range (hwids.hpp). Records in `notes` why
+// sections were passed over (its dtbauto_note/hwids_error/bad_blob_index; the first reason wins).
+bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &machine, pe::Section *out,
+                    SectionSet *notes);
 
 // True when the image has a .linux section anywhere (UKI mode).
 bool is_uki(const pe::View &view);
 
 // Picks the sections of `profile`. Fails with UnknownProfile when the UKI has no such profile,
 // DuplicateSection when a non-repeatable section occurs twice in the base or in one profile.
-Result<SectionSet> select_sections(const pe::View &view, uint32_t profile);
+// .dtbauto is chosen for `machine` as systemd-stub 262 does (hwids.hpp); without a machine none is.
+Result<SectionSet> select_sections(const pe::View &view, uint32_t profile, const hwids::Machine *machine = nullptr);
 
 // Parses a "@N" profile selector at the start of load options (UTF-16, as EFI passes them). On
 // success returns the profile and sets *rest_offset to the index of the first character of the

@@ -53,7 +53,7 @@ std::vector<const EspFile *> sorted(const std::vector<EspFile> &files) {
 }
 
 // The addons the stub would use, in its order, judged as it judges them.
-void choose_addons(PredictedBoot *p, const EspSelection &sel) {
+void choose_addons(PredictedBoot *p, const EspSelection &sel, const hwids::Machine *machine) {
         for (AddonScope scope : {AddonScope::Global, AddonScope::Own})
                 for (const EspFile *f : sorted(sel.addons[(size_t) scope])) {
                         std::string where = "addon " + f->name + " (" + describe_dir(scope) + ")";
@@ -68,7 +68,8 @@ void choose_addons(PredictedBoot *p, const EspSelection &sel) {
                                 continue;
                         }
                         const std::u16string &name = p->addon_names.emplace_back(ascii_to_u16(f->name) + u'\0');
-                        sidecar::Addon addon = sidecar::addon_of(*view, Span<const char16_t>(name.data(), name.size()));
+                        sidecar::Addon addon =
+                                sidecar::addon_of(*view, Span<const char16_t>(name.data(), name.size()), machine);
                         bool bad_cmdline = false;
                         sidecar::AddonVerdict verdict = model::judge_addon(p->boot, addon, &bad_cmdline);
                         if (verdict == sidecar::AddonVerdict::Used && bad_cmdline) {
@@ -79,14 +80,11 @@ void choose_addons(PredictedBoot *p, const EspSelection &sel) {
                                 p->notes.push_back("Ignoring " + where + ": " + sidecar::describe(verdict));
                                 continue;
                         }
-                        if (!addon.dtbauto.empty())
-                                p->notes.push_back("Addon " + where + ": .dtbauto is not matched yet, it is not used" +
-                                                   (addon.dtb.empty() ? "" : " (its .dtb is)"));
                         Bytes dtb = model::addon_devicetree(addon);
                         if (!dtb.empty()) {
                                 p->devicetree_applied[p->addons.size()] = model::is_flattened_devicetree(dtb);
                                 if (!p->devicetree_applied[p->addons.size()])
-                                        p->notes.push_back("Addon " + where + ": its .dtb is not a flattened devicetree, it is not installed");
+                                        p->notes.push_back("Addon " + where + ": its devicetree is not a flattened devicetree, it is not installed");
                         }
                         p->addons.push_back(addon);
                 }
@@ -156,10 +154,10 @@ void settle_appendix(PredictedBoot *p, const EspSelection &sel) {
 
 // Runs the model's later steps (the ESP's inputs, command line, measurements) on a planned boot,
 // in the stub's order (src/boot/uki-boot.cpp, boot_uki()).
-void finish(PredictedBoot *p, const std::string &what, const EspSelection *esp) {
+void finish(PredictedBoot *p, const std::string &what, const EspSelection *esp, const hwids::Machine *machine) {
         if (esp) {
                 p->notes = esp->notes;
-                choose_addons(p, *esp);
+                choose_addons(p, *esp, machine);
                 pack_archives(p, *esp);
                 settle_appendix(p, *esp);
         }
@@ -194,11 +192,18 @@ std::unique_ptr<PredictedBoot> predict_boot(Bytes uki, const std::string &what, 
         model::Inputs in;
         in.load_options = Span<const char16_t>(p->load_options.data(), p->load_options.size());
         in.secure_boot = conditions.secure_boot;
+        in.machine = conditions.machine;
         Result<model::Boot> boot = model::plan_boot(*view, in);
         if (!boot)
                 refuse(what, conditions.profile, boot.error());
         p->boot = *boot;
-        finish(p.get(), what, conditions.esp);
+        if (boot->dtbauto_note == hwids::Note::HwidsFailed)
+                p->notes.push_back(std::string("HWID matching failed, no .dtbauto will be selected: ") +
+                                   describe(boot->hwids_error));
+        else if (boot->dtbauto_note == hwids::Note::BadBlob)
+                p->notes.push_back("Found a bad devicetree in PE section " + std::to_string(boot->bad_blob_index) +
+                                   ", ignoring it");
+        finish(p.get(), what, conditions.esp, conditions.machine);
         return p;
 }
 
@@ -214,7 +219,7 @@ std::unique_ptr<PredictedBoot> predict_boot(const measure::SectionContents &sect
         if (!boot)
                 refuse(what, conditions.profile, boot.error());
         p->boot = *boot;
-        finish(p.get(), what, conditions.esp);
+        finish(p.get(), what, conditions.esp, conditions.machine);
         return p;
 }
 

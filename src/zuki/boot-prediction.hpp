@@ -27,6 +27,10 @@ struct BootConditions {
         // What the ESP adds (credentials, extensions, addons, the SMBIOS command-line extension);
         // must outlive the prediction. Null: nothing, as for a UKI booted without an ESP.
         const EspSelection *esp = nullptr;
+        // What the UKI's and the addons' .dtbauto sections are matched against (the firmware's
+        // devicetree, the SMBIOS CHIDs); must outlive the prediction. Null: no .dtbauto is chosen,
+        // as on a machine that matches none.
+        const hwids::Machine *machine = nullptr;
 };
 
 // A predicted boot and the storage its events point into (besides the UKI's own bytes, which

@@ -159,6 +159,11 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         }
         if (in.devicetree)
                 add(".dtb", *in.devicetree);
+        // After .dtb, as ukify 262 places them.
+        for (const Buffer &dtb : in.devicetree_auto)
+                add(".dtbauto", dtb);
+        if (in.hwids)
+                add(".hwids", *in.hwids);
         if (!result.uname.empty())
                 add(".uname", text_section(result.uname));
         if (in.splash)
@@ -192,7 +197,7 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         for (size_t i = 0; i < stub_view->section_count(); i++)
                 base_names.insert(stub_view->section(i).name);
         for (const NewSection &ns : sections)
-                if (!base_names.insert(ns.name).second)
+                if (ns.name != ".dtbauto" && !base_names.insert(ns.name).second)
                         fail("Duplicate section " + ns.name);
         // Each .profile starts a profile that runs until the next one (UKI specification,
         // "Multi-Profile UKIs"); the base sections above are shared by all.
@@ -206,7 +211,8 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
                 section_ends.push_back(sections.size());
         }
 
-        bool multi = !in.profiles.empty();
+        // Profiles repeat names by design, .dtbauto sections too (checked per name above).
+        bool multi = !in.profiles.empty() || in.devicetree_auto.size() > 1;
         if (in.sign_pcr_policy) {
                 // .pcrsig is not measured, so the image without it predicts the same PCR 11.
                 Buffer unsigned_image = append_sections(bytes_of(image), sections, nullptr, multi, "UKI");

@@ -30,6 +30,8 @@ struct UkiInputs {
         std::optional<std::string> uname; // detected from the kernel when absent
         std::optional<Buffer> splash;
         std::optional<Buffer> devicetree;
+        std::vector<Buffer> devicetree_auto; // .dtbauto sections, in order (ukify --devicetree-auto)
+        std::optional<Buffer> hwids;         // the .hwids section (hwids-build.hpp)
         std::optional<Buffer> microcode;
         std::optional<Buffer> pcrpkey;
         std::optional<Buffer> sbat;     // extra .sbat lines, merged into the stub's .sbat

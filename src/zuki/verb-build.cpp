@@ -7,6 +7,7 @@
 
 #include "authenticode.hpp"
 #include "cli.hpp"
+#include "hwids-build.hpp"
 #include "failure.hpp"
 #include "host-defaults.hpp"
 #include "keys.hpp"
@@ -25,7 +26,7 @@ enum {
         kOptLinux = cli::kFirstLongOnly, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
         kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson, kOptProfile,
         kOptProfileCmdline, kOptSection, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases, kOptPcrBanks, kOptPolicyRef, kOptSignInitrdPcrs, kOptSbKey,
-        kOptSbCert, kOptX86Boot,
+        kOptSbCert, kOptX86Boot, kOptDevicetreeAuto, kOptHwids,
 };
 
 constexpr cli::Option kOptions[] = {
@@ -38,6 +39,10 @@ constexpr cli::Option kOptions[] = {
         {"sbat", kOptSbat, cli::Arg::Required, "TEXT|@FILE", "SBAT lines merged into the stub's .sbat"},
         {"splash", kOptSplash, cli::Arg::Required, "FILE", "a boot splash image (.splash)"},
         {"devicetree", kOptDevicetree, cli::Arg::Required, "FILE", "a devicetree blob (.dtb)"},
+        {"devicetree-auto", kOptDevicetreeAuto, cli::Arg::Required, "FILE",
+         "a devicetree the stub may choose for the machine (.dtbauto); may repeat"},
+        {"dtbauto", kOptDevicetreeAuto, cli::Arg::Required, "FILE", "the same as --devicetree-auto"},
+        {"hwids", kOptHwids, cli::Arg::Required, "DIR", "device descriptions (*.json, as ukify's) for .hwids"},
         {"microcode", kOptMicrocode, cli::Arg::Required, "FILE", "a microcode initrd (.ucode)"},
         {"pcrpkey", kOptPcrpkey, cli::Arg::Required, "FILE", "the PCR policy public key to embed (.pcrpkey)"},
         {"no-compress", kOptNoCompress, cli::Arg::None, nullptr, "keep a plain kernel as it is (no zboot image)"},
@@ -63,6 +68,7 @@ constexpr cli::Option kOptions[] = {
 constexpr const char *kUsage[] = {
         "--linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]\n"
         "[--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
+        "[--devicetree-auto FILE]... [--hwids DIR]\n"
         "[--microcode FILE] [--pcrpkey FILE] [--no-compress] [--x86-boot MODE] [--stub FILE]\n"
         "[--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
         "[--pcr-private-key KEY|URI [--pcr-public-key FILE] [--phases P,...] [--policyref STRING]]...\n"
@@ -102,6 +108,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 case kOptSbat: in.sbat = input_or_text(arg, "SBAT"); break;
                 case kOptSplash: in.splash = input(arg, "splash"); break;
                 case kOptDevicetree: in.devicetree = input(arg, "devicetree"); break;
+                case kOptDevicetreeAuto: in.devicetree_auto.push_back(input(arg, "devicetree")); break;
+                case kOptHwids: in.hwids = build_hwids_section(arg); break;
                 case kOptMicrocode: in.microcode = input(arg, "microcode"); break;
                 case kOptPcrpkey: in.pcrpkey = input(arg, "PCR public key"); break;
                 case kOptNoCompress: in.compress = false; break;
@@ -160,6 +168,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 throw UsageError("Give one --phases per --pcr-private-key, or none");
         if (!policyrefs.empty() && policyrefs.size() != pcr_private_keys.size())
                 throw UsageError("Give one --policyref per --pcr-private-key, or none");
+        // ukify 262 signs once per .dtbauto (the PCR 11 value depends on which one the machine
+        // picks); zuki build does not do that yet.
+        if (!pcr_private_keys.empty() && !in.devicetree_auto.empty())
+                throw UsageError("--pcr-private-key with --devicetree-auto is not supported yet");
         if (pcr_private_keys.empty() && !pcr_banks.empty())
                 throw UsageError("--pcr-banks needs --pcr-private-key");
         if (pcr_private_keys.empty() && sign_initrd_pcrs)

@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "boot-prediction.hpp"
+#include "chid.hpp"
+#include "hwids.hpp"
 #include "cli.hpp"
 #include "esp-inputs.hpp"
 #include "event-log.hpp"
@@ -25,6 +27,7 @@ namespace {
 enum {
         kOptProfile = cli::kFirstLongOnly, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptPrivateKey, kOptPublicKey,
         kOptAppend, kOptPolicyRef, kOptSignatureDigest, kOptSecureBoot, kOptAddon, kOptGlobalAddon, kOptSmbiosCmdlineExtra, kOptEsp, kOptUkiPath,
+        kOptSmbiosFile, kOptFirmwareDtb,
         kOptArchive,                                     // + sidecar::Kind
         kOptSection = kOptArchive + (int) sidecar::kKindCount, // + index in kSectionFiles
 };
@@ -34,7 +37,8 @@ constexpr const char *archive_option(sidecar::Kind k) { return sidecar::kTargets
 
 // Section files, named as systemd-measure names them; option kOptSection + i is section i.
 constexpr const char *kSectionFiles[] = {"linux", "osrel", "cmdline", "initrd", "ucode",
-                                         "splash", "dtb", "uname", "sbat", "pcrpkey"};
+                                         "splash", "dtb", "uname", "sbat", "pcrpkey",
+                                         "dtbauto", "hwids"};
 
 constexpr cli::Option kOptions[] = {
         {"profile", kOptProfile, cli::Arg::Required, "N", "the UKI profile to measure (default 0)"},
@@ -66,6 +70,10 @@ constexpr cli::Option kOptions[] = {
         {"global-addon", kOptGlobalAddon, cli::Arg::Required, "FILE", "an addon in \\loader\\addons; may repeat"},
         {"smbios-cmdline-extra", kOptSmbiosCmdlineExtra, cli::Arg::Required, "TEXT",
          "the value of the SMBIOS type 11 string io.systemd.stub.kernel-cmdline-extra="},
+        {"smbios-file", kOptSmbiosFile, cli::Arg::Required, "FILE",
+         "the machine's SMBIOS table (/sys/firmware/dmi/tables/DMI): .dtbauto is chosen by its CHIDs"},
+        {"firmware-dtb", kOptFirmwareDtb, cli::Arg::Required, "FILE",
+         "the devicetree the firmware installs: .dtbauto is chosen by its compatible"},
         {"esp", kOptEsp, cli::Arg::Required, "DIR", "read a mounted ESP as the stub does (with --uki-path)"},
         {"uki-path", kOptUkiPath, cli::Arg::Required, "PATH", "where the UKI is on that ESP, e.g. /EFI/Linux/foo.efi"},
         {"linux", kOptSection + 0, cli::Arg::Required, "FILE", "section file: .linux"},
@@ -78,14 +86,17 @@ constexpr cli::Option kOptions[] = {
         {"uname", kOptSection + 7, cli::Arg::Required, "FILE", "section file: .uname"},
         {"sbat", kOptSection + 8, cli::Arg::Required, "FILE", "section file: .sbat"},
         {"pcrpkey", kOptSection + 9, cli::Arg::Required, "FILE", "section file: .pcrpkey"},
+        {"dtbauto", kOptSection + 10, cli::Arg::Required, "FILE", "section file: .dtbauto (the one the machine picks)"},
+        {"hwids", kOptSection + 11, cli::Arg::Required, "FILE", "section file: .hwids"},
 };
 
 constexpr const char *kUsage[] = {
         "[--profile N] [--load-options TEXT [--secure-boot]] [--bank B]... [--phase P]... [--json] UKI",
         "[--esp DIR --uki-path PATH] [--credential FILE]... [--addon FILE]... [--sysext FILE]...\n"
-        "[--smbios-cmdline-extra TEXT] ... UKI",
+        "[--smbios-cmdline-extra TEXT] [--smbios-file FILE | --firmware-dtb FILE] ... UKI",
         "--linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
-        "[--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE] ...",
+        "[--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE]\n"
+        "[--dtbauto FILE] [--hwids FILE] ...",
         "... --private-key KEY|URI [--public-key FILE] [--append FILE] [--policyref STRING]\n"
         "[--signature-digest sha256|bank] [--json[=pretty]]",
 };
@@ -137,6 +148,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         bool esp_given = false;
         std::string esp_dir, uki_path;
         std::vector<std::pair<int, std::string>> esp_files;
+        std::optional<Buffer> smbios_table, firmware_dtb;
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
                 if (id >= kOptSection && id < kOptSection + (int) std::size(kSectionFiles)) {
                         files[id - kOptSection] = read_file(arg);
@@ -171,6 +183,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 case kOptSecureBoot: secure_boot = true; break;
                 case kOptSmbiosCmdlineExtra: esp.smbios_cmdline_extra = arg; esp_given = true; break;
                 case kOptEsp: esp_dir = arg; esp_given = true; break;
+                case kOptSmbiosFile: smbios_table = read_file(arg, 1u << 20); break;
+                case kOptFirmwareDtb: firmware_dtb = read_file(arg, 32u << 20); break;
                 case kOptUkiPath: uki_path = arg; esp_given = true; break;
                 default: esp_files.emplace_back(id, arg); esp_given = true; break; // archives and addons
                 }
@@ -197,6 +211,21 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         conditions.profile = profile;
         conditions.load_options = load_options;
         conditions.secure_boot = secure_boot;
+        // The machine .dtbauto is chosen for, as the stub describes it (describe_machine()).
+        hwids::Machine machine;
+        if (smbios_table || firmware_dtb) {
+                chid::Fields fields;
+                chid::fields_from_smbios(smbios_table ? bytes_of(*smbios_table) : Bytes(), chid::Source::Stub, &fields);
+                bool absent[chid::kTypeCount];
+                chid::compute(fields, machine.chids, absent);
+                if (firmware_dtb) {
+                        machine.firmware_devicetree = true;
+                        machine.firmware_compatible = hwids::root_compatible(bytes_of(*firmware_dtb));
+                        if (machine.firmware_compatible.empty())
+                                fail("--firmware-dtb: no root compatible string in that devicetree");
+                }
+                conditions.machine = &machine;
+        }
         if (esp_given) {
                 if (!esp_dir.empty())
                         read_esp(&esp, esp_dir, uki_path);

@@ -20,5 +20,6 @@ extern const cli::Verb kVerify;
 extern const cli::Verb kInspect;
 extern const cli::Verb kExtract;
 extern const cli::Verb kStatus;
+extern const cli::Verb kChid;
 
 } // namespace zuki::verbs

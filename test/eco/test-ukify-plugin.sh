@@ -87,9 +87,9 @@ m_args=(calculate "--linux=$tmp/linux.efi" "--osrel=$here/../uki/os-release" "--
 "$ZUKI_PYTHON" -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); print(json.dumps(a)); sys.exit(a!=b)' \
         "$tmp/shim.json" "$tmp/sd.json" || { cat "$tmp/sd.json"; fail "the shim and systemd-measure 252 differ"; }
 echo "ok: the same JSON as systemd-measure 252"
-"$ZUKI_UKIFY_TOOLS/systemd-measure" calculate "--linux=$tmp/linux.efi" "--hwids=$tmp/cmdline" 2>"$tmp/err" &&
-        fail "the shim accepted --hwids"
-grep -q '^systemd-measure (zuki): error: --hwids is not supported' "$tmp/err" || fail "no clear error for --hwids: $(cat "$tmp/err")"
+"$ZUKI_UKIFY_TOOLS/systemd-measure" calculate "--linux=$tmp/linux.efi" "--efifw=$tmp/cmdline" 2>"$tmp/err" &&
+        fail "the shim accepted --efifw"
+grep -q '^systemd-measure (zuki): error: --efifw is not supported' "$tmp/err" || fail "no clear error for --efifw: $(cat "$tmp/err")"
 echo "ok: $(cat "$tmp/err")"
 
 # Only --pcr-private-key: ukify derives .pcrpkey with systemd-keyutil (found on $PATH only; Debian

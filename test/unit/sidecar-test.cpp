@@ -273,7 +273,8 @@ TEST(SidecarModel, MeasurementAndInitrdOrder) {
 // Addon devicetrees (systemd-stub 262): the .dtb of each addon whose tree was installed is
 // measured into PCR 12 as an EV_EVENT_TAG (tag 0x6c46f751, src/fundamental/tpm2-pcr.h) named by
 // the addon's file name, in addon order, after the command lines and before the archives; one
-// that was not installed is not measured. .dtbauto is not matched yet: the .dtb is taken.
+// that was not installed is not measured. An addon's .dtbauto (present only when sidecar::addon_of
+// chose it for the machine) is taken before its .dtb.
 TEST(SidecarModel, DevicetreeAddonsAreMeasuredWhenInstalled) {
         const char16_t n1[] = u"g.addon.efi", n2[] = u"l.addon.efi", n3[] = u"m.addon.efi";
         Addon a[3];
@@ -291,7 +292,7 @@ TEST(SidecarModel, DevicetreeAddonsAreMeasuredWhenInstalled) {
         bool applied[3] = {true, true, false};
         esp.devicetree_applied = applied;
 
-        EXPECT_EQ(test::as_string(addon_devicetree(a[1])), "DT2");
+        EXPECT_EQ(test::as_string(addon_devicetree(a[1])), "AUTO");
         measure::Plan plan;
         const char16_t smbios[] = u"s=1";
         ASSERT_TRUE(add_esp_measurements(esp, Span<const char16_t>(), Span<const char16_t>(smbios, 4), &plan));
@@ -303,7 +304,7 @@ TEST(SidecarModel, DevicetreeAddonsAreMeasuredWhenInstalled) {
         }
         EXPECT_EQ(got, (std::vector<std::string>{
                                std::string("12:13:s=1:s\0=\0", 14),
-                               "12:6:g.addon.efi:DT1", "12:6:l.addon.efi:DT2", // installed ones, in order
+                               "12:6:g.addon.efi:DT1", "12:6:l.addon.efi:AUTO", // installed ones, in order
                                "12:13:Credentials initrd:CRED",
                                "12:6:g.addon.efi:I1",
                        }));

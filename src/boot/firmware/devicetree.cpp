@@ -3,7 +3,9 @@
 #include "devicetree.hpp"
 
 #include "../../shared/boot-model.hpp"
+#include "../../shared/chid.hpp"
 #include "../efi/dt-fixup.hpp"
+#include "config-table.hpp"
 #include "log.hpp"
 
 namespace zuki::boot {
@@ -54,6 +56,21 @@ efi::Status apply_fixups(efi::BootServices *bs, uint32_t total, Pages *pages, co
 }
 
 } // namespace
+
+void describe_machine(const efi::SystemTable *st, Bytes smbios_table, hwids::Machine *out) {
+        *out = hwids::Machine();
+        if (auto *fdt = static_cast<const uint8_t *>(find_config_table(st, kDtbTableGuid))) {
+                out->firmware_devicetree = true;
+                // The header's magic and total size first, then the tree as long as it says.
+                uint32_t total = load_be32(fdt) == 0xd00dfeed ? load_be32(fdt + 4) : 0;
+                if (total >= 40 && total <= (32u << 20))
+                        out->firmware_compatible = hwids::root_compatible(Bytes(fdt, total));
+        }
+        chid::Fields fields;
+        chid::fields_from_smbios(smbios_table, chid::Source::Stub, &fields);
+        bool absent[chid::kTypeCount];
+        chid::compute(fields, out->chids, absent);
+}
 
 efi::Status DevicetreeInstall::install(efi::SystemTable *st, Bytes dtb, const char16_t *source, bool *installed) {
         *installed = false;

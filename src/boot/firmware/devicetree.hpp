@@ -8,12 +8,19 @@
 #pragma once
 
 #include "../../shared/base.hpp"
+#include "../../shared/hwids.hpp"
 #include "../efi/system-table.hpp"
 #include "pages.hpp"
 
 namespace zuki::boot {
 
 inline constexpr efi::Guid kDtbTableGuid = {0xb1b621d5, 0xf19c, 0x41a5, {0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0}};
+
+// What systemd-stub 262 matches .dtbauto sections against (../../shared/hwids.hpp): whether the
+// firmware installed a devicetree and its root compatible string, and the CHIDs of the SMBIOS
+// `table` (as the stub computes them: missing strings are empty). The firmware tree is read only
+// as far as its header says (at most 32 MiB, systemd's limit for a devicetree file).
+void describe_machine(const efi::SystemTable *st, Bytes smbios_table, hwids::Machine *out);
 
 class DevicetreeInstall {
 public:

@@ -207,10 +207,10 @@ efi::Status file_device_path(efi::BootServices *bs, efi::Handle device, const ch
 
 // Copies the sections the stub looks at (sidecar::addon_of()) out of a loaded addon, which is
 // unloaded afterwards, with its name, into one pool block.
-efi::Status copy_addon(const pe::View &view, const char16_t *name, PoolArray<uint8_t> *storage,
-                       sidecar::Addon *out) {
+efi::Status copy_addon(const pe::View &view, const char16_t *name, const hwids::Machine *machine,
+                       PoolArray<uint8_t> *storage, sidecar::Addon *out) {
         size_t name_units = length16(name) + 1;
-        sidecar::Addon found = sidecar::addon_of(view, Span<const char16_t>(name, name_units));
+        sidecar::Addon found = sidecar::addon_of(view, Span<const char16_t>(name, name_units), machine);
         size_t name_bytes = name_units * sizeof(char16_t);
         uint64_t total = align_up(name_bytes, 8);
         for (const sidecar::AddonSection &w : sidecar::kAddonSections)
@@ -239,7 +239,7 @@ efi::Status copy_addon(const pe::View &view, const char16_t *name, PoolArray<uin
 } // namespace
 
 void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::LoadedImageProtocol *loaded,
-                       const model::Boot &boot) {
+                       const model::Boot &boot, const hwids::Machine *machine) {
         efi::BootServices *bs = st->BootServices;
         if (!loaded->DeviceHandle)
                 return;
@@ -292,7 +292,7 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                                                                                    pe::Layout::Loaded);
                         sidecar::Addon addon;
                         if (view)
-                                s = copy_addon(*view, name, &addon_storage_[addon_count_], &addon);
+                                s = copy_addon(*view, name, machine, &addon_storage_[addon_count_], &addon);
                         bs->UnloadImage(h);
                         if (!view) {
                                 log_error(efi::kLoadError, "Ignoring addon {}: {}", path, view.error());
@@ -319,9 +319,6 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                                 addon_storage_[addon_count_].reset();
                                 continue;
                         }
-                        if (!addon.dtbauto.empty())
-                                log_warning("Addon {}: .dtbauto is not matched yet, it is not used{}", path,
-                                            addon.dtb.empty() ? "" : " (its .dtb is)");
                         addons_[addon_count_++] = addon;
                 }
         }

@@ -21,8 +21,9 @@ public:
         EspExtras &operator=(const EspExtras &) = delete;
 
         // Gathers the addons (global, then the UKI's own) and the six archives.
+        // An addon's .dtbauto is chosen for `machine` (null: none is).
         void gather(efi::Handle image, efi::SystemTable *st, const efi::LoadedImageProtocol *loaded,
-                    const model::Boot &boot);
+                    const model::Boot &boot, const hwids::Machine *machine);
 
         // What the boot model needs; valid while this object lives.
         model::EspInputs inputs() const;

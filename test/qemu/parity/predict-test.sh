@@ -81,6 +81,8 @@ else
         boot_from=(--esp-image "$tmp/uki.efi" "${esp_case_files[@]}")
 fi
 [[ -v esp_case_smbios_cmdline_extra ]] && measure+=(--smbios-cmdline-extra "$esp_case_smbios_cmdline_extra")
+# The SMBIOS strings choose the addons' .dtbauto (their CHIDs), as in the stub.
+[[ -v esp_case_smbios_file ]] && measure+=(--smbios-file "$esp_case_smbios_file")
 "$zuki" measure "${measure[@]}" "$tmp/uki.efi" >"$tmp/predicted.json" 2>"$tmp/measure.err" ||
         { cat "$tmp/measure.err"; fail "zuki measure ${measure[*]}"; }
 cat "$tmp/measure.err"
