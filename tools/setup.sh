@@ -308,6 +308,50 @@ EOF
     "$dest/systemd-measure" --version | grep -q '^systemd ' || die "sid's systemd-measure does not run here"
 }
 
+# sid's kexec-tools (2.0.32 today) for the kexec guest test (test/qemu/kexec/): the binary and
+# the shared libraries it needs (libxenctrl and what that links, glibc, zlib on arm64), extracted
+# into one root per architecture, never installed. The test copies kexec, the loader and the
+# NEEDED closure into its initrd.
+KEXEC_PACKAGES=(
+    kexec-tools libxenmisc4.20 libxentoollog1 libxencall1 libxenevtchn1 libxengnttab1
+    libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libc6 zlib1g
+)
+fetch_kexec() {
+    local arch=$1
+    local dest=$ZUKI_CACHE/sid/kexec-tools-$arch
+    if [[ -s $dest/.zuki-package && -x $dest/root/usr/sbin/kexec && $refresh -eq 0 ]]; then
+        log "sid/kexec-tools-$arch: present ($(head -n 1 "$dest/.zuki-package"))"
+        return
+    fi
+    zuki_apt_state_update sid
+    local pkg ver stamp="" pkgs=()
+    for pkg in "${KEXEC_PACKAGES[@]}"; do
+        ver=$(candidate_version sid "$pkg:$arch")
+        [[ -n $ver ]] || die "$pkg:$arch not found in sid"
+        stamp+="$pkg $ver"$'\n'
+        pkgs+=("$pkg:$arch")
+    done
+    if [[ -s $dest/.zuki-package && -x $dest/root/usr/sbin/kexec && $(cat "$dest/.zuki-package") == "${stamp%$'\n'}" ]]; then
+        log "sid/kexec-tools-$arch: up to date"
+        return
+    fi
+    log "sid/kexec-tools-$arch: fetching ${#pkgs[@]} packages"
+    local d=$scratch/tree-sid-kexec-$arch
+    mkdir -p "$d/debs" "$d/tree/root"
+    (cd "$d/debs" && zuki_apt_get sid download "${pkgs[@]}" >/dev/null) ||
+        die "apt-get download (sid) of kexec-tools' packages ($arch) failed"
+    local deb
+    for deb in "$d"/debs/*.deb; do
+        dpkg -x "$deb" "$d/tree/root"
+    done
+    [[ -x $d/tree/root/usr/sbin/kexec ]] || die "kexec is missing from sid's kexec-tools ($arch)"
+    printf '%s' "$stamp" >"$d/tree/.zuki-package"
+    mkdir -p "$(dirname "$dest")"
+    rm -rf "$dest"
+    mv "$d/tree" "$dest"
+    rm -rf "$d"
+}
+
 # QEMU's virt machine needs both AAVMF pflash images to be exactly 64 MiB. Bookworm ships them
 # padded; if a trixie image is smaller, keep a padded copy next to it and print its path.
 aavmf_padded() {
@@ -375,6 +419,8 @@ write_assets_env() {
         ZUKI_SYSTEMD262_ADDON_AA64 "$sid_stub_dir_aa64/addonaa64.efi.stub"
         ZUKI_UKIFY262 "$c/sid/systemd-ukify/usr/bin/ukify"
         ZUKI_SYSTEMD_MEASURE262 "$c/sid/systemd-measure/systemd-measure"
+        ZUKI_KEXEC_ROOT_AMD64 "$c/sid/kexec-tools-amd64/root"
+        ZUKI_KEXEC_ROOT_ARM64 "$c/sid/kexec-tools-arm64/root"
         ZUKI_VIRT_FIRMWARE_PYTHONPATH "$c/trixie/virt-firmware/usr/lib/python3/dist-packages"
         ZUKI_SYSTEMD_MEASURE /usr/lib/systemd/systemd-measure
         ZUKI_PYTHON /usr/bin/python3
@@ -395,6 +441,7 @@ write_assets_env() {
         printf 'ZUKI_KERNEL_BOOKWORM_AMD64_RELEASE=%q\n' "$(cat "$kb64/release")"
         printf 'ZUKI_KERNEL_BOOKWORM_ARM64_RELEASE=%q\n' "$(cat "$kba64/release")"
         printf 'ZUKI_KERNEL_TRIXIE_AMD64_RELEASE=%q\n' "$(cat "$kt64/release")"
+        printf 'ZUKI_KEXEC_VERSION=%q\n' "$(awk '$1 == "kexec-tools" { print $2 }' "$c/sid/kexec-tools-amd64/.zuki-package")"
         # Optional: modules that are built in have no .ko (empty value then).
         local k
         for k in bookworm-amd64:BOOKWORM_AMD64 bookworm-arm64:BOOKWORM_ARM64 trixie-amd64:TRIXIE_AMD64; do
@@ -439,5 +486,7 @@ fetch_tree sid systemd-boot-efi sid/systemd-boot-efi
 fetch_tree sid systemd-boot-efi:arm64 sid/systemd-boot-efi-arm64
 fetch_tree sid systemd-ukify sid/systemd-ukify
 fetch_measure262
+fetch_kexec amd64
+fetch_kexec arm64
 write_assets_env
 log "done in $((SECONDS - t_start)) s"
