@@ -52,6 +52,11 @@ if [ -s /kexec/next ]; then
         kx -e >/tmp/kx.out 2>&1
         say kexec-exec-failed "$next" "$(kx_last)"
     else
+        # What kexec-tools' memory checks read, for the failure report.
+        for d in /sys/firmware/memmap/*; do
+            [ -d "$d" ] && say kexec-memmap "$(cat "$d/start") $(cat "$d/end") $(cat "$d/type")"
+        done
+        grep -i 'system ram' /proc/iomem | while read -r l; do say kexec-iomem "$l"; done
         say kexec-exec-failed "$next" "$(kx_last)"
     fi
 fi
