@@ -130,6 +130,18 @@ if [[ $arch == x86_64 ]]; then
         [[ ! -e $tmp/direct.kernel && $(wc -l <"$tmp/direct.err") -eq 1 ]] || fail "the refusal is not one line without output"
 fi
 
+# zuki inspect says which of them zuki extract can make kexec-able (its "kexec" entry).
+kexec_extractable() {
+        "$zuki" inspect --json "$1" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["kexec"]["extractable"])'
+}
+for f in zboot uki; do
+        [[ $(kexec_extractable "$tmp/$f.efi") == True ]] || fail "zuki inspect does not say $f.efi can be kexec'd after zuki extract"
+done
+if [[ $arch == x86_64 ]]; then
+        [[ $(kexec_extractable "$tmp/direct.efi") == False ]] || fail "zuki inspect says an x86 direct payload can be extracted for kexec"
+fi
+"$zuki" inspect "$tmp/uki.efi" | grep '^kexec: '
+
 # 1: the UKI the firmware boots.
 stage_files uki "$uki_exec"
 mkinitrd "$tmp/first.initrd" "${bundle[@]}" "${stage[@]}"
