@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # test/qemu/kexec/guest-kexec.sh — guest hook (sourced by guest-init.sh, busybox sh): kexec into
 # the next stage named in /kexec/next.
 #
@@ -16,7 +17,7 @@
 kx() { /kexec/ld.so --library-path /kexec/lib /kexec/kexec "$@"; }
 # The last non-empty line kexec printed, on one line.
 # "-l" loads with kexec_load, "-s" with kexec_file_load ("kexec -s" alone would load and reboot).
-kx_load() { local h=$1; shift; if [ "$h" = -s ]; then kx -s -l "$@"; else kx -l "$@"; fi; }
+kx_load() { if [ "$1" = -s ]; then shift; kx -s -l "$@"; else shift; kx -l "$@"; fi; }
 kx_unload() { if [ "$1" = -s ]; then kx -s -u; else kx -u; fi >/dev/null 2>&1; }
 kx_last() { grep -v '^[[:space:]]*$' /tmp/kx.out | tail -n 1 | tr -d '\r'; }
 

@@ -147,7 +147,7 @@ stage_files uki "$uki_exec"
 mkinitrd "$tmp/first.initrd" "${bundle[@]}" "${stage[@]}"
 "$zuki" build --linux "$tmp/direct.efi" --initrd "$tmp/first.initrd" --cmdline "console=$console panic=-1 zuki.kexec=first" \
         --no-os-release --uname '' --output "$tmp/first.efi" >/dev/null || fail "zuki build (first UKI)"
-ls -l "$tmp"/*.efi "$tmp"/*.initrd | awk '{ print $5, $NF }'
+stat -c "%s %n" "$tmp"/*.efi "$tmp"/*.initrd
 
 bash "$qemu_dir/boot.sh" --arch "$arch" --firmware bookworm --kernel "$tmp/first.efi" \
         --expect 'ZUKI-GUEST: kexec-marker zboot' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: error' \
