@@ -6,6 +6,8 @@
 # NAME.cmdline (what `zuki extract` gave on the build host); NAME.exec says how to load the
 # extracted kernel before `kexec -e`: "-s" (kexec_file_load) or "-l" (kexec_load).
 # kexec is sid's binary run through sid's loader from /kexec/ld.so with the libraries in /kexec/lib.
+# When /kexec-old/kexec exists (bookworm's kexec-tools, laid out the same way), the same loads are
+# tried with it first and reported with the prefix "kexec-old-"; nothing is executed with it.
 #
 # Reports (lines "ZUKI-GUEST: ..."):
 #   kexec-version TEXT
@@ -14,37 +16,48 @@
 #   kexec-exec NAME            just before `kexec -e`
 #   kexec-exec-failed NAME     kexec -e returned
 
-kx() { /kexec/ld.so --library-path /kexec/lib /kexec/kexec "$@"; }
-# The last non-empty line kexec printed, on one line.
+KX=/kexec
+kx() { "$KX/ld.so" --library-path "$KX/lib" "$KX/kexec" "$@"; }
 # "-l" loads with kexec_load, "-s" with kexec_file_load ("kexec -s" alone would load and reboot).
 kx_load() { if [ "$1" = -s ]; then shift; kx -s -l "$@"; else shift; kx -l "$@"; fi; }
 kx_unload() { if [ "$1" = -s ]; then kx -s -u; else kx -u; fi >/dev/null 2>&1; }
+# The last non-empty line kexec printed, on one line.
 kx_last() { grep -v '^[[:space:]]*$' /tmp/kx.out | tail -n 1 | tr -d '\r'; }
 
-if [ -s /kexec/next ]; then
-    next=$(cat /kexec/next)
-    say kexec-version "$(kx --version 2>&1 | head -n 1)"
+# kx_try PREFIX NAME: the zuki image as it is, then what zuki extract gave, with both syscalls;
+# each load that succeeds is undone.
+kx_try() {
+    say "$1"version "$(kx --version 2>&1 | head -n 1)"
     # The zuki image as it is: kexec-tools' own readers (kexec_load), then kexec_file_load. A UKI
     # brings its own initrd (kexec-tools' UKI reader cuts .initrd); the command line is given.
     for how in -l -s; do
-        if kx_load "$how" "/kexec/$next.efi" --command-line="$(cat "/kexec/$next.cmdline")" >/tmp/kx.out 2>&1; then
-            say kexec-as-is "$next" "$how" loaded "$(kx_last)"
+        if kx_load "$how" "/kexec/$2.efi" --command-line="$(cat "/kexec/$2.cmdline")" >/tmp/kx.out 2>&1; then
+            say "$1"as-is "$2" "$how" loaded "$(kx_last)"
             kx_unload "$how"
         else
-            say kexec-as-is "$next" "$how" refused "$(kx_last)"
+            say "$1"as-is "$2" "$how" refused "$(kx_last)"
         fi
     done
-    # The kernel, initrd and command line zuki extract gave: both syscalls, then the chosen one
-    # is loaded again and executed.
     for how in -l -s; do
-        if kx_load "$how" "/kexec/$next.kernel" --initrd="/kexec/$next.initrd" \
-            --command-line="$(cat "/kexec/$next.cmdline")" >/tmp/kx.out 2>&1; then
-            say kexec-extracted "$next" "$how" loaded "$(kx_last)"
+        if kx_load "$how" "/kexec/$2.kernel" --initrd="/kexec/$2.initrd" \
+            --command-line="$(cat "/kexec/$2.cmdline")" >/tmp/kx.out 2>&1; then
+            say "$1"extracted "$2" "$how" loaded "$(kx_last)"
             kx_unload "$how"
         else
-            say kexec-extracted "$next" "$how" refused "$(kx_last)"
+            say "$1"extracted "$2" "$how" refused "$(kx_last)"
         fi
     done
+}
+
+if [ -s /kexec/next ]; then
+    next=$(cat /kexec/next)
+    if [ -x /kexec-old/kexec ]; then
+        KX=/kexec-old
+        kx_try kexec-old- "$next"
+        KX=/kexec
+    fi
+    kx_try kexec- "$next"
+    # The chosen syscall loads what zuki extract gave again, and it is executed.
     how=$(cat "/kexec/$next.exec")
     if kx_load "$how" "/kexec/$next.kernel" --initrd="/kexec/$next.initrd" \
         --command-line="$(cat "/kexec/$next.cmdline")" >/tmp/kx.out 2>&1; then

@@ -40,9 +40,11 @@ done
 [[ -n $arch && -n $zuki && -n $stub && -n $kernel ]] || { echo "kexec-test: see the header for usage" >&2; exit 2; }
 load_assets
 case $arch in
-x86_64) root=${ZUKI_KEXEC_ROOT_AMD64:-} triplet=x86_64-linux-gnu loader=usr/lib64/ld-linux-x86-64.so.2
+x86_64) root=${ZUKI_KEXEC_ROOT_AMD64:-} old_root=${ZUKI_KEXEC_BOOKWORM_ROOT_AMD64:-} triplet=x86_64-linux-gnu
+        ld_name=ld-linux-x86-64.so.2
         console=ttyS0 x86=(--x86-boot=efistub) uki_exec=-s ;;
-aarch64) root=${ZUKI_KEXEC_ROOT_ARM64:-} triplet=aarch64-linux-gnu loader=usr/lib/ld-linux-aarch64.so.1
+aarch64) root=${ZUKI_KEXEC_ROOT_ARM64:-} old_root=${ZUKI_KEXEC_BOOKWORM_ROOT_ARM64:-} triplet=aarch64-linux-gnu
+        ld_name=ld-linux-aarch64.so.1
         # Debian 12's arm64 kernel is built without CONFIG_KEXEC_FILE: kexec_load only.
         console=ttyAMA0 x86=() uki_exec=-l ;;
 *) echo "kexec-test: unknown arch $arch" >&2; exit 2 ;;
@@ -52,27 +54,45 @@ need_tool readelf binutils
 make_tmp
 [[ -n $log ]] || log=$tmp/guest.log
 
-# The kexec binary, the loader and the NEEDED closure as make-initrd.sh --file arguments.
-bundle=(--file "$root/usr/sbin/kexec=kexec/kexec" --file "$root/$loader=kexec/ld.so")
-libdirs=("$root/usr/lib/$triplet" "$root/lib/$triplet")
-declare -A seen=()
-queue=("$root/usr/sbin/kexec")
-while ((${#queue[@]})); do
-        f=${queue[0]}
-        queue=("${queue[@]:1}")
-        for lib in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-                [[ -n ${seen[$lib]:-} || $lib == ld-linux* ]] && continue
-                found=""
-                for d in "${libdirs[@]}"; do
-                        [[ -e $d/$lib ]] && { found=$(readlink -f "$d/$lib"); break; }
-                done
-                [[ -n $found ]] || fail "$lib (needed by ${f##*/}) is not in $root"
-                seen[$lib]=1
-                bundle+=(--file "$found=kexec/lib/$lib")
-                queue+=("$found")
+# make_bundle ROOT DIR: kexec from ROOT, its loader and the NEEDED closure of its libraries as
+# make-initrd.sh --file arguments (in $bundle) that put them in DIR/kexec, DIR/ld.so, DIR/lib/.
+make_bundle() {
+        local root=$1 dir=$2 d f lib found loader=""
+        for d in usr/lib64 lib64 usr/lib lib; do
+                [[ -e $root/$d/$ld_name ]] && { loader=$root/$d/$ld_name; break; }
         done
-done
-echo "kexec-tools bundle: kexec, loader and ${#seen[@]} libraries: ${!seen[*]}"
+        [[ -n $loader ]] || fail "no $ld_name in $root"
+        bundle=(--file "$root/usr/sbin/kexec=$dir/kexec" --file "$loader=$dir/ld.so")
+        local libdirs=("$root/usr/lib/$triplet" "$root/lib/$triplet")
+        local -A seen=()
+        local queue=("$root/usr/sbin/kexec")
+        while ((${#queue[@]})); do
+                f=${queue[0]}
+                queue=("${queue[@]:1}")
+                for lib in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+                        [[ -n ${seen[$lib]:-} || $lib == ld-linux* ]] && continue
+                        found=""
+                        for d in "${libdirs[@]}"; do
+                                [[ -e $d/$lib ]] && { found=$(readlink -f "$d/$lib"); break; }
+                        done
+                        [[ -n $found ]] || fail "$lib (needed by ${f##*/}) is not in $root"
+                        seen[$lib]=1
+                        bundle+=(--file "$found=$dir/lib/$lib")
+                        queue+=("$found")
+                done
+        done
+        echo "kexec-tools bundle from $root: kexec, loader and ${#seen[@]} libraries: ${!seen[*]}"
+}
+make_bundle "$root" kexec
+new_bundle=("${bundle[@]}")
+# Bookworm's kexec-tools (2.0.25) goes into the first initrd only: it is tried on the second UKI.
+old_bundle=()
+if [[ -n $old_root && -x $old_root/usr/sbin/kexec ]]; then
+        make_bundle "$old_root" kexec-old
+        old_bundle=("${bundle[@]}")
+else
+        echo "note: bookworm's kexec-tools for $arch is not in the asset cache (run tools/setup.sh): 2.0.25 is not tried"
+fi
 
 initrd_args=(--arch "$arch")
 [[ -n $efivarfs ]] && initrd_args+=(--efivarfs "$efivarfs")
@@ -103,7 +123,7 @@ cmp -s "$kernel" "$tmp/zboot.kernel" || fail "zuki extract did not give back the
 uki_cmdline="console=$console panic=-1 zuki.kexec=uki"
 marker uki
 stage_files zboot -l
-mkinitrd "$tmp/uki-built.initrd" --file "$tmp/marker-uki.sh=zuki-hook.d/10-marker.sh" "${bundle[@]}" "${stage[@]}"
+mkinitrd "$tmp/uki-built.initrd" --file "$tmp/marker-uki.sh=zuki-hook.d/10-marker.sh" "${new_bundle[@]}" "${stage[@]}"
 "$zuki" build --linux "$tmp/zboot.efi" --initrd "$tmp/uki-built.initrd" --cmdline "$uki_cmdline" --no-os-release \
         --uname '' --output "$tmp/uki.efi" >/dev/null || fail "zuki build (second UKI)"
 "$zuki" extract --output "$tmp/uki.kernel" "$tmp/uki.efi" || fail "zuki extract of the UKI's kernel"
@@ -144,7 +164,7 @@ fi
 
 # 1: the UKI the firmware boots.
 stage_files uki "$uki_exec"
-mkinitrd "$tmp/first.initrd" "${bundle[@]}" "${stage[@]}"
+mkinitrd "$tmp/first.initrd" "${new_bundle[@]}" "${old_bundle[@]}" "${stage[@]}"
 "$zuki" build --linux "$tmp/direct.efi" --initrd "$tmp/first.initrd" --cmdline "console=$console panic=-1 zuki.kexec=first" \
         --no-os-release --uname '' --output "$tmp/first.efi" >/dev/null || fail "zuki build (first UKI)"
 stat -c "%s %n" "$tmp"/*.efi "$tmp"/*.initrd
@@ -171,10 +191,14 @@ for w in want:
     except ValueError:
         sys.exit(f"not seen (in this order): {w}")
     print(f"seen: {w}")
-# docs/kexec.md: kexec-tools 2.0.32 reads no zuki image unchanged (a zstd zboot payload).
+# docs/kexec.md: kexec-tools 2.0.32 and 2.0.25 read no zuki image unchanged (a zstd zboot
+# payload), and 2.0.25 loads what zuki extract gives with kexec_load (when it was in the initrd).
 for l in lines:
-    if l.startswith("ZUKI-GUEST: kexec-as-is ") and l.split()[4] != "refused":
+    if l.startswith(("ZUKI-GUEST: kexec-as-is ", "ZUKI-GUEST: kexec-old-as-is ")) and l.split()[4] != "refused":
         sys.exit(f"kexec-tools took a zuki image as it is, unlike what docs/kexec.md says: {l}")
+old = [l for l in lines if l.startswith("ZUKI-GUEST: kexec-old-extracted uki -l ")]
+if old and old[0].split()[4] != "loaded":
+    sys.exit(f"kexec-tools 2.0.25 did not load what zuki extract gave: {old[0]}")
 if sum(l.startswith("ZUKI-GUEST: kexec-marker") for l in lines) != 2 or lines.count("ZUKI-GUEST: done") != 1:
     sys.exit("a marker or 'done' appears more often than once per stage")
 PY
