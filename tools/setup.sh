@@ -380,6 +380,57 @@ EOF
     $install --help >/dev/null 2>&1 || die "$state's dracut-install does not run here"
 }
 
+# kexec-tools for the kexec guest test (test/qemu/kexec/): sid's (2.0.32 today) and bookworm's
+# (2.0.25, what Debian 12 users run), each with the shared libraries it needs (libxenctrl and what
+# that links, glibc, zlib on arm64), extracted into one root per suite and architecture, never
+# installed. The test copies kexec, the loader and the NEEDED closure into its initrd.
+KEXEC_PACKAGES=(
+    kexec-tools libxentoollog1 libxencall1 libxenevtchn1 libxengnttab1
+    libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libc6 zlib1g
+)
+# fetch_kexec STATE ARCH XENMISC: into $ZUKI_CACHE/STATE/kexec-tools-ARCH (XENMISC: the suite's
+# libxenmisc package, which holds libxenctrl).
+fetch_kexec() {
+    local state=$1 arch=$2 xenmisc=$3
+    local dest=$ZUKI_CACHE/$state/kexec-tools-$arch
+    if [[ -s $dest/.zuki-package && -x $dest/root/usr/sbin/kexec && $refresh -eq 0 ]]; then
+        log "$state/kexec-tools-$arch: present ($(head -n 1 "$dest/.zuki-package"))"
+        return
+    fi
+    zuki_apt_state_update "$state"
+    local pkg ver stamp="" pkgs=()
+    for pkg in "${KEXEC_PACKAGES[@]}" "$xenmisc"; do
+        ver=$(candidate_version "$state" "$pkg:$arch")
+        [[ -n $ver ]] || die "$pkg:$arch not found in $state"
+        stamp+="$pkg $ver"$'\n'
+        pkgs+=("$pkg:$arch")
+    done
+    if [[ -s $dest/.zuki-package && -x $dest/root/usr/sbin/kexec && $(cat "$dest/.zuki-package") == "${stamp%$'\n'}" ]]; then
+        log "$state/kexec-tools-$arch: up to date"
+        return
+    fi
+    log "$state/kexec-tools-$arch: fetching ${#pkgs[@]} packages"
+    local d=$scratch/tree-$state-kexec-$arch
+    mkdir -p "$d/debs" "$d/tree/root"
+    (cd "$d/debs" && zuki_apt_get "$state" download "${pkgs[@]}" >/dev/null) ||
+        die "apt-get download ($state) of kexec-tools' packages ($arch) failed"
+    local deb
+    for deb in "$d"/debs/*.deb; do
+        dpkg -x "$deb" "$d/tree/root"
+    done
+    # Before the /usr merge (bookworm) kexec is /sbin/kexec; the test looks in usr/sbin.
+    if [[ ! -e $d/tree/root/usr/sbin/kexec && -x $d/tree/root/sbin/kexec ]]; then
+        mkdir -p "$d/tree/root/usr/sbin"
+        ln -s ../../sbin/kexec "$d/tree/root/usr/sbin/kexec"
+    fi
+    [[ -x $d/tree/root/usr/sbin/kexec ]] || die "kexec is missing from $state's kexec-tools ($arch)"
+    printf '%s' "$stamp" >"$d/tree/.zuki-package"
+    mkdir -p "$(dirname "$dest")"
+    rm -rf "$dest"
+    mv "$d/tree" "$dest"
+    rm -rf "$d"
+}
+
 # QEMU's virt machine needs both AAVMF pflash images to be exactly 64 MiB. Bookworm ships them
 # padded; if a trixie image is smaller, keep a padded copy next to it and print its path.
 aavmf_padded() {
@@ -450,6 +501,10 @@ write_assets_env() {
         ZUKI_SYSTEMD_MEASURE257 "$c/trixie/systemd-measure/systemd-measure"
         ZUKI_DRACUT_BOOKWORM "$c/bookworm/dracut/dracut"
         ZUKI_DRACUT_TRIXIE "$c/trixie/dracut/dracut"
+        ZUKI_KEXEC_ROOT_AMD64 "$c/sid/kexec-tools-amd64/root"
+        ZUKI_KEXEC_ROOT_ARM64 "$c/sid/kexec-tools-arm64/root"
+        ZUKI_KEXEC_BOOKWORM_ROOT_AMD64 "$c/bookworm/kexec-tools-amd64/root"
+        ZUKI_KEXEC_BOOKWORM_ROOT_ARM64 "$c/bookworm/kexec-tools-arm64/root"
         ZUKI_VIRT_FIRMWARE_PYTHONPATH "$c/trixie/virt-firmware/usr/lib/python3/dist-packages"
         ZUKI_SYSTEMD_MEASURE /usr/lib/systemd/systemd-measure
         ZUKI_PYTHON /usr/bin/python3
@@ -470,6 +525,8 @@ write_assets_env() {
         printf 'ZUKI_KERNEL_BOOKWORM_AMD64_RELEASE=%q\n' "$(cat "$kb64/release")"
         printf 'ZUKI_KERNEL_BOOKWORM_ARM64_RELEASE=%q\n' "$(cat "$kba64/release")"
         printf 'ZUKI_KERNEL_TRIXIE_AMD64_RELEASE=%q\n' "$(cat "$kt64/release")"
+        printf 'ZUKI_KEXEC_VERSION=%q\n' "$(awk '$1 == "kexec-tools" { print $2 }' "$c/sid/kexec-tools-amd64/.zuki-package")"
+        printf 'ZUKI_KEXEC_BOOKWORM_VERSION=%q\n' "$(awk '$1 == "kexec-tools" { print $2 }' "$c/bookworm/kexec-tools-amd64/.zuki-package")"
         # Optional: modules that are built in have no .ko (empty value then).
         local k
         for k in bookworm-amd64:BOOKWORM_AMD64 bookworm-arm64:BOOKWORM_ARM64 trixie-amd64:TRIXIE_AMD64; do
@@ -517,5 +574,9 @@ fetch_measure sid "${MEASURE262_PACKAGES[@]}"
 fetch_measure trixie "${MEASURE257_PACKAGES[@]}" # systemd-measure 257 for the interop matrix
 fetch_dracut bookworm # dracut 059 and 106 build UKIs with zuki's stub (test/interop)
 fetch_dracut trixie
+fetch_kexec sid amd64 libxenmisc4.20
+fetch_kexec sid arm64 libxenmisc4.20
+fetch_kexec bookworm amd64 libxenmisc4.17
+fetch_kexec bookworm arm64 libxenmisc4.17
 write_assets_env
 log "done in $((SECONDS - t_start)) s"

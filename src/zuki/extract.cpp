@@ -131,6 +131,42 @@ std::string uki_section_name(const std::string &name) {
         return {};
 }
 
+KexecSupport kexec_support(Bytes image) {
+        KexecSupport k;
+        Result<pe::View> view = pe::View::parse(image, pe::Layout::File);
+        if (!view)
+                return k;
+        Bytes kernel = image;
+        bool uki = uki::is_uki(*view);
+        if (uki) {
+                pe::Section linux_section;
+                if (!view->find(".linux", &linux_section))
+                        return k;
+                kernel = view->data(linux_section);
+        }
+        if (!is_zboot_image(kernel))
+                return k;
+        ZbootContents z;
+        try {
+                z = read_zboot(kernel);
+        } catch (const Failure &) {
+                return k;
+        }
+        if (z.header.codec != zboot::Codec::Zstd)
+                return k;
+        std::string what = uki ? "a UKI whose .linux is a zstd zboot image" : "a zstd zboot image";
+        if (!z.x86boot.empty()) {
+                k.summary = "kexec-tools 2.0.32 cannot load it (" + what +
+                            "), and its x86 direct payload has no bzImage for zuki extract to give back; "
+                            "build with --x86-boot=efistub to kexec it (docs/kexec.md)";
+                return k;
+        }
+        k.extractable = true;
+        k.summary = "kexec-tools 2.0.32 cannot load it as it is (" + what + "); zuki extract gives the " +
+                    (uki ? "kernel, .initrd and .cmdline" : "kernel") + " for kexec -l / -s (docs/kexec.md)";
+        return k;
+}
+
 const char *kernel_file_kind(uint16_t machine) { return machine == pe::kMachineX64 ? "bzImage" : "Image"; }
 
 std::string section_file_name(const std::string &section) {

@@ -52,6 +52,16 @@ std::vector<ExtractedSection> extract_uki_sections(Bytes image, uint32_t profile
 // not a UKI section name.
 std::string uki_section_name(const std::string &name);
 
+// How a zuki image can be kexec'd, as measured in test/qemu/kexec (docs/kexec.md): kexec-tools
+// 2.0.32 reads no zstd zboot image (nor a UKI whose .linux is one); `zuki extract` gives the
+// kernel, initrd and command line for `kexec -l`/`-s`, except from an x86 direct payload. Empty
+// `summary` for anything that is no zstd zboot image or UKI holding one.
+struct KexecSupport {
+        bool extractable = false;  // zuki extract gives a kernel file kexec takes
+        std::string summary;       // one line for zuki inspect
+};
+KexecSupport kexec_support(Bytes image);
+
 // What a kernel file of `machine` is called: "bzImage" (x86_64) or "Image" (arm64).
 const char *kernel_file_kind(uint16_t machine);
 

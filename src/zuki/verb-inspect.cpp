@@ -3,6 +3,7 @@
 // zuki inspect: what a PE image, kernel, zboot image or UKI contains.
 
 #include "cli.hpp"
+#include "extract.hpp"
 #include "failure.hpp"
 #include "inspect.hpp"
 #include "verbs.hpp"
@@ -31,10 +32,16 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 throw UsageError("zuki inspect takes exactly one FILE argument");
         Buffer image = read_file(args->front());
         nlohmann::ordered_json report = inspect_image(bytes_of(image));
+        // Which loaders can read it: kexec (docs/kexec.md).
+        KexecSupport kexec = kexec_support(bytes_of(image));
+        if (!kexec.summary.empty())
+                report["kexec"] = {{"extractable", kexec.extractable}, {"summary", kexec.summary}};
         if (json)
                 cli::print_json(report);
         else
                 std::fputs(render_inspection(report).c_str(), stdout);
+        if (!json && !kexec.summary.empty())
+                std::printf("kexec: %s\n", kexec.summary.c_str());
         // The report is printed either way; the exit status says whether the stub would boot it.
         if (report.contains("stub_refuses"))
                 fail(args->front() + ": " + report["stub_refuses"].get<std::string>());
