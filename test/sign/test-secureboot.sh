@@ -13,7 +13,10 @@
 #      (Access Denied) and no kernel starts;
 #   4. the same UKI unsigned: refused the same way;
 #   5. a signed UKI without .cmdline, with -append: under Secure Boot the load options are the
-#      command line (nothing to protect) and are measured into PCR 12.
+#      command line (nothing to protect) and are measured into PCR 12;
+#   6. the unsigned UKI after a binutils objcopy round trip, signed by osslsigncode, and the
+#      unsigned UKI signed by pesign (NSS database), each boots (issue 17: what distributions'
+#      tools make of a zuki UKI still boots).
 # Boots 1 and 5 have a TPM: the guest's PCR 11 and 12 equal `zuki measure --secure-boot
 # --load-options ...` (the boot model the stub executes) and the independent test/lib/pcrmodel.py;
 # without --secure-boot, zuki measure's prediction for boot 1 would be wrong (checked, so that the
@@ -37,6 +40,11 @@ PYTHONPATH=$vf /usr/bin/python3 -c 'import virt.firmware.vars' 2>/dev/null ||
 [[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} && -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} ]] ||
         skip "trixie OVMF missing (run tools/setup.sh)"
 need_tool sbverify sbsigntool
+need_tool osslsigncode osslsigncode
+need_tool pesign pesign
+need_tool certutil libnss3-tools
+need_tool pk12util libnss3-tools
+need_tool objcopy binutils
 
 make_tmp
 cd "$tmp" || exit 1
@@ -80,6 +88,19 @@ cmp -s signed.efi resigned.efi && ok "zuki sign of the unsigned UKI equals zuki 
         fail "zuki sign --append failed"
 sbverify --cert db.crt dual.efi >/dev/null 2>&1 && sbverify --cert new.crt dual.efi >/dev/null 2>&1 &&
         ok "sbverify accepts the dual-signed UKI for either certificate" || bad "sbverify rejects the dual-signed UKI"
+
+# The tools distributions sign with: objcopy (dracut, older UKI builders) then osslsigncode, and
+# pesign with its NSS database.
+objcopy unsigned.efi objcopied.efi || fail "objcopy cannot copy the UKI"
+cmp -s unsigned.efi objcopied.efi && echo "   note: objcopy left the UKI byte-identical" ||
+        echo "   objcopy rewrote the UKI ($(stat -c %s objcopied.efi) bytes)"
+osslsigncode sign -certs db.crt -key db.key -h sha256 -in objcopied.efi -out ossl.efi >/dev/null ||
+        fail "osslsigncode cannot sign the objcopied UKI"
+mkdir nss
+openssl pkcs12 -export -inkey db.key -in db.crt -name zuki-db -passout pass: -out db.p12 &&
+        certutil -N --empty-password -d nss && pk12util -i db.p12 -d nss -W '' >/dev/null ||
+        fail "cannot make pesign's NSS database"
+pesign -n nss -c zuki-db -s -i unsigned.efi -o pesigned.efi >/dev/null 2>&1 || fail "pesign cannot sign the UKI"
 
 # One byte in the middle of .linux (located by pefile, not by zuki), after signing.
 tamper_section signed.efi tampered.efi || fail "cannot tamper with the UKI"
@@ -146,6 +167,10 @@ boot "signed UKI without .cmdline: Secure Boot on, the load options are used" --
 check_pcrs "signed UKI without .cmdline: Secure Boot on, the load options are used" signed-nocmdline.efi "$sbopts" \
         --secure-boot --load-options "$sbopts"
 boot "dual-signed UKI from the ESP boots with only the first certificate in db" --esp-image dual.efi --timeout 180 \
+        "${locked[@]}" --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
+boot "objcopied UKI signed by osslsigncode boots" --esp-image ossl.efi --timeout 180 \
+        "${locked[@]}" --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
+boot "UKI signed by pesign boots" --esp-image pesigned.efi --timeout 180 \
         "${locked[@]}" --expect 'ZUKI-GUEST: secureboot 1$' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: (error|warning)'
 vars=sb-vars-new.fd
 boot "dual-signed UKI boots with only the second certificate in db" --esp-image dual.efi --timeout 180 \
