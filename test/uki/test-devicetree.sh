@@ -33,3 +33,42 @@ printf 'echo "ZUKI-GUEST: dt-model $(tr -d "\\\\000" < /proc/device-tree/model)"
         --output "$tmp/uki.efi" || fail "zuki build"
 bash "$here/../qemu/boot.sh" --arch aarch64 --firmware bookworm --kernel "$tmp/uki.efi" --timeout 240 \
         --expect "ZUKI-GUEST: dt-model $model" --expect "Machine model: $model" --expect-not 'zuki: (error|warning)'
+
+# .dtbauto (systemd 257+): the same kind of UKI with the .dtb above and two .dtbauto sections,
+# chosen by the CHIDs of the machine's SMBIOS strings against .hwids (a test entry whose CHIDs
+# fwupd computed for these strings, the one the parity extras case uses). With the strings QEMU
+# reports, the matching .dtbauto replaces the .dtb and is measured into PCR 11: the guest's PCR
+# 11 equals zuki measure told the same SMBIOS strings, and differs from the prediction without.
+hwids=$here/../qemu/parity/cases/extras/EFI/BOOT/BOOTX64.EFI.extra.d/per-uki.addon.efi.src/hwids
+auto_model="zuki dtbauto machine $RANDOM"
+dtc -q -I dtb -O dts "$tmp/virt.dtb" |
+        sed -e "s/^\(\s*model = \)\".*\";/\1\"$auto_model\";/" \
+                -e "0,/^\tcompatible = \(.*\);\$/s//\tcompatible = \"qemu,zuki-dtbauto-test\", \1;/" |
+        dtc -q -I dts -O dtb -o "$tmp/auto.dtb" - || fail "making the matching .dtbauto"
+dtc -q -I dtb -O dts "$tmp/virt.dtb" |
+        sed -e "s/^\(\s*model = \)\".*\";/\1\"zuki dtbauto other\";/" \
+                -e "0,/^\tcompatible = \(.*\);\$/s//\tcompatible = \"other,board\", \1;/" |
+        dtc -q -I dts -O dtb -o "$tmp/other.dtb" - || fail "making the other .dtbauto"
+# The guest hook also reads PCR 11 through the TIS registers (test/qemu/tis-pcr-read.sh).
+mkdir "$tmp/hook-auto"
+cat "$tmp/hook/zuki-hook.sh" "$here/../qemu/tis-pcr-read.sh" >"$tmp/hook-auto/zuki-hook.sh"
+(cd "$tmp/hook-auto" && echo zuki-hook.sh | cpio -o -H newc -R 0:0 --quiet >"$tmp/hook-auto.cpio")
+"$zuki" build --stub "$stub" --linux "$linux" --initrd "$initrd" --initrd "$tmp/hook-auto.cpio" \
+        --devicetree "$tmp/zuki.dtb" --hwids "$hwids" --dtbauto "$tmp/other.dtb" --dtbauto "$tmp/auto.dtb" \
+        --cmdline "console=ttyAMA0 panic=-1" --no-os-release --output "$tmp/auto.efi" || fail "zuki build with .dtbauto"
+"$ZUKI_SYSTEM_PYTHON" "$here/../lib/make-smbios.py" "$tmp/smbios.bin" "Acme Corp" "Widget 3000" "Widget Family" \
+        SKU-77 "Acme Boards" WB-1 || fail "make-smbios.py"
+bash "$here/../qemu/boot.sh" --arch aarch64 --firmware bookworm --kernel "$tmp/auto.efi" --timeout 240 --tpm \
+        --qemu-arg -smbios --qemu-arg "type=1,manufacturer=Acme Corp,product=Widget 3000,family=Widget Family,sku=SKU-77" \
+        --qemu-arg -smbios --qemu-arg "type=2,manufacturer=Acme Boards,product=WB-1" --log "$tmp/auto.log" \
+        --expect "ZUKI-GUEST: dt-model $auto_model" --expect "Machine model: $auto_model" \
+        --expect-not 'zuki: (error|warning)' || fail "the matching .dtbauto was not installed"
+# arm64 guests read PCRs through the TIS registers: a TPM2_PCR_Read response, the digest last.
+tis=$(grep -a -m1 '^ZUKI-GUEST: tis-pcr11 ' "$tmp/auto.log" | cut -d' ' -f3)
+[[ ${#tis} -eq 124 && ${tis:12:8} == 00000000 ]] || fail "reading PCR 11 through the TIS registers: '$tis'"
+guest=${tis: -64}
+predicted=$("$zuki" measure --phase : --smbios-file "$tmp/smbios.bin" "$tmp/auto.efi" | sed -n 's/^11:sha256=\([0-9a-f]*\).*/\1/p')
+without=$("$zuki" measure --phase : "$tmp/auto.efi" | sed -n 's/^11:sha256=\([0-9a-f]*\).*/\1/p')
+[[ -n $guest && ${guest^^} == "${predicted^^}" ]] || fail "PCR 11: guest '$guest', zuki measure --smbios-file '$predicted'"
+[[ ${without^^} != "${predicted^^}" ]] || fail "zuki measure predicts the same PCR 11 without the machine's SMBIOS"
+echo "ok: .dtbauto chosen by SMBIOS CHIDs installed and measured (PCR 11 $guest = zuki measure --smbios-file)"
