@@ -63,6 +63,14 @@ constexpr uint32_t load_le32(const uint8_t *p) {
 constexpr uint64_t load_le64(const uint8_t *p) {
         return (uint64_t) load_le32(p) | (uint64_t) load_le32(p + 4) << 32;
 }
+// Big-endian, for devicetrees and the SHA message schedule.
+constexpr uint32_t load_be32(const uint8_t *p) {
+        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | (uint32_t) p[3];
+}
+constexpr void store_be32(uint8_t *p, uint32_t v) {
+        for (int i = 0; i < 4; i++)
+                p[i] = (uint8_t) (v >> (24 - 8 * i));
+}
 constexpr void store_le16(uint8_t *p, uint16_t v) {
         p[0] = (uint8_t) v;
         p[1] = (uint8_t) (v >> 8);

@@ -267,12 +267,9 @@ Bytes addon_devicetree(const sidecar::Addon &addon) {
 bool is_flattened_devicetree(Bytes dtb) {
         // Devicetree Specification 5.2: big-endian magic, then the total size.
         constexpr uint32_t kFdtMagic = 0xd00dfeed, kFdtHeaderSize = 40;
-        auto be32 = [](const uint8_t *p) {
-                return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-        };
-        if (dtb.size() < kFdtHeaderSize || be32(dtb.data()) != kFdtMagic)
+        if (dtb.size() < kFdtHeaderSize || load_be32(dtb.data()) != kFdtMagic)
                 return false;
-        uint32_t total = be32(dtb.data() + 4);
+        uint32_t total = load_be32(dtb.data() + 4);
         return total >= kFdtHeaderSize && total <= dtb.size();
 }
 

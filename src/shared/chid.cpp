@@ -62,6 +62,9 @@ Bytes strip(Bytes s) {
 }
 
 constexpr char kHex[] = "0123456789abcdef";
+// An EFI_GUID's first three fields are little-endian: the byte permutation between the text
+// order and the EFI order (its own inverse).
+constexpr uint8_t kEfiOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
 constexpr Field kType1Fields[] = {Field::Manufacturer, Field::ProductName, Field::ProductSku, Field::Family};
 constexpr Field kType2Fields[] = {Field::BaseboardManufacturer, Field::BaseboardProduct};
 
@@ -75,16 +78,14 @@ bool Chid::is_null() const {
 }
 
 void Chid::efi_bytes(uint8_t (&out)[16]) const {
-        static constexpr uint8_t kOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
         for (size_t i = 0; i < 16; i++)
-                out[i] = bytes[kOrder[i]];
+                out[i] = bytes[kEfiOrder[i]];
 }
 
 Chid Chid::from_efi_bytes(const uint8_t *p) {
-        static constexpr uint8_t kOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
         Chid c;
         for (size_t i = 0; i < 16; i++)
-                c.bytes[kOrder[i]] = p[i];
+                c.bytes[kEfiOrder[i]] = p[i];
         return c;
 }
 

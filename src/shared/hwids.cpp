@@ -6,10 +6,6 @@ namespace zuki::hwids {
 
 namespace {
 
-constexpr uint32_t load_be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | (uint32_t) p[3];
-}
-
 // The string at `offset` without its NUL; false when it has none inside `section`.
 bool string_at(Bytes section, uint32_t offset, Bytes *out) {
         if (offset >= section.size())

@@ -16,8 +16,7 @@ Sha1::Sha1() : state_{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0
 void Sha1::compress(const uint8_t *block) {
         uint32_t w[80];
         for (int t = 0; t < 16; t++)
-                w[t] = (uint32_t) block[4 * t] << 24 | (uint32_t) block[4 * t + 1] << 16 |
-                       (uint32_t) block[4 * t + 2] << 8 | (uint32_t) block[4 * t + 3];
+                w[t] = load_be32(block + 4 * t);
         for (int t = 16; t < 80; t++)
                 w[t] = rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
         uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4];
@@ -81,8 +80,7 @@ void Sha1::finish(uint8_t (&digest)[kDigestSize]) {
                 length[i] = (uint8_t) (bits >> (56 - 8 * i));
         update(length, 8);
         for (int i = 0; i < 5; i++)
-                for (int j = 0; j < 4; j++)
-                        digest[4 * i + j] = (uint8_t) (state_[i] >> (24 - 8 * j));
+                store_be32(digest + 4 * i, state_[i]);
 }
 
 } // namespace zuki

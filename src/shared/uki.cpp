@@ -15,6 +15,9 @@ bool lookup(const pe::Section &s, SectionId *id) {
         return false;
 }
 
+// Equal contents (an empty view has no data pointer to compare).
+bool same_bytes(Bytes a, Bytes b) { return a.size() == b.size() && (a.empty() || bytes_equal(a.data(), b.data(), a.size())); }
+
 } // namespace
 
 bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &machine, pe::Section *out,
@@ -62,9 +65,7 @@ bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &m
                 if (machine.firmware_devicetree) {
                         // A tree that does not parse, or a firmware tree without a readable
                         // compatible, matches nothing; systemd logs nothing for either.
-                        if (!machine.firmware_compatible.empty() && !compatible.empty() &&
-                            compatible.size() == machine.firmware_compatible.size() &&
-                            bytes_equal(compatible.data(), machine.firmware_compatible.data(), compatible.size())) {
+                        if (!compatible.empty() && same_bytes(compatible, machine.firmware_compatible)) {
                                 *out = d;
                                 return true;
                         }
@@ -79,18 +80,13 @@ bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &m
                         }
                         continue;
                 }
-                if (compatible.size() == device_compatible.size() &&
-                    bytes_equal(compatible.data(), device_compatible.data(), compatible.size())) {
+                if (same_bytes(compatible, device_compatible)) {
                         *out = d;
                         return true;
                 }
         }
         return false;
 }
-
-namespace {
-
-} // namespace
 
 bool is_uki(const pe::View &view) {
         pe::Section s;

@@ -16,10 +16,6 @@ namespace {
 // than this is not believed.
 constexpr uint64_t kMaxFixedUpSize = 64ull << 20;
 
-uint32_t load_be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
 // Runs the firmware's devicetree fix-ups (EFI_DT_FIXUP_PROTOCOL) over the copy in *pages, whose
 // first `total` bytes are the tree: the firmware adds what it adds to its own tree (memory,
 // reserved memory, MAC addresses, seeds). When the tree needs more room, the copy moves to pages
