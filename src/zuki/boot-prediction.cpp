@@ -233,4 +233,34 @@ uint32_t profile_count(Bytes uki, const std::string &what) {
         return set->profile_count == 0 ? 1 : set->profile_count;
 }
 
+std::vector<DtbautoMachine> dtbauto_machines(Bytes uki, const std::string &what) {
+        Result<pe::View> view = pe::View::parse(uki, pe::Layout::File);
+        if (!view)
+                fail(what + " is not a PE image", view.error());
+        std::vector<DtbautoMachine> out;
+        for (size_t i = 0; i < view->section_count(); i++) {
+                pe::Section d = view->section(i);
+                if (!d.has_name(".dtbauto"))
+                        continue;
+                Bytes dtb = view->data(d);
+                if (d.virtual_size < dtb.size())
+                        dtb = Bytes(dtb.data(), d.virtual_size);
+                Bytes compatible = hwids::root_compatible(dtb);
+                if (compatible.empty())
+                        continue;
+                bool seen = false;
+                for (const DtbautoMachine &m : out)
+                        seen = seen || (m.machine.firmware_compatible.size() == compatible.size() &&
+                                        std::equal(compatible.begin(), compatible.end(), m.machine.firmware_compatible.begin()));
+                if (seen)
+                        continue;
+                DtbautoMachine m;
+                m.section = i;
+                m.machine.firmware_devicetree = true;
+                m.machine.firmware_compatible = compatible;
+                out.push_back(m);
+        }
+        return out;
+}
+
 } // namespace zuki

@@ -70,4 +70,15 @@ std::unique_ptr<PredictedBoot> predict_boot(const measure::SectionContents &sect
 // The number of profiles of a UKI (1 for a UKI without .profile sections).
 uint32_t profile_count(Bytes uki, const std::string &what);
 
+// One machine per distinct root "compatible" among the UKI's .dtbauto sections: booted on it,
+// the stub chooses that .dtbauto (or the one its profile puts first for the same compatible).
+// ukify 262 signs one PCR policy per .dtbauto; these are the boots it signs for. Empty without
+// .dtbauto sections; a tree without a readable compatible is never chosen and gets none. The
+// machines point into `uki`, which must outlive them.
+struct DtbautoMachine {
+        size_t section = 0;      // the .dtbauto's index in the section table
+        hwids::Machine machine;
+};
+std::vector<DtbautoMachine> dtbauto_machines(Bytes uki, const std::string &what);
+
 } // namespace zuki

@@ -158,6 +158,17 @@ bool verify_digest(EVP_PKEY *public_key, const std::string &bank, Bytes pol, Byt
         return ok == 1;
 }
 
+void merge_signatures(nlohmann::ordered_json *into, const nlohmann::ordered_json &from) {
+        for (auto bank = from.begin(); bank != from.end(); ++bank) {
+                nlohmann::ordered_json &list = (*into)[bank.key()];
+                if (!list.is_array())
+                        list = nlohmann::ordered_json::array();
+                for (const nlohmann::ordered_json &entry : bank.value())
+                        if (std::find(list.begin(), list.end(), entry) == list.end())
+                                list.push_back(entry);
+        }
+}
+
 void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *private_key, EVP_PKEY *public_key,
           nlohmann::ordered_json *json) {
         std::vector<std::string> banks, phases;

@@ -85,6 +85,10 @@ Buffer policy_authorize_message(Bytes pol, const std::string &ref);
 void sign(const measure::Plan &plan, const SignOptions &options, EVP_PKEY *private_key, EVP_PKEY *public_key,
           nlohmann::ordered_json *json);
 
+// Adds `from`'s entries to `*into` bank by bank, skipping entries `*into` already holds (ukify's
+// combine_signatures: identical RSA signatures of equal policies appear once).
+void merge_signatures(nlohmann::ordered_json *into, const nlohmann::ordered_json &from);
+
 // The signature over `message` with the named digest (EVP_DigestSign: RSA PKCS#1 v1.5, ECDSA DER).
 // systemd-measure 252-261: the bank's digest over pol; 262: "sha256" over policy_authorize_message.
 Buffer sign_digest(EVP_PKEY *private_key, const std::string &digest, Bytes message);

@@ -51,10 +51,19 @@ PolicyCheck check_embedded_policies(Bytes uki, const std::string &what, const Po
         result.report = nlohmann::ordered_json::array();
         std::vector<std::vector<std::string>> phases = phase_sequences(options.phases);
         uint32_t profiles = profile_count(uki, what);
+        // With .dtbauto sections, PCR 11 depends on the one the machine chooses: a policy is
+        // reachable when some .dtbauto's boot produces it (ukify 262 signs one per .dtbauto).
+        std::vector<DtbautoMachine> machines = dtbauto_machines(uki, what);
         for (uint32_t profile = 0; profile < profiles; profile++) {
                 BootConditions conditions;
                 conditions.profile = profile;
                 std::unique_ptr<PredictedBoot> boot = predict_boot(uki, what, conditions);
+                std::vector<std::unique_ptr<PredictedBoot>> variants;
+                for (const DtbautoMachine &m : machines) {
+                        BootConditions c = conditions;
+                        c.machine = &m.machine;
+                        variants.push_back(predict_boot(uki, what, c));
+                }
                 std::string where = what + ": profile " + std::to_string(profile) + ": ";
                 nlohmann::ordered_json r = {{"profile", profile}};
                 Bytes pcrsig = boot->boot.section(uki::SectionId::Pcrsig);
@@ -87,12 +96,17 @@ PolicyCheck check_embedded_policies(Bytes uki, const std::string &what, const Po
                         if (it != reachable.end())
                                 return it->second;
                         std::map<std::string, std::string> &m = reachable[bank];
-                        Buffer base = replay(boot->plan, measure::kPcrKernelBoot, bank, {});
-                        for (const std::vector<std::string> &words : phases) {
-                                Buffer value = extend_phase_words(bank, base, words);
-                                Buffer pol = policy::policy_pcr_digest(bank, 1u << measure::kPcrKernelBoot, bytes_of(value));
-                                m.emplace(to_hex(bytes_of(pol)), join_words(words));
-                        }
+                        auto add = [&](const measure::Plan &plan, const std::string &suffix) {
+                                Buffer base = replay(plan, measure::kPcrKernelBoot, bank, {});
+                                for (const std::vector<std::string> &words : phases) {
+                                        Buffer value = extend_phase_words(bank, base, words);
+                                        Buffer pol = policy::policy_pcr_digest(bank, 1u << measure::kPcrKernelBoot, bytes_of(value));
+                                        m.emplace(to_hex(bytes_of(pol)), join_words(words) + suffix);
+                                }
+                        };
+                        add(boot->plan, "");
+                        for (size_t v = 0; v < variants.size(); v++)
+                                add(variants[v]->plan, " (.dtbauto in section " + std::to_string(machines[v].section) + ")");
                         return m;
                 };
                 bool signed_by_pcrpkey = false;

@@ -215,9 +215,11 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         bool multi = !in.profiles.empty() || in.devicetree_auto.size() > 1;
         if (in.sign_pcr_policy) {
                 // .pcrsig is not measured, so the image without it predicts the same PCR 11.
+                // With profiles, each profile gets its own (the base's would serve none).
+                bool profiled = !in.profiles.empty();
                 Buffer unsigned_image = append_sections(bytes_of(image), sections, nullptr, multi, "UKI");
-                for (size_t i = section_ends.size(); i-- > (multi ? 1 : 0);) {
-                        Buffer sig = in.sign_pcr_policy(bytes_of(unsigned_image), multi ? (uint32_t) (i - 1) : 0);
+                for (size_t i = section_ends.size(); i-- > (profiled ? 1 : 0);) {
+                        Buffer sig = in.sign_pcr_policy(bytes_of(unsigned_image), profiled ? (uint32_t) (i - 1) : 0);
                         sections.insert(sections.begin() + (ptrdiff_t) section_ends[i],
                                         NewSection{".pcrsig", sig, pe::kScnCntInitializedData | pe::kScnMemRead});
                 }

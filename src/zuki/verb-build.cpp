@@ -168,10 +168,6 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 throw UsageError("Give one --phases per --pcr-private-key, or none");
         if (!policyrefs.empty() && policyrefs.size() != pcr_private_keys.size())
                 throw UsageError("Give one --policyref per --pcr-private-key, or none");
-        // ukify 262 signs once per .dtbauto (the PCR 11 value depends on which one the machine
-        // picks); zuki build does not do that yet.
-        if (!pcr_private_keys.empty() && !in.devicetree_auto.empty())
-                throw UsageError("--pcr-private-key with --devicetree-auto is not supported yet");
         if (pcr_private_keys.empty() && !pcr_banks.empty())
                 throw UsageError("--pcr-banks needs --pcr-private-key");
         if (pcr_private_keys.empty() && sign_initrd_pcrs)
@@ -190,21 +186,29 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 in.pcrpkey = public_key_pem(pcr_keys[0].public_key.get());
         if (!pcr_keys.empty()) {
                 in.sign_pcr_policy = [&](Bytes image, uint32_t profile) {
-                        // The boot of this profile as the stub will make it, with no load options.
-                        BootConditions conditions;
-                        conditions.profile = profile;
-                        std::unique_ptr<PredictedBoot> boot = predict_boot(image, "The new UKI", conditions);
+                        // The boot of this profile as the stub will make it, with no load options;
+                        // with .dtbauto sections, once per .dtbauto the machine may choose, as
+                        // ukify 262 signs (a machine that matches none gets no policy there either).
+                        std::vector<DtbautoMachine> machines = dtbauto_machines(image, "The new UKI");
                         nlohmann::ordered_json sig = nlohmann::ordered_json::object();
-                        for (size_t i = 0; i < pcr_keys.size(); i++)
-                                policy::sign(boot->plan,
-                                             {pcr_banks, phase_groups.empty() ? std::vector<std::string>() : phase_groups[i],
-                                              policyrefs.empty() ? std::string() : policyrefs[i]},
-                                             pcr_keys[i].private_key.get(), pcr_keys[i].public_key.get(), &sig);
-                        // ukify 262's --sign-initrd-pcrs: one more group with the first key, a policy
-                        // only the initrd phase satisfies, bound to the reference "initrd".
-                        if (sign_initrd_pcrs)
-                                policy::sign(boot->plan, {pcr_banks, {"enter-initrd"}, "initrd"}, pcr_keys[0].private_key.get(),
-                                             pcr_keys[0].public_key.get(), &sig);
+                        for (size_t m = 0; m < std::max<size_t>(machines.size(), 1); m++) {
+                                BootConditions conditions;
+                                conditions.profile = profile;
+                                conditions.machine = machines.empty() ? nullptr : &machines[m].machine;
+                                std::unique_ptr<PredictedBoot> boot = predict_boot(image, "The new UKI", conditions);
+                                nlohmann::ordered_json one = nlohmann::ordered_json::object();
+                                for (size_t i = 0; i < pcr_keys.size(); i++)
+                                        policy::sign(boot->plan,
+                                                     {pcr_banks, phase_groups.empty() ? std::vector<std::string>() : phase_groups[i],
+                                                      policyrefs.empty() ? std::string() : policyrefs[i]},
+                                                     pcr_keys[i].private_key.get(), pcr_keys[i].public_key.get(), &one);
+                                // ukify 262's --sign-initrd-pcrs: one more group with the first key, a
+                                // policy only the initrd phase satisfies, bound to the reference "initrd".
+                                if (sign_initrd_pcrs)
+                                        policy::sign(boot->plan, {pcr_banks, {"enter-initrd"}, "initrd"},
+                                                     pcr_keys[0].private_key.get(), pcr_keys[0].public_key.get(), &one);
+                                policy::merge_signatures(&sig, one);
+                        }
                         std::string text = sig.dump();
                         return Buffer(text.begin(), text.end());
                 };

@@ -10,6 +10,9 @@
 #     PCR 11 that systemd-measure 262 calculates with the .dtbauto the machine selects (b.dtb,
 #     compatible "qemu,zuki-dtbauto-test") and the .hwids; without the table, or with another
 #     machine's, the value systemd-measure gives without any .dtbauto.
+#  3. Signed: ukify 262 (zuki stub, sid's systemd-measure) and zuki build, both with
+#     --pcr-private-key, --pcr-banks sha256,sha512 and the two .dtbauto, write the same .pcrsig: one policy per .dtbauto and
+#     phase, RSA signatures equal; zuki check-policy accepts ukify's UKI.
 #   test-ukify262-hwids.sh ZUKI_STUB_AA64 KERNEL_ARM64
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
@@ -98,4 +101,63 @@ for ok, what in checks:
     print(("ok" if ok else "FAIL") + ": " + what)
 raise SystemExit(0 if all(ok for ok, _ in checks) else 1)
 PY
+# 3. Signed policies, one per .dtbauto.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out pcr.key 2>/dev/null &&
+        openssl pkey -in pcr.key -pubout -out pcr.pub || fail "openssl genpkey failed"
+mkdir sd-tools
+ln -s "$ZUKI_SYSTEMD_MEASURE262" sd-tools/systemd-measure
+# Two banks named: without --pcr-banks zuki signs sha256 only where systemd-measure takes all four
+# (zuki(1)).
+"$ZUKI_BIN" build --stub "$zuki_stub" --linux "$kernel" --no-compress --uname 6.1.0-test \
+        --os-release "ID=zuki-test" --hwids hwids --dtbauto a.dtb --dtbauto b.dtb \
+        --pcr-banks sha256,sha512 --pcr-private-key pcr.key --pcr-public-key pcr.pub --output zk-signed.efi >/dev/null 2>zk.err ||
+        fail "zuki build --pcr-private-key with two --dtbauto failed: $(cat zk.err)"
+# What ukify 262 does with these sections (its sign loop): systemd-measure 262 sign once per
+# .dtbauto with all other measured sections, the entries combined without repeats.
+"$ZUKI_PYTHON" - zk-signed.efi <<'PY' || fail "extracting zk-signed.efi's sections"
+import pefile, sys
+pe = pefile.PE(sys.argv[1], fast_load=True)
+n = 0
+for s in pe.sections:
+    name = s.Name.rstrip(b"\0").decode()
+    data = s.get_data()[:s.Misc_VirtualSize]
+    if name == ".dtbauto":
+        open(f"zk.dtbauto{n}", "wb").write(data)
+        n += 1
+    elif name in (".linux", ".osrel", ".cmdline", ".uname", ".sbat", ".pcrpkey", ".hwids", ".pcrsig"):
+        open("zk" + name, "wb").write(data)
+PY
+zk_args=()
+for s in linux osrel cmdline uname sbat pcrpkey hwids; do
+        [[ -e zk.$s ]] && zk_args+=("--$s=zk.$s")
+done
+for d in zk.dtbauto0 zk.dtbauto1; do
+        "$ZUKI_SYSTEMD_MEASURE262" sign "${zk_args[@]}" "--dtbauto=$d" --bank=sha256 --bank=sha512 \
+                --private-key=pcr.key --public-key=pcr.pub >"$d.sig.json" || fail "systemd-measure 262 sign ($d) failed"
+done
+"$ZUKI_PYTHON" - <<'PY' || fail "zuki build's .pcrsig is not what ukify 262 signs"
+import json
+combined = {}
+for d in ("zk.dtbauto0", "zk.dtbauto1"):
+    for bank, sigs in json.load(open(d + ".sig.json")).items():
+        combined.setdefault(bank, [])
+        combined[bank] += [s for s in sigs if s not in combined[bank]]
+zk = json.loads(open("zk.pcrsig", "rb").read().rstrip(b"\0 "))
+n = {b: len(v) for b, v in combined.items()}
+print("systemd-measure 262, once per .dtbauto:", n, "entries")
+checks = [
+    (all(v == 8 for v in n.values()), "two .dtbauto x four phase paths per bank"),
+    (zk == combined, "zuki build's .pcrsig = systemd-measure 262's entries (policies, order, signatures)"),
+]
+for ok, what in checks:
+    print(("ok" if ok else "FAIL") + ": " + what)
+raise SystemExit(0 if all(ok for ok, _ in checks) else 1)
+PY
+# ukify 262's own signed UKI (the zuki stub): zuki check-policy finds every entry reachable.
+"$ZUKI_PYTHON" "$ZUKI_UKIFY262" build "${common[@]}" --stub "$zuki_stub" --tools sd-tools \
+        --pcr-private-key pcr.key --pcr-public-key pcr.pub --output uk-signed.efi >/dev/null 2>ukify.err ||
+        { cat ukify.err; fail "ukify 262 --pcr-private-key failed"; }
+grep -q "sd-tools/systemd-measure sign.*--dtbauto=" ukify.err || fail "ukify did not sign per .dtbauto: $(grep -- '+ ' ukify.err)"
+"$ZUKI_BIN" check-policy uk-signed.efi >check.out 2>&1 || fail "zuki check-policy refuses ukify 262's signed UKI: $(cat check.out)"
+echo "ok: zuki check-policy accepts ukify 262's UKI signed per .dtbauto"
 echo PASS
