@@ -48,4 +48,27 @@ print(("ok" if same else "FAIL") + f": .pcrsig of zuki's shim and of systemd-mea
 sys.exit(0 if ok and same else 1)
 PY
 "$ZUKI_BIN" check-policy shim.efi >/dev/null || fail "zuki check-policy refuses the UKI"
+
+# No --bank (ukify without --pcr-banks): systemd-measure 262 signs and calculates every bank it
+# knows, and so must the shim.
+"$ZUKI_BIN" extract --section .linux --output s.linux real.efi >/dev/null &&
+        "$ZUKI_BIN" extract --section .osrel --output s.osrel real.efi >/dev/null || fail "zuki extract failed"
+shim_measure=$ZUKI_UKIFY_TOOLS/systemd-measure
+for verb in sign calculate; do
+        extra=()
+        [[ $verb == sign ]] && extra=(--private-key=pcr.key --public-key=pcr.pub)
+        [[ $verb == calculate ]] && extra=(--json=short)
+        "$ZUKI_SYSTEMD_MEASURE262" $verb --linux=s.linux --osrel=s.osrel "${extra[@]}" >real.$verb 2>&1 ||
+                fail "systemd-measure 262 $verb failed: $(cat real.$verb)"
+        "$ZUKI_PYTHON" "$shim_measure" $verb --linux=s.linux --osrel=s.osrel "${extra[@]}" >shim.$verb 2>&1 ||
+                fail "zuki's systemd-measure $verb failed: $(cat shim.$verb)"
+        "$ZUKI_PYTHON" - real.$verb shim.$verb <<'PY' || fail "systemd-measure $verb without --bank"
+import json, sys
+real, shim = (json.load(open(p)) for p in sys.argv[1:])
+print("systemd-measure 262 without --bank:", sorted(real))
+same = real == shim
+print(("ok" if same else "FAIL") + ": zuki's systemd-measure gives the same banks and values")
+sys.exit(0 if same else 1)
+PY
+done
 echo PASS
