@@ -506,6 +506,7 @@ write_assets_env() {
         ZUKI_KEXEC_BOOKWORM_ROOT_AMD64 "$c/bookworm/kexec-tools-amd64/root"
         ZUKI_KEXEC_BOOKWORM_ROOT_ARM64 "$c/bookworm/kexec-tools-arm64/root"
         ZUKI_VIRT_FIRMWARE_PYTHONPATH "$c/trixie/virt-firmware/usr/lib/python3/dist-packages"
+        ZUKI_SHIM_X64 "$c/trixie/shim-signed/usr/lib/shim/shimx64.efi.signed"
         ZUKI_SYSTEMD_MEASURE /usr/lib/systemd/systemd-measure
         ZUKI_PYTHON /usr/bin/python3
         ZUKI_BUSYBOX /bin/busybox
@@ -566,6 +567,7 @@ fetch_tree trixie systemd-boot-efi:arm64 trixie/systemd-boot-efi-arm64
 fetch_tree trixie systemd-ukify trixie/systemd-ukify
 fetch_tree trixie python3-virt-firmware trixie/virt-firmware # enrols Secure Boot keys into OVMF_VARS
 fetch_tree trixie u-boot-qemu trixie/u-boot-qemu # U-Boot's UEFI as trixie ships it (2025.01)
+fetch_tree trixie shim-signed trixie/shim-signed # Debian's Microsoft-signed shim 16.x (test/sign/test-shim.sh)
 # sid's systemd (262 today): the newest stub, addon stub and ukify zuki-ukify is tested against.
 fetch_tree sid systemd-boot-efi sid/systemd-boot-efi
 fetch_tree sid systemd-boot-efi:arm64 sid/systemd-boot-efi-arm64

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Secure Boot through Debian's Microsoft-signed shim (issue 18, item 4), as installed systems boot:
+# OVMF (trixie's secboot build) with Microsoft's KEK and db certificates enrolled by virt-firmware
+# (its default set: Windows PCA 2011, UEFI CA 2011, the 2023 CAs) plus a test certificate in db
+# next to them; EFI/BOOT/BOOTX64.EFI is trixie's shimx64.efi.signed (shim 16.x, signed by the
+# Microsoft UEFI CA 2011), EFI/BOOT/grubx64.efi (what shim starts) a zuki UKI.
+#   1. the UKI signed with the test key: shim verifies it against db (shim checks db besides MOK
+#      and its vendor certificate), the kernel starts locked down, the guest sees SecureBoot=1;
+#   2. the same UKI unsigned: shim refuses it, no kernel starts;
+#   3. the signed UKI with an SbatLevel variable that revokes generation 1 of the component
+#      "zuki" (the one the stub's .sbat names; a level dated after shim's own, so shim keeps it):
+#      shim refuses it, no kernel starts. The same variable with "zuki,1" (nothing revoked) is
+#      the control: it boots.
+# How shim says no is taken from its own messages (seen in the serial log), not from zuki.
+#
+#   test-shim.sh ZUKI KERNEL INITRD OS_RELEASE
+# shellcheck disable=SC2015 # "check && ok || bad": ok never fails
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+here=$ZUKI_TEST_DIR/sign
+zuki=$(realpath "$1") kernel=$(realpath "$2") initrd=$(realpath "$3") os_release=$(realpath "$4")
+load_assets
+vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
+[[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
+PYTHONPATH=$vf /usr/bin/python3 -c 'import virt.firmware.vars' 2>/dev/null ||
+        skip "virt-firmware does not import (needs python3-importlib-resources, python3-cryptography)"
+[[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} && -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} ]] ||
+        skip "trixie OVMF missing (run tools/setup.sh)"
+[[ -r ${ZUKI_SHIM_X64:-} ]] || skip "no shimx64.efi.signed (ZUKI_SHIM_X64; run tools/setup.sh)"
+need_tool sbverify sbsigntool
+
+make_tmp
+cd "$tmp" || exit 1
+selfsigned db "zuki shim test db"
+sbverify --list "$ZUKI_SHIM_X64" 2>/dev/null | grep -q 'CN=Microsoft Corporation UEFI CA 2011' ||
+        fail "$ZUKI_SHIM_X64 is not signed by the Microsoft UEFI CA 2011"
+
+# Microsoft's certificates (virt-firmware's default) in KEK and db, db.crt as PK and KEK and in db.
+# SBAT_FILE (optional): the SbatLevel variable's content.
+enrol() { # OUT [SBAT_FILE]
+        local extra=()
+        [[ -n ${2:-} ]] && extra=(--set-sbat-level "$2")
+        PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$1" \
+                --enroll-cert db.crt --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c db.crt --sb "${extra[@]}" \
+                >enrol.log 2>&1 || { cat enrol.log; fail "virt-firmware cannot write $1"; }
+}
+enrol sb-vars.fd
+PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i sb-vars.fd --print -v 2>/dev/null >vars.txt
+grep -q 'CN=Microsoft Corporation UEFI CA 2011' vars.txt && grep -q 'CN=zuki shim test db' vars.txt ||
+        fail "db does not hold both the Microsoft UEFI CA 2011 and the test certificate"
+# A level dated after every one shim carries, so shim keeps it instead of writing its own.
+printf 'sbat,1,2099010100\nzuki,2\n' >revoke.csv
+printf 'sbat,1,2099010100\nzuki,1\n' >keep.csv
+enrol sb-vars-revoke.fd revoke.csv
+enrol sb-vars-keep.fd keep.csv
+
+cmdline="console=ttyS0 panic=-1 zuki.case=shim"
+build=(build --linux "$kernel" --initrd "$initrd" --cmdline "$cmdline" --os-release "@$os_release")
+export SOURCE_DATE_EPOCH=1700000000
+"$zuki" "${build[@]}" --secureboot-private-key db.key --secureboot-certificate db.crt --output signed.efi >/dev/null ||
+        fail "zuki build --secureboot-* failed"
+"$zuki" "${build[@]}" --output unsigned.efi >/dev/null || fail "zuki build failed"
+boot() { # NAME VARS UKI ARGS...: shim as BOOTX64.EFI, UKI as grubx64.efi
+        local name=$1 vars=$2 uki=$3
+        shift 3
+        bash "$here/../qemu/boot.sh" --arch x86_64 --firmware trixie-secboot --vars "$vars" --log "$name.log" \
+                --esp-image "$ZUKI_SHIM_X64" --esp-file "$uki=EFI/BOOT/grubx64.efi" "$@" >"$name.out" 2>&1
+        local rc=$?
+        [[ $rc -eq 77 ]] && { tail -n 1 "$name.out"; exit 77; }
+        echo "   $name: $(grep -a 'boot.sh: elapsed' "$name.out")"
+        if [[ $rc -eq 0 ]]; then ok "$name"; else
+                bad "$name: $(grep -a 'boot.sh: FAIL' "$name.out")"
+                grep -a -i -E 'shim|sbat|verif|BdsDxe|zuki|ZUKI-GUEST: (cmdline|secureboot)' "$name.log" | head -n 12
+        fi
+}
+booted=(--timeout 180 --expect 'secureboot: Secure boot enabled' --expect 'Kernel is locked down from EFI Secure Boot; '
+        --expect 'ZUKI-GUEST: secureboot 1$' --expect "ZUKI-GUEST: cmdline $cmdline\$" --expect 'ZUKI-GUEST: done'
+        --expect-not 'zuki: (error|warning)')
+# shim, refusing, shows "Verification failed: (0x1A) Security Violation" in a dialog that waits
+# for a key (for a signature and an SBAT revocation alike; seen in the serial log): stop there.
+refused=(--timeout 90 --expect 'Verification failed: \(0x1A\) Security Violation' --stop-on 'Verification failed'
+        --expect-not 'zuki:|EFI stub|Linux version|ZUKI-GUEST')
+
+boot "shim + signed UKI (test certificate in db next to Microsoft's)" sb-vars.fd signed.efi "${booted[@]}"
+boot "shim refuses the unsigned UKI" sb-vars.fd unsigned.efi "${refused[@]}"
+boot "shim + signed UKI, SbatLevel zuki,1 (control)" sb-vars-keep.fd signed.efi "${booted[@]}"
+boot "shim refuses the signed UKI when SbatLevel revokes zuki,1" sb-vars-revoke.fd signed.efi "${refused[@]}"
+
+summary
