@@ -9,6 +9,8 @@
 #   test-uboot-riscv64.sh ZUKI STUB OS_RELEASE
 #
 # Cases:
+#   host    zuki inspect names the zboot image riscv64; zuki zboot refuses a riscv64 PE whose Image
+#           header lacks the RSC\x05 magic, without leaving an output file
 #   zboot   U-Boot 2023.01 (bookworm): the kernel's EFI stub starts and Linux prints its banner;
 #           no zuki error or warning: the missing Memory Attribute Protocol is one info line, and
 #           so is the fixed placement (this U-Boot has no EFI_RNG_PROTOCOL)
@@ -48,6 +50,18 @@ grep -q riscv64 "$tmp/inspect.out" && ok "zuki inspect reports riscv64: $(grep -
         bad "zuki inspect does not say riscv64: $(head -5 "$tmp/inspect.out")"
 initrd_args=(--arch riscv64)
 [[ -n ${ZUKI_EFIVARFS_TRIXIE_RISCV64:-} ]] && initrd_args+=(--efivarfs "$ZUKI_EFIVARFS_TRIXIE_RISCV64")
+# A riscv64 PE without the Image header's RSC\x05 magic is not a Linux kernel: refused, no output.
+"$ZUKI_SYSTEM_PYTHON" -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read()); d[0x38:0x3c] = b"XXXX"; open(sys.argv[2], "wb").write(d)' \
+        "$kernel" "$tmp/no-magic.efi" || fail "writing the kernel copy without magic"
+if out=$("$zuki" zboot --stub "$stub" --output "$tmp/no-magic.zboot.efi" "$tmp/no-magic.efi" 2>&1); then
+        bad "zuki zboot accepted a riscv64 PE without the RSC\\x05 magic"
+elif [[ -e $tmp/no-magic.zboot.efi || $out != *"not a Linux Image"* ]]; then
+        bad "zuki zboot without the RSC\\x05 magic: '$out'$([[ -e $tmp/no-magic.zboot.efi ]] && echo ', output left behind')"
+else
+        ok "zuki zboot refuses a riscv64 PE without the Image magic: $out"
+fi
 bash "$here/../qemu/make-initrd.sh" "$tmp/initrd.cpio.gz" "${initrd_args[@]}" >/dev/null || fail "make-initrd.sh"
 "$zuki" build --stub "$stub" --linux "$tmp/zboot.efi" --initrd "$tmp/initrd.cpio.gz" \
         --cmdline "$console zuki.case=riscv64" --os-release "@$osrel" --output "$tmp/uki.efi" >"$tmp/build.out" 2>&1 ||
