@@ -7,6 +7,7 @@
 # qemu-system-riscv64 -machine virt (TCG), with virtio-rng.
 #
 #   test-uboot-riscv64.sh ZUKI STUB OS_RELEASE
+# Environment (for zuki-ukify): ZUKI_UKIFY_PLUGIN, ZUKI_STUB_DIR.
 #
 # Cases:
 #   host    zuki inspect names the zboot image riscv64; zuki zboot refuses a riscv64 PE whose Image
@@ -19,6 +20,7 @@
 #           the guest's /proc/iomem "Kernel code" lies inside the image the stub placed, at the
 #           same offset on every boot (the kernel runs where the stub put it); and the boots place
 #           the kernel at 3 addresses, one repeat allowed (as test/qemu/kaslr-test.sh)
+#   ukify   a UKI made by ukify 257 through zuki-ukify --efi-arch riscv64 reaches init (U-Boot 2025.01)
 #   tpm     not run: neither U-Boot's qemu-riscv64_smode build has a TPM driver (SKIP-CASE line)
 # shellcheck disable=SC2015 # "check && ok || bad": ok never fails
 set -uo pipefail
@@ -113,6 +115,18 @@ for i in 1 2 3; do
         fi
         [[ -n $address ]] && addresses+=("$address")
 done
+# --- ukify: ukify 257 through zuki-ukify (--efi-arch riscv64 picks zukiriscv64.efi.stub).
+if [[ -f ${ZUKI_UKIFY:-} && -x ${ZUKI_UKIFY_PLUGIN:-} ]]; then
+        ZUKI_BIN=$zuki ZUKI_UKIFY=$ZUKI_UKIFY "$ZUKI_UKIFY_PLUGIN" build --linux "$kernel" --initrd "$tmp/initrd.cpio.gz" \
+                --cmdline "$console zuki.case=ukify" --os-release "@$osrel" --efi-arch riscv64 \
+                --output "$tmp/ukify.efi" >"$tmp/plugin.out" 2>&1 || { cat "$tmp/plugin.out"; fail "zuki-ukify build"; }
+        run ukify bash "${boot_trixie[@]}" --esp-image "$tmp/ukify.efi" --log "$tmp/ukify.log" \
+                --expect 'ZUKI-GUEST: done' --expect "ZUKI-GUEST: cmdline $console zuki.case=ukify" \
+                --expect '^zuki: Kernel image at ' --expect-not 'zuki: (error|warning)'
+else
+        echo "not run: ukify (no ukify 257 or zuki-ukify)"
+fi
+
 distinct=$(printf '%s\n' "${addresses[@]}" | sort -u | grep -c .)
 if ((${#offsets[@]} == 3)) && [[ $(printf '%s\n' "${offsets[@]}" | sort -u | wc -l) == 1 ]]; then
         ok "Kernel code at image + $(printf '%#x' "${offsets[0]}") on every boot"
