@@ -195,11 +195,12 @@ fetch_kernel() {
     # patterns that match nothing (efivarfs may be built in), so check the result instead.
     mkdir -p "$d/x"
     dpkg-deb --fsys-tarfile "$deb" |
-        tar -x -C "$d/x" --wildcards '*boot/vmlinuz-*' '*boot/config-*' '*/efivarfs.ko*' \
+        tar -x -C "$d/x" --wildcards '*boot/vmlinu[xz]-*' '*boot/config-*' '*/efivarfs.ko*' \
             2>/dev/null || true
-    local vmlinuz=("$d"/x/boot/vmlinuz-*)
-    [[ -f ${vmlinuz[0]} ]] || die "$pkg: no /boot/vmlinuz-* in the package"
-    local release=${vmlinuz[0]##*/vmlinuz-}
+    # riscv64 packages install the (uncompressed, EFI-stub) Image as /boot/vmlinux-*.
+    local vmlinuz=("$d"/x/boot/vmlinu[xz]-*)
+    [[ -f ${vmlinuz[0]} ]] || die "$pkg: no /boot/vmlinuz-* or vmlinux-* in the package"
+    local release=${vmlinuz[0]##*/vmlinu[xz]-}
     local out=$d/out
     mkdir -p "$out"
     cp "${vmlinuz[0]}" "$out/vmlinuz"
@@ -452,6 +453,42 @@ aavmf_padded() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# 2e. riscv64 (test/riscv): QEMU, OpenSBI, trixie's riscv64 kernel and busybox. U-Boot's
+# qemu-riscv64_smode comes with u-boot-qemu above. All riscv64 additions are in this function;
+# write_assets_env adds RISCV64_ASSETS/RISCV64_STRINGS.
+# ---------------------------------------------------------------------------------------------
+RISCV64_ASSETS=() RISCV64_STRINGS=()
+setup_riscv64() {
+    local p missing=()
+    for p in qemu-system-misc opensbi; do
+        [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) == "ii " ]] || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        log "riscv64: installing ${missing[*]}"
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+    # riscv64 is a release architecture from trixie on (bookworm has no riscv64 kernel).
+    local kr=$ZUKI_KEYRING mirror
+    mirror=$(zuki_mirror_uri)
+    zuki_apt_state_init trixie-riscv64 amd64,riscv64 "deb [signed-by=$kr] $mirror trixie main"
+    fetch_kernel trixie-riscv64 linux-image-riscv64:riscv64 trixie-riscv64
+    fetch_tree trixie-riscv64 busybox-static:riscv64 trixie/busybox-riscv64 # for the riscv64 test initrd
+    local c=$ZUKI_CACHE
+    RISCV64_ASSETS=(
+        ZUKI_KERNEL_TRIXIE_RISCV64 "$c/kernels/trixie-riscv64/vmlinuz"
+        ZUKI_BUSYBOX_RISCV64 "$c/trixie/busybox-riscv64/usr/bin/busybox"
+        ZUKI_UBOOT_BOOKWORM_RISCV64 /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
+        ZUKI_UBOOT_TRIXIE_RISCV64 "$c/trixie/u-boot-qemu/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+        ZUKI_OPENSBI_RISCV64 /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+    )
+    local efivarfs=$c/kernels/trixie-riscv64/efivarfs.ko
+    [[ -e $efivarfs ]] || efivarfs=""
+    RISCV64_STRINGS=(ZUKI_KERNEL_TRIXIE_RISCV64_RELEASE "$(cat "$c/kernels/trixie-riscv64/release")"
+        ZUKI_EFIVARFS_TRIXIE_RISCV64 "$efivarfs")
+}
+
+# ---------------------------------------------------------------------------------------------
 # 3. assets.env
 # ---------------------------------------------------------------------------------------------
 write_assets_env() {
@@ -511,6 +548,7 @@ write_assets_env() {
         ZUKI_PYTHON /usr/bin/python3
         ZUKI_BUSYBOX /bin/busybox
         ZUKI_BUSYBOX_ARM64 "$c/bookworm/busybox-arm64/bin/busybox"
+        "${RISCV64_ASSETS[@]}"
     )
     local -a missing=()
     local out=$c/assets.env.tmp
@@ -526,6 +564,7 @@ write_assets_env() {
         printf 'ZUKI_KERNEL_BOOKWORM_AMD64_RELEASE=%q\n' "$(cat "$kb64/release")"
         printf 'ZUKI_KERNEL_BOOKWORM_ARM64_RELEASE=%q\n' "$(cat "$kba64/release")"
         printf 'ZUKI_KERNEL_TRIXIE_AMD64_RELEASE=%q\n' "$(cat "$kt64/release")"
+        ((${#RISCV64_STRINGS[@]})) && printf '%s=%q\n' "${RISCV64_STRINGS[@]}"
         printf 'ZUKI_KEXEC_VERSION=%q\n' "$(awk '$1 == "kexec-tools" { print $2 }' "$c/sid/kexec-tools-amd64/.zuki-package")"
         printf 'ZUKI_KEXEC_BOOKWORM_VERSION=%q\n' "$(awk '$1 == "kexec-tools" { print $2 }' "$c/bookworm/kexec-tools-amd64/.zuki-package")"
         # Optional: modules that are built in have no .ko (empty value then).
@@ -580,5 +619,6 @@ fetch_kexec sid amd64 libxenmisc4.20
 fetch_kexec sid arm64 libxenmisc4.20
 fetch_kexec bookworm amd64 libxenmisc4.17
 fetch_kexec bookworm arm64 libxenmisc4.17
+setup_riscv64
 write_assets_env
 log "done in $((SECONDS - t_start)) s"

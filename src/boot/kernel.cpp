@@ -18,6 +18,8 @@ uint16_t native_machine() {
         return pe::kMachineX64;
 #elif defined(__aarch64__)
         return pe::kMachineArm64;
+#elif defined(__riscv) && __riscv_xlen == 64
+        return pe::kMachineRiscv64;
 #else
 #error "unsupported architecture"
 #endif

@@ -15,7 +15,7 @@ enum class Error : uint16_t {
         BadDosMagic,          // no "MZ"
         BadPeMagic,           // no "PE\0\0" at e_lfanew
         BadOptionalHeader,    // not PE32+, or optional header smaller than its fields
-        UnsupportedMachine,   // not x86_64 or arm64
+        UnsupportedMachine,   // not x86_64, arm64 or riscv64
         TooManySections,      // more than kMaxSections
         SectionOutOfBounds,   // a section's data lies outside the image
         SectionsOverlap,      // two sections overlap in memory
@@ -68,7 +68,7 @@ constexpr const char *describe(Error e) {
         case Error::BadDosMagic: return "not a PE image (no MZ header)";
         case Error::BadPeMagic: return "not a PE image (no PE signature)";
         case Error::BadOptionalHeader: return "unsupported PE optional header (PE32+ required)";
-        case Error::UnsupportedMachine: return "unsupported machine type (x86_64 or arm64 required)";
+        case Error::UnsupportedMachine: return "unsupported machine type (x86_64, arm64 or riscv64 required)";
         case Error::TooManySections: return "too many PE sections";
         case Error::SectionOutOfBounds: return "a PE section lies outside the image";
         case Error::SectionsOverlap: return "PE sections overlap";

@@ -20,6 +20,7 @@ const char *machine_name(uint16_t machine) {
         switch (machine) {
         case kMachineX64: return "x86_64";
         case kMachineArm64: return "arm64";
+        case kMachineRiscv64: return "riscv64";
         default: return "unknown";
         }
 }
@@ -66,7 +67,7 @@ Result<View> View::parse(Bytes image, Layout layout) {
 
         const uint8_t *coff = pe + 4;
         v.machine_ = load_le16(coff + 0);
-        if (v.machine_ != kMachineX64 && v.machine_ != kMachineArm64)
+        if (v.machine_ != kMachineX64 && v.machine_ != kMachineArm64 && v.machine_ != kMachineRiscv64)
                 return Error::UnsupportedMachine;
         v.section_count_ = load_le16(coff + 2);
         uint16_t optional_size = load_le16(coff + 16);

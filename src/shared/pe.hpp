@@ -14,6 +14,7 @@ namespace zuki::pe {
 
 inline constexpr uint16_t kMachineX64 = 0x8664;
 inline constexpr uint16_t kMachineArm64 = 0xaa64;
+inline constexpr uint16_t kMachineRiscv64 = 0x5064;
 
 inline constexpr uint16_t kOptionalMagicPe32Plus = 0x20b;
 inline constexpr uint16_t kSubsystemEfiApplication = 10;

@@ -23,7 +23,13 @@ bool exists(const std::string &path) {
         return ::stat(path.c_str(), &st) == 0;
 }
 
-std::string arch_suffix(uint16_t machine) { return machine == pe::kMachineArm64 ? "aa64" : "x64"; }
+std::string arch_suffix(uint16_t machine) {
+        switch (machine) {
+        case pe::kMachineArm64: return "aa64";
+        case pe::kMachineRiscv64: return "riscv64";
+        default: return "x64";
+        }
+}
 
 } // namespace
 

@@ -86,6 +86,11 @@ KernelInfo identify_kernel(Bytes image, const std::string &what) {
                     std::memcmp(image.data() + kX86SetupMagicOffset, "HdrS", 4) != 0)
                         fail(what + " is an x86_64 EFI application but not a Linux bzImage (no setup header)");
                 find_x86_version(image, &info);
+        } else if (info.machine == pe::kMachineRiscv64) {
+                if (!image.contains(kRiscvImageMagicOffset, 4) ||
+                    std::memcmp(image.data() + kRiscvImageMagicOffset, "RSC\x05", 4) != 0)
+                        fail(what + " is a riscv64 EFI application but not a Linux Image (no RSC\\x05 magic)");
+                find_banner(image, &info);
         } else {
                 if (!image.contains(kArm64ImageMagicOffset, 4) ||
                     std::memcmp(image.data() + kArm64ImageMagicOffset, "ARM\x64", 4) != 0)

@@ -24,6 +24,9 @@ struct KernelInfo {
 inline constexpr uint32_t kX86SetupMagicOffset = 0x202;     // "HdrS"
 inline constexpr uint32_t kX86KernelVersionOffset = 0x20e;  // le16, relative to 0x200
 inline constexpr uint32_t kArm64ImageMagicOffset = 0x38;    // "ARM\x64"
+// Linux riscv Image header (Documentation/arch/riscv/boot-image-header.rst): "RSC\x05" at 0x38
+// (magic2; magic "RISCV\0\0\0" at 0x30 is deprecated but still written).
+inline constexpr uint32_t kRiscvImageMagicOffset = 0x38;
 
 // True for a zboot image: one with the zboot header, or a zuki one whose MS-DOS header a tool
 // rewrote (zboot::find_header). Nothing is validated beyond finding it.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pefile
 
-MACHINES = {"x64": 0x8664, "aa64": 0xAA64}
+MACHINES = {"x64": 0x8664, "aa64": 0xAA64, "riscv64": 0x5064}
 PE32_PLUS_MAGIC = 0x20B
 SUBSYSTEM_EFI_APPLICATION = 10
 DLL_DYNAMIC_BASE = 0x0040

@@ -5,14 +5,14 @@
 # broken copy (one property broken with a few lines of pefile) must be rejected with exactly the
 # matching FAIL line(s) and exit status 1.
 #
-# Usage: test-check-stub.sh STUB MACHINE   (MACHINE: x64 | aa64)
+# Usage: test-check-stub.sh STUB MACHINE   (MACHINE: x64 | aa64 | riscv64)
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 if [ $# -ne 2 ]; then
-        echo "usage: $0 STUB x64|aa64" >&2
+        echo "usage: $0 STUB x64|aa64|riscv64" >&2
         exit 2
 fi
 stub=$1

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/qemu/boot.sh — boot one QEMU guest (TCG) under UEFI firmware and check its serial output.
 #
-#   boot.sh --arch x86_64|aarch64 --firmware FW [options]
+#   boot.sh --arch x86_64|aarch64|riscv64 --firmware FW [options]
 #
 #   FW: bookworm | trixie | trixie-memattr | trixie-strictnx | trixie-secboot
 #       trixie-memattr   trixie firmware with the EFI Memory Attribute Protocol left installed
@@ -9,12 +9,17 @@
 #       trixie-secboot   trixie secboot build (enrolled keys come from --vars)
 #       uboot-bookworm   (aarch64) Debian's U-Boot for QEMU, 2023.01 (-bios; no variable store)
 #       uboot-trixie     (aarch64) trixie's U-Boot for QEMU, 2025.01
+#       uboot-bookworm   (riscv64) Debian's U-Boot qemu-riscv64_smode 2023.01 (no EFI_RNG_PROTOCOL)
+#       uboot-trixie     (riscv64) trixie's, 2025.01 (EFI_RNG_PROTOCOL from virtio-rng)
+#                      both started by OpenSBI (fw_jump, -bios) as its next stage (-kernel);
+#                      virtio devices are MMIO there
 #                      U-Boot ignores -kernel: give --esp-image; --append sets no load options there
 #
 #   --kernel IMAGE     boot IMAGE with QEMU's -kernel (firmware loads it like a boot option)
 #   --initrd FILE      -initrd (needs --kernel)
 #   --append "ARGS"    -append (needs --kernel; arrives as the image's load options)
-#   --esp-image FILE   put FILE on a FAT ESP as EFI/BOOT/BOOTX64.EFI (BOOTAA64.EFI) and attach it
+#   --esp-image FILE   put FILE on a FAT ESP as EFI/BOOT/BOOTX64.EFI (BOOTAA64.EFI, BOOTRISCV64.EFI)
+#                      and attach it
 #   --esp-file SRC=DEST  also copy SRC to DEST on the ESP (e.g. loader/entries/x.conf)
 #                      The ESP is partition 1 of a GPT disk with fixed GUIDs: partition
 #                      5a554b49-0000-4000-8000-000000000001 (what LoaderDevicePartUUID reports),
@@ -55,7 +60,7 @@ t0=$(date +%s.%N)
 
 usage() {
     echo "boot.sh: error: $*" >&2
-    echo "usage: boot.sh --arch x86_64|aarch64 --firmware FW [--kernel IMG] [--initrd F] [--append S]" >&2
+    echo "usage: boot.sh --arch x86_64|aarch64|riscv64 --firmware FW [--kernel IMG] [--initrd F] [--append S]" >&2
     echo "               [--esp-image EFI] [--tpm] [--rng] [--timeout S] [--expect RE]... (see header)" >&2
     exit 2
 }
@@ -101,7 +106,7 @@ while (($#)); do
     esac
 done
 
-case $arch in x86_64 | aarch64) ;; *) usage "--arch must be x86_64 or aarch64" ;; esac
+case $arch in x86_64 | aarch64 | riscv64) ;; *) usage "--arch must be x86_64, aarch64 or riscv64" ;; esac
 [[ -n $firmware ]] || usage "--firmware is required"
 [[ $timeout_s =~ ^[0-9]+$ ]] || usage "--timeout wants whole seconds"
 [[ -z $esp_from || -r $esp_from ]] || usage "--esp-from: no such disk image: $esp_from"
@@ -135,6 +140,8 @@ aarch64/trixie-strictnx) code=${ZUKI_AAVMF_TRIXIE_STRICTNX_CODE:-} vars=${ZUKI_A
 aarch64/trixie-secboot) code=${ZUKI_AAVMF_TRIXIE_SECBOOT_CODE:-} vars=${ZUKI_AAVMF_TRIXIE_VARS:-} ;;
 aarch64/uboot-bookworm) code=${ZUKI_UBOOT_BOOKWORM_ARM64:-} ;;
 aarch64/uboot-trixie) code=${ZUKI_UBOOT_TRIXIE_ARM64:-} ;;
+riscv64/uboot-bookworm) code=${ZUKI_UBOOT_BOOKWORM_RISCV64:-} ;;
+riscv64/uboot-trixie) code=${ZUKI_UBOOT_TRIXIE_RISCV64:-} ;;
 *) usage "unknown firmware '$firmware' for $arch" ;;
 esac
 uboot=0
@@ -154,6 +161,10 @@ if [[ $arch == x86_64 ]]; then
     *) machine=(-machine q35) ;;
     esac
     [[ -n $cpu ]] && machine+=(-cpu "$cpu")
+elif [[ $arch == riscv64 ]]; then
+    machine=(-machine virt)
+    [[ -n $cpu ]] && machine+=(-cpu "$cpu")
+    [[ -r ${ZUKI_OPENSBI_RISCV64:-} ]] || skip "OpenSBI (package opensbi) missing (run tools/setup.sh)"
 else
     machine=(-machine virt -cpu "${cpu:-cortex-a57}")
 fi
@@ -196,7 +207,10 @@ trap 'exit 143' TERM
 
 args=("${machine[@]}" -m 1024 -smp 1 -nodefaults -display none -no-reboot -net none
     -chardev "file,id=ser0,path=$tmp/serial.raw" -serial chardev:ser0)
-if ((uboot)); then
+if ((uboot)) && [[ $arch == riscv64 ]]; then
+    # OpenSBI in M-mode jumps to the S-mode U-Boot QEMU loaded as the "kernel".
+    args+=(-bios "$ZUKI_OPENSBI_RISCV64" -kernel "$code")
+elif ((uboot)); then
     # U-Boot runs from RAM; its UEFI variables live in memory for this boot only.
     args+=(-bios "$code")
 else
@@ -247,11 +261,11 @@ if [[ -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 ]]; then
         mcopy -o -i "$esp" "$1" "::/$dest" || fail_early "mcopy $1 -> $dest failed"
     }
     if [[ -n $esp_image ]]; then
-        if [[ $arch == x86_64 ]]; then
-            esp_put "$esp_image" EFI/BOOT/BOOTX64.EFI
-        else
-            esp_put "$esp_image" EFI/BOOT/BOOTAA64.EFI
-        fi
+        case $arch in
+        x86_64) esp_put "$esp_image" EFI/BOOT/BOOTX64.EFI ;;
+        riscv64) esp_put "$esp_image" EFI/BOOT/BOOTRISCV64.EFI ;;
+        *) esp_put "$esp_image" EFI/BOOT/BOOTAA64.EFI ;;
+        esac
     fi
     for spec in "${esp_files[@]}"; do
         esp_put "${spec%%=*}" "${spec#*=}"
@@ -268,6 +282,8 @@ if [[ -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 ]]; then
     fi
     if [[ $arch == x86_64 ]]; then
         args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device ide-hd,drive=esp,bus=ide.0)
+    elif [[ $arch == riscv64 ]]; then
+        args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device virtio-blk-device,drive=esp)
     else
         args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device virtio-blk-pci,drive=esp)
     fi
@@ -281,7 +297,9 @@ if ((tpm)); then
         -device "$tpmdev,tpmdev=tpm0")
 fi
 
-((rng)) && args+=(-device virtio-rng-pci)
+if ((rng)); then
+    if [[ $arch == riscv64 ]]; then args+=(-device virtio-rng-device); else args+=(-device virtio-rng-pci); fi
+fi
 args+=("${qemu_extra[@]}")
 
 # ---------------------------------------------------------------------------------------------
@@ -305,7 +323,8 @@ stream_pid=$!
 ((default_stop)) && stop_ons+=('Kernel panic - not syncing' 'Boot[0-9A-F]{4} "EFI Internal Shell"'
     'BdsDxe: No bootable option or device was found' '!!!! X64 Exception Type' 'Synchronous Exception at')
 # U-Boot: back at its prompt when no boot flow started an OS; a CPU exception resets it.
-((default_stop && uboot)) && stop_ons+=('^=> ?$' '"Synchronous Abort" handler')
+# (riscv64: "Unhandled exception: ..." and a register dump, then a hang)
+((default_stop && uboot)) && stop_ons+=('^=> ?$' '"Synchronous Abort" handler' '^Unhandled exception: ')
 stopped=""
 while kill -0 "$qemu_pid" 2>/dev/null; do
     if [[ -n $tpm_fault_on ]]; then

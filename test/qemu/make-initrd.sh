@@ -1,11 +1,11 @@
 #!/bin/bash
 # test/qemu/make-initrd.sh — build the busybox test initrd (gzip'd newc cpio), no root needed.
 #
-#   make-initrd.sh OUT.cpio.gz [--arch x86_64|aarch64] [--efivarfs KO] [--busybox BIN]
+#   make-initrd.sh OUT.cpio.gz [--arch x86_64|aarch64|riscv64] [--efivarfs KO] [--busybox BIN]
 #                  [--file SRC=DEST]...
 #
 #   --arch      guest architecture (default x86_64); picks the static busybox for it from
-#               $ZUKI_CACHE/assets.env (ZUKI_BUSYBOX / ZUKI_BUSYBOX_ARM64)
+#               $ZUKI_CACHE/assets.env (ZUKI_BUSYBOX / ZUKI_BUSYBOX_ARM64 / ZUKI_BUSYBOX_RISCV64)
 #   --efivarfs  efivarfs.ko of the guest kernel, loaded by /init when present
 #   --busybox   use this static busybox instead
 #   --file      add SRC to the initrd as /DEST (mode kept: executable or 0644), e.g.
@@ -48,6 +48,7 @@ if [[ -z $busybox ]]; then
     case $arch in
     x86_64) busybox=${ZUKI_BUSYBOX:-/bin/busybox} ;;
     aarch64) busybox=${ZUKI_BUSYBOX_ARM64:-} ;;
+    riscv64) busybox=${ZUKI_BUSYBOX_RISCV64:-} ;;
     *) die "unknown arch $arch" ;;
     esac
 fi

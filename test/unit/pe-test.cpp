@@ -243,12 +243,19 @@ TEST(PeViewRejects, BadPeSignatureAsBadPeMagic) {
         EXPECT_EQ(parse_error(file), Error::BadPeMagic);
 }
 
-TEST(PeViewRejects, MachinesOtherThanX64AndArm64) {
+TEST(PeViewRejects, MachinesOtherThanX64Arm64AndRiscv64) {
         ImageSpec spec = copy_layout_spec();
-        for (uint16_t machine : {0x014c /* i386 */, 0x01c4 /* ARMNT */, 0x5064 /* RISCV64 */, 0}) {
+        for (uint16_t machine : {0x014c /* i386 */, 0x01c4 /* ARMNT */, 0x5032 /* RISCV32 */,
+                                 0x6264 /* LOONGARCH64 */, 0}) {
                 spec.machine = machine;
                 EXPECT_EQ(parse_error(spec), Error::UnsupportedMachine) << machine;
         }
+        spec.machine = kMachineRiscv64;
+        std::vector<uint8_t> file = build(spec);
+        Result<View> v = View::parse(bytes(file), Layout::File);
+        ASSERT_TRUE(v.ok());
+        EXPECT_EQ(v->machine(), kMachineRiscv64);
+        EXPECT_STREQ(machine_name(v->machine()), "riscv64");
 }
 
 TEST(PeViewRejects, OptionalHeaderSmallerThanPe32PlusFields) {

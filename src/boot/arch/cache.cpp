@@ -21,6 +21,12 @@ void sync_instruction_cache(const void *start, size_t size) {
         for (uintptr_t p = begin & ~(iline - 1); p < end; p += iline)
                 asm volatile("ic ivau, %0" : : "r"(p) : "memory");
         asm volatile("dsb ish\n\tisb" : : : "memory");
+#elif defined(__riscv)
+        // Zifencei: orders this hart's instruction fetches after its earlier stores. Only the boot
+        // hart runs boot services code, and it is the hart that jumps to the kernel.
+        (void) start;
+        (void) size;
+        asm volatile("fence.i" : : : "memory");
 #else
         (void) start;
         (void) size;

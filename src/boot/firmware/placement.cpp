@@ -13,13 +13,28 @@ namespace {
 // Alignment of the kernel image: on arm64 the EFI stub keeps an image aligned to EFI_KIMG_ALIGN
 // (64 KiB) when KASLR is on and to MIN_KIMG_ALIGN (2 MiB) with nokaslr, and moves it otherwise
 // (Linux arch/arm64/kernel/image.h, drivers/firmware/efi/libstub/arm64-stub.c). x86 bzImages
-// place themselves; 2 MiB keeps them at CONFIG_PHYSICAL_ALIGN.
+// place themselves; 2 MiB keeps them at CONFIG_PHYSICAL_ALIGN. riscv64's EFI stub wants 2 MiB
+// (efi_get_kimg_min_align() in arch/riscv/include/asm/efi.h, SZ_2M for 64-bit, used for both
+// cases by efi_kaslr_relocate_kernel() in libstub/kaslr.c): an image placed there with
+// LINUX_EFI_LOADED_IMAGE_FIXED_GUID runs where it is.
 #if defined(__aarch64__)
 constexpr uint64_t kRandomAlignment = 64 * 1024;
 constexpr uint64_t kFixedAlignment = 2 * 1024 * 1024;
 #else
 constexpr uint64_t kRandomAlignment = 2 * 1024 * 1024;
 constexpr uint64_t kFixedAlignment = 2 * 1024 * 1024;
+#endif
+
+// How far the kernel's own memory reservation reaches past the image. riscv64 kernels reserve
+// from _start to the next 2 MiB boundary after _end (arch/riscv/mm/init.c setup_bootmem(): the
+// linear map of the kernel is read-only in 2 MiB pages with STRICT_KERNEL_RWX), and drop an initrd
+// that overlaps a reservation ("INITRD: ... overlaps in-use memory region", seen under U-Boot when
+// the kernel's EFI stub put the initrd right after a page-rounded image). Allocating up to that
+// boundary keeps the firmware from handing those pages to anyone else.
+#if defined(__riscv)
+constexpr uint64_t kReservationGranule = 2 * 1024 * 1024;
+#else
+constexpr uint64_t kReservationGranule = efi::kPageSize;
 #endif
 
 // Collects the memory map as kaslr::Regions in pool memory.
@@ -123,6 +138,7 @@ efi::Status allocate_kernel(efi::BootServices *bs, uint64_t size, uint64_t align
                             Pages *out, bool *randomized) {
         *randomized = false;
         uint64_t align = alignment > placement.alignment ? alignment : placement.alignment;
+        size = align_up(size, kReservationGranule);
         if (placement.randomize) {
                 kaslr::Request request{align_up(size, efi::kPageSize), align};
                 efi::Status s = allocate_slot(bs, request, placement.seed, out);

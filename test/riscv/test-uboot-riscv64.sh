@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# riscv64 under U-Boot's UEFI (issue 19): Debian trixie's riscv64 kernel, as a `zuki zboot` image
+# and in a `zuki build` UKI with the busybox test initrd, booted from EFI/BOOT/BOOTRISCV64.EFI on a
+# GPT/FAT ESP by Debian's U-Boot qemu-riscv64_smode started by OpenSBI (fw_jump), in
+# qemu-system-riscv64 -machine virt (TCG), with virtio-rng.
+#
+#   test-uboot-riscv64.sh ZUKI STUB OS_RELEASE
+# Environment (for zuki-ukify): ZUKI_UKIFY_PLUGIN, ZUKI_STUB_DIR.
+#
+# Cases:
+#   host    zuki inspect names the zboot image riscv64; zuki zboot refuses a riscv64 PE whose Image
+#           header lacks the RSC\x05 magic, without leaving an output file
+#   zboot   U-Boot 2023.01 (bookworm): the kernel's EFI stub starts and Linux prints its banner;
+#           no zuki error or warning: the missing Memory Attribute Protocol is one info line, and
+#           so is the fixed placement (this U-Boot has no EFI_RNG_PROTOCOL)
+#   uki-N   U-Boot 2025.01 (trixie), 3 boots: the UKI reaches the initrd's init
+#           ("ZUKI-GUEST: done") with the UKI's command line; StubZukiPlacement says "random";
+#           the guest's /proc/iomem "Kernel code" lies inside the image the stub placed, at the
+#           same offset on every boot (the kernel runs where the stub put it); and the boots place
+#           the kernel at 3 addresses, one repeat allowed (as test/qemu/kaslr-test.sh)
+#   ukify   a UKI made by ukify 257 through zuki-ukify --efi-arch riscv64 reaches init (U-Boot 2025.01)
+#   tpm     not run: neither U-Boot's qemu-riscv64_smode build has a TPM driver (SKIP-CASE line)
+# shellcheck disable=SC2015 # "check && ok || bad": ok never fails
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+(($# == 3)) || { echo "usage: test-uboot-riscv64.sh ZUKI STUB OS_RELEASE" >&2; exit 2; }
+zuki=$1 stub=$2 osrel=$3
+t_start=$SECONDS
+load_assets
+need_tool qemu-system-riscv64 qemu-system-misc
+need_asset ZUKI_UBOOT_BOOKWORM_RISCV64 "U-Boot qemu-riscv64_smode (u-boot-qemu)"
+need_asset ZUKI_UBOOT_TRIXIE_RISCV64 "trixie's U-Boot qemu-riscv64_smode (u-boot-qemu)"
+need_asset ZUKI_OPENSBI_RISCV64 "OpenSBI fw_jump (opensbi)"
+need_asset ZUKI_KERNEL_TRIXIE_RISCV64 "trixie's riscv64 kernel"
+need_asset ZUKI_BUSYBOX_RISCV64 "trixie's riscv64 busybox-static"
+make_tmp
+kernel=$ZUKI_KERNEL_TRIXIE_RISCV64
+console="console=ttyS0 panic=-1"
+boot_bookworm=("$here/../qemu/boot.sh" --arch riscv64 --firmware uboot-bookworm --rng --timeout 240)
+boot_trixie=("$here/../qemu/boot.sh" --arch riscv64 --firmware uboot-trixie --rng --timeout 240)
+memattr_info='zuki: No EFI_MEMORY_ATTRIBUTE_PROTOCOL, W\^X not applied'
+
+"$zuki" zboot --stub "$stub" --output "$tmp/zboot.efi" "$kernel" >"$tmp/zboot.out" 2>&1 ||
+        { cat "$tmp/zboot.out"; fail "zuki zboot"; }
+cat "$tmp/zboot.out"
+"$zuki" inspect "$tmp/zboot.efi" >"$tmp/inspect.out" 2>&1 || { cat "$tmp/inspect.out"; fail "zuki inspect"; }
+grep -q riscv64 "$tmp/inspect.out" && ok "zuki inspect reports riscv64: $(grep -m1 riscv64 "$tmp/inspect.out")" ||
+        bad "zuki inspect does not say riscv64: $(head -5 "$tmp/inspect.out")"
+initrd_args=(--arch riscv64)
+[[ -n ${ZUKI_EFIVARFS_TRIXIE_RISCV64:-} ]] && initrd_args+=(--efivarfs "$ZUKI_EFIVARFS_TRIXIE_RISCV64")
+# A riscv64 PE without the Image header's RSC\x05 magic is not a Linux kernel: refused, no output.
+"$ZUKI_SYSTEM_PYTHON" -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read()); d[0x38:0x3c] = b"XXXX"; open(sys.argv[2], "wb").write(d)' \
+        "$kernel" "$tmp/no-magic.efi" || fail "writing the kernel copy without magic"
+if out=$("$zuki" zboot --stub "$stub" --output "$tmp/no-magic.zboot.efi" "$tmp/no-magic.efi" 2>&1); then
+        bad "zuki zboot accepted a riscv64 PE without the RSC\\x05 magic"
+elif [[ -e $tmp/no-magic.zboot.efi || $out != *"not a Linux Image"* ]]; then
+        bad "zuki zboot without the RSC\\x05 magic: '$out'$([[ -e $tmp/no-magic.zboot.efi ]] && echo ', output left behind')"
+else
+        ok "zuki zboot refuses a riscv64 PE without the Image magic: $out"
+fi
+bash "$here/../qemu/make-initrd.sh" "$tmp/initrd.cpio.gz" "${initrd_args[@]}" >/dev/null || fail "make-initrd.sh"
+"$zuki" build --stub "$stub" --linux "$tmp/zboot.efi" --initrd "$tmp/initrd.cpio.gz" \
+        --cmdline "$console zuki.case=riscv64" --os-release "@$osrel" --output "$tmp/uki.efi" >"$tmp/build.out" 2>&1 ||
+        { cat "$tmp/build.out"; fail "zuki build"; }
+
+# run NAME COMMAND...: one boot; its output is kept in $tmp/NAME.out, the tail shown on failure.
+run() {
+        local name=$1 t=$SECONDS
+        shift
+        echo "== $name"
+        if "$@" >"$tmp/$name.out" 2>&1; then
+                ok "$name ($((SECONDS - t)) s)"
+                return 0
+        fi
+        local rc=$?
+        ((rc == 77)) && skip "$(grep -a -m1 SKIP "$tmp/$name.out")"
+        grep -a -E 'zuki|FAIL|MISMATCH|boot.sh|Unhandled|Kernel panic' "$tmp/$name.out" | tail -n 15
+        bad "$name"
+        return 1
+}
+
+# --- zboot: the kernel starts (no initrd or command line reach it from U-Boot's boot flow).
+run zboot bash "${boot_bookworm[@]}" --esp-image "$tmp/zboot.efi" --log "$tmp/zboot.log" --stop-on 'Linux version' \
+        --expect 'EFI stub: Booting Linux Kernel' --expect 'Linux version' --expect "$memattr_info" \
+        --expect 'zuki: Kernel image at 0x[0-9a-f]+ .*fixed placement: no EFI_RNG_PROTOCOL' \
+        --expect-not 'zuki: (error|warning)'
+
+# --- uki: to init, three times; where the stub put the kernel and where the kernel runs.
+image_size=$("$ZUKI_SYSTEM_PYTHON" -c '
+import pefile, sys
+print(pefile.PE(sys.argv[1], fast_load=True).OPTIONAL_HEADER.SizeOfImage)' "$kernel") ||
+        fail "reading the kernel's SizeOfImage"
+addresses=() offsets=()
+for i in 1 2 3; do
+        run "uki-$i" bash "${boot_trixie[@]}" --esp-image "$tmp/uki.efi" --log "$tmp/uki-$i.log" \
+                --expect 'ZUKI-GUEST: done' --expect "ZUKI-GUEST: cmdline $console zuki.case=riscv64" \
+                --expect-not 'zuki: (error|warning)' || continue
+        log=$tmp/uki-$i.log
+        placement=$(grep -a -m1 '^ZUKI-GUEST: efivar StubZukiPlacement ' "$log" | cut -d' ' -f4-)
+        address=$(grep -a -m1 '^zuki: Kernel image at ' "$log" | sed 's/^zuki: Kernel image at \(0x[0-9a-f]*\).*/\1/')
+        code=$(grep -a -m1 '^ZUKI-GUEST: kernel-code ' "$log" | cut -d' ' -f3 | cut -d- -f1)
+        [[ $placement == *random* ]] && ok "uki-$i: StubZukiPlacement '$placement'" ||
+                bad "uki-$i: StubZukiPlacement '$placement', want a random placement"
+        if [[ -n $address && -n $code ]] && ((0x$code >= address && 0x$code < address + image_size)); then
+                ok "uki-$i: the kernel runs in the stub's image: image at $address, Kernel code at 0x$code"
+                offsets+=("$((0x$code - address))")
+        else
+                bad "uki-$i: stub image at '${address}' (SizeOfImage $image_size), guest Kernel code at '${code}'"
+        fi
+        [[ -n $address ]] && addresses+=("$address")
+done
+# --- ukify: ukify 257 through zuki-ukify (--efi-arch riscv64 picks zukiriscv64.efi.stub).
+if [[ -f ${ZUKI_UKIFY:-} && -x ${ZUKI_UKIFY_PLUGIN:-} ]]; then
+        ZUKI_BIN=$zuki ZUKI_UKIFY=$ZUKI_UKIFY "$ZUKI_UKIFY_PLUGIN" build --linux "$kernel" --initrd "$tmp/initrd.cpio.gz" \
+                --cmdline "$console zuki.case=ukify" --os-release "@$osrel" --efi-arch riscv64 \
+                --output "$tmp/ukify.efi" >"$tmp/plugin.out" 2>&1 || { cat "$tmp/plugin.out"; fail "zuki-ukify build"; }
+        run ukify bash "${boot_trixie[@]}" --esp-image "$tmp/ukify.efi" --log "$tmp/ukify.log" \
+                --expect 'ZUKI-GUEST: done' --expect "ZUKI-GUEST: cmdline $console zuki.case=ukify" \
+                --expect '^zuki: Kernel image at ' --expect-not 'zuki: (error|warning)'
+else
+        echo "not run: ukify (no ukify 257 or zuki-ukify)"
+fi
+
+distinct=$(printf '%s\n' "${addresses[@]}" | sort -u | grep -c .)
+if ((${#offsets[@]} == 3)) && [[ $(printf '%s\n' "${offsets[@]}" | sort -u | wc -l) == 1 ]]; then
+        ok "Kernel code at image + $(printf '%#x' "${offsets[0]}") on every boot"
+else
+        bad "Kernel code offsets from the stub's image differ or are missing: ${offsets[*]}"
+fi
+if ((${#addresses[@]} == 3 && distinct >= 2)); then
+        ok "KASLR: ${#addresses[@]} boots, $distinct different addresses: ${addresses[*]}"
+else
+        bad "KASLR: ${#addresses[@]} boots, $distinct different addresses: ${addresses[*]}"
+fi
+
+# No TPM on riscv64 here: QEMU 7.2 accepts tpm-tis-device on riscv virt, but neither U-Boot
+# build carries a TPM driver (no "tpm" string in either u-boot.bin), so U-Boot offers no
+# EFI_TCG2_PROTOCOL and PCR 11 cannot be compared with zuki measure.
+for ub in "$ZUKI_UBOOT_BOOKWORM_RISCV64" "$ZUKI_UBOOT_TRIXIE_RISCV64"; do
+        grep -aqi 'tpm' "$ub" && echo "note: $ub mentions a TPM now: add the PCR 11 case"
+done
+echo "SKIP-CASE tpm: U-Boot qemu-riscv64_smode 2023.01 and 2025.01 are built without TPM support"
+echo "total $((SECONDS - t_start)) s"
+summary
