@@ -6,8 +6,13 @@
 // process, in rotating order.
 //
 // Usage: zuki-bench-decompress [--rounds N] [--json] --stub NAME=LIB... LABEL FRAME UNCOMPRESSED_SIZE
+//        zuki-bench-decompress --check [--want-asm NAME]... --stub NAME=LIB... LABEL FRAME UNCOMPRESSED_SIZE
 //   FRAME is the bare zstd frame of a zboot image and UNCOMPRESSED_SIZE its trailer value
-//   (bench/run.sh takes both from `zuki inspect --json`).
+//   (bench/run.sh takes both from `zuki inspect --json`). --check (the unit test
+//   stub-zstd-paths) only decompresses once with each build and compares with the system
+//   libzstd's output, then checks which Huffman path ran: the builds named by --want-asm must
+//   have used upstream's x86_64 asm loops if this CPU has BMI1 and BMI2 and must not otherwise,
+//   every other build must not.
 //
 // Why shared objects loaded with dlopen(RTLD_LOCAL): upstream's sources and the system libzstd
 // define the same symbols (zstd 1.5.4 has no ZSTD_NAMESPACE). Each object is linked with a
@@ -18,6 +23,7 @@
 
 #include <stdio.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "bench-common.hpp"
@@ -71,6 +77,8 @@ std::string json_string(const std::string &s) {
 int main(int argc, char **argv) {
         int rounds = 9;
         bool json = false;
+        bool check = false;
+        std::vector<std::string> want_asm;
         std::vector<std::string> positional;
         std::vector<Impl> impls;
         impls.emplace_back().name = "system";
@@ -80,6 +88,10 @@ int main(int argc, char **argv) {
                         rounds = atoi(argv[++i]);
                 else if (a == "--json")
                         json = true;
+                else if (a == "--check")
+                        check = true;
+                else if (a == "--want-asm" && i + 1 < argc)
+                        want_asm.push_back(argv[++i]);
                 else if (a == "--stub" && i + 1 < argc) {
                         std::string spec = argv[++i];
                         size_t eq = spec.find('=');
@@ -101,6 +113,9 @@ int main(int argc, char **argv) {
         if (positional.size() != 3 || impls.size() < 2)
                 return fail("usage: zuki-bench-decompress [--rounds N] [--json] --stub NAME=LIB... "
                             "LABEL FRAME UNCOMPRESSED_SIZE");
+        for (const std::string &name : want_asm)
+                if (std::none_of(impls.begin(), impls.end(), [&](const Impl &i) { return i.name == name; }))
+                        return fail("--want-asm " + name + ": no such --stub");
         if (rounds < kMinRounds)
                 return fail("--rounds must be at least " + std::to_string(kMinRounds));
         const std::string &label = positional[0];
@@ -138,7 +153,25 @@ int main(int argc, char **argv) {
                         return fail(error);
                 if (p.out != reference)
                         return fail(impls[i].name + " and the system libzstd disagree on the output");
+                if (check) {
+                        unsigned long long calls = impls[i].stub->asm_huffman_calls();
+                        bool wanted = std::find(want_asm.begin(), want_asm.end(), impls[i].name) != want_asm.end();
+#if defined(__x86_64__)
+                        bool cpu_bmi2 = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+#else
+                        bool cpu_bmi2 = false;
+#endif
+                        printf("%s: %s: same %zu bytes as the system libzstd; %llu Huffman blocks by the x86_64 asm "
+                               "(CPU BMI1+BMI2: %s)\n",
+                               label.c_str(), impls[i].name.c_str(), out_size, calls, cpu_bmi2 ? "yes" : "no");
+                        if (wanted && cpu_bmi2 && calls == 0)
+                                return fail(impls[i].name + " did not use the asm Huffman decoder on a CPU with BMI2");
+                        if ((!wanted || !cpu_bmi2) && calls != 0)
+                                return fail(impls[i].name + " used the asm Huffman decoder where it must not");
+                }
         }
+        if (check)
+                return 0;
         reference = {};
         double warm = (now_seconds() - t0) / (double) (impls.size() - 1);
         int reps = std::max(1, (int) std::ceil(kMinSampleSeconds / std::max(warm, 1e-6)));
