@@ -5,10 +5,12 @@
 # and decompression speed (the stub's zstd path against the system libzstd, same payload, same
 # process), for the x86_64 and arm64 Debian kernels. Prints a table, writes JSON. See README.md.
 #
-# Usage: bench/run.sh [--json PATH] [--rounds N] [--x86-boot] [--no-build] [BUILD_DIR]
+# Usage: bench/run.sh [--json PATH] [--rounds N] [--cpu-time] [--x86-boot] [--no-build] [BUILD_DIR]
 #   BUILD_DIR  a zuki build directory (default: a fresh one under /tmp, configured and built here)
 #   --json     where to write the results (default: BUILD_DIR/bench.json)
 #   --rounds   decompression rounds per implementation, best-of (default 9, at least 5)
+#   --cpu-time time decompression samples in the thread's CPU time instead of wall time (for a
+#              machine shared with other work: the time other processes run is left out)
 #   --x86-boot then also run bench/x86-boot.sh (x86_64 direct boot: UKI sizes, QEMU boot timings,
 #              XZ against zstd; about 10 minutes) on the same build, JSON in BUILD_DIR/x86-boot.json
 #   --no-build do not run ninja (used by `meson compile bench`, which builds the targets first)
@@ -22,12 +24,14 @@ json=
 rounds=9
 do_build=1
 x86_boot=0
+clock_args=()
 
 while [ $# -gt 0 ]; do
         case $1 in
         --json) json=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --no-build) do_build=0; shift ;;
+        --cpu-time) clock_args=(--cpu-time); shift ;;
         --x86-boot) x86_boot=1; shift ;;
         -h | --help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
         -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -113,7 +117,7 @@ assert z["codec"] == "zstd", z
 print(z["payload_offset"], z["payload_size"], z["uncompressed_size"])' "$work/$arch.inspect.json")
         tail -c +$((offset + 1)) "$work/$arch.efi" | head -c "$size" >"$work/$arch.zst"
         log "$arch: decompressing the ${size}-byte frame ($rounds rounds)"
-        "$bench" --json --rounds "$rounds" "${stub_args[@]}" "$arch" "$work/$arch.zst" "$usize" >"$work/$arch.bench.json"
+        "$bench" --json --rounds "$rounds" "${clock_args[@]}" "${stub_args[@]}" "$arch" "$work/$arch.zst" "$usize" >"$work/$arch.bench.json"
         cat >"$work/$arch.sizes.json" <<EOF
 {"arch": "$arch", "kernel_path": "$kernel", "kernel": $(stat -c %s "$kernel"), "gzip_9": $gzip_size,
  "zstd_19_long": $zstd_size, "zuki_zboot": $(stat -c %s "$work/$arch.efi"),
@@ -209,7 +213,7 @@ asm = results["system_libzstd_asm"]
 asm_text = (f"{asm['found']}/{asm['windows']} code windows of huf_decompress_amd64.S found in {asm['library']}"
             if asm else "asm decoder presence not checked")
 print(f"  system: libzstd {first['system']['zstd_version']} ({asm_text})")
-print(f"  rounds: {first['rounds']}, rotating order, best-of; medians in the JSON")
+print(f"  rounds: {first['rounds']}, rotating order, best-of; medians in the JSON; clock: {first['clock']}")
 headline = [r["decompress"]["stubs"][0] for r in results["arches"].values()]
 worst = min(s["ratio_best"] for s in headline)
 worst_median = min(s["ratio_median"] for s in headline)
