@@ -5,9 +5,14 @@
 // libzuki-bench-stub-zstd-*.so) against the system libzstd, on the same zstd frame, in the same
 // process, in rotating order.
 //
-// Usage: zuki-bench-decompress [--rounds N] [--json] --stub NAME=LIB... LABEL FRAME UNCOMPRESSED_SIZE
+// Usage: zuki-bench-decompress [--rounds N] [--json] [--cpu-time] --stub NAME=LIB... LABEL FRAME UNCOMPRESSED_SIZE
+//        zuki-bench-decompress --check [--want-asm NAME]... --stub NAME=LIB... LABEL FRAME UNCOMPRESSED_SIZE
 //   FRAME is the bare zstd frame of a zboot image and UNCOMPRESSED_SIZE its trailer value
-//   (bench/run.sh takes both from `zuki inspect --json`).
+//   (bench/run.sh takes both from `zuki inspect --json`). --check (the unit test
+//   stub-zstd-paths) only decompresses once with each build and compares with the system
+//   libzstd's output, then checks which Huffman path ran: the builds named by --want-asm must
+//   have used upstream's x86_64 asm loops if this CPU has BMI1 and BMI2 and must not otherwise,
+//   every other build must not.
 //
 // Why shared objects loaded with dlopen(RTLD_LOCAL): upstream's sources and the system libzstd
 // define the same symbols (zstd 1.5.4 has no ZSTD_NAMESPACE). Each object is linked with a
@@ -18,6 +23,7 @@
 
 #include <stdio.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "bench-common.hpp"
@@ -30,6 +36,17 @@ constexpr int kMinRounds = 5;
 // Each sample repeats the decompression until it lasts at least this long, so that payloads
 // that decompress in about a millisecond are not timed at the clock's noise level.
 constexpr double kMinSampleSeconds = 0.05;
+
+// The sample clock: wall time (CLOCK_MONOTONIC), or with --cpu-time this thread's CPU time, which
+// leaves out the time the scheduler gives to other processes on a shared machine (it still
+// includes what they cost through shared caches and sibling hyperthreads).
+double sample_clock(bool cpu_time) {
+        if (!cpu_time)
+                return now_seconds();
+        timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
 
 int fail(const std::string &message) {
         fprintf(stderr, "zuki-bench-decompress: %s\n", message.c_str());
@@ -71,6 +88,9 @@ std::string json_string(const std::string &s) {
 int main(int argc, char **argv) {
         int rounds = 9;
         bool json = false;
+        bool check = false;
+        bool cpu_time = false;
+        std::vector<std::string> want_asm;
         std::vector<std::string> positional;
         std::vector<Impl> impls;
         impls.emplace_back().name = "system";
@@ -80,6 +100,12 @@ int main(int argc, char **argv) {
                         rounds = atoi(argv[++i]);
                 else if (a == "--json")
                         json = true;
+                else if (a == "--check")
+                        check = true;
+                else if (a == "--cpu-time")
+                        cpu_time = true;
+                else if (a == "--want-asm" && i + 1 < argc)
+                        want_asm.push_back(argv[++i]);
                 else if (a == "--stub" && i + 1 < argc) {
                         std::string spec = argv[++i];
                         size_t eq = spec.find('=');
@@ -101,6 +127,9 @@ int main(int argc, char **argv) {
         if (positional.size() != 3 || impls.size() < 2)
                 return fail("usage: zuki-bench-decompress [--rounds N] [--json] --stub NAME=LIB... "
                             "LABEL FRAME UNCOMPRESSED_SIZE");
+        for (const std::string &name : want_asm)
+                if (std::none_of(impls.begin(), impls.end(), [&](const Impl &i) { return i.name == name; }))
+                        return fail("--want-asm " + name + ": no such --stub");
         if (rounds < kMinRounds)
                 return fail("--rounds must be at least " + std::to_string(kMinRounds));
         const std::string &label = positional[0];
@@ -138,7 +167,25 @@ int main(int argc, char **argv) {
                         return fail(error);
                 if (p.out != reference)
                         return fail(impls[i].name + " and the system libzstd disagree on the output");
+                if (check) {
+                        unsigned long long calls = impls[i].stub->asm_huffman_calls();
+                        bool wanted = std::find(want_asm.begin(), want_asm.end(), impls[i].name) != want_asm.end();
+#if defined(__x86_64__)
+                        bool cpu_bmi2 = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+#else
+                        bool cpu_bmi2 = false;
+#endif
+                        printf("%s: %s: same %zu bytes as the system libzstd; %llu Huffman blocks by the x86_64 asm "
+                               "(CPU BMI1+BMI2: %s)\n",
+                               label.c_str(), impls[i].name.c_str(), out_size, calls, cpu_bmi2 ? "yes" : "no");
+                        if (wanted && cpu_bmi2 && calls == 0)
+                                return fail(impls[i].name + " did not use the asm Huffman decoder on a CPU with BMI2");
+                        if ((!wanted || !cpu_bmi2) && calls != 0)
+                                return fail(impls[i].name + " used the asm Huffman decoder where it must not");
+                }
         }
+        if (check)
+                return 0;
         reference = {};
         double warm = (now_seconds() - t0) / (double) (impls.size() - 1);
         int reps = std::max(1, (int) std::ceil(kMinSampleSeconds / std::max(warm, 1e-6)));
@@ -150,19 +197,20 @@ int main(int argc, char **argv) {
         for (int r = 0; r < rounds; r++) {
                 for (size_t k = 0; k < n; k++) {
                         Impl &impl = impls[(r + k) % n];
-                        double start = now_seconds();
+                        double start = sample_clock(cpu_time);
                         for (int i = 0; i < reps; i++)
                                 if (!run(impl, p, &error))
                                         return fail(error);
-                        impl.seconds.push_back((now_seconds() - start) / reps);
+                        impl.seconds.push_back((sample_clock(cpu_time) - start) / reps);
                 }
         }
 
         const Impl &system = impls[0];
         if (json) {
                 printf("{\"label\": %s, \"frame_size\": %zu, \"uncompressed_size\": %zu, \"rounds\": %d, "
-                       "\"repetitions_per_sample\": %d,\n",
-                       json_string(label).c_str(), p.frame.size(), out_size, rounds, reps);
+                       "\"repetitions_per_sample\": %d, \"clock\": \"%s\",\n",
+                       json_string(label).c_str(), p.frame.size(), out_size, rounds, reps,
+                       cpu_time ? "thread-cpu-time" : "monotonic");
                 printf(" \"system\": {\"zstd_version\": %u, \"best_s\": %.6f, \"median_s\": %.6f, "
                        "\"best_mb_s\": %.1f, \"median_mb_s\": %.1f},\n \"stubs\": [",
                        ZSTD_versionNumber(), system.best(), system.median(),

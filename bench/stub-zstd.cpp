@@ -41,6 +41,8 @@ int decompress(const void *frame, size_t frame_size, void *out, size_t out_size,
 
 size_t workspace_size() { return workspace_bytes; }
 
+unsigned long long asm_huffman_calls() { return zuki::zstd::asm_huffman_calls(); }
+
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 #if defined(__clang__)
@@ -58,6 +60,7 @@ const ZukiBenchStub kStub = {
         .decompress_dctx = reinterpret_cast<const void *>(&ZSTD_decompressDCtx),
         .dynamic_bmi2 = DYNAMIC_BMI2,
         .x86_64_asm = ZSTD_ENABLE_ASM_X86_64_BMI2,
+        .asm_huffman_calls = asm_huffman_calls,
 };
 
 } // namespace

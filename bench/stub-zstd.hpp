@@ -23,6 +23,9 @@ struct ZukiBenchStub {
         const void *decompress_dctx;
         int dynamic_bmi2;        // upstream's DYNAMIC_BMI2 (x86_64: BMI2 code paths by cpuid)
         int x86_64_asm;          // ZSTD_ENABLE_ASM_X86_64_BMI2 (huf_decompress_amd64.S in use)
+        // zuki::zstd::asm_huffman_calls(): Huffman blocks the last decompress() decoded with the
+        // asm loops (0 without the asm, or on a CPU without BMI2).
+        unsigned long long (*asm_huffman_calls)();
 };
 
 #define ZUKI_BENCH_STUB_SYMBOL "zuki_bench_stub"

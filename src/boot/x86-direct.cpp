@@ -150,6 +150,8 @@ efi::Status decompress_payload(const zboot::ZstdPayload &payload, const x86::Inf
         if (!r)
                 return log_error(status_from(r.error()), "Kernel payload ({} bytes, {} expected) is unusable: {}",
                                  (uint64_t) payload.frame.size(), info.payload_size(), r.error());
+        log_debug("Decompressed {} bytes into {} bytes ({} Huffman blocks by the x86_64 asm)",
+                  (uint64_t) payload.frame.size(), info.payload_size(), zstd::asm_huffman_calls());
         // Calls and jumps back to displacements (parse() checked the segments against file_size).
         x86::unfilter_branches(info, MutableBytes(kernel.data(), info.file_size));
         return efi::kSuccess;

@@ -6,13 +6,21 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+// Counted by zstd-x86-asm.c where it is linked in (the x86_64 builds with upstream's asm).
+extern "C" {
+constinit unsigned long long zuki_zstd_asm_huffman_calls = 0;
+}
+
 namespace zuki::zstd {
+
+uint64_t asm_huffman_calls() { return zuki_zstd_asm_huffman_calls; }
 
 size_t workspace_size() { return ZSTD_estimateDCtxSize(); }
 
 Status decompress(Bytes frame, MutableBytes out, MutableBytes workspace, const char **detail) {
         if (detail)
                 *detail = "";
+        zuki_zstd_asm_huffman_calls = 0;
         ZSTD_DCtx *dctx = ZSTD_initStaticDCtx(workspace.data(), workspace.size());
         if (!dctx)
                 return Error::NoSpace;

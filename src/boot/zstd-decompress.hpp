@@ -19,4 +19,8 @@ size_t workspace_size();
 // own error text.
 Status decompress(Bytes frame, MutableBytes out, MutableBytes workspace, const char **detail);
 
+// How many Huffman blocks the last decompress() decoded with upstream's x86_64 asm loops (the
+// x64 stub on a CPU with BMI2; always 0 on other CPUs, on arm64 and in builds without the asm).
+uint64_t asm_huffman_calls();
+
 } // namespace zuki::zstd
