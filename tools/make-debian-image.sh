@@ -161,14 +161,14 @@ mkdir -p /efi
 # The guest reports to the serial console and powers off (test/lifecycle reads it).
 cat >/usr/local/sbin/lifecycle-report <<'SH'
 #!/bin/sh
-say() { echo "LIFECYCLE: \$*"; }
+say() { printf 'LIFECYCLE: %s\\n' "\$*"; }
 say "booted \$(uname -r) cmdline: \$(cat /proc/cmdline)"
 cryptsetup status root 2>&1 | sed 's/^/LIFECYCLE: cryptsetup: /'
 say "pcr11 \$(cat /sys/class/tpm/tpm0/pcr-sha256/11 2>&1)"
-journalctl -b -o short-monotonic --no-pager _COMM=systemd-cryptsetup 2>&1 | sed 's/^/LIFECYCLE: journal: /'
-journalctl -b -o short-monotonic --no-pager -u 'systemd-cryptsetup@*' 2>&1 | grep -i -e tpm -e password -e passphrase | sed 's/^/LIFECYCLE: unit: /'
+# (_COMM would be cut to 15 characters; the identifier is not.) The initrd's entries are kept.
+journalctl -b -o short-monotonic --no-pager SYSLOG_IDENTIFIER=systemd-cryptsetup 2>&1 | sed 's/^/LIFECYCLE: journal: /'
 zuki status 2>&1 | sed 's/^/LIFECYCLE: zuki-status: /'
-say "zuki-json \$(zuki status --json 2>/dev/null | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin), separators=(",", ":")))' 2>&1)"
+zuki status --json 2>/dev/null | python3 -c 'import json, sys; print("LIFECYCLE: zuki-json " + json.dumps(json.load(sys.stdin), separators=(",", ":")))' 2>&1
 say "done"
 SH
 chmod 755 /usr/local/sbin/lifecycle-report
