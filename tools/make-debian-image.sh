@@ -167,6 +167,9 @@ cryptsetup status root 2>&1 | sed 's/^/LIFECYCLE: cryptsetup: /'
 say "pcr11 \$(cat /sys/class/tpm/tpm0/pcr-sha256/11 2>&1)"
 # (_COMM would be cut to 15 characters; the identifier is not.) The initrd's entries are kept.
 journalctl -b -o short-monotonic --no-pager SYSLOG_IDENTIFIER=systemd-cryptsetup 2>&1 | sed 's/^/LIFECYCLE: journal: /'
+# Everything this boot logged about the root volume and the TPM (initrd included).
+journalctl -b -o short-monotonic --no-pager 2>&1 | grep -i -e tpm2 -e cryptsetup -e 'crypt.*root' -e passphrase -e token |
+        head -n 60 | sed 's/^/LIFECYCLE: boot-journal: /'
 zuki status 2>&1 | sed 's/^/LIFECYCLE: zuki-status: /'
 zuki status --json 2>/dev/null | python3 -c 'import json, sys; print("LIFECYCLE: zuki-json " + json.dumps(json.load(sys.stdin), separators=(",", ":")))' 2>&1
 say "done"
