@@ -63,6 +63,8 @@ PACKAGES=(
     zlib1g-dev liblzma-dev liblz4-dev lz4 # the codecs of x86 bzImage payloads (zuki zboot --x86-boot=direct)
     u-boot-qemu # U-Boot's UEFI (2023.01) for arm64 boots (test/qemu/boot.sh --firmware uboot-bookworm)
     debhelper lintian # tools/make-deb.sh: the Debian package (dpkg-buildpackage, dh with meson) and its lintian check
+    # lifecycle (issue 18): tools/make-debian-image.sh builds a trixie system image with mmdebstrap
+    mmdebstrap
 )
 
 install_packages() {
@@ -621,4 +623,31 @@ fetch_kexec bookworm amd64 libxenmisc4.17
 fetch_kexec bookworm arm64 libxenmisc4.17
 setup_riscv64
 write_assets_env
+
+# ---------------------------------------------------------------------------------------------
+# 4. lifecycle (issue 18): the trixie image with a LUKS2 root (tools/make-debian-image.sh), cached
+#    in $ZUKI_CACHE/images; built once per script/trixie state with a zuki .deb made from this
+#    checkout. ZUKI_SKIP_IMAGE=1 skips it (the lifecycle tests then say SKIP).
+# ---------------------------------------------------------------------------------------------
+build_lifecycle_image() {
+    if [[ -n ${ZUKI_SKIP_IMAGE:-} ]]; then
+        log "lifecycle image: skipped (ZUKI_SKIP_IMAGE)"
+        return
+    fi
+    local dir
+    dir=$("$here/make-debian-image.sh" --print-dir) || die "make-debian-image.sh --print-dir failed"
+    if [[ -f $dir/ok ]]; then
+        log "lifecycle image: present ($dir)"
+        return
+    fi
+    local t=$SECONDS debdir=$scratch/deb
+    log "lifecycle image: building the zuki .deb (tools/make-deb.sh)"
+    "$here/make-deb.sh" "$debdir" >"$scratch/make-deb.log" 2>&1 ||
+        { tail -n 30 "$scratch/make-deb.log" >&2; die "tools/make-deb.sh failed"; }
+    log "lifecycle image: building the trixie image (tools/make-debian-image.sh)"
+    "$here/make-debian-image.sh" "$(ls "$debdir"/zuki_*.deb | grep -v dbgsym | head -n 1)" ||
+        die "tools/make-debian-image.sh failed"
+    log "lifecycle image: built in $((SECONDS - t)) s"
+}
+build_lifecycle_image
 log "done in $((SECONDS - t_start)) s"

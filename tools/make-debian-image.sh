@@ -1,0 +1,315 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# tools/make-debian-image.sh — an installed Debian trixie amd64 system whose LUKS2 root is meant to
+# be unsealed by the TPM through a zuki UKI (issue 18; docs/lifecycle.md).
+#
+#   tools/make-debian-image.sh [--force] [--print-dir] [DEB]
+#
+#   DEB          zuki's Debian package (tools/make-deb.sh); installed into the image with apt.
+#                Needed only when the image is (re)built.
+#   --print-dir  only print the cache directory the image is or would be in (nothing is built).
+#   --force      rebuild even when the cache has the image (e.g. for a newer zuki .deb).
+#
+# Built offline from the Debian mirror named in the system's apt sources (tools/lib/apt-private.sh;
+# no host name is written anywhere) with mmdebstrap, as root. Result, cached in
+# $ZUKI_CACHE/images/trixie-amd64-<key> (key: this script and the trixie candidate versions of the
+# packages below; a complete directory has "ok"). The zuki .deb is NOT part of the key, so CI reuses
+# the image across zuki commits: the image keeps the zuki it was built with (image.env records the
+# .deb's version and sha256) until --force or a change of this script or of trixie.
+#   disk.raw        GPT: partition 1 ESP (FAT32, systemd-boot + the zuki UKI kernel-install made
+#                   inside the image), partition 2 LUKS2 (ext4 root), made offline (no device-mapper)
+#   pcr-public.pem  the public half of the key the UKI's .pcrsig is signed with (the image has it as
+#                   /etc/systemd/tpm2-pcr-public-key.pem; the private key is in the image too,
+#                   /etc/systemd/tpm2-pcr-private-key.pem, for kernel-install's later UKIs)
+#   passphrase      the LUKS recovery passphrase (keyslot 0, cheap argon2id)
+#   image.env       partition offsets/sizes, UUIDs, kernel release, UKI path on the ESP
+#   build.log       the whole build's output
+# Tests boot qcow2 overlays of disk.raw, never disk.raw itself.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export ZUKI_CACHE=${ZUKI_CACHE:-/var/cache/zuki}
+export LC_ALL=C
+# shellcheck source-path=SCRIPTDIR
+source "$here/lib/apt-private.sh"
+
+log() { echo "make-debian-image: $*"; }
+die() {
+        echo "make-debian-image: error: $*" >&2
+        exit 1
+}
+
+deb="" print_dir=0 force=0
+for arg in "$@"; do
+        case $arg in
+        --print-dir) print_dir=1 ;;
+        --force) force=1 ;;
+        -h | --help)
+                sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+                exit 0
+                ;;
+        -*) die "unknown option: $arg" ;;
+        *) deb=$arg ;;
+        esac
+done
+
+# What goes into the image. systemd 257 dlopens libtss2-{esys,rc,mu,tcti-device} for TPM2 (in the
+# initrd and in the system); dracut (not initramfs-tools) can put systemd-cryptsetup with TPM2 into
+# the initrd; systemd-ukify lets zuki-ukify sign the PCR policy (uki.conf); e2fsprogs/util-linux
+# for the root. Recommends are not installed (mmdebstrap's default).
+PACKAGES=(
+        linux-image-amd64 systemd systemd-sysv udev dbus systemd-boot systemd-boot-efi systemd-cryptsetup
+        cryptsetup cryptsetup-bin dracut dracut-core systemd-ukify python3-pefile
+        libtss2-esys-3.0.2-0t64 libtss2-rc0t64 libtss2-mu-4.0.1-0t64 libtss2-tcti-device0t64 tpm2-tools
+        e2fsprogs dosfstools kmod util-linux openssl
+)
+SUITE=trixie
+ESP_MIB=256
+
+for t in mmdebstrap mkfs.ext4 mkfs.vfat mcopy mmd sfdisk cryptsetup openssl; do
+        command -v "$t" >/dev/null || die "$t is missing (tools/setup.sh installs it)"
+done
+
+# -- cache key -----------------------------------------------------------------------------------
+mirror=$(zuki_mirror_uri)
+zuki_apt_state_init trixie amd64,arm64 \
+        "deb [signed-by=$ZUKI_KEYRING] $mirror trixie main"
+zuki_apt_state_update trixie >&2
+versions=$(zuki_apt_cache trixie policy "${PACKAGES[@]}" 2>/dev/null | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
+[[ $(wc -l <<<"$versions") -eq ${#PACKAGES[@]} ]] || die "not every package has a candidate in $SUITE: $versions"
+grep -q '(none)' <<<"$versions" && die "no candidate in $SUITE for: $(grep '(none)' <<<"$versions")"
+key=$({
+        sha256sum <"${BASH_SOURCE[0]}"
+        printf '%s\n' "$versions"
+} | sha256sum | cut -c1-16)
+out=$ZUKI_CACHE/images/trixie-amd64-$key
+if ((print_dir)); then
+        echo "$out"
+        exit 0
+fi
+if [[ -f $out/ok ]] && ((!force)); then
+        log "cached: $out"
+        exit 0
+fi
+[[ -n $deb ]] || die "usage: tools/make-debian-image.sh [--force] [--print-dir] ZUKI_DEB (the image is not cached)"
+[[ -f $deb ]] || die "no such file: $deb"
+deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
+[[ $(id -u) -eq 0 ]] || die "must run as root (mmdebstrap, chroot)"
+
+mkdir -p "$ZUKI_CACHE/images"
+exec 8>"$ZUKI_CACHE/images/.lock"
+flock 8
+work=$(mktemp -d "$ZUKI_CACHE/images/.tmp.XXXXXX")
+cleanup() {
+        # A chroot mount left behind by a failed mmdebstrap must not be removed recursively.
+        if grep -q " $work/" /proc/mounts; then
+                echo "make-debian-image: mounts left under $work, not removing it" >&2
+                return
+        fi
+        rm -rf "$work"
+}
+trap cleanup EXIT
+t0=$SECONDS
+step() { log "[$((SECONDS - t0)) s] $*"; }
+exec > >(tee "$work/build.log") 2>&1
+
+# -- 1. the root file system ------------------------------------------------------------------------
+luks_uuid=$(cat /proc/sys/kernel/random/uuid)
+esp_partuuid=$(cat /proc/sys/kernel/random/uuid)
+root_partuuid=$(cat /proc/sys/kernel/random/uuid)
+machine_id=$(tr -d '-' </proc/sys/kernel/random/uuid)
+passphrase=lifecycle-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s' "$passphrase" >"$work/passphrase"
+
+# Runs inside the chroot (with /proc, /sys, /dev mounted).
+cat >"$work/inside.sh" <<EOF
+#!/bin/sh
+set -eu
+echo "$machine_id" >/etc/machine-id
+echo lifecycle >/etc/hostname
+# kernel-install: the one documented line pair that makes zuki UKIs (README, docs/zuki.1).
+printf 'layout=uki\nuki_generator=zuki\n' >/etc/kernel/install.conf
+# systemd >= 254's 90-uki-copy.install runs before zuki's 90-zuki-uki.install (file name order) and,
+# finding no \$KERNEL_INSTALL_STAGING_AREA/uki.efi, fails on a kernel image without .efi suffix
+# ("is missing .efi suffix"), which aborts kernel-install before zuki's plugin runs. Masked here
+# (kernel-install's documented /etc override); see docs/lifecycle.md "Found".
+mkdir -p /etc/kernel/install.d
+ln -sf /dev/null /etc/kernel/install.d/90-uki-copy.install
+echo "rd.luks.name=$luks_uuid=root rd.luks.options=$luks_uuid=tpm2-device=auto root=/dev/mapper/root rw console=ttyS0 systemd.show_status=1" >/etc/kernel/cmdline
+# The PCR policy key pair: the UKI's .pcrsig is signed with the private key, systemd-cryptsetup
+# finds the public key here (and in the UKI's .pcrpkey).
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out /etc/systemd/tpm2-pcr-private-key.pem 2>/dev/null
+chmod 600 /etc/systemd/tpm2-pcr-private-key.pem
+openssl pkey -in /etc/systemd/tpm2-pcr-private-key.pem -pubout -out /etc/systemd/tpm2-pcr-public-key.pem
+printf '[UKI]\nPCRPKey=/etc/systemd/tpm2-pcr-public-key.pem\n\n[PCRSignature:initrd]\nPCRPrivateKey=/etc/systemd/tpm2-pcr-private-key.pem\nPCRPublicKey=/etc/systemd/tpm2-pcr-public-key.pem\n' >/etc/kernel/uki.conf
+# dracut: a generic (not host-only: this is a chroot) systemd initrd with LUKS + TPM2.
+cat >/etc/dracut.conf.d/50-lifecycle.conf <<'CONF'
+hostonly="no"
+compress="gzip"
+add_dracutmodules+=" systemd crypt systemd-cryptsetup tpm2-tss systemd-pcrphase "
+omit_dracutmodules+=" plymouth network network-legacy nfs iscsi nbd lvm mdraid multipath dmraid fcoe btrfs "
+omit_dracutmodules+=" kernel-modules-extra nvdimm lunmask resume virtfs virtiofs overlay-root systemd-battery-check "
+# Not host-only, so only the drivers this (QEMU q35) machine needs, instead of every storage/USB/HID
+# driver: a ~100 MB UKI takes minutes under TCG. Modules other dracut modules ask for (crypto,
+# dm_crypt, virtio) and dependencies are still added.
+drivers=" virtio_blk virtio_pci virtio_scsi ahci sd_mod tpm_tis tpm_crb ext4 vfat nls_cp437 nls_ascii efivarfs dm_crypt "
+CONF
+echo 'root UUID=$luks_uuid none tpm2-device=auto,luks' >/etc/crypttab
+printf '/dev/mapper/root / ext4 defaults 0 1\nPARTUUID=$esp_partuuid /efi vfat umask=0077,nofail 0 2\n' >/etc/fstab
+mkdir -p /efi
+# The guest reports to the serial console and powers off (test/lifecycle reads it).
+cat >/usr/local/sbin/lifecycle-report <<'SH'
+#!/bin/sh
+say() { printf 'LIFECYCLE: %s\\n' "\$*"; }
+say "booted \$(uname -r) cmdline: \$(cat /proc/cmdline)"
+cryptsetup status root 2>&1 | sed 's/^/LIFECYCLE: cryptsetup: /'
+say "pcr11 \$(cat /sys/class/tpm/tpm0/pcr-sha256/11 2>&1)"
+# (_COMM would be cut to 15 characters; the identifier is not.) The initrd's entries are kept.
+journalctl -b -o short-monotonic --no-pager SYSLOG_IDENTIFIER=systemd-cryptsetup 2>&1 | sed 's/^/LIFECYCLE: journal: /'
+# Everything this boot logged about the root volume and the TPM (initrd included).
+journalctl -b -o short-monotonic --no-pager 2>&1 | grep -i -e tpm2 -e cryptsetup -e 'crypt.*root' -e passphrase -e token |
+        head -n 60 | sed 's/^/LIFECYCLE: boot-journal: /'
+zuki status 2>&1 | sed 's/^/LIFECYCLE: zuki-status: /'
+zuki status --json 2>/dev/null | python3 -c 'import json, sys; print("LIFECYCLE: zuki-json " + json.dumps(json.load(sys.stdin), separators=(",", ":")))' 2>&1
+say "done"
+SH
+chmod 755 /usr/local/sbin/lifecycle-report
+cat >/etc/systemd/system/lifecycle-report.service <<'UNIT'
+[Unit]
+Description=Report the unlock to the serial console and power off (zuki lifecycle test)
+After=multi-user.target
+ConditionKernelCommandLine=!lifecycle.noreport
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/lifecycle-report
+ExecStopPost=/usr/bin/systemctl --no-block poweroff
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl enable lifecycle-report.service
+# No login prompt on the console: agetty would hang up ttyS0 under the report.
+systemctl mask serial-getty@ttyS0.service
+passwd -l root >/dev/null
+# systemd-boot on the ESP (a directory here; copied into the FAT partition afterwards).
+SYSTEMD_RELAX_ESP_CHECKS=1 bootctl install --esp-path=/efi --no-variables --entry-token=machine-id --graceful
+printf 'timeout 0\nconsole-mode keep\n' >/efi/loader/loader.conf
+# The UKI, built BY kernel-install with the zuki plugin (dracut's 50-dracut.install makes the initrd).
+kver=\$(ls /lib/modules | sort -V | tail -n 1)
+SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
+rm -f /boot/initrd.img-*
+echo "\$kver" >/tmp/kver
+: >/etc/apt/sources.list
+rm -f /etc/apt/sources.list.d/*
+apt-get clean
+EOF
+
+# The package tree (the slow part, ~4 min) is cached on its own, keyed by the package versions
+# only, so a change to the steps below or a --force rebuild for a newer .deb starts from it.
+base=$ZUKI_CACHE/images/base-trixie-amd64-$(printf '%s\n' "$versions" | sha256sum | cut -c1-16).tar
+if [[ ! -f $base ]]; then
+        step "mmdebstrap $SUITE (${#PACKAGES[@]} packages) -> $(basename "$base")"
+        mmdebstrap --variant=apt --mode=root --architectures=amd64 \
+                --include="$(IFS=,; echo "${PACKAGES[*]}")" \
+                "$SUITE" "$work/base.tar" "deb [signed-by=$ZUKI_KEYRING] $mirror $SUITE main"
+        find "$ZUKI_CACHE/images" -maxdepth 1 -name 'base-trixie-amd64-*.tar' -delete
+        mv "$work/base.tar" "$base"
+else
+        step "package tree cached: $(basename "$base")"
+fi
+step "unpacking the tree, installing $(basename "$deb"), kernel-install inside"
+mkdir "$work/root"
+tar -xf "$base" -C "$work/root"
+cp "$deb" "$work/root/tmp/zuki.deb"
+cp "$work/inside.sh" "$work/root/tmp/inside.sh"
+for m in proc sys dev; do
+        case $m in
+        proc) mount -t proc proc "$work/root/proc" ;;
+        sys) mount -t sysfs sysfs "$work/root/sys" ;;
+        dev) mount --bind /dev "$work/root/dev" ;;
+        esac
+done
+# The ESP directory is made a mount point, as bootctl wants one.
+mkdir -p "$work/root/efi"
+mount --bind "$work/root/efi" "$work/root/efi"
+umount_all() { umount "$work/root/efi" "$work/root/dev" "$work/root/sys" "$work/root/proc" 2>/dev/null || true; }
+trap 'umount_all; cleanup' EXIT
+status=0
+chroot "$work/root" dpkg -i /tmp/zuki.deb || status=$?
+((status == 0)) && { chroot "$work/root" sh /tmp/inside.sh || status=$?; }
+umount_all
+trap cleanup EXIT
+((status == 0)) || die "installing zuki or the steps inside the image failed (status $status)"
+rm -f "$work/root/tmp/zuki.deb" "$work/root/tmp/inside.sh"
+kver=$(cat "$work/root/tmp/kver")
+rm -f "$work/root/tmp/kver"
+uki=$(cd "$work/root/efi" && ls EFI/Linux/*.efi)
+[[ $(wc -l <<<"$uki") -eq 1 ]] || die "expected one UKI on the ESP, found: $uki"
+step "kernel $kver, UKI $uki ($(stat -c %s "$work/root/efi/$uki") bytes)"
+
+# -- 2. ESP ----------------------------------------------------------------------------------------
+step "ESP (FAT32, $ESP_MIB MiB)"
+mkfs.vfat -C -F 32 -n ESP "$work/esp.img" $((ESP_MIB * 1024)) >/dev/null
+(cd "$work/root/efi" && find . -mindepth 1 -type d | sed 's|^\./|::/|' | sort | xargs -r mmd -i "$work/esp.img")
+(cd "$work/root/efi" && find . -type f | while read -r f; do mcopy -i "$work/esp.img" "$f" "::/${f#./}"; done)
+rm -rf "${work:?}/root/efi/"* # the ESP is mounted there at run time
+cp "$work/root/etc/systemd/tpm2-pcr-public-key.pem" "$work/pcr-public.pem"
+
+# -- 3. root: ext4 from the tree, then LUKS2 offline ---------------------------------------------
+used=$(du -sxm "$work/root" | cut -f1)
+fs_mib=$((used * 13 / 10 + 256))
+step "root: ext4 of $fs_mib MiB from $used MiB of files"
+truncate -s $(((fs_mib + 32) * 1024 * 1024)) "$work/root.img"
+mkfs.ext4 -q -L root -d "$work/root" "$work/root.img" "${fs_mib}M"
+rm -rf "$work/root"
+step "root: LUKS2 (cryptsetup reencrypt --encrypt offline, argon2id recovery passphrase)"
+cryptsetup reencrypt --batch-mode --encrypt --type luks2 --reduce-device-size 32M \
+        --uuid "$luks_uuid" --pbkdf argon2id --pbkdf-memory 32768 --pbkdf-force-iterations 4 \
+        --key-file "$work/passphrase" "$work/root.img"
+[[ $(cryptsetup luksUUID "$work/root.img") == "$luks_uuid" ]] || die "LUKS UUID is not $luks_uuid"
+cryptsetup luksDump "$work/root.img" | sed -n '1,40p'
+
+# -- 4. the GPT disk -------------------------------------------------------------------------------
+esp_bytes=$(stat -c %s "$work/esp.img")
+root_bytes=$(stat -c %s "$work/root.img")
+esp_start=$((1024 * 1024))
+root_start=$((esp_start + esp_bytes))
+disk_bytes=$((root_start + root_bytes + 1024 * 1024))
+step "disk: GPT, ESP at $esp_start, LUKS2 root at $root_start, $disk_bytes bytes"
+truncate -s "$disk_bytes" "$work/disk.raw"
+sfdisk -q "$work/disk.raw" <<EOF
+label: gpt
+start=$((esp_start / 512)), size=$((esp_bytes / 512)), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$esp_partuuid, name="ESP"
+start=$((root_start / 512)), size=$((root_bytes / 512)), type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$root_partuuid, name="root"
+EOF
+dd if="$work/esp.img" of="$work/disk.raw" bs=1M seek=$((esp_start / 1048576)) conv=notrunc,sparse status=none
+dd if="$work/root.img" of="$work/disk.raw" bs=1M seek=$((root_start / 1048576)) conv=notrunc,sparse status=none
+rm -f "$work/esp.img" "$work/root.img"
+cat >"$work/image.env" <<EOF
+IMAGE_SUITE=$SUITE
+IMAGE_KERNEL_RELEASE=$kver
+IMAGE_UKI=$uki
+IMAGE_MACHINE_ID=$machine_id
+IMAGE_LUKS_UUID=$luks_uuid
+IMAGE_ESP_OFFSET=$esp_start
+IMAGE_ESP_SIZE=$esp_bytes
+IMAGE_ROOT_OFFSET=$root_start
+IMAGE_ROOT_SIZE=$root_bytes
+IMAGE_BUILD_SECONDS=$((SECONDS - t0))
+IMAGE_ZUKI_DEB_VERSION=$(dpkg-deb -f "$deb" Version)
+IMAGE_ZUKI_DEB_SHA256=$(sha256sum <"$deb" | cut -d' ' -f1)
+EOF
+printf '%s\n' "$versions" >"$work/versions"
+touch "$work/ok"
+step "done in $((SECONDS - t0)) s"
+rm -rf "$out"
+mv "$work" "$out"
+trap - EXIT
+# Older images are not needed again.
+find "$ZUKI_CACHE/images" -mindepth 1 -maxdepth 1 -type d -name 'trixie-amd64-*' ! -path "$out" -exec rm -rf {} +
+log "image: $out/disk.raw"
