@@ -130,12 +130,6 @@ echo "$machine_id" >/etc/machine-id
 echo lifecycle >/etc/hostname
 # kernel-install: the one documented line pair that makes zuki UKIs (README, docs/zuki.1).
 printf 'layout=uki\nuki_generator=zuki\n' >/etc/kernel/install.conf
-# systemd >= 254's 90-uki-copy.install runs before zuki's 90-zuki-uki.install (file name order) and,
-# finding no \$KERNEL_INSTALL_STAGING_AREA/uki.efi, fails on a kernel image without .efi suffix
-# ("is missing .efi suffix"), which aborts kernel-install before zuki's plugin runs. Masked here
-# (kernel-install's documented /etc override); see docs/lifecycle.md "Found".
-mkdir -p /etc/kernel/install.d
-ln -sf /dev/null /etc/kernel/install.d/90-uki-copy.install
 echo "rd.luks.name=$luks_uuid=root rd.luks.options=$luks_uuid=tpm2-device=auto root=/dev/mapper/root rw console=ttyS0 systemd.show_status=1" >/etc/kernel/cmdline
 # The PCR policy key pair: the UKI's .pcrsig is signed with the private key, systemd-cryptsetup
 # finds the public key here (and in the UKI's .pcrpkey).

@@ -53,7 +53,7 @@ dpkg-deb -c "$deb" | awk '{ print $1, $6 }' >"$tmp/list"
 mode_of() { awk -v p="./$1" '$2 == p { print $1 }' "$tmp/list"; }
 for path in usr/bin/zuki usr/bin/zuki-ukify \
         usr/lib/zuki/ukify-tools/systemd-measure usr/lib/zuki/ukify-tools/systemd-keyutil \
-        usr/lib/kernel/install.d/90-zuki-uki.install; do
+        usr/lib/kernel/install.d/60-zuki-uki.install; do
         [[ $(mode_of "$path") == -rwxr-xr-x ]] && ok "$path (executable)" || bad "$path missing or not 0755: '$(mode_of "$path")'"
 done
 for path in usr/lib/zuki/zukix64.efi.stub usr/lib/zuki/zukiaa64.efi.stub \

@@ -28,7 +28,7 @@ install() {
 
 install >"$tmp/log" 2>&1 && { cat "$tmp/log"; fail "the plugin installed a UKI into a 4 MiB ESP"; }
 cat "$tmp/log"
-grep -q '^90-zuki-uki.install: error: not enough space in .* bytes + .* margin needed, .* available; nothing installed$' "$tmp/log" ||
+grep -q '^60-zuki-uki.install: error: not enough space in .* bytes + .* margin needed, .* available; nothing installed$' "$tmp/log" ||
         fail "no clear error line about the free space"
 left=$(ls -A "$esp")
 [[ -z $left ]] || fail "left on the ESP: $left"

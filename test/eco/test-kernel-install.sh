@@ -53,7 +53,7 @@ echo "== 1. kernel-install $(kernel-install --version | head -n1 | cut -d' ' -f2
 command -v kernel-install >/dev/null || fail "kernel-install is not installed"
 KERNEL_INSTALL_CONF_ROOT=$conf BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS=$plugin \
         kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "kernel-install add failed"; }
-grep -E '^(90-zuki-uki|zuki-ukify)' "$tmp/log"
+grep -E '^(60-zuki-uki|zuki-ukify)' "$tmp/log"
 echo "ESP: $(listing)"
 want=./EFI/Linux/zukitest-$release+3.efi
 [[ $(listing) == "$want " ]] || fail "expected only $want on the ESP"
@@ -69,7 +69,7 @@ env KERNEL_INSTALL_LAYOUT=uki KERNEL_INSTALL_ENTRY_TOKEN=zukitest KERNEL_INSTALL
         KERNEL_INSTALL_IMAGE_TYPE=pe KERNEL_INSTALL_UKI_GENERATOR=zuki KERNEL_INSTALL_INITRD_GENERATOR= \
         KERNEL_INSTALL_VERBOSE=1 \
         "$plugin" add "$release" "$esp/zukitest/$release" "$kernel" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "plugin add failed"; }
-grep -E '^90-zuki-uki' "$tmp/log"
+grep -E '^60-zuki-uki' "$tmp/log"
 echo "ESP: $(listing)"
 want=./EFI/Linux/zukitest-$release.efi
 [[ $(listing) == "$want " ]] || fail "expected only $want on the ESP (the +3 file replaced)"
@@ -88,7 +88,7 @@ untouched() {
         [[ $(snapshot) == "$before" ]] ||
                 fail "$1: the plugin acted although uki_generator is not zuki: $(diff <(echo "$before") <(snapshot))"
         if [[ $2 == verbose ]]; then
-                grep -E '^90-zuki-uki.install: uki_generator is .*not zuki.*nothing to do$' "$tmp/log" ||
+                grep -E '^60-zuki-uki.install: uki_generator is .*not zuki.*nothing to do$' "$tmp/log" ||
                         { cat "$tmp/log"; fail "$1: no verbose line saying why nothing was done"; }
         else
                 [[ ! -s $tmp/log ]] || { cat "$tmp/log"; fail "$1: output without verbose mode"; }
