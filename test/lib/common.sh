@@ -161,3 +161,22 @@ swtpm_stop() {
 pcrmodel() {
         "$ZUKI_SYSTEM_PYTHON" "$ZUKI_TEST_DIR/lib/pcrmodel.py" "$@"
 }
+
+# run_case NAME COMMAND...: one case of a multi-boot test. The output goes to $tmp/NAME.out (make_tmp
+# first); on success its ok/elapsed lines and "ok: NAME (N s)", on SKIP (77) the test skips, on
+# failure the lines that say why and "FAIL: NAME" (status 1).
+run_case() {
+        local name=$1 t=$SECONDS
+        shift
+        echo "== $name"
+        if "$@" >"$tmp/$name.out" 2>&1; then
+                grep -a -E '^(ok|boot.sh: elapsed)' "$tmp/$name.out"
+                ok "$name ($((SECONDS - t)) s)"
+                return 0
+        fi
+        local rc=$?
+        ((rc == 77)) && skip "$(grep -a -m1 SKIP "$tmp/$name.out")"
+        grep -a -E 'zuki|FAIL|MISMATCH|boot.sh|Unhandled|Kernel panic' "$tmp/$name.out" | tail -n 15
+        bad "$name"
+        return 1
+}

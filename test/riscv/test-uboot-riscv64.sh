@@ -69,24 +69,9 @@ bash "$here/../qemu/make-initrd.sh" "$tmp/initrd.cpio.gz" "${initrd_args[@]}" >/
         --cmdline "$console zuki.case=riscv64" --os-release "@$osrel" --output "$tmp/uki.efi" >"$tmp/build.out" 2>&1 ||
         { cat "$tmp/build.out"; fail "zuki build"; }
 
-# run NAME COMMAND...: one boot; its output is kept in $tmp/NAME.out, the tail shown on failure.
-run() {
-        local name=$1 t=$SECONDS
-        shift
-        echo "== $name"
-        if "$@" >"$tmp/$name.out" 2>&1; then
-                ok "$name ($((SECONDS - t)) s)"
-                return 0
-        fi
-        local rc=$?
-        ((rc == 77)) && skip "$(grep -a -m1 SKIP "$tmp/$name.out")"
-        grep -a -E 'zuki|FAIL|MISMATCH|boot.sh|Unhandled|Kernel panic' "$tmp/$name.out" | tail -n 15
-        bad "$name"
-        return 1
-}
 
 # --- zboot: the kernel starts (no initrd or command line reach it from U-Boot's boot flow).
-run zboot bash "${boot_bookworm[@]}" --esp-image "$tmp/zboot.efi" --log "$tmp/zboot.log" --stop-on 'Linux version' \
+run_case zboot bash "${boot_bookworm[@]}" --esp-image "$tmp/zboot.efi" --log "$tmp/zboot.log" --stop-on 'Linux version' \
         --expect 'EFI stub: Booting Linux Kernel' --expect 'Linux version' --expect "$memattr_info" \
         --expect 'zuki: Kernel image at 0x[0-9a-f]+ .*fixed placement: no EFI_RNG_PROTOCOL' \
         --expect-not 'zuki: (error|warning)'
@@ -98,7 +83,7 @@ print(pefile.PE(sys.argv[1], fast_load=True).OPTIONAL_HEADER.SizeOfImage)' "$ker
         fail "reading the kernel's SizeOfImage"
 addresses=() offsets=()
 for i in 1 2 3; do
-        run "uki-$i" bash "${boot_trixie[@]}" --esp-image "$tmp/uki.efi" --log "$tmp/uki-$i.log" \
+        run_case "uki-$i" bash "${boot_trixie[@]}" --esp-image "$tmp/uki.efi" --log "$tmp/uki-$i.log" \
                 --expect 'ZUKI-GUEST: done' --expect "ZUKI-GUEST: cmdline $console zuki.case=riscv64" \
                 --expect-not 'zuki: (error|warning)' || continue
         log=$tmp/uki-$i.log
@@ -120,7 +105,7 @@ if [[ -f ${ZUKI_UKIFY:-} && -x ${ZUKI_UKIFY_PLUGIN:-} ]]; then
         ZUKI_BIN=$zuki ZUKI_UKIFY=$ZUKI_UKIFY "$ZUKI_UKIFY_PLUGIN" build --linux "$kernel" --initrd "$tmp/initrd.cpio.gz" \
                 --cmdline "$console zuki.case=ukify" --os-release "@$osrel" --efi-arch riscv64 \
                 --output "$tmp/ukify.efi" >"$tmp/plugin.out" 2>&1 || { cat "$tmp/plugin.out"; fail "zuki-ukify build"; }
-        run ukify bash "${boot_trixie[@]}" --esp-image "$tmp/ukify.efi" --log "$tmp/ukify.log" \
+        run_case ukify bash "${boot_trixie[@]}" --esp-image "$tmp/ukify.efi" --log "$tmp/ukify.log" \
                 --expect 'ZUKI-GUEST: done' --expect "ZUKI-GUEST: cmdline $console zuki.case=ukify" \
                 --expect '^zuki: Kernel image at ' --expect-not 'zuki: (error|warning)'
 else

@@ -25,12 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 here=$ZUKI_TEST_DIR/sign
 zuki=$(realpath "$1") kernel=$(realpath "$2") initrd=$(realpath "$3") os_release=$(realpath "$4")
 load_assets
-vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
-[[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
-PYTHONPATH=$vf /usr/bin/python3 -c 'import virt.firmware.vars' 2>/dev/null ||
-        skip "virt-firmware does not import (needs python3-importlib-resources, python3-cryptography)"
-[[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} && -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} ]] ||
-        skip "trixie OVMF missing (run tools/setup.sh)"
+need_secboot_firmware
 [[ -r ${ZUKI_SHIM_X64:-} ]] || skip "no shimx64.efi.signed (ZUKI_SHIM_X64; run tools/setup.sh)"
 need_tool sbverify sbsigntool
 

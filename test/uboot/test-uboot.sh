@@ -48,30 +48,14 @@ boot=("$here/../qemu/boot.sh" --arch aarch64 --firmware "$fw" --tpm --rng --time
 uki_test=("$here/../qemu/uki-test.sh" --arch aarch64 --firmware "$fw" --zuki "$zuki")
 memattr_info='zuki: No EFI_MEMORY_ATTRIBUTE_PROTOCOL, W\^X not applied'
 
-# run NAME COMMAND...: one case; its output is kept in $tmp/NAME.out, the tail shown on failure.
-run() {
-        local name=$1
-        shift
-        echo "== $name"
-        if "$@" >"$tmp/$name.out" 2>&1; then
-                grep -a -E '^(ok|boot.sh: elapsed)' "$tmp/$name.out"
-                ok "$name"
-                return 0
-        fi
-        local rc=$?
-        ((rc == 77)) && skip "$(grep -a -m1 SKIP "$tmp/$name.out")"
-        grep -a -E 'zuki|FAIL|MISMATCH|boot.sh' "$tmp/$name.out" | tail -n 15
-        bad "$name"
-        return 1
-}
 
 # --- zboot: the kernel starts; W^X not applied is said once, as information.
-run zboot bash "${boot[@]}" --esp-image "$zboot" --log "$tmp/zboot.log" --stop-on 'Linux version' \
+run_case zboot bash "${boot[@]}" --esp-image "$zboot" --log "$tmp/zboot.log" --stop-on 'Linux version' \
         --expect 'EFI stub: Booting Linux Kernel' --expect 'Linux version' --expect "$memattr_info" \
         --expect-not 'zuki: (error|warning)'
 
 # --- corrupt: refused with exactly one line, and U-Boot goes on (back at its prompt).
-run corrupt bash "${boot[@]}" --esp-image "$corrupt" --log "$tmp/corrupt.log" \
+run_case corrupt bash "${boot[@]}" --esp-image "$corrupt" --log "$tmp/corrupt.log" \
         --expect 'zuki: error: ' --expect '^=> ?$' --expect-not 'Linux version'
 # trixie's U-Boot starts the removable-media image twice (its boot manager, then the boot flow
 # scan): one line per start, each start ending in "## Application failed".
@@ -82,7 +66,7 @@ n=$(grep -a -c 'zuki: ' "$tmp/corrupt.log") starts=$(grep -a -c '^## Application
 # --- uki: compressed, two profiles, a signed PCR policy.
 openssl genrsa -out "$tmp/pcr.key" 2048 2>/dev/null || fail "openssl genrsa"
 openssl pkey -in "$tmp/pcr.key" -pubout -out "$tmp/pcr.pub" || fail "openssl pkey"
-run uki bash "${uki_test[@]}" --stub "$stub" --linux "$zboot" --initrd "$initrd" \
+run_case uki bash "${uki_test[@]}" --stub "$stub" --linux "$zboot" --initrd "$initrd" \
         --expect-cmdline "$console zuki.profile=0" -- --os-release "@$osrel" \
         --pcr-private-key "$tmp/pcr.key" --pcr-public-key "$tmp/pcr.pub" \
         --profile ID=default --profile-cmdline "$console zuki.profile=0" \
@@ -99,7 +83,7 @@ grep -q 'reg = <0x00 0x40000000 0x00 0x40000000>;' "$tmp/virt.dts" || fail "QEMU
 sed -e "s/^\(\s*model = \)\".*\";/\1\"$model\";/" \
         -e 's/reg = <0x00 0x40000000 0x00 0x40000000>;/reg = <0x00 0x40000000 0x00 0x20000000>;/' \
         -e '/rng-seed\|kaslr-seed/d' "$tmp/virt.dts" | dtc -q -I dts -O dtb -o "$tmp/test.dtb" - || fail "dtc"
-run uki-dtb bash "${uki_test[@]}" --stub "$stub" --linux "$kernel" --initrd "$initrd" \
+run_case uki-dtb bash "${uki_test[@]}" --stub "$stub" --linux "$kernel" --initrd "$initrd" \
         --hook "$here/../qemu/dt-report.sh" --log "$tmp/uki-dtb.log" \
         --expect-guest "ZUKI-GUEST: dt-model $model" -- --no-compress --devicetree "$tmp/test.dtb" \
         --cmdline "$console" --os-release "@$osrel"
@@ -121,7 +105,7 @@ if [[ -f ${ZUKI_SYSTEMD_STUB_AA64:-} && -f ${ZUKI_UKIFY:-} ]]; then
         "$ZUKI_PYTHON" "$ZUKI_UKIFY" build --stub "$ZUKI_SYSTEMD_STUB_AA64" --linux "$kernel" --initrd "$initrd" \
                 --initrd "$tmp/hooks.cpio" --devicetree "$tmp/test.dtb" --cmdline "$console" --os-release "@$osrel" \
                 --output "$tmp/sdstub.efi" >"$tmp/ukify.out" 2>&1 || { cat "$tmp/ukify.out"; fail "ukify build"; }
-        run sdstub-dtb bash "${uki_test[@]}" --uki "$tmp/sdstub.efi" --stub-info systemd-stub --log "$tmp/sdstub-dtb.log" \
+        run_case sdstub-dtb bash "${uki_test[@]}" --uki "$tmp/sdstub.efi" --stub-info systemd-stub --log "$tmp/sdstub-dtb.log" \
                 --expect-guest "ZUKI-GUEST: dt-model $model"
         if [[ -s $tmp/sdstub-dtb.log && -s $tmp/uki-dtb.log ]]; then
                 for what in model memory chosen memreserve; do
@@ -140,7 +124,7 @@ if [[ -f ${ZUKI_UKIFY:-} && -x ${ZUKI_UKIFY_PLUGIN:-} ]]; then
         ZUKI_BIN=$zuki ZUKI_UKIFY=$ZUKI_UKIFY "$ZUKI_UKIFY_PLUGIN" build --linux "$kernel" --initrd "$initrd" --initrd "$tmp/tis.cpio" \
                 --cmdline "$console" --os-release "@$osrel" --efi-arch aa64 \
                 --output "$tmp/ukify.efi" >"$tmp/plugin.out" 2>&1 || { cat "$tmp/plugin.out"; fail "zuki-ukify build"; }
-        run ukify bash "${uki_test[@]}" --uki "$tmp/ukify.efi"
+        run_case ukify bash "${uki_test[@]}" --uki "$tmp/ukify.efi"
 else
         echo "not run: ukify (no ukify 257 or zuki-ukify)"
 fi
