@@ -94,7 +94,11 @@ if [[ $got == "zboot zstd x86_64 $release" ]]; then
 else
         bad "inspect --json says '$got', expected 'zboot zstd x86_64 $release'"
 fi
-if "$zuki" --help | grep -q "zuki zboot" && "$zuki" --version | grep -Eq '^zuki [0-9]'; then
+# Captured, not piped into grep -q: the help is longer than one stdio buffer, and grep -q exiting
+# at the first match can leave zuki's second write to a closed pipe (SIGPIPE, status 141, which
+# pipefail then reports; seen once under load).
+help=$("$zuki" --help) version=$("$zuki" --version)
+if [[ $help == *"zuki zboot"* && $version =~ ^zuki\ [0-9] ]]; then
         ok "--help and --version"
 else
         bad "--help or --version"
