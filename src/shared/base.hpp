@@ -109,6 +109,11 @@ constexpr bool bytes_equal(const uint8_t *a, const void *b, size_t n) {
         return true;
 }
 
+// Equal contents (an empty view has no data pointer to compare).
+constexpr bool same_bytes(Bytes a, Bytes b) {
+        return a.size() == b.size() && (a.empty() || bytes_equal(a.data(), b.data(), a.size()));
+}
+
 // Result<T>: a T or an Error. T must be default-constructible and copyable (our results are
 // plain value types), which keeps this free of placement new and the standard library.
 template <typename T>

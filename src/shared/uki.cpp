@@ -15,10 +15,14 @@ bool lookup(const pe::Section &s, SectionId *id) {
         return false;
 }
 
-// Equal contents (an empty view has no data pointer to compare).
-bool same_bytes(Bytes a, Bytes b) { return a.size() == b.size() && (a.empty() || bytes_equal(a.data(), b.data(), a.size())); }
-
 } // namespace
+
+Bytes dtbauto_compatible(const pe::View &view, const pe::Section &dtbauto) {
+        Bytes dtb = view.data(dtbauto);
+        if (dtbauto.virtual_size < dtb.size())
+                dtb = Bytes(dtb.data(), dtbauto.virtual_size);
+        return hwids::root_compatible(dtb);
+}
 
 bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &machine, pe::Section *out,
                     SectionSet *set) {
@@ -58,10 +62,7 @@ bool choose_dtbauto(const pe::View &view, int64_t range, const hwids::Machine &m
                 if (!in_range(i, &current) || !view.section(i).has_name(".dtbauto"))
                         continue;
                 pe::Section d = view.section(i);
-                Bytes dtb = view.data(d);
-                if (d.virtual_size < dtb.size())
-                        dtb = Bytes(dtb.data(), d.virtual_size);
-                Bytes compatible = hwids::root_compatible(dtb);
+                Bytes compatible = dtbauto_compatible(view, d);
                 if (machine.firmware_devicetree) {
                         // A tree that does not parse, or a firmware tree without a readable
                         // compatible, matches nothing; systemd logs nothing for either.

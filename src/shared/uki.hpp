@@ -75,6 +75,10 @@ struct SectionSet {
         const pe::Section &get(SectionId id) const { return sections[(size_t) id]; }
 };
 
+// The root node's "compatible" of a .dtbauto section (its data up to VirtualSize); empty when
+// the tree does not parse or has none.
+Bytes dtbauto_compatible(const pe::View &view, const pe::Section &dtbauto);
+
 // Chooses among the .dtbauto sections of one range of the section table (range -1, the base: before
 // the first .profile, or all of an addon; range k: from the k-th .profile up to the next) as
 // systemd-stub's pe_locate_sections() does for that range (hwids.hpp). Records in `notes` why

@@ -242,16 +242,12 @@ std::vector<DtbautoMachine> dtbauto_machines(Bytes uki, const std::string &what)
                 pe::Section d = view->section(i);
                 if (!d.has_name(".dtbauto"))
                         continue;
-                Bytes dtb = view->data(d);
-                if (d.virtual_size < dtb.size())
-                        dtb = Bytes(dtb.data(), d.virtual_size);
-                Bytes compatible = hwids::root_compatible(dtb);
+                Bytes compatible = uki::dtbauto_compatible(*view, d);
                 if (compatible.empty())
                         continue;
                 bool seen = false;
                 for (const DtbautoMachine &m : out)
-                        seen = seen || (m.machine.firmware_compatible.size() == compatible.size() &&
-                                        std::equal(compatible.begin(), compatible.end(), m.machine.firmware_compatible.begin()));
+                        seen = seen || same_bytes(m.machine.firmware_compatible, compatible);
                 if (seen)
                         continue;
                 DtbautoMachine m;
