@@ -58,12 +58,6 @@ PolicyCheck check_embedded_policies(Bytes uki, const std::string &what, const Po
                 BootConditions conditions;
                 conditions.profile = profile;
                 std::unique_ptr<PredictedBoot> boot = predict_boot(uki, what, conditions);
-                std::vector<std::unique_ptr<PredictedBoot>> variants;
-                for (const DtbautoMachine &m : machines) {
-                        BootConditions c = conditions;
-                        c.machine = &m.machine;
-                        variants.push_back(predict_boot(uki, what, c));
-                }
                 std::string where = what + ": profile " + std::to_string(profile) + ": ";
                 nlohmann::ordered_json r = {{"profile", profile}};
                 Bytes pcrsig = boot->boot.section(uki::SectionId::Pcrsig);
@@ -71,6 +65,13 @@ PolicyCheck check_embedded_policies(Bytes uki, const std::string &what, const Po
                 if (pcrsig.empty()) {
                         result.report.push_back(r);
                         continue;
+                }
+                // Only a profile with a .pcrsig needs the boots of each .dtbauto.
+                std::vector<std::unique_ptr<PredictedBoot>> variants;
+                for (const DtbautoMachine &m : machines) {
+                        BootConditions c = conditions;
+                        c.machine = &m.machine;
+                        variants.push_back(predict_boot(uki, what, c));
                 }
                 std::vector<policy::SignatureEntry> entries;
                 try {
