@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <openssl/evp.h>
@@ -274,8 +275,26 @@ struct BootedUki {
         uint32_t profile = 0;
 };
 
+// A file name without its boot counter: "x+1-2.efi" and "x+3.efi" become "x.efi" (Boot Loader
+// Specification: "+LEFT[-DONE]" before the suffix). Other names are returned as they are.
+std::string without_boot_counter(const std::string &name) {
+        size_t dot = name.rfind('.');
+        size_t plus = name.rfind('+', dot);
+        if (dot == std::string::npos || plus == std::string::npos)
+                return name;
+        std::string counter = name.substr(plus + 1, dot - plus - 1);
+        size_t dash = counter.find('-');
+        auto digits = [](const std::string &t) { return !t.empty() && std::all_of(t.begin(), t.end(), ::isdigit); };
+        if (!(dash == std::string::npos ? digits(counter) : digits(counter.substr(0, dash)) && digits(counter.substr(dash + 1))))
+                return name;
+        return name.substr(0, plus) + name.substr(dot);
+}
+
 // The UKI that booted: `explicit_path`, or the stub's StubImageIdentifier (an ESP path such as
-// \EFI\Linux\x.efi) below one of the ESP mount points. Not finding it is not an error.
+// \EFI\Linux\x.efi) below one of the ESP mount points. With boot counting the file has usually
+// been renamed since: systemd-bless-boot drops the counter ("x+1-1.efi" becomes "x.efi") once the
+// boot is good, or marks it bad ("x+0-2.efi"); a file in the same directory with the same name
+// but for the counter is then taken. Not finding it is not an error.
 std::optional<BootedUki> find_booted_uki(const std::string &root, const std::string &explicit_path, const json &stub,
                                          std::string *why_not) {
         std::vector<std::string> candidates;
@@ -300,6 +319,24 @@ std::optional<BootedUki> find_booted_uki(const std::string &root, const std::str
                 if (!p.empty() && p.size() < 4 && std::all_of(p.begin(), p.end(), ::isdigit))
                         u.profile = (uint32_t) std::stoul(p);
         }
+        // The same names with another boot counter, or none.
+        if (explicit_path.empty()) {
+                std::vector<std::string> renamed;
+                for (const std::string &c : candidates) {
+                        std::filesystem::path p(c);
+                        std::string base = without_boot_counter(p.filename().string());
+                        std::error_code ec;
+                        std::vector<std::string> found;
+                        for (const auto &e : std::filesystem::directory_iterator(p.parent_path(), ec)) {
+                                std::string name = e.path().filename().string();
+                                if (name != p.filename().string() && without_boot_counter(name) == base)
+                                        found.push_back(e.path().string());
+                        }
+                        std::sort(found.begin(), found.end());
+                        renamed.insert(renamed.end(), found.begin(), found.end());
+                }
+                candidates.insert(candidates.end(), renamed.begin(), renamed.end());
+        }
         for (const std::string &c : candidates) {
                 if (!is_file(c))
                         continue;
@@ -312,7 +349,8 @@ std::optional<BootedUki> find_booted_uki(const std::string &root, const std::str
                 u.path = c;
                 return u;
         }
-        *why_not = "the booted UKI is not at " + candidates.front() + (candidates.size() > 1 ? " or the other ESP mount points" : "");
+        *why_not = "the booted UKI is not at " + candidates.front() + (candidates.size() > 1 ? " or the other ESP mount points" : "") +
+                   (explicit_path.empty() ? " (nor under another boot counter)" : "");
         return std::nullopt;
 }
 

@@ -159,6 +159,28 @@ run livediff
 check livediff 'log["consistent"] is False' '[p["consistent"] for p in log["pcrs"] if p["pcr"] == 7] == [False]' \
         '[p["consistent"] for p in log["pcrs"] if p["pcr"] != 7] == [True] * 4' '"does not match the TPM: PCR 7 replays to" in t'
 
+# Boot counting: the stub reported \EFI\Linux\test+1-1.efi (systemd-boot renames before starting it),
+# systemd-bless-boot has since renamed it to test.efi; a bad one stays test+0-2.efi.
+set_image_id() { # ROOT ID
+        /usr/bin/python3 -c 'import struct, sys; open(sys.argv[1], "wb").write(struct.pack("<I", 6) + (sys.argv[2] + "\0").encode("utf-16-le"))' \
+                "$1/sys/firmware/efi/efivars/StubImageIdentifier-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f" "$2"
+}
+make_root blessed || exit 1
+set_image_id blessed '\EFI\Linux\test+1-1.efi'
+run blessed
+check blessed 'log["comparison"] == "match"' 'r["uki"]["path"].endswith("/efi/EFI/Linux/test.efi")'
+make_root badcount || exit 1
+mv badcount/efi/EFI/Linux/test.efi badcount/efi/EFI/Linux/test+0-2.efi
+cp uki.efi badcount/efi/EFI/Linux/other+3.efi
+set_image_id badcount '\EFI\Linux\test+1-1.efi'
+run badcount
+check badcount 'log["comparison"] == "match"' 'r["uki"]["path"].endswith("/efi/EFI/Linux/test+0-2.efi")'
+make_root gone || exit 1
+mv gone/efi/EFI/Linux/test.efi gone/efi/EFI/Linux/test2+1.efi
+set_image_id gone '\EFI\Linux\test+1-1.efi'
+run gone
+check gone '"is not at" in log["comparison"] and "nor under another boot counter" in log["comparison"]'
+
 # A log that is not one: reported, not fatal.
 make_root broken || exit 1
 truncate -s 100 broken/sys/kernel/security/tpm0/binary_bios_measurements
