@@ -25,6 +25,8 @@ struct CompressOptions {
         X86Boot x86_boot = X86Boot::Auto;
         // Called with one line for the user (e.g. why a kernel falls back to its EFI stub).
         std::function<void(const std::string &)> notice;
+        // zboot images: reuse and keep them in this directory (zboot-cache.hpp); empty: no cache.
+        std::string cache_dir;
 };
 
 // One zstd frame with content size and content checksum, so that the stub and any other

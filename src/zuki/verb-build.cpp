@@ -26,7 +26,7 @@ enum {
         kOptLinux = cli::kFirstLongOnly, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
         kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson, kOptProfile,
         kOptProfileCmdline, kOptSection, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases, kOptPcrBanks, kOptPolicyRef, kOptSignInitrdPcrs, kOptSbKey,
-        kOptSbCert, kOptX86Boot, kOptDevicetreeAuto, kOptHwids,
+        kOptSbCert, kOptX86Boot, kOptDevicetreeAuto, kOptHwids, kOptCacheDir,
 };
 
 constexpr cli::Option kOptions[] = {
@@ -62,6 +62,7 @@ constexpr cli::Option kOptions[] = {
         {"output", 'o', cli::Arg::Required, "UKI", "the UKI to write (required)"},
         {"level", 'l', cli::Arg::Required, "N", "zstd level for the kernel (default 19)"},
         {"x86-boot", kOptX86Boot, cli::Arg::Required, "MODE", "x86_64: auto, direct or efistub, as for zboot"},
+        {"cache-dir", kOptCacheDir, cli::Arg::Required, "DIR", "reuse and keep zboot images there, as for zboot"},
         {"json", kOptJson, cli::Arg::None, nullptr, "print a JSON summary instead of text"},
 };
 
@@ -69,7 +70,7 @@ constexpr const char *kUsage[] = {
         "--linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]\n"
         "[--uname TEXT] [--sbat TEXT|@FILE] [--splash FILE] [--devicetree FILE]\n"
         "[--devicetree-auto FILE]... [--hwids DIR]\n"
-        "[--microcode FILE] [--pcrpkey FILE] [--no-compress] [--x86-boot MODE] [--stub FILE]\n"
+        "[--microcode FILE] [--pcrpkey FILE] [--no-compress] [--x86-boot MODE] [--cache-dir DIR] [--stub FILE]\n"
         "[--section NAME:TEXT|@FILE]... [--profile TEXT|@FILE [--profile-cmdline TEXT|@FILE]]...\n"
         "[--pcr-private-key KEY|URI [--pcr-public-key FILE] [--phases P,...] [--policyref STRING]]...\n"
         "[--pcr-banks B,...] [--sign-initrd-pcrs]\n"
@@ -100,6 +101,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 switch (id) {
                 case kOptLinux: linux_path = arg; break;
                 case kOptX86Boot: copt.x86_boot = cli::parse_x86_boot(arg); break;
+                case kOptCacheDir: copt.cache_dir = arg; break;
                 case kOptInitrd: in.initrds.push_back(input(arg, "initrd")); break;
                 case kOptCmdline: in.cmdline = input_or_text(arg, "command line"); break;
                 case kOptOsRelease: in.osrel = input_or_text(arg, "os-release"); break;

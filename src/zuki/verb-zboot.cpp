@@ -15,7 +15,7 @@ namespace zuki::verbs {
 
 namespace {
 
-enum { kOptNoLong = cli::kFirstLongOnly, kOptStub, kOptJson, kOptX86Boot, kOptRepair };
+enum { kOptNoLong = cli::kFirstLongOnly, kOptStub, kOptJson, kOptX86Boot, kOptRepair, kOptCacheDir };
 
 constexpr cli::Option kOptions[] = {
         {"level", 'l', cli::Arg::Required, "N", "zstd level (default 19)"},
@@ -25,6 +25,8 @@ constexpr cli::Option kOptions[] = {
         {"threads", 'T', cli::Arg::Required, "N", "compression threads (default: one per CPU)"},
         {"stub", kOptStub, cli::Arg::Required, "FILE", "stub to use (default: $ZUKI_STUB_DIR or the installed one)"},
         {"output", 'o', cli::Arg::Required, "OUT", "output file (default: <KERNEL name>.zboot.efi here)"},
+        {"cache-dir", kOptCacheDir, cli::Arg::Required, "DIR",
+         "reuse an image made from the same kernel, stub and options by this zuki, and keep new ones there"},
         {"json", kOptJson, cli::Arg::None, nullptr, "print a JSON summary instead of text"},
         {"repair", kOptRepair, cli::Arg::None, nullptr,
          "restore the zboot header of IMAGE (after objcopy rewrote it), in place or to --output"},
@@ -32,7 +34,7 @@ constexpr cli::Option kOptions[] = {
 
 constexpr const char *kUsage[] = {
         "[--level N] [--no-long] [--threads N] [--x86-boot auto|direct|efistub] [--stub FILE]\n"
-        "[--output OUT] [--json] KERNEL",
+        "[--cache-dir DIR] [--output OUT] [--json] KERNEL",
         "--repair [--output OUT] IMAGE",
 };
 
@@ -106,6 +108,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 case 'o': output = arg; break;
                 case kOptJson: json = true; break;
                 case kOptRepair: repair_image = true; break;
+                case kOptCacheDir: copt.cache_dir = arg; break;
                 }
         });
         if (!args)
@@ -152,6 +155,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 j["uncompressed_size"] = z.uncompressed_size;
                 j["compressed_size"] = z.compressed_size;
                 j["image_size"] = z.image.size();
+                if (!copt.cache_dir.empty())
+                        j["cache"] = z.from_cache ? "hit" : "miss";
                 if (info.machine == pe::kMachineX64) {
                         j["x86_boot"] = z.x86_direct ? "direct" : "efistub";
                         if (z.x86_direct)

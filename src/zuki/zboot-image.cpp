@@ -7,6 +7,7 @@
 #include "pe-builder.hpp"
 #include "self-reloc.hpp"
 #include "x86-kernel.hpp"
+#include "zboot-cache.hpp"
 
 namespace zuki {
 
@@ -24,7 +25,9 @@ Buffer kernel_payload(Bytes kernel, const KernelInfo &info) {
         return payload;
 }
 
-ZbootImage build_zboot(Bytes stub, Bytes kernel, const CompressOptions &options) {
+namespace {
+
+ZbootImage make_zboot(Bytes stub, Bytes kernel, const CompressOptions &options) {
         ZbootImage result;
         result.kernel = identify_kernel(kernel, "Kernel");
 
@@ -96,6 +99,24 @@ ZbootImage build_zboot(Bytes stub, Bytes kernel, const CompressOptions &options)
         if (back.frame.size() != frame.size() || back.uncompressed_size != payload.size())
                 fail("Internal error: zboot image does not read back");
         return result;
+}
+
+} // namespace
+
+ZbootImage build_zboot(Bytes stub, Bytes kernel, const CompressOptions &options) {
+        if (options.cache_dir.empty() || !zboot_cache::usable(options.cache_dir, options.notice))
+                return make_zboot(stub, kernel, options);
+        std::optional<std::string> key = zboot_cache::key(stub, kernel, options);
+        if (!key)
+                return make_zboot(stub, kernel, options);
+        if (std::optional<ZbootImage> hit = zboot_cache::lookup(options.cache_dir, *key, kernel, options.notice)) {
+                if (options.notice)
+                        options.notice("zboot image reused from the cache (" + options.cache_dir + "/" + *key + ".efi)");
+                return std::move(*hit);
+        }
+        ZbootImage made = make_zboot(stub, kernel, options);
+        zboot_cache::store(options.cache_dir, *key, made, options.notice);
+        return made;
 }
 
 ZbootContents read_zboot(Bytes image) {

@@ -21,10 +21,12 @@ struct ZbootImage {
         bool x86_direct = false;        // an x86 direct-boot payload with a .x86boot section
         std::string x86_codec;          // the bzImage's own codec (direct payloads)
         bool self_relocating = false;   // base relocations detached (src/shared/self-reloc.hpp)
+        bool from_cache = false;        // taken from options.cache_dir (zboot-cache.hpp)
 };
 
 // Wraps `kernel` (a bzImage or arm64 Image) into a zboot image built on `stub`, which must be for
-// the kernel's architecture.
+// the kernel's architecture. With options.cache_dir, an image made before from the same inputs by
+// the same zuki is reused, and a new one is kept there (zboot-cache.hpp).
 ZbootImage build_zboot(Bytes stub, Bytes kernel, const CompressOptions &options);
 
 // The uncompressed payload for a kernel: its PE file zero-padded to SizeOfImage so one

@@ -30,6 +30,8 @@ echo 3 >"$conf/tries"
 echo "console=ttyS0 zuki.test=kernel-install" >"$conf/cmdline"
 echo zukitest >"$conf/entry-token"
 machine_id=5a554b4900004000800000000000cafe
+# The zboot cache the plugin passes to zuki (its default, /var/cache/zuki/zboot, is the system's).
+export ZUKI_ZBOOT_CACHE=$tmp/zboot-cache
 
 # check_uki FILE: a zuki UKI for $release with the configured command line.
 check_uki() {
@@ -58,6 +60,7 @@ echo "ESP: $(listing)"
 want=./EFI/Linux/zukitest-$release+3.efi
 [[ $(listing) == "$want " ]] || fail "expected only $want on the ESP"
 check_uki "$esp/$want"
+grep -q 'reused from the cache' "$tmp/log" && fail "the first add reused a zboot image from an empty cache"
 
 echo "== 2. the plugin run directly with systemd 257's plugin environment, no boot counting"
 rm "$conf/tries"
@@ -74,6 +77,10 @@ echo "ESP: $(listing)"
 want=./EFI/Linux/zukitest-$release.efi
 [[ $(listing) == "$want " ]] || fail "expected only $want on the ESP (the +3 file replaced)"
 check_uki "$esp/$want"
+# The same kernel again (as Debian's hooks run kernel-install two or three times per package): the
+# zboot image of step 1 is reused.
+grep -q 'zuki: zboot image reused from the cache' "$tmp/log" && echo "ok: the zboot image of step 1 was reused from ZUKI_ZBOOT_CACHE" ||
+        fail "the second build of the same kernel did not reuse the zboot image (ZUKI_ZBOOT_CACHE)"
 
 echo "== 2b. layout=uki but zuki not chosen (uki_generator unset or ukify): the plugin stays out of the way"
 # Every file and directory with its inode and mtime: a UKI rebuilt byte for byte and renamed over
