@@ -13,17 +13,24 @@
 #
 # Built offline from the Debian mirror named in the system's apt sources (tools/lib/apt-private.sh;
 # no host name is written anywhere) with mmdebstrap, as root. Result, cached in
-# $ZUKI_CACHE/images/trixie-amd64-<key> (key: this script and the trixie candidate versions of the
-# packages below; a complete directory has "ok"). The zuki .deb is NOT part of the key, so CI reuses
-# the image across zuki commits: the image keeps the zuki it was built with (image.env records the
-# .deb's version and sha256) until --force or a change of this script or of trixie.
+# $ZUKI_CACHE/images/trixie-amd64-<key> (key: this script, the guest's report script and unit in
+# test/lifecycle/guest, and the trixie candidate versions of the packages below and of the second
+# kernel; a complete directory has "ok"). The zuki .deb is NOT part of the key, so CI reuses the
+# image across zuki commits: the image keeps the zuki it was built with (image.env records the
+# .deb's version and sha256) until --force or a change of these files or of trixie.
 #   disk.raw        GPT: partition 1 ESP (FAT32, systemd-boot + the zuki UKI kernel-install made
 #                   inside the image), partition 2 LUKS2 (ext4 root), made offline (no device-mapper)
 #   pcr-public.pem  the public half of the key the UKI's .pcrsig is signed with (the image has it as
 #                   /etc/systemd/tpm2-pcr-public-key.pem; the private key is in the image too,
 #                   /etc/systemd/tpm2-pcr-private-key.pem, for kernel-install's later UKIs)
 #   passphrase      the LUKS recovery passphrase (keyslot 0, cheap argon2id)
-#   image.env       partition offsets/sizes, UUIDs, kernel release, UKI path on the ESP
+#   image.env       partition offsets/sizes, UUIDs, kernel releases, UKI path on the ESP
+#   The image also holds a second kernel package (trixie's cloud flavour, same release) in
+#   /var/lib/lifecycle/debs, for the life-cycle test to install with dpkg inside the guest, and
+#   /etc/kernel/tries (boot counting). Its report unit runs the actions the test hands it through
+#   QEMU's fw_cfg (opt/org.zuki/lifecycle): "upgrade" (dpkg -i that package; kernel-install makes
+#   its zuki UKI; zuki check-unlock on it) and "break" (a copy of the newest UKI whose kernel
+#   panics, installed with one try left, so that systemd-boot boots it next and then gives up on it).
 #   build.log       the whole build's output
 # Tests boot qcow2 overlays of disk.raw, never disk.raw itself.
 set -euo pipefail
@@ -33,6 +40,8 @@ export ZUKI_CACHE=${ZUKI_CACHE:-/var/cache/zuki}
 export LC_ALL=C
 # shellcheck source-path=SCRIPTDIR
 source "$here/lib/apt-private.sh"
+# What the guest runs at the end of each boot (the life-cycle test reads its console lines).
+guest=$(cd "$here/../test/lifecycle/guest" && pwd)
 
 log() { echo "make-debian-image: $*"; }
 die() {
@@ -79,9 +88,16 @@ zuki_apt_state_update trixie >&2
 versions=$(zuki_apt_cache trixie policy "${PACKAGES[@]}" 2>/dev/null | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
 [[ $(wc -l <<<"$versions") -eq ${#PACKAGES[@]} ]] || die "not every package has a candidate in $SUITE: $versions"
 grep -q '(none)' <<<"$versions" && die "no candidate in $SUITE for: $(grep '(none)' <<<"$versions")"
+# The second kernel, installed by the test inside the guest: the cloud flavour of the same release
+# (another ABI name, so kernel-install makes a second UKI beside the first).
+K2_META=linux-image-cloud-amd64
+k2_pkg=$(zuki_apt_cache trixie depends "$K2_META" 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+[[ -n $k2_pkg ]] || die "$K2_META depends on no linux-image package in $SUITE"
+k2_version=$(zuki_apt_cache trixie policy "$k2_pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+[[ -n $k2_version && $k2_version != "(none)" ]] || die "no candidate in $SUITE for $k2_pkg"
 key=$({
-        sha256sum <"${BASH_SOURCE[0]}"
-        printf '%s\n' "$versions"
+        cat "${BASH_SOURCE[0]}" "$guest/lifecycle-report" "$guest/lifecycle-report.service" | sha256sum
+        printf '%s\n' "$versions" "$k2_pkg $k2_version"
 } | sha256sum | cut -c1-16)
 out=$ZUKI_CACHE/images/trixie-amd64-$key
 if ((print_dir)); then
@@ -130,6 +146,9 @@ echo "$machine_id" >/etc/machine-id
 echo lifecycle >/etc/hostname
 # kernel-install: the one documented line pair that makes zuki UKIs (README, docs/zuki.1).
 printf 'layout=uki\nuki_generator=zuki\n' >/etc/kernel/install.conf
+# Boot counting (systemd-boot): every new UKI is installed with 2 tries; systemd-bless-boot marks
+# it good once boot-complete.target is reached.
+echo 2 >/etc/kernel/tries
 echo "rd.luks.name=$luks_uuid=root rd.luks.options=$luks_uuid=tpm2-device=auto root=/dev/mapper/root rw console=ttyS0 systemd.show_status=1" >/etc/kernel/cmdline
 # The PCR policy key pair: the UKI's .pcrsig is signed with the private key, systemd-cryptsetup
 # finds the public key here (and in the UKI's .pcrpkey).
@@ -150,42 +169,13 @@ omit_dracutmodules+=" kernel-modules-extra nvdimm lunmask resume virtfs virtiofs
 drivers=" virtio_blk virtio_pci virtio_scsi ahci sd_mod tpm_tis tpm_crb ext4 vfat nls_cp437 nls_ascii efivarfs dm_crypt "
 CONF
 echo 'root UUID=$luks_uuid none tpm2-device=auto,luks' >/etc/crypttab
-printf '/dev/mapper/root / ext4 defaults 0 1\nPARTUUID=$esp_partuuid /efi vfat umask=0077,nofail 0 2\n' >/etc/fstab
+# Not nofail: local-fs.target must wait for the ESP, or systemd-bless-boot (ordered after it) runs
+# before /efi is mounted and cannot find the UKI to mark good ("Couldn't find \$BOOT partition").
+printf '/dev/mapper/root / ext4 defaults 0 1\nPARTUUID=$esp_partuuid /efi vfat umask=0077 0 2\n' >/etc/fstab
 mkdir -p /efi
-# The guest reports to the serial console and powers off (test/lifecycle reads it).
-cat >/usr/local/sbin/lifecycle-report <<'SH'
-#!/bin/sh
-say() { printf 'LIFECYCLE: %s\\n' "\$*"; }
-say "booted \$(uname -r) cmdline: \$(cat /proc/cmdline)"
-cryptsetup status root 2>&1 | sed 's/^/LIFECYCLE: cryptsetup: /'
-say "pcr11 \$(cat /sys/class/tpm/tpm0/pcr-sha256/11 2>&1)"
-# (_COMM would be cut to 15 characters; the identifier is not.) The initrd's entries are kept.
-journalctl -b -o short-monotonic --no-pager SYSLOG_IDENTIFIER=systemd-cryptsetup 2>&1 | sed 's/^/LIFECYCLE: journal: /'
-# Everything this boot logged about the root volume and the TPM (initrd included).
-journalctl -b -o short-monotonic --no-pager 2>&1 | grep -i -e tpm2 -e cryptsetup -e 'crypt.*root' -e passphrase -e token |
-        head -n 60 | sed 's/^/LIFECYCLE: boot-journal: /'
-zuki status 2>&1 | sed 's/^/LIFECYCLE: zuki-status: /'
-zuki status --json 2>/dev/null | python3 -c 'import json, sys; print("LIFECYCLE: zuki-json " + json.dumps(json.load(sys.stdin), separators=(",", ":")))' 2>&1
-say "done"
-SH
-chmod 755 /usr/local/sbin/lifecycle-report
-cat >/etc/systemd/system/lifecycle-report.service <<'UNIT'
-[Unit]
-Description=Report the unlock to the serial console and power off (zuki lifecycle test)
-After=multi-user.target
-ConditionKernelCommandLine=!lifecycle.noreport
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/lifecycle-report
-ExecStopPost=/usr/bin/systemctl --no-block poweroff
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS0
-
-[Install]
-WantedBy=multi-user.target
-UNIT
+# The guest reports to the serial console and powers off (test/lifecycle reads it); the report
+# script and unit are test/lifecycle/guest/lifecycle-report{,.service}, installed before this runs.
+echo "LUKS_UUID=$luks_uuid" >/etc/lifecycle.env
 systemctl enable lifecycle-report.service
 # No login prompt on the console: agetty would hang up ttyS0 under the report.
 systemctl mask serial-getty@ttyS0.service
@@ -221,6 +211,12 @@ mkdir "$work/root"
 tar -xf "$base" -C "$work/root"
 cp "$deb" "$work/root/tmp/zuki.deb"
 cp "$work/inside.sh" "$work/root/tmp/inside.sh"
+install -m 755 "$guest/lifecycle-report" "$work/root/usr/local/sbin/lifecycle-report"
+install -m 644 "$guest/lifecycle-report.service" "$work/root/etc/systemd/system/lifecycle-report.service"
+step "the second kernel package, for the guest: $k2_pkg $k2_version"
+mkdir -p "$work/root/var/lib/lifecycle/debs"
+(cd "$work/root/var/lib/lifecycle/debs" && zuki_apt_get trixie download "$k2_pkg=$k2_version" >/dev/null) ||
+        die "cannot download $k2_pkg $k2_version"
 for m in proc sys dev; do
         case $m in
         proc) mount -t proc proc "$work/root/proc" ;;
@@ -287,6 +283,8 @@ rm -f "$work/esp.img" "$work/root.img"
 cat >"$work/image.env" <<EOF
 IMAGE_SUITE=$SUITE
 IMAGE_KERNEL_RELEASE=$kver
+IMAGE_KERNEL2_PACKAGE=$k2_pkg
+IMAGE_KERNEL2_RELEASE=${k2_pkg#linux-image-}
 IMAGE_UKI=$uki
 IMAGE_MACHINE_ID=$machine_id
 IMAGE_LUKS_UUID=$luks_uuid

@@ -1,24 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# lifecycle-unseal (issue 18, first increment): the trixie image tools/make-debian-image.sh built
-# (systemd-boot + a zuki UKI made by kernel-install inside the image + LUKS2 root), booted from a
-# qcow2 overlay with OVMF and a fresh swtpm:
+# lifecycle-unseal (issue 18): the trixie image tools/make-debian-image.sh built (systemd-boot, a
+# zuki UKI made by kernel-install inside the image, boot counting with 2 tries, a LUKS2 root),
+# booted from a qcow2 overlay with OVMF and one swtpm state kept across the boots:
 #   0. the TPM2 token is enrolled from the host (systemd-cryptenroll against the swtpm over TCP,
 #      signed PCR 11 policy with the image's public key, no PCRs bound by value), into a copy of the
 #      LUKS header that is written back into the overlay;
-#   1. boot: from the guest's own console report (a unit in the image): systemd-cryptsetup@root
-#      finished in the initrd with no TPM2 failure or passphrase fallback in its journal (257 logs
-#      nothing on a successful token unlock), no passphrase prompt, `cryptsetup status` active,
-#      `zuki status` unlock ok, a consistent event log and the stub's events matching the UKI;
-#   2. boot with the UKI's .cmdline changed after signing (one byte, on the overlay's ESP): no
+#   1. boot (kernel 1): from the guest's own console report (test/lifecycle/guest/lifecycle-report):
+#      systemd-cryptsetup@root finished in the initrd with no TPM2 failure or passphrase fallback
+#      in its journal (257 logs nothing on a successful token unlock), no passphrase prompt,
+#      `cryptsetup status` active, `zuki status` unlock ok, a consistent event log, the stub's
+#      events matching the UKI, and systemd-bless-boot marked the UKI good; then, in the guest,
+#      `dpkg -i` of a second kernel package (trixie's cloud flavour): its hooks run dracut and
+#      kernel-install, zuki's plugin builds a UKI signed with the image's PCR key (+2 tries);
+#      `zuki check-policy` and `zuki check-unlock` on it say yes; and a bad update: a copy of it
+#      whose kernel panics, named to sort first, with one try;
+#   2. boot: systemd-boot starts the bad UKI (its kernel panics: QEMU exits);
+#   3. boot: systemd-boot skips it (no tries left) and starts kernel 2's UKI: unsealed by the TPM
+#      with the same token (no re-enrolment), blessed; the bad UKI is left at +0-1;
+#   4. boot with kernel 2's .cmdline changed after signing (one byte, on the overlay's ESP): no
 #      unseal, the passphrase prompt appears and is answered on the serial console with the
 #      recovery passphrase; systemd-cryptsetup's journal shows the TPM2 unseal failure and the
 #      fallback, and `zuki status` in that system says the unlock would fail (PCR 11 matches no
 #      signed policy).
 #   test-lifecycle-unseal.sh [IMAGE_DIR]
 # IMAGE_DIR defaults to the newest complete $ZUKI_CACHE/images/trixie-amd64-*.
-# LIFECYCLE_ENROL_KEY=PEM enrols with another public key (to see step 1 fail).
+# LIFECYCLE_ENROL_KEY=PEM enrols with another public key (to see steps 1 and 3 fail).
+# LIFECYCLE_TIMEOUT=S overrides every boot's time limit.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -66,17 +75,17 @@ qemu-io -f qcow2 -c "write -q -s $tmp/hdr.img $IMAGE_ROOT_OFFSET $hdr_bytes" "$t
         fail "cannot write the header into the overlay"
 rm -f "$tmp/root.img" "$tmp/hdr.img"
 
-boot() { # NAME [serial-boot options...]
-        local name=$1 t0=$SECONDS rc
-        shift
+boot() { # NAME ACTIONS TIMEOUT [serial-boot options...]  (ACTIONS: for the guest's report, via fw_cfg)
+        local name=$1 actions=$2 timeout=$3 t0=$SECONDS rc fwcfg=()
+        shift 3
+        [[ -n $actions ]] && fwcfg=(-fw_cfg "name=opt/org.zuki/lifecycle,string=$actions")
         swtpm_start_qemu "$tmp/tpm" || fail "swtpm for QEMU"
-        /usr/bin/python3 "$here/serial-boot.py" --log "$tmp/$name.log" --timeout "${LIFECYCLE_TIMEOUT:-420}" \
-                --end 'LIFECYCLE: done' "$@" -- \
+        /usr/bin/python3 "$here/serial-boot.py" --log "$tmp/$name.log" --timeout "$timeout" "$@" -- \
                 qemu-system-x86_64 -machine q35 -m 2048 -nodefaults -display none -serial stdio -no-reboot -net none \
                 -drive if=pflash,format=raw,unit=0,readonly=on,file="$code" \
                 -drive if=pflash,format=raw,unit=1,file="$tmp/vars.fd" \
                 -chardev socket,id=chrtpm,path="$tmp/tpm/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-                -device tpm-tis,tpmdev=tpm0 -device virtio-rng-pci \
+                -device tpm-tis,tpmdev=tpm0 -device virtio-rng-pci "${fwcfg[@]}" \
                 -drive if=none,id=disk,format=qcow2,file="$tmp/disk.qcow2" -device virtio-blk-pci,drive=disk
         rc=$?
         swtpm_stop
@@ -85,41 +94,103 @@ boot() { # NAME [serial-boot options...]
         return $rc
 }
 report() { grep -a '^LIFECYCLE: ' "$tmp/$1.log" | tr -d '\r'; }
-
-# -- 1. TPM2 unseal ------------------------------------------------------------------------------------
-echo "== boot 1: the UKI as kernel-install made it"
-boot unseal || bad "boot 1 did not reach the report and power off (log: see above / KEEP=1)"
-r=$(report unseal)
-if grep -aqiE 'please enter passphrase|enter passphrase for' "$tmp/unseal.log"; then
-        bad "a passphrase prompt appeared on the console"
-else ok "no passphrase prompt on the console"; fi
-# systemd-cryptsetup 257 says nothing when its TPM2 token unlocks (libcryptsetup's token plugin path);
-# when the TPM refuses it logs "Failed to unseal secret using TPM2" and "falling back to traditional
-# unlocking" (seen in boot 2). So from the guest's journal (initrd included): the unit finished,
-# and systemd-cryptsetup logged neither a TPM2 failure nor the fallback.
-if grep -qE '^LIFECYCLE: boot-journal: .*Finished systemd-cryptsetup@root.service' <<<"$r" &&
-        ! grep -qE '^LIFECYCLE: (boot-)?journal: .*systemd-cryptsetup\[[0-9]+\]: .*(Failed to unseal|falling back|[Pp]assword|[Pp]assphrase)' <<<"$r"; then
-        ok "journal: systemd-cryptsetup@root finished in the initrd with no TPM2 failure and no fallback to a passphrase"
-else bad "journal: systemd-cryptsetup@root did not finish, or fell back from the TPM2 token"; fi
-grep -qE '^LIFECYCLE: cryptsetup: /dev/mapper/root is active' <<<"$r" && grep -qE '^LIFECYCLE: cryptsetup: +type: +LUKS2' <<<"$r" &&
-        ok "cryptsetup status: root active, LUKS2" || bad "cryptsetup status does not show an active LUKS2 root"
 # zuki status --json (one line in the report): the verdicts, read by a small parser.
-status_field() { # RUN EXPR  (EXPR over the report dict j)
-        grep -a '^LIFECYCLE: zuki-json ' "$tmp/$1.log" | tr -d '\r' | head -n 1 | sed 's/^LIFECYCLE: zuki-json //' |
-                /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" 2>/dev/null
+json_field() { # RUN PREFIX EXPR  (EXPR over the parsed line j)
+        grep -a "^LIFECYCLE: $2 " "$tmp/$1.log" | tr -d '\r' | head -n 1 | sed "s/^LIFECYCLE: $2 //" |
+                /usr/bin/python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3" 2>/dev/null
 }
-v=$(status_field unseal 'j["unlock"]["state"]')
-[[ $v == ok ]] && ok "zuki status: TPM unlock ok" || bad "zuki status: TPM unlock '$v', not ok"
-v=$(status_field unseal 'j["event_log"]["consistent"]')
-[[ $v == True ]] && ok "zuki status: event log consistent with the TPM" || bad "zuki status: event log consistent = '$v'"
-v=$(status_field unseal 'j["event_log"]["comparison"]')
-[[ $v == match ]] && ok "zuki status: the stub's events match the booted UKI" || bad "zuki status: stub events comparison '$v'"
+status_field() { json_field "$1" zuki-json "$2"; }
+timeout_for() { echo "${LIFECYCLE_TIMEOUT:-$1}"; }
 
-# -- 2. .cmdline changed after signing ------------------------------------------------------------------
-echo "== boot 2: the UKI's .cmdline changed after signing"
-dd if="$img/disk.raw" of="$tmp/esp.img" bs=1M iflag=skip_bytes,count_bytes skip="$IMAGE_ESP_OFFSET" \
-        count="$IMAGE_ESP_SIZE" status=none || fail "cannot copy the ESP"
-mcopy -n -i "$tmp/esp.img" "::/$IMAGE_UKI" "$tmp/uki.efi" || fail "mcopy the UKI"
+# The checks of a boot that must have unsealed the root with the TPM: RUN KERNEL-RELEASE
+check_unsealed() {
+        local run=$1 kver=$2 r v
+        r=$(report "$run")
+        grep -qE "^LIFECYCLE: booted $(q "$kver") cmdline:" <<<"$r" && ok "$run: kernel $kver booted" ||
+                bad "$run: kernel $kver did not boot ($(grep -m1 '^LIFECYCLE: booted' <<<"$r"))"
+        if grep -aqiE 'please enter passphrase|enter passphrase for' "$tmp/$run.log"; then
+                bad "$run: a passphrase prompt appeared on the console"
+        else ok "$run: no passphrase prompt on the console"; fi
+        # systemd-cryptsetup 257 says nothing when its TPM2 token unlocks (libcryptsetup's token plugin
+        # path); when the TPM refuses it logs "Failed to unseal secret using TPM2" and "falling back to
+        # traditional unlocking" (seen in the tampered boot). So from the guest's journal (initrd
+        # included): the unit finished, and systemd-cryptsetup logged neither.
+        if grep -qE '^LIFECYCLE: boot-journal: .*Finished systemd-cryptsetup@root.service' <<<"$r" &&
+                ! grep -qE '^LIFECYCLE: (boot-)?journal: .*systemd-cryptsetup\[[0-9]+\]: .*(Failed to unseal|falling back|[Pp]assword|[Pp]assphrase)' <<<"$r"; then
+                ok "$run: journal: systemd-cryptsetup@root finished in the initrd with no TPM2 failure and no fallback to a passphrase"
+        else bad "$run: journal: systemd-cryptsetup@root did not finish, or fell back from the TPM2 token"; fi
+        grep -qE '^LIFECYCLE: cryptsetup: /dev/mapper/root is active' <<<"$r" && grep -qE '^LIFECYCLE: cryptsetup: +type: +LUKS2' <<<"$r" &&
+                ok "$run: cryptsetup status: root active, LUKS2" || bad "$run: cryptsetup status does not show an active LUKS2 root"
+        v=$(status_field "$run" 'j["unlock"]["state"]')
+        [[ $v == ok ]] && ok "$run: zuki status: TPM unlock ok" || bad "$run: zuki status: TPM unlock '$v', not ok"
+        v=$(status_field "$run" 'j["event_log"]["consistent"]')
+        [[ $v == True ]] && ok "$run: zuki status: event log consistent with the TPM" || bad "$run: zuki status: event log consistent = '$v'"
+        v=$(status_field "$run" 'j["event_log"]["comparison"]')
+        [[ $v == match ]] && ok "$run: zuki status: the stub's events match the booted UKI" || bad "$run: zuki status: stub events comparison '$v'"
+}
+# Boot counting as the guest saw it: RUN BLESS-STATUS ESP-FILE-REGEX...
+check_esp() {
+        local run=$1 bless=$2 rx r
+        shift 2
+        r=$(report "$run")
+        grep -qE "^LIFECYCLE: bless $bless\$" <<<"$r" && ok "$run: systemd-bless-boot status: $bless" ||
+                bad "$run: systemd-bless-boot status is not $bless ($(grep -m1 '^LIFECYCLE: bless ' <<<"$r"))"
+        for rx in "$@"; do
+                # the listing before the actions (the first block of esp lines)
+                awk '/^LIFECYCLE: actions:/ { exit } { print }' <<<"$r" | grep -qE "^LIFECYCLE: esp: $rx\$" &&
+                        ok "$run: on the ESP: $rx" || bad "$run: no UKI on the ESP matches $rx"
+        done
+}
+k1=$IMAGE_KERNEL_RELEASE k2=${IMAGE_KERNEL2_RELEASE:-}
+[[ -n $k2 ]] || fail "the image has no second kernel (image.env: IMAGE_KERNEL2_RELEASE; rebuild it with tools/make-debian-image.sh)"
+token=$IMAGE_MACHINE_ID
+q() { sed 's/[.+]/\\&/g' <<<"$1"; } # a file name as a regular expression
+
+# -- 1. TPM2 unseal; a kernel update; a bad update --------------------------------------------------
+echo "== boot 1: the UKI as kernel-install made it; then install kernel $k2 with dpkg, and a broken UKI"
+boot unseal "upgrade break" "$(timeout_for 2400)" --end 'LIFECYCLE: done' ||
+        bad "boot 1 did not reach the report and power off (log: see above / KEEP=1)"
+check_unsealed unseal "$k1"
+# The image's UKI was installed with 2 tries (/etc/kernel/tries); reaching boot-complete.target blessed it.
+check_esp unseal good "$(q "$token-$k1").efi"
+r=$(report unseal)
+grep -qE "^LIFECYCLE: upgrade: dpkg -i exit 0 " <<<"$r" && ok "upgrade: dpkg -i $IMAGE_KERNEL2_PACKAGE succeeded in the guest ($(grep -m1 -oE 'after [0-9]+ s' <<<"$r"))" ||
+        bad "upgrade: dpkg -i failed ($(grep -m1 '^LIFECYCLE: upgrade: dpkg' <<<"$r"))"
+grep -qE "^LIFECYCLE: upgrade: uki /efi/EFI/Linux/$(q "$token-$k2")\+2\.efi\$" <<<"$r" &&
+        ok "upgrade: kernel-install installed the new UKI with 2 boot tries" ||
+        bad "upgrade: no new UKI $token-$k2+2.efi ($(grep -m1 '^LIFECYCLE: upgrade: uki' <<<"$r"))"
+grep -qE '^LIFECYCLE: inspect: .*\.pcrsig' <<<"$r" && ok "upgrade: the new UKI has a .pcrsig" || bad "upgrade: the new UKI has no .pcrsig"
+grep -qE '^LIFECYCLE: check-policy exit 0$' <<<"$r" && ok "upgrade: zuki check-policy accepts the new UKI's signed policy" ||
+        bad "upgrade: zuki check-policy refused the new UKI"
+v=$(json_field unseal check-unlock-json 'j["answer"]')
+grep -qE '^LIFECYCLE: check-unlock exit 0$' <<<"$r" && [[ $v == unlocks ]] &&
+        ok "upgrade: zuki check-unlock in the guest: the new UKI unlocks the root ($v)" ||
+        bad "upgrade: zuki check-unlock: '$v' ($(grep -m1 '^LIFECYCLE: check-unlock exit' <<<"$r"))"
+grep -qE "^LIFECYCLE: break: wrote /efi/EFI/Linux/$(q "$token")-9\.99\.0-broken\+1\.efi" <<<"$r" &&
+        ok "break: a UKI whose kernel panics installed with 1 try" || bad "break: no broken UKI written"
+
+# -- 2. the bad update --------------------------------------------------------------------------------
+echo "== boot 2: systemd-boot picks the broken UKI (newest, 1 try left)"
+boot broken "" "$(timeout_for 600)" --end 'Kernel panic' || true
+grep -aqE 'Command line: .*rdinit=/nonex panic=1' "$tmp/broken.log" && grep -aq 'Kernel panic' "$tmp/broken.log" &&
+        ok "the broken UKI booted and its kernel panicked" || bad "the broken UKI did not boot and panic"
+
+# -- 3. the previous good UKI: the new kernel, TPM-unsealed without re-enrolment -------------------------
+echo "== boot 3: systemd-boot skips the broken UKI (no tries left) and boots kernel $k2"
+boot upgraded "" "$(timeout_for 900)" --end 'LIFECYCLE: done' ||
+        bad "boot 3 did not reach the report and power off"
+check_unsealed upgraded "$k2"
+check_esp upgraded good "$(q "$token-$k2").efi" "$(q "$token")-9\.99\.0-broken\+0-1\.efi" "$(q "$token-$k1").efi"
+r=$(report upgraded)
+grep -qE "^LIFECYCLE: entry $(q "$token-$k2").efi\$" <<<"$r" && ok "systemd-boot's selected entry: $token-$k2.efi" ||
+        bad "systemd-boot selected $(grep -m1 '^LIFECYCLE: entry' <<<"$r")"
+
+# -- 4. .cmdline changed after signing ------------------------------------------------------------------
+echo "== boot 4: the new UKI's .cmdline changed after signing"
+qemu-img dd -f qcow2 -O raw bs=1M skip=$((IMAGE_ESP_OFFSET / 1048576)) count=$((IMAGE_ESP_SIZE / 1048576)) \
+        if="$tmp/disk.qcow2" of="$tmp/esp.img" || fail "cannot copy the ESP out of the overlay"
+uki=EFI/Linux/$token-$k2.efi
+mcopy -n -i "$tmp/esp.img" "::/$uki" "$tmp/uki.efi" || fail "mcopy $uki"
 /usr/bin/python3 - "$tmp/uki.efi" <<'PY' || fail "cannot change .cmdline"
 import sys, pefile
 path = sys.argv[1]
@@ -139,28 +210,30 @@ with open(path, "r+b") as f:
     f.write(b"0")  # same length: the PE stays valid, only the measured bytes change
 print("changed .cmdline at file offset", off)
 PY
-mcopy -o -i "$tmp/esp.img" "$tmp/uki.efi" "::/$IMAGE_UKI" || fail "mcopy the changed UKI back"
+mcopy -o -i "$tmp/esp.img" "$tmp/uki.efi" "::/$uki" || fail "mcopy the changed UKI back"
 qemu-io -f qcow2 -c "write -q -s $tmp/esp.img $IMAGE_ESP_OFFSET $IMAGE_ESP_SIZE" "$tmp/disk.qcow2" ||
         fail "cannot write the ESP into the overlay"
 rm -f "$tmp/esp.img" "$tmp/uki.efi"
 printf '%s\n' "$(cat "$img/passphrase")" >"$tmp/answer"
-boot tampered --answer '(?i)passphrase for [^\n]*:='"$tmp/answer" 2>"$tmp/tampered.err"
+boot tampered "" "$(timeout_for 900)" --end 'LIFECYCLE: done' --answer '(?i)passphrase for [^\n]*:='"$tmp/answer" 2>"$tmp/tampered.err"
 rc=$?
 cat "$tmp/tampered.err"
 r=$(report tampered)
-grep -aqiE 'passphrase for' "$tmp/tampered.log" && ok "the passphrase prompt appeared" || bad "no passphrase prompt"
-grep -q 'answered' "$tmp/tampered.err" && ok "answered with the recovery passphrase on the serial console" ||
-        bad "the prompt was not answered"
-((rc == 0)) && ok "the system booted with the recovery passphrase and powered off" || bad "boot 2 did not complete (status $rc)"
-grep -qE '^LIFECYCLE: cryptsetup: /dev/mapper/root is active' <<<"$r" && ok "root active after the passphrase" ||
-        bad "root not active after the passphrase"
+grep -qE "^LIFECYCLE: booted $(q "$k2") cmdline: .*systemd.show_status=0" <<<"$r" && ok "tampered: the changed UKI of kernel $k2 booted" ||
+        bad "tampered: not the changed UKI ($(grep -m1 '^LIFECYCLE: booted' <<<"$r"))"
+grep -aqiE 'passphrase for' "$tmp/tampered.log" && ok "tampered: the passphrase prompt appeared" || bad "tampered: no passphrase prompt"
+grep -q 'answered' "$tmp/tampered.err" && ok "tampered: answered with the recovery passphrase on the serial console" ||
+        bad "tampered: the prompt was not answered"
+((rc == 0)) && ok "tampered: the system booted with the recovery passphrase and powered off" || bad "boot 4 did not complete (status $rc)"
+grep -qE '^LIFECYCLE: cryptsetup: /dev/mapper/root is active' <<<"$r" && ok "tampered: root active after the passphrase" ||
+        bad "tampered: root not active after the passphrase"
 v=$(status_field tampered 'j["unlock"]["state"]')
-[[ $v == would-fail ]] && ok "zuki status: TPM unlock would-fail ($(status_field tampered 'j["unlock"]["reason"]'))" ||
-        bad "zuki status: TPM unlock '$v', not would-fail"
+[[ $v == would-fail ]] && ok "tampered: zuki status: TPM unlock would-fail ($(status_field tampered 'j["unlock"]["reason"]'))" ||
+        bad "tampered: zuki status: TPM unlock '$v', not would-fail"
 v=$(status_field tampered 'j["pcr11"]["match"]')
-[[ $v == None ]] && ok "zuki status: PCR 11 matches no signed policy" || bad "zuki status: PCR 11 match '$v'"
+[[ $v == None ]] && ok "tampered: zuki status: PCR 11 matches no signed policy" || bad "tampered: zuki status: PCR 11 match '$v'"
 grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: Failed to unseal secret using TPM2' <<<"$r" &&
         grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: .*falling back to traditional unlocking' <<<"$r" &&
-        ok "journal: systemd-cryptsetup failed to unseal with the TPM2 token and fell back to the passphrase" ||
-        bad "journal: no TPM2 unseal failure and fallback from systemd-cryptsetup"
+        ok "tampered: journal: systemd-cryptsetup failed to unseal with the TPM2 token and fell back to the passphrase" ||
+        bad "tampered: journal: no TPM2 unseal failure and fallback from systemd-cryptsetup"
 summary
