@@ -24,6 +24,13 @@ void check(size_t r, const char *what) {
 
 } // namespace
 
+int effective_workers(const CompressOptions &options) {
+        if (options.workers > 0)
+                return options.workers;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        return cpus > 0 ? (int) cpus : 1;
+}
+
 Buffer zstd_compress(Bytes input, const CompressOptions &options) {
         CCtxPtr cctx(ZSTD_createCCtx());
         if (!cctx)
@@ -39,11 +46,7 @@ Buffer zstd_compress(Bytes input, const CompressOptions &options) {
                 check(ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_enableLongDistanceMatching, 1), "ldm");
                 check(ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog, 27), "window");
         }
-        int workers = options.workers;
-        if (workers <= 0) {
-                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-                workers = cpus > 0 ? (int) cpus : 1;
-        }
+        int workers = effective_workers(options);
         // A libzstd without threading support refuses nbWorkers > 0; compress single-threaded then.
         if (workers > 1)
                 (void) ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, workers);

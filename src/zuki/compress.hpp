@@ -29,6 +29,9 @@ struct CompressOptions {
         std::string cache_dir;
 };
 
+// The compression threads `options` ask for: options.workers, or one per online CPU for 0.
+int effective_workers(const CompressOptions &options);
+
 // One zstd frame with content size and content checksum, so that the stub and any other
 // decompressor detect corruption.
 Buffer zstd_compress(Bytes input, const CompressOptions &options);

@@ -69,11 +69,7 @@ std::optional<std::string> key(Bytes stub, Bytes kernel, const CompressOptions &
         } catch (const Failure &) {
                 return std::nullopt;
         }
-        int workers = options.workers;
-        if (workers <= 0) {
-                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-                workers = cpus > 0 ? (int) cpus : 1;
-        }
+        int workers = effective_workers(options);
         // Multi-threaded zstd writes other (equally valid) bytes than single-threaded; the number
         // of threads beyond one does not change them.
         std::string settings = "zuki zboot cache 1\nlevel=" + std::to_string(options.level) +
