@@ -26,7 +26,7 @@ constexpr int kExitUsage = 2;
 constexpr const cli::Verb *kVerbs[] = {
         &verbs::kZboot,       &verbs::kBuild, &verbs::kMeasure, &verbs::kGenkey,  &verbs::kCheckUnlock,
         &verbs::kCheckPolicy, &verbs::kSign,  &verbs::kVerify,  &verbs::kInspect, &verbs::kExtract,
-        &verbs::kStatus,      &verbs::kChid,
+        &verbs::kKexec,       &verbs::kStatus,      &verbs::kChid,
 };
 
 void print_help() {

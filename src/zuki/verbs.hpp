@@ -19,6 +19,7 @@ extern const cli::Verb kSign;
 extern const cli::Verb kVerify;
 extern const cli::Verb kInspect;
 extern const cli::Verb kExtract;
+extern const cli::Verb kKexec;
 extern const cli::Verb kStatus;
 extern const cli::Verb kChid;
 
