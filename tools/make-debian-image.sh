@@ -30,7 +30,10 @@
 #   /etc/kernel/tries (boot counting). Its report unit runs the actions the test hands it through
 #   QEMU's fw_cfg (opt/org.zuki/lifecycle): "upgrade" (dpkg -i that package; kernel-install makes
 #   its zuki UKI; zuki check-unlock on it) and "break" (a copy of the newest UKI whose kernel
-#   panics, installed with one try left, so that systemd-boot boots it next and then gives up on it).
+#   panics, installed with one try left, so that systemd-boot boots it next and then gives up on it)
+#   and "kexec" (zuki kexec of the upgrade's UKI, then systemctl kexec; kexec-tools is installed,
+#   and /etc/kernel/zuki.conf X86_BOOT=efistub, written after kernel 1's UKI, makes the second
+#   kernel's UKI kexec-able).
 #   build.log       the whole build's output
 # Tests boot qcow2 overlays of disk.raw, never disk.raw itself.
 set -euo pipefail
@@ -71,7 +74,7 @@ PACKAGES=(
         linux-image-amd64 systemd systemd-sysv udev dbus systemd-boot systemd-boot-efi systemd-cryptsetup
         cryptsetup cryptsetup-bin dracut dracut-core systemd-ukify python3-pefile
         libtss2-esys-3.0.2-0t64 libtss2-rc0t64 libtss2-mu-4.0.1-0t64 libtss2-tcti-device0t64 tpm2-tools
-        e2fsprogs dosfstools kmod util-linux openssl
+        e2fsprogs dosfstools kmod util-linux openssl kexec-tools
 )
 SUITE=trixie
 ESP_MIB=256
@@ -188,6 +191,12 @@ kver=\$(ls /lib/modules | sort -V | tail -n 1)
 SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
 rm -f /boot/initrd.img-*
 echo "\$kver" >/tmp/kver
+# From here on the administrator wants UKIs that can be kexec'd (zuki kexec, docs/kexec.md): x86_64
+# kernels wrapped for the kernel's own EFI stub. Kernel 1's UKI above keeps zuki's default (the
+# direct path); the second kernel, installed in the guest, gets this.
+printf '# zuki kernel-install plugin settings (docs/zuki.1)\nX86_BOOT=efistub\n' >/etc/kernel/zuki.conf
+# kexec-tools must not load a kernel of its own on reboot (the test loads one with zuki kexec).
+sed -i 's/^LOAD_KEXEC=.*/LOAD_KEXEC=false/' /etc/default/kexec 2>/dev/null || true
 : >/etc/apt/sources.list
 rm -f /etc/apt/sources.list.d/*
 apt-get clean

@@ -123,6 +123,36 @@ for generator in "" ukify; do
         done
 done
 
+echo "== 2c. X86_BOOT=efistub in zuki.conf: a UKI that zuki kexec can load; a wrong value installs nothing"
+# (step 1 used zuki's default, the direct path where the kernel qualifies: not kexec-able)
+"$ZUKI_PYTHON" -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if j["kexec"]["extractable"] is False else 1)' \
+        "$tmp/inspect.json" && echo "ok: the default UKI (direct path) is not kexec-able, as zuki inspect says" ||
+        fail "zuki inspect: the default UKI of step 2 is kexec-able, or says nothing ($(cat "$tmp/inspect.json"))"
+plugin_env() {
+        env KERNEL_INSTALL_LAYOUT=uki KERNEL_INSTALL_ENTRY_TOKEN=zukitest KERNEL_INSTALL_MACHINE_ID=$machine_id \
+                KERNEL_INSTALL_BOOT_ROOT="$esp" KERNEL_INSTALL_CONF_ROOT="$conf" KERNEL_INSTALL_STAGING_AREA="$staging" \
+                KERNEL_INSTALL_IMAGE_TYPE=pe KERNEL_INSTALL_UKI_GENERATOR=zuki KERNEL_INSTALL_INITRD_GENERATOR= \
+                "$plugin" add "$release" "$esp/zukitest/$release" "$kernel" >"$tmp/log" 2>&1
+}
+printf '# zuki kernel-install settings\nX86_BOOT="efistub"\n' >"$conf/zuki.conf"
+plugin_env || { cat "$tmp/log"; fail "plugin add with X86_BOOT=efistub failed"; }
+check_uki "$esp/EFI/Linux/zukitest-$release.efi"
+"$ZUKI_BIN" kexec --dry-run --json "$esp/EFI/Linux/zukitest-$release.efi" >"$tmp/kexec.json" ||
+        fail "zuki kexec --dry-run refused the X86_BOOT=efistub UKI"
+"$ZUKI_PYTHON" - "$tmp/kexec.json" "$release" "$(cat "$conf/cmdline")" <<'PY' || fail "zuki kexec --dry-run"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["kernel"]["kind"] == "bzImage" and j["kernel"]["release"] == sys.argv[2], j["kernel"]
+assert j["cmdline"] == sys.argv[3], j["cmdline"]
+print("ok: X86_BOOT=efistub: zuki kexec takes the UKI: bzImage", j["kernel"]["release"], "with the configured command line")
+PY
+before=$(snapshot)
+echo 'X86_BOOT=fast' >"$conf/zuki.conf"
+plugin_env && { cat "$tmp/log"; fail "the plugin accepted X86_BOOT=fast"; }
+grep -q "X86_BOOT/ZUKI_X86_BOOT is 'fast'" "$tmp/log" || { cat "$tmp/log"; fail "no line naming the bad X86_BOOT"; }
+[[ $(snapshot) == "$before" ]] && echo "ok: X86_BOOT=fast refused with one line, the ESP untouched" || fail "X86_BOOT=fast touched the ESP"
+rm "$conf/zuki.conf"
+
 echo "== 3. kernel-install remove"
 touch "$esp/EFI/Linux/zukitest-$release+2-1.efi" # a counted variant left from an earlier boot
 KERNEL_INSTALL_CONF_ROOT=$conf BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS=$plugin \
