@@ -18,6 +18,7 @@
 #include "crypto.hpp"
 #include "event-log.hpp"
 #include "expected-events.hpp"
+#include "extract.hpp"
 #include "failure.hpp"
 #include "file-io.hpp"
 #include "keys.hpp"
@@ -596,6 +597,38 @@ json volumes_report(const std::string &root, const std::optional<UkiPolicy> &pol
 // The overall answer: any TPM2-token volume that would fail, or a live PCR 11 that matches none
 // of the signed policies, means the disk will not unlock by itself. Without such volumes, only
 // the UKI's own policy can be judged (today's behaviour), and the report says so.
+// The running kernel against the booted UKI's .uname. The stub's and the boot loader's variables
+// survive a kexec and the TPM's PCRs are not reset, so a kernel other than the one the firmware
+// booted was started by kexec (or the UKI file was replaced since). Unknown when either side is.
+json kernel_report(const std::string &root, const std::optional<BootedUki> &uki) {
+        auto trimmed = [](std::string t) {
+                while (!t.empty() && (t.back() == '\n' || t.back() == '\0' || t.back() == ' '))
+                        t.pop_back();
+                return t;
+        };
+        json k;
+        std::string running = trimmed(text_of(read_optional(join(root, "proc/sys/kernel/osrelease"))));
+        k["running"] = running.empty() ? json(nullptr) : json(running);
+        json uname = nullptr;
+        if (uki) {
+                try {
+                        for (const ExtractedSection &s : extract_uki_sections(bytes_of(uki->bytes), uki->profile, uki->path))
+                                if (s.name == ".uname")
+                                        uname = trimmed(std::string(s.data.begin(), s.data.end()));
+                } catch (const Failure &) {
+                        // not a UKI we can read: the event log report says why
+                }
+        }
+        k["uki_uname"] = uname;
+        bool known = !running.empty() && uname.is_string() && !uname.get_ref<const std::string &>().empty();
+        k["kexec"] = known ? json(running != uname.get<std::string>()) : json(nullptr);
+        if (known && running != uname.get<std::string>())
+                k["note"] = "the running kernel " + running + " is not the booted UKI's (" + uname.get<std::string>() +
+                            "): started by kexec, the TPM's PCRs still hold the firmware boot's measurements, which "
+                            "no signed PCR 11 policy for this kernel matches";
+        return k;
+}
+
 json unlock_report(const json &volumes, const json &pcr11, const json &event_log) {
         json u;
         std::string failing, unknown;
@@ -686,6 +719,7 @@ json boot_status(const StatusOptions &options) {
         std::string why_not;
         std::optional<BootedUki> uki = find_booted_uki(root, options.uki, stub, &why_not);
         report["uki"] = uki ? json({{"path", uki->path}, {"profile", uki->profile}}) : json(nullptr);
+        report["kernel"] = kernel_report(root, uki);
         std::optional<Buffer> pcr11_after_stub;
         report["event_log"] = event_log_report(root, uki, why_not, &pcr11_after_stub);
         std::string policy_why_not;
@@ -720,6 +754,10 @@ std::string render_status(const json &r) {
         line("KASLR", r["placement"].is_null() ? json(nullptr) : r["placement"].value("kaslr", json(nullptr)));
         line("W^X", r["placement"].is_null() ? json(nullptr) : r["placement"].value("wx", json(nullptr)));
         line("stub time", r["timings"].is_null() ? json(nullptr) : json(timings_text(r["timings"])));
+        const json &k = r["kernel"];
+        line("kernel", k["running"].is_null() ? json(nullptr)
+                       : k.contains("note") ? k["note"]
+                       : json(str(k["running"]) + (k["uki_uname"].is_null() ? "" : ", as the booted UKI's .uname")));
         line("boot loader", l["info"]);
         line("boot entry", l["entry_selected"]);
         line("secure boot", r["secure_boot"].is_null() ? json(nullptr) : json(r["secure_boot"].get<bool>() ? "on" : "off"));
@@ -774,6 +812,8 @@ std::string unlock_warning(const json &report) {
                                                           u.value("reason", std::string("?"));
         if (!u["first_mismatch"].is_null())
                 w += "; first differing event: " + mismatch_text(u["first_mismatch"]);
+        if (report["kernel"].contains("note"))
+                w += "; " + report["kernel"]["note"].get<std::string>();
         return w;
 }
 

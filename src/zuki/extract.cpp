@@ -157,13 +157,15 @@ KexecSupport kexec_support(Bytes image) {
         std::string what = uki ? "a UKI whose .linux is a zstd zboot image" : "a zstd zboot image";
         if (!z.x86boot.empty()) {
                 k.summary = "kexec-tools 2.0.32 cannot load it (" + what +
-                            "), and its x86 direct payload has no bzImage for zuki extract to give back; "
-                            "build with --x86-boot=efistub to kexec it (docs/kexec.md)";
+                            "), and its x86 direct payload has no bzImage for zuki kexec or zuki extract to give "
+                            "back; build with --x86-boot=efistub (kernel-install: X86_BOOT=efistub) to kexec it "
+                            "(docs/kexec.md)";
                 return k;
         }
         k.extractable = true;
-        k.summary = "kexec-tools 2.0.32 cannot load it as it is (" + what + "); zuki extract gives the " +
-                    (uki ? "kernel, .initrd and .cmdline" : "kernel") + " for kexec -l / -s (docs/kexec.md)";
+        k.summary = "kexec-tools 2.0.32 cannot load it as it is (" + what + "); zuki kexec loads it" +
+                    (uki ? " with its .initrd and .cmdline" : "") + " (zuki extract gives the " +
+                    (uki ? "kernel and sections" : "kernel") + " for kexec -l / -s; docs/kexec.md)";
         return k;
 }
 

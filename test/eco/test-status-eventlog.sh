@@ -17,6 +17,9 @@
 #   booted     the TPM got the other .cmdline digest too (another UKI booted): the signed policy
 #              no longer holds, "would fail", and the warning names the .cmdline event
 #   livediff   PCR 7 differs from the log's replay: reported
+#   kexec      /proc/sys/kernel/osrelease is not the booted UKI's .uname (read with pefile): the
+#              kernel was started by kexec, which the report and the would-fail warning say ("ok"
+#              has the UKI's own release: kexec false)
 #   test-status-eventlog.sh ZUKI STUB KERNEL
 set -uo pipefail
 zuki=$(realpath "$1") stub=$(realpath "$2") kernel=$(realpath "$3")
@@ -108,9 +111,17 @@ sys.exit(1 if bad else 0)
 PY
 }
 
+uki_uname=$(/usr/bin/python3 -c '
+import sys, pefile
+pe = pefile.PE(sys.argv[1], fast_load=True)
+print(next(s.get_data()[: s.Misc_VirtualSize] for s in pe.sections if s.Name.rstrip(b"\0") == b".uname").decode().strip("\0\n"))' uki.efi)
+[[ -n $uki_uname ]] || { echo "FAIL: the UKI has no .uname"; exit 1; }
 make_root ok || exit 1
 printf '# name device keyfile options\nroot /data.img none header=/luks-key1.img,tpm2-device=auto\n' >ok/etc/crypttab
+mkdir -p ok/proc/sys/kernel && echo "$uki_uname" >ok/proc/sys/kernel/osrelease
 run ok
+check ok 'r["kernel"]["kexec"] is False' "r['kernel']['running'] == r['kernel']['uki_uname'] == '$uki_uname'" \
+        '"kernel: '"$uki_uname"', as the booted UKI" in t'
 check ok 'u["state"] == "ok"' 'u["basis"] == "volumes"' 'len(vols) == 1 and vols[0]["state"] == "ok"' \
         'vols[0]["answer"] == "unlocks"' 'log["consistent"] is True' \
         '[p["after_phases"] for p in log["pcrs"] if p["pcr"] == 11] == ["enter-initrd"]' \
@@ -158,6 +169,16 @@ make_root livediff --live-differs 7 || exit 1
 run livediff
 check livediff 'log["consistent"] is False' '[p["consistent"] for p in log["pcrs"] if p["pcr"] == 7] == [False]' \
         '[p["consistent"] for p in log["pcrs"] if p["pcr"] != 7] == [True] * 4' '"does not match the TPM: PCR 7 replays to" in t'
+
+# kexec: another kernel runs than the UKI the firmware booted; PCR 11 no longer matches (as after a
+# real kexec, where the PCRs carry the first boot's measurements and phases).
+make_root kexec --alter .cmdline --tpm-too || exit 1
+printf 'root /data.img none header=/luks-key1.img\n' >kexec/etc/crypttab
+mkdir -p kexec/proc/sys/kernel && echo 9.9.9-kexeced >kexec/proc/sys/kernel/osrelease
+run kexec
+check kexec 'r["kernel"]["kexec"] is True' "r['kernel']['uki_uname'] == '$uki_uname'" \
+        '"the running kernel 9.9.9-kexeced is not the booted UKI" in t' 'u["state"] == "would-fail"' \
+        '"started by kexec" in e and e.count("\n") == 1'
 
 # Boot counting: the stub reported \EFI\Linux\test+1-1.efi (systemd-boot renames before starting it),
 # systemd-bless-boot has since renamed it to test.efi; a bad one stays test+0-2.efi.

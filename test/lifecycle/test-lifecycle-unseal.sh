@@ -16,6 +16,11 @@
 #      kernel-install, zuki's plugin builds a UKI signed with the image's PCR key (+2 tries);
 #      `zuki check-policy` and `zuki check-unlock` on it say yes; and a bad update: a copy of it
 #      whose kernel panics, named to sort first, with one try;
+#   1k. still boot 1 (fw_cfg action kexec): trixie's systemctl kexec alone cannot load the new UKI
+#      (kexec-tools 2.0.29 reads no zstd zboot payload); zuki kexec loads it (X86_BOOT=efistub in
+#      the image's zuki.conf), systemctl kexec starts kernel 2 without firmware or stub: PCR 11
+#      still holds boot 1's measurements, so the TPM2 token cannot unseal and the passphrase
+#      prompt is answered; `zuki status` there says the unlock would fail;
 #   2. boot: systemd-boot starts the bad UKI (its kernel panics: QEMU exits);
 #   3. boot: systemd-boot skips it (no tries left) and starts kernel 2's UKI: unsealed by the TPM
 #      with the same token (no re-enrolment), blessed; the bad UKI is left at +0-1;
@@ -147,9 +152,20 @@ token=$IMAGE_MACHINE_ID
 q() { sed 's/[.+]/\\&/g' <<<"$1"; } # a file name as a regular expression
 
 # -- 1. TPM2 unseal; a kernel update; a bad update --------------------------------------------------
-echo "== boot 1: the UKI as kernel-install made it; then install kernel $k2 with dpkg, and a broken UKI"
-boot unseal "upgrade break" "$(timeout_for 2400)" --end 'LIFECYCLE: done' ||
-        bad "boot 1 did not reach the report and power off (log: see above / KEEP=1)"
+echo "== boot 1: the UKI as kernel-install made it; then install kernel $k2 with dpkg, a broken UKI, kexec into kernel $k2"
+printf '%s\n' "$(cat "$img/passphrase")" >"$tmp/answer"
+boot unseal "upgrade break kexec" "$(timeout_for 2700)" --end 'LIFECYCLE: done' \
+        --answer '(?i)passphrase for [^\n]*:='"$tmp/answer" 2>"$tmp/unseal.err" ||
+        bad "boot 1 (and its kexec) did not reach the report and power off (log: see above / KEEP=1)"
+cat "$tmp/unseal.err"
+# The kexec'd kernel's console output follows boot 1's in the same log: split it off.
+split_at=$(grep -a -n -m1 '^LIFECYCLE: kexec: handing over to systemctl kexec' "$tmp/unseal.log" | cut -d: -f1)
+if [[ -n $split_at ]]; then
+        tail -n +$((split_at + 1)) "$tmp/unseal.log" >"$tmp/kexec.log"
+        head -n "$split_at" "$tmp/unseal.log" >"$tmp/unseal.first" && mv "$tmp/unseal.first" "$tmp/unseal.log"
+else
+        : >"$tmp/kexec.log"
+fi
 check_unsealed unseal "$k1"
 # The image's UKI was installed with 2 tries (/etc/kernel/tries); reaching boot-complete.target blessed it.
 check_esp unseal good "$(q "$token-$k1").efi"
@@ -168,6 +184,35 @@ grep -qE '^LIFECYCLE: check-unlock exit 0$' <<<"$r" && [[ $v == unlocks ]] &&
         bad "upgrade: zuki check-unlock: '$v' ($(grep -m1 '^LIFECYCLE: check-unlock exit' <<<"$r"))"
 grep -qE "^LIFECYCLE: break: wrote /efi/EFI/Linux/$(q "$token")-9\.99\.0-broken\+1\.efi" <<<"$r" &&
         ok "break: a UKI whose kernel panics installed with 1 try" || bad "break: no broken UKI written"
+
+# -- 1k. kexec into kernel 2 --------------------------------------------------------------------------
+r=$(report unseal)
+if grep -qE '^LIFECYCLE: kexec: systemctl kexec with nothing loaded: exit [1-9][0-9]*, kexec_loaded 0' <<<"$r"; then
+        ok "kexec: trixie's systemctl kexec alone does not load the zuki UKI ($(grep -m1 '^LIFECYCLE: kexec-systemctl-alone' <<<"$r" | cut -c1-160))"
+else bad "kexec: systemctl kexec alone: $(grep -m1 '^LIFECYCLE: kexec: systemctl kexec' <<<"$r")"; fi
+grep -qE '^LIFECYCLE: kexec: kexec -s -l UKI: exit [1-9]' <<<"$r" &&
+        ok "kexec: $(grep -m1 '^LIFECYCLE: kexec-tools:' <<<"$r" | sed 's/^LIFECYCLE: kexec-tools: //') refuses the UKI itself: $(grep '^LIFECYCLE: kexec-tools-uki' <<<"$r" | tail -n 1 | sed 's/^LIFECYCLE: kexec-tools-uki: //')" ||
+        bad "kexec: kexec-tools loaded the zuki UKI by itself (docs/kexec.md says it cannot): $(grep -m1 '^LIFECYCLE: kexec: kexec -s' <<<"$r")"
+grep -qE '^LIFECYCLE: kexec: zuki kexec exit 0, kexec_loaded 1$' <<<"$r" &&
+        ok "kexec: zuki kexec loaded it ($(grep -m1 '^LIFECYCLE: zuki-kexec: Loaded' <<<"$r" | sed 's/^LIFECYCLE: zuki-kexec: //' | cut -c1-140))" ||
+        bad "kexec: zuki kexec did not load the UKI: $(grep '^LIFECYCLE: zuki-kexec' <<<"$r" | tail -n 2)"
+grep -q 'answered' "$tmp/unseal.err" && ok "kexec: the kexec'd kernel asked for the passphrase; answered on the console" ||
+        bad "kexec: no passphrase prompt after the kexec"
+kx=$(report kexec)
+grep -aq 'kexec_core: Starting new kernel' "$tmp/unseal.log" "$tmp/kexec.log" && ok "kexec: the kernel said 'Starting new kernel'" ||
+        bad "kexec: no 'kexec_core: Starting new kernel' on the console"
+grep -qE "^LIFECYCLE: booted $(q "$k2") cmdline: .*rd\.luks\.name=" <<<"$kx" &&
+        ok "kexec: kernel $k2 runs with the UKI's command line" || bad "kexec: kernel $k2 did not report ($(grep -m1 '^LIFECYCLE: booted' <<<"$kx"))"
+grep -qE '^LIFECYCLE: cryptsetup: /dev/mapper/root is active' <<<"$kx" && ok "kexec: root active after the passphrase" ||
+        bad "kexec: root not active"
+grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: .*(Failed to unseal|falling back to traditional unlocking)' <<<"$kx" &&
+        ok "kexec: journal: systemd-cryptsetup could not use the TPM2 token and fell back: $(grep -E -m1 '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: .*(Failed to unseal|falling back)' <<<"$kx" | sed 's/.*systemd-cryptsetup\[[0-9]*\]: //' | cut -c1-120)" ||
+        bad "kexec: journal: no TPM2 failure/fallback from systemd-cryptsetup"
+grep -qE '^LIFECYCLE: actions: .*not again' <<<"$kx" && ok "kexec: the kexec'd boot did not run boot 1's actions again" ||
+        bad "kexec: the kexec'd boot ran the actions again"
+v=$(status_field kexec 'j["unlock"]["state"]')
+[[ $v == would-fail ]] && ok "kexec: zuki status: TPM unlock would-fail ($(status_field kexec 'j["unlock"]["reason"]'))" ||
+        bad "kexec: zuki status: TPM unlock '$v', not would-fail"
 
 # -- 2. the bad update --------------------------------------------------------------------------------
 echo "== boot 2: systemd-boot picks the broken UKI (newest, 1 try left)"
