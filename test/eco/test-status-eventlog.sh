@@ -179,6 +179,14 @@ run kexec
 check kexec 'r["kernel"]["kexec"] is True' "r['kernel']['uki_uname'] == '$uki_uname'" \
         '"the running kernel 9.9.9-kexeced is not the booted UKI" in t' 'u["state"] == "would-fail"' \
         '"started by kexec" in e and e.count("\n") == 1'
+# The same with PCR 11 as the event log says and the volume's signed policy valid for the booted
+# UKI (what the report found in the kexec'd boot of test/lifecycle): the unlock still would fail.
+make_root kexecok || exit 1
+printf 'root /data.img none header=/luks-key1.img\n' >kexecok/etc/crypttab
+mkdir -p kexecok/proc/sys/kernel && echo 9.9.9-kexeced >kexecok/proc/sys/kernel/osrelease
+run kexecok
+check kexecok 'vols[0]["state"] == "ok"' 'u["state"] == "would-fail"' '"started by kexec" in u["reason"]' \
+        'e.count("\n") == 1 and "started by kexec" in e' '"TPM unlock: would fail (the running kernel 9.9.9-kexeced" in t'
 
 # Boot counting: the stub reported \EFI\Linux\test+1-1.efi (systemd-boot renames before starting it),
 # systemd-bless-boot has since renamed it to test.efi; a bad one stays test+0-2.efi.
