@@ -3,10 +3,12 @@
 """Run QEMU with the guest's serial console on a pipe: copy it to LOG (and stdout, prefixed),
 answer prompts, stop at the end marker or on timeout.
 
-  serial-boot.py --log LOG --timeout S [--answer REGEX=FILE]... [--end REGEX] -- QEMU ARGS...
+  serial-boot.py --log LOG --timeout S [--answer REGEX=FILE]... [--end REGEX] [--times FILE] -- QEMU ARGS...
 
 --answer: when the console output matches REGEX (once), the content of FILE plus a newline is
 typed into the console. --end: once matched, QEMU is given 60 s to power off by itself.
+--times: every complete console line, prefixed with the seconds since QEMU started (the host's
+monotonic clock, read when the line arrived), for benchmarks (bench/lifecycle-boot.sh).
 Exit status: 0 when QEMU exited by itself (guest powered off) after --end matched; 2 on timeout;
 3 when it exited without the end marker; QEMU's own non-zero status is passed on as 4.
 The matched answers are listed on stderr as "serial-boot: answered REGEX after N s".
@@ -26,6 +28,7 @@ def main():
     ap.add_argument("--timeout", type=float, required=True)
     ap.add_argument("--answer", action="append", default=[])
     ap.add_argument("--end")
+    ap.add_argument("--times")
     ap.add_argument("qemu", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.qemu[1:] if a.qemu and a.qemu[0] == "--" else a.qemu
@@ -40,6 +43,8 @@ def main():
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     buf = b""
     ended_at = None
+    times = open(a.times, "w") if a.times else None
+    partial = b""
     with open(a.log, "wb") as log:
         fd = p.stdout.fileno()
         while True:
@@ -57,6 +62,11 @@ def main():
                 break
             log.write(chunk)
             log.flush()
+            if times is not None:
+                *lines, partial = (partial + chunk).split(b"\n")
+                for line in lines:
+                    text = line.rstrip(b"\r").decode("utf-8", "replace")
+                    times.write(f"{time.monotonic() - start:.3f} {text}\n")
             buf = (buf + chunk)[-65536:]
             for ans in answers:
                 if not ans[2] and ans[0].search(buf):
@@ -70,6 +80,8 @@ def main():
             if end_rx is not None and ended_at is None and end_rx.search(buf):
                 ended_at = time.monotonic()
         rc = p.wait()
+    if times is not None:
+        times.close()
     took = time.monotonic() - start
     print(f"serial-boot: QEMU exited with {rc} after {took:.0f} s", file=sys.stderr)
     if rc != 0:

@@ -29,8 +29,10 @@
 #      recovery passphrase; systemd-cryptsetup's journal shows the TPM2 unseal failure and the
 #      fallback, and `zuki status` in that system says the unlock would fail (PCR 11 matches no
 #      signed policy).
-#   test-lifecycle-unseal.sh [IMAGE_DIR]
+#   test-lifecycle-unseal.sh [--short] [IMAGE_DIR]
 # IMAGE_DIR defaults to the newest complete $ZUKI_CACHE/images/trixie-amd64-*.
+# --short: the README's first command (tools/demo.sh): step 0 and boot 1 without actions (TPM2
+# unseal, zuki status, boot counting), with what the guest reported; the rest is skipped.
 # LIFECYCLE_ENROL_KEY=PEM enrols with another public key (to see steps 1 and 3 fail).
 # LIFECYCLE_TIMEOUT=S overrides every boot's time limit.
 set -uo pipefail
@@ -41,17 +43,14 @@ load_assets
 for t in qemu-system-x86_64 qemu-img qemu-io swtpm systemd-cryptenroll cryptsetup mcopy tpm2_getcap; do
         need_tool "$t"
 done
-img=${1:-}
-if [[ -z $img ]]; then
-        img=$(ls -td "${ZUKI_CACHE:-/var/cache/zuki}"/images/trixie-amd64-*/ok 2>/dev/null | head -n 1)
-        img=${img%/ok}
+short=0
+if [[ ${1:-} == --short ]]; then
+        short=1
+        shift
 fi
-[[ -n $img && -f $img/ok ]] || skip "no Debian image in ${ZUKI_CACHE:-/var/cache/zuki}/images (tools/setup.sh builds it with tools/make-debian-image.sh)"
-# shellcheck disable=SC1091
-source "$img/image.env"
-code=${ZUKI_OVMF_TRIXIE_CODE:-} vars=${ZUKI_OVMF_TRIXIE_VARS:-}
-[[ -f $code && -f $vars ]] || { code=${ZUKI_OVMF_BOOKWORM_CODE:-}; vars=${ZUKI_OVMF_BOOKWORM_VARS:-}; }
-[[ -f $code && -f $vars ]] || skip "no OVMF in the asset cache"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+lifecycle_image "${1:-}"
 make_tmp
 echo "== image $img (kernel $IMAGE_KERNEL_RELEASE, UKI $IMAGE_UKI)"
 
@@ -59,39 +58,18 @@ qemu-img create -q -f qcow2 -F raw -b "$img/disk.raw" "$tmp/disk.qcow2" || fail 
 cp "$vars" "$tmp/vars.fd"
 
 # -- 0. enrol the TPM2 token from the host -----------------------------------------------------------
-hdr_bytes=$((32 * 1024 * 1024))
-truncate -s "$IMAGE_ROOT_SIZE" "$tmp/root.img"
-dd if="$img/disk.raw" of="$tmp/root.img" bs=1M iflag=skip_bytes,count_bytes skip="$IMAGE_ROOT_OFFSET" \
-        count=$hdr_bytes conv=notrunc status=none || fail "cannot copy the LUKS header"
-data_offset=$(cryptsetup luksDump "$tmp/root.img" | awk '/^Data segments:/ { d = 1 } d && /offset:/ { print $2; exit }')
-[[ -n $data_offset && $data_offset -le $hdr_bytes ]] || fail "LUKS2 data offset '$data_offset' beyond the copied $hdr_bytes bytes"
-swtpm_start "$tmp/tpm" || fail "swtpm"
 key=${LIFECYCLE_ENROL_KEY:-$img/pcr-public.pem}
-PASSWORD=$(cat "$img/passphrase") systemd-cryptenroll --tpm2-device="$SWTPM_TCTI" --tpm2-pcrs= \
-        --tpm2-public-key="$key" --tpm2-public-key-pcrs=11 "$tmp/root.img" >"$tmp/enrol.log" 2>&1 ||
-        { cat "$tmp/enrol.log"; fail "systemd-cryptenroll"; }
+lifecycle_enrol "$tmp/disk.qcow2" "$tmp/tpm" "$key" "$tmp/enrol.log"
 cat "$tmp/enrol.log"
-swtpm_stop
-dump=$(cryptsetup luksDump "$tmp/root.img") || fail "cryptsetup luksDump"
-grep -q 'systemd-tpm2' <<<"$dump" || fail "no systemd-tpm2 token after enrolment"
 ok "TPM2 token enrolled from the host ($(systemd-cryptenroll --version | head -n 1 | cut -d' ' -f1-2)), public key $(basename "$key")"
-head -c $hdr_bytes "$tmp/root.img" >"$tmp/hdr.img"
-qemu-io -f qcow2 -c "write -q -s $tmp/hdr.img $IMAGE_ROOT_OFFSET $hdr_bytes" "$tmp/disk.qcow2" ||
-        fail "cannot write the header into the overlay"
-rm -f "$tmp/root.img" "$tmp/hdr.img"
 
 boot() { # NAME ACTIONS TIMEOUT [serial-boot options...]  (ACTIONS: for the guest's report, via fw_cfg)
         local name=$1 actions=$2 timeout=$3 t0=$SECONDS rc fwcfg=()
         shift 3
         [[ -n $actions ]] && fwcfg=(-fw_cfg "name=opt/org.zuki/lifecycle,string=$actions")
         swtpm_start_qemu "$tmp/tpm" || fail "swtpm for QEMU"
-        /usr/bin/python3 "$here/serial-boot.py" --log "$tmp/$name.log" --timeout "$timeout" "$@" -- \
-                qemu-system-x86_64 -machine q35 -m 2048 -nodefaults -display none -serial stdio -no-reboot -net none \
-                -drive if=pflash,format=raw,unit=0,readonly=on,file="$code" \
-                -drive if=pflash,format=raw,unit=1,file="$tmp/vars.fd" \
-                -chardev socket,id=chrtpm,path="$tmp/tpm/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-                -device tpm-tis,tpmdev=tpm0 -device virtio-rng-pci "${fwcfg[@]}" \
-                -drive if=none,id=disk,format=qcow2,file="$tmp/disk.qcow2" -device virtio-blk-pci,drive=disk
+        lifecycle_qemu_cmd "$tmp/disk.qcow2" "$tmp/vars.fd" "$tmp/tpm" "${fwcfg[@]}"
+        /usr/bin/python3 "$here/serial-boot.py" --log "$tmp/$name.log" --timeout "$timeout" "$@" -- "${qemu_cmd[@]}"
         rc=$?
         swtpm_stop
         echo "== $name: $((SECONDS - t0)) s (serial-boot status $rc)"
@@ -151,6 +129,19 @@ k1=$IMAGE_KERNEL_RELEASE k2=${IMAGE_KERNEL2_RELEASE:-}
 token=$IMAGE_MACHINE_ID
 q() { sed 's/[.+]/\\&/g' <<<"$1"; } # a file name as a regular expression
 
+if ((short)); then
+        echo "== boot: the UKI kernel-install made inside the image, the root unsealed by the TPM"
+        boot unseal "" "$(timeout_for 1200)" --end 'LIFECYCLE: done' >"$tmp/boot.out" 2>&1 ||
+                { cat "$tmp/boot.out"; bad "the boot did not reach the report and power off"; }
+        grep -E '^== ' "$tmp/boot.out"
+        report unseal | grep -E '^LIFECYCLE: (booted|entry|cryptsetup: (/dev|  type)|bless |zuki-status: (stub|kernel|KASLR|W\^X|stub time|boot loader|PCR 11|signed|policy|event log|stub events|volume|TPM unlock))' |
+                sed 's/^LIFECYCLE: /  guest: /' | cut -c1-200
+        check_unsealed unseal "$k1"
+        check_esp unseal good "$(q "$token-$k1").efi"
+        summary
+        exit
+fi
+
 # -- 1. TPM2 unseal; a kernel update; a bad update --------------------------------------------------
 echo "== boot 1: the UKI as kernel-install made it; then install kernel $k2 with dpkg, a broken UKI, kexec into kernel $k2"
 printf '%s\n' "$(cat "$img/passphrase")" >"$tmp/answer"
@@ -194,7 +185,7 @@ grep -qE '^LIFECYCLE: kexec: kexec -s -l UKI: exit [1-9]' <<<"$r" &&
         ok "kexec: $(grep -m1 '^LIFECYCLE: kexec-tools:' <<<"$r" | sed 's/^LIFECYCLE: kexec-tools: //') refuses the UKI itself: $(grep '^LIFECYCLE: kexec-tools-uki' <<<"$r" | tail -n 1 | sed 's/^LIFECYCLE: kexec-tools-uki: //')" ||
         bad "kexec: kexec-tools loaded the zuki UKI by itself (docs/kexec.md says it cannot): $(grep -m1 '^LIFECYCLE: kexec: kexec -s' <<<"$r")"
 grep -qE '^LIFECYCLE: kexec: zuki kexec exit 0, kexec_loaded 1$' <<<"$r" &&
-        ok "kexec: zuki kexec loaded it ($(grep -m1 '^LIFECYCLE: zuki-kexec: Loaded' <<<"$r" | sed 's/^LIFECYCLE: zuki-kexec: //' | cut -c1-140))" ||
+        ok "kexec: zuki kexec loaded it ($(grep -m1 '^LIFECYCLE: zuki-kexec: Loaded' <<<"$r" | sed 's/^LIFECYCLE: zuki-kexec: //' | cut -c1-190))" ||
         bad "kexec: zuki kexec did not load the UKI: $(grep '^LIFECYCLE: zuki-kexec' <<<"$r" | tail -n 2)"
 grep -q 'answered' "$tmp/unseal.err" && ok "kexec: the kexec'd kernel asked for the passphrase; answered on the console" ||
         bad "kexec: no passphrase prompt after the kexec"
