@@ -594,9 +594,6 @@ json volumes_report(const std::string &root, const std::optional<UkiPolicy> &pol
         return out;
 }
 
-// The overall answer: any TPM2-token volume that would fail, or a live PCR 11 that matches none
-// of the signed policies, means the disk will not unlock by itself. Without such volumes, only
-// the UKI's own policy can be judged (today's behaviour), and the report says so.
 // The running kernel against the booted UKI's .uname. The stub's and the boot loader's variables
 // survive a kexec and the TPM's PCRs are not reset, so a kernel other than the one the firmware
 // booted was started by kexec (or the UKI file was replaced since). Unknown when either side is.
@@ -621,14 +618,18 @@ json kernel_report(const std::string &root, const std::optional<BootedUki> &uki)
         }
         k["uki_uname"] = uname;
         bool known = !running.empty() && uname.is_string() && !uname.get_ref<const std::string &>().empty();
-        k["kexec"] = known ? json(running != uname.get<std::string>()) : json(nullptr);
-        if (known && running != uname.get<std::string>())
+        bool other_kernel = known && running != uname.get<std::string>();
+        k["kexec"] = known ? json(other_kernel) : json(nullptr);
+        if (other_kernel)
                 k["note"] = "the running kernel " + running + " is not the booted UKI's (" + uname.get<std::string>() +
                             "): started by kexec, the TPM's PCRs still hold the firmware boot's measurements, which "
                             "no signed PCR 11 policy for this kernel matches";
         return k;
 }
 
+// The overall answer: any TPM2-token volume that would fail, or a live PCR 11 that matches none
+// of the signed policies, means the disk will not unlock by itself. Without such volumes, only
+// the UKI's own policy can be judged (today's behaviour), and the report says so.
 json unlock_report(const json &volumes, const json &pcr11, const json &event_log, const json &kernel) {
         json u;
         std::string failing, unknown;
