@@ -268,6 +268,10 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
                 put_revision(&type, st->Hdr.Revision);
                 check(set_loader_string(u"LoaderFirmwareType", type.c_str()), "LoaderFirmwareType");
         }
+        // The firmware's keyboard layout, for the OS's console keymap (262).
+        hii::KeyboardLanguage keyboard;
+        if (!loader_variable_exists(u"LoaderKeyboardLayout") && keyboard_layout_language(st->BootServices, &keyboard))
+                check(set_loader_string(u"LoaderKeyboardLayout", keyboard.tag), "LoaderKeyboardLayout");
 }
 
 } // namespace

@@ -4,6 +4,9 @@
 
 #include "../../shared/base.hpp"
 #include "../efi/device-path-to-text.hpp"
+#include "../efi/hii-database.hpp"
+#include "log.hpp"
+#include "pages.hpp"
 
 namespace zuki::boot {
 
@@ -66,6 +69,36 @@ char16_t *image_identifier(efi::BootServices *bs, const efi::LoadedImageProtocol
             !to_text)
                 return nullptr;
         return to_text->ConvertDevicePathToText(loaded->FilePath, false, false);
+}
+
+bool keyboard_layout_language(efi::BootServices *bs, hii::KeyboardLanguage *out) {
+        efi::HiiDatabaseProtocol *hii = nullptr;
+        if (efi::is_error(bs->LocateProtocol(&efi::HiiDatabaseProtocol::kGuid, nullptr, reinterpret_cast<void **>(&hii))) ||
+            !hii) {
+                log_debug("No HII database protocol: no keyboard layout to report");
+                return false;
+        }
+        // Sized by a first call, as the specification has it.
+        uint16_t length = 0;
+        efi::Status s = hii->GetKeyboardLayout(hii, nullptr, &length, nullptr);
+        if (s != efi::kBufferTooSmall) {
+                log_debug("No current keyboard layout: {}", s);
+                return false;
+        }
+        PoolArray<uint8_t> buffer;
+        if (efi::is_error(s = buffer.allocate(length)))
+                return false;
+        uint16_t got = length;
+        if (efi::is_error(s = hii->GetKeyboardLayout(hii, nullptr, &got, buffer.data())) || got > length) {
+                log_debug("Cannot read the current keyboard layout: {}", s);
+                return false;
+        }
+        const char *why = "";
+        if (!hii::keyboard_layout_language(Bytes(buffer.data(), got), out, &why)) {
+                log_debug("Ignoring the firmware's keyboard layout: {}", why);
+                return false;
+        }
+        return true;
 }
 
 } // namespace zuki::boot

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Where the stub was loaded from, as the boot loader interface reports it: the GPT partition
-// UUID of the device (…DevicePartUUID) and the image's file path as text (…ImageIdentifier).
+// UUID of the device (…DevicePartUUID) and the image's file path as text (…ImageIdentifier); and
+// the firmware's keyboard layout language (LoaderKeyboardLayout, systemd 262).
 
 #pragma once
 
+#include "../../shared/hii-keyboard.hpp"
 #include "../efi/loaded-image.hpp"
 #include "../efi/system-table.hpp"
 
@@ -16,5 +18,9 @@ bool partition_uuid(efi::BootServices *bs, efi::Handle device, char16_t (&out)[3
 
 // The image's file path as text, a pool allocation to FreePool, or null.
 char16_t *image_identifier(efi::BootServices *bs, const efi::LoadedImageProtocol *loaded);
+
+// The language tag of the HII database's current keyboard layout (e.g. "en-US"); false, with a
+// debug line, when the firmware has no HII database, no current layout or a malformed one.
+bool keyboard_layout_language(efi::BootServices *bs, hii::KeyboardLanguage *out);
 
 } // namespace zuki::boot
