@@ -11,7 +11,10 @@
 #      systemd 257's environment: the plugin leaves the ESP untouched, and says why only with -v;
 #   3. remove: no UKI of that version is left;
 #   4. a uki.conf whose .pcrpkey is not the key that signs the PCR policy (the UKI would boot and
-#      ask for the passphrase): kernel-install add fails and nothing is left on the ESP.
+#      ask for the passphrase): kernel-install add fails and nothing is left on the ESP;
+#   5. no ukify (as on Debian 12): uki.conf's PCR keys, phases, banks and Secure Boot key reach zuki
+#      build (checked with sbverify, zuki check-policy and ukify's reading of .pcrsig); a key it
+#      cannot honour (Initrd=) fails the add with the file and line, nothing installed.
 # The UKI's .cmdline and .uname are read back with ukify inspect, the zboot .linux with zuki.
 #   test-kernel-install.sh PLUGIN KERNEL RELEASE INITRD
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS, ZUKI_UKIFY_PLUGIN (build tree).
@@ -170,6 +173,78 @@ if KERNEL_INSTALL_CONF_ROOT=$conf BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_I
         fail "kernel-install add installed a UKI whose .pcrsig is not signed by its .pcrpkey"
 fi
 grep -E 'no .pcrsig entry is signed by the key in .pcrpkey' "$tmp/log" || { cat "$tmp/log"; fail "no reason given"; }
+echo "ESP: $(listing)"
+[[ -z $(listing) ]] || fail "files left on the ESP after the refusal: $(listing)"
+rm "$conf/uki.conf"
+
+echo "== 5. no ukify (Debian 12): the plugin signs as uki.conf says, through zuki build"
+# ZUKI_UKIFY_PLUGIN pointing nowhere makes the plugin take its no-ukify path on any host.
+openssl genrsa -out "$tmp/pcr2.key" 2048 2>/dev/null || fail "openssl genrsa"
+openssl pkey -in "$tmp/pcr.key" -pubout -out "$tmp/pcr.pub" && openssl pkey -in "$tmp/pcr2.key" -pubout -out "$tmp/pcr2.pub" ||
+        fail "openssl pkey"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/sb.key" -out "$tmp/sb.crt" -subj "/CN=zuki kernel-install test/" \
+        -days 30 -sha256 2>/dev/null || fail "openssl req"
+cat >"$conf/uki.conf" <<CONF
+# as ukify reads it
+[UKI]
+PCRPKey=$tmp/pcr.pub
+PCRBanks=sha256, sha384
+SecureBootSigningTool=sbsign
+SecureBootPrivateKey=$tmp/sb.key
+SecureBootCertificate=$tmp/sb.crt
+Stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+
+[PCRSignature:initrd]
+Phases=enter-initrd
+PCRPublicKey=$tmp/pcr.pub
+PCRPrivateKey=$tmp/pcr.key
+
+[PCRSignature:system]
+PCRPrivateKey=$tmp/pcr2.key
+Phases=enter-initrd:leave-initrd enter-initrd:leave-initrd:sysinit
+CONF
+noukify=(env -u ZUKI_UKIFY ZUKI_UKIFY_PLUGIN=/nonexistent KERNEL_INSTALL_CONF_ROOT="$conf" BOOT_ROOT="$esp"
+        MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS="$plugin")
+"${noukify[@]}" kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1 ||
+        { cat "$tmp/log"; fail "kernel-install add without ukify failed"; }
+grep -E 'with zuki build \(no ukify installed\), options from' "$tmp/log" || { cat "$tmp/log"; fail "the plugin did not take its no-ukify path"; }
+want=./EFI/Linux/zukitest-$release.efi # (no tries file since step 2)
+[[ $(listing) == "$want " ]] || fail "expected only $want on the ESP, found: $(listing)"
+check_uki "$esp/$want"
+sbverify --cert "$tmp/sb.crt" "$esp/$want" >/dev/null 2>&1 || fail "the UKI is not signed with SecureBootCertificate"
+echo "ok: sbverify: signed with the SecureBootCertificate"
+"$ZUKI_BIN" check-policy "$esp/$want" >"$tmp/check" 2>&1 || { cat "$tmp/check"; fail "zuki check-policy refused the UKI"; }
+echo "ok: zuki check-policy: $(head -n 1 "$tmp/check")"
+# The .pcrsig as ukify reads it: sha256 and sha384 banks, per bank one entry per (key, phase path),
+# each key by its fingerprint (systemd's: sha256 of i2d_PublicKey, for RSA the PKCS#1 RSAPublicKey).
+"$ZUKI_PYTHON" "$ZUKI_UKIFY" inspect "$esp/$want" --section .pcrsig:text --section .pcrpkey:text --json=short >"$tmp/sig.json" ||
+        fail "ukify inspect .pcrsig"
+fp() { openssl rsa -pubin -in "$1" -RSAPublicKey_out -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
+"$ZUKI_PYTHON" - "$tmp/sig.json" "$(fp "$tmp/pcr.pub")" "$(fp "$tmp/pcr2.pub")" "$(cat "$tmp/pcr.pub")" <<'PY' || fail ".pcrsig/.pcrpkey not as uki.conf asked"
+import json, sys
+u = json.load(open(sys.argv[1]))
+sig = json.loads(u[".pcrsig"]["text"])
+fp1, fp2, pem = sys.argv[2:5]
+checks = [("banks sha256 and sha384", sorted(sig) == ["sha256", "sha384"]),
+          (".pcrpkey is PCRPKey", u[".pcrpkey"]["text"].strip() == pem.strip())]
+for bank in sorted(sig):
+    by_key = {}
+    for e in sig[bank]:
+        by_key[e["pkfp"]] = by_key.get(e["pkfp"], 0) + 1
+    checks.append((f"{bank}: 1 policy by the initrd key, 2 by the system key", by_key == {fp1: 1, fp2: 2}))
+    checks.append((f"{bank}: every entry for PCR 11", all(e["pcrs"] == [11] for e in sig[bank])))
+for what, ok in checks:
+    print(("ok: " if ok else "FAIL: ") + what)
+sys.exit(0 if all(ok for _, ok in checks) else 1)
+PY
+"${noukify[@]}" kernel-install remove "$release" >/dev/null 2>&1 || fail "kernel-install remove"
+# A key zuki build cannot honour: the add fails with the file and line, and nothing is installed.
+sed -i "s|^\[UKI\]\$|[UKI]\nInitrd=$initrd|" "$conf/uki.conf"
+if "${noukify[@]}" kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1; then
+        cat "$tmp/log"
+        fail "kernel-install add took a uki.conf key zuki build cannot honour"
+fi
+grep -E "uki\.conf:[0-9]+: Initrd is not supported without ukify" "$tmp/log" || { cat "$tmp/log"; fail "no reason given"; }
 echo "ESP: $(listing)"
 [[ -z $(listing) ]] || fail "files left on the ESP after the refusal: $(listing)"
 rm "$conf/uki.conf"
