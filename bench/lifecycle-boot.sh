@@ -15,14 +15,16 @@
 # ratios against sd257 and sd262 measured in the same run: seconds from QEMU's start to the
 # kernel's "Linux version" line, to systemd-cryptsetup@root finishing in the initrd (the root
 # unsealed: a boot that shows the passphrase prompt is a failed round), to multi-user.target;
-# and each UKI's size. Not part of `meson test`. See README.md.
+# each UKI's size and the ESP space three generations of it take. Not part of `meson test`. See
+# README.md.
 #
-# Usage: bench/lifecycle-boot.sh [--rounds N] [--variants LIST] [--json PATH] [--logs DIR] [BUILD_DIR]
+# Usage: bench/lifecycle-boot.sh [--rounds N] [--variants LIST] [--json PATH] [--logs DIR] [--image DIR] [BUILD_DIR]
 #   BUILD_DIR   a zuki build directory with zuki and zukix64.efi.stub built (default: build)
-#   --rounds    rounds, each booting every variant once (default 3)
+#   --rounds    rounds, each booting every variant once (default 3; 0: sizes and ESP space only)
 #   --variants  comma-separated, from the list above (default zuki,sd257,sd262)
 #   --json      where to write the results (default BUILD_DIR/lifecycle-boot.json)
 #   --logs      keep every boot's serial log and timed lines in DIR
+#   --image     the image directory (default: the newest, which must hold this checkout's zuki)
 set -uo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../test/lib/common.sh
@@ -30,19 +32,20 @@ source "$src/test/lib/common.sh"
 # shellcheck source-path=SCRIPTDIR source=../test/lifecycle/lib.sh
 source "$src/test/lifecycle/lib.sh"
 
-rounds=3 variants=zuki,sd257,sd262 json='' logs='' build=build
+rounds=3 variants=zuki,sd257,sd262 json='' logs='' build=build image=''
 while (($#)); do
         case $1 in
         --rounds) rounds=$2; shift 2 ;;
         --variants) variants=$2; shift 2 ;;
         --json) json=$2; shift 2 ;;
         --logs) logs=$2; shift 2 ;;
+        --image) image=$2; shift 2 ;;
         -h | --help) sed -n '4,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
         -*) echo "lifecycle-boot.sh: unknown option $1" >&2; exit 2 ;;
         *) build=$1; shift ;;
         esac
 done
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "lifecycle-boot.sh: --rounds wants a positive number" >&2; exit 2; }
+[[ $rounds =~ ^[0-9]+$ ]] || { echo "lifecycle-boot.sh: --rounds wants a number (0: sizes only)" >&2; exit 2; }
 build=$(cd "$build" && pwd) || exit 2
 json=${json:-$build/lifecycle-boot.json}
 zuki=$build/src/zuki/zuki stub=$build/src/boot/zukix64.efi.stub
@@ -51,7 +54,7 @@ load_assets
 for t in qemu-system-x86_64 qemu-img qemu-io swtpm systemd-cryptenroll cryptsetup mcopy openssl; do
         need_tool "$t"
 done
-lifecycle_image ""
+lifecycle_image "$image"
 : "${img:?}" "${vars:?}" # set by lifecycle_image
 IFS=, read -r -a chosen <<<"$variants"
 for v in "${chosen[@]}"; do
@@ -86,6 +89,10 @@ ukify() { # UKIFY STUB MEASURE OUT
         PYTHONPATH=${ZUKI_UKIFY_PYTHONPATH:-} /usr/bin/python3 "$1" build --stub "$2" --tools "$tools" "${common[@]}" \
                 --output "$4" >"$4.log" 2>&1 || { cat "$4.log"; fail "ukify build $(basename "$4")"; }
 }
+esp_free() { mdir -i "$1" ::/ | awk '/bytes free/ { sub(/bytes free.*/, ""); gsub(/[^0-9]/, ""); print }'; } # "264 288 768 bytes free"
+mkfs.vfat -C -F 32 "$tmp/esp-empty.img" $((IMAGE_ESP_SIZE / 1024)) >/dev/null || fail "mkfs.vfat"
+esp_free_empty=$(esp_free "$tmp/esp-empty.img")
+rm -f "$tmp/esp-empty.img"
 for v in "${chosen[@]}"; do
         echo "== building $v"
         case $v in
@@ -97,6 +104,18 @@ for v in "${chosen[@]}"; do
         # Each variant's ESP: the image's, with its UKI file (and name: boot counting) replaced.
         cp "$tmp/esp.img" "$tmp/esp-$v.img"
         mcopy -o -i "$tmp/esp-$v.img" "$tmp/$v.efi" "::/$IMAGE_UKI" || fail "mcopy $v"
+        # ESP space for three kernel generations (kernel-install keeps every installed kernel's
+        # UKI): the image's ESP with three copies of this UKI instead of its own, the FAT's used
+        # bytes (clusters, directories, shim and systemd-boot included). Copies of one kernel: real
+        # generations differ by a few per cent.
+        cp "$tmp/esp.img" "$tmp/esp3.img"
+        mdel -i "$tmp/esp3.img" "::/$IMAGE_UKI" || fail "mdel $IMAGE_UKI"
+        for g in 1 2 3; do
+                mcopy -i "$tmp/esp3.img" "$tmp/$v.efi" "::/EFI/Linux/$IMAGE_MACHINE_ID-generation-$g.efi" ||
+                        fail "$v: three generations do not fit in the ${IMAGE_ESP_SIZE}-byte ESP"
+        done
+        echo $((esp_free_empty - $(esp_free "$tmp/esp3.img"))) >"$tmp/$v.esp3"
+        rm -f "$tmp/esp3.img"
 done
 
 # -- one disk and TPM state with the token enrolled; every boot starts from a copy -------------------
@@ -147,7 +166,8 @@ done
 import json, os, statistics, sys
 results, out, tmp, *variants = sys.argv[1:]
 rows = [l.split(maxsplit=6) for l in open(results) if l.strip()]
-data = {v: {"size": os.path.getsize(f"{tmp}/{v}.efi"), "rounds": [], "failed": []} for v in variants}
+data = {v: {"size": os.path.getsize(f"{tmp}/{v}.efi"), "esp_three_generations": int(open(f"{tmp}/{v}.esp3").read()),
+            "rounds": [], "failed": []} for v in variants}
 for r in rows:
     rnd, v, status, linux, unsealed, multi = r[:6]
     if status == "ok":
@@ -169,10 +189,17 @@ for v, d in data.items():
             d.setdefault("ratio", {})[r] = {k: m[k] / rm[k] for k in m} | {"size": d["size"] / data[r]["size"]}
             q = d["ratio"][r]
             cells.append(f"{q['unsealed']:>7.3f}/{q['multiuser']:.3f}/{q['size']:.2f}")
-    else:
+    elif d["failed"]:
         cells.append("no good round: " + "; ".join(f["why"] for f in d["failed"]))
+    else:
+        cells.append("not booted")
     print(" ".join(cells))
 print("(ratios: unsealed / multi-user / size; medians of", len(rows) // max(len(data), 1), "rounds, failed rounds left out)")
+print()
+print("ESP used with three generations of the UKI (FAT clusters; shim, systemd-boot, loader.conf included):")
+for v, d in data.items():
+    e = d["esp_three_generations"]
+    print(f"  {v:13} {e / 2**20:8.1f} MiB" + "".join(f"  {e / data[r]['esp_three_generations']:.3f}x {r}" for r in ("sd257", "sd262") if r in data))
 json.dump({"variants": data, "rows": [" ".join(r) for r in rows]}, open(out, "w"), indent=2)
 print("json:", out)
 PY

@@ -14,12 +14,19 @@
 # Built offline from the Debian mirror named in the system's apt sources (tools/lib/apt-private.sh;
 # no host name is written anywhere) with mmdebstrap, as root. Result, cached in
 # $ZUKI_CACHE/images/trixie-amd64-<key> (key: this script, the guest's report script and unit in
-# test/lifecycle/guest, and the trixie candidate versions of the packages below and of the second
-# kernel; a complete directory has "ok"). The zuki .deb is NOT part of the key, so CI reuses the
-# image across zuki commits: the image keeps the zuki it was built with (image.env records the
-# .deb's version and sha256) until --force or a change of these files or of trixie.
+# test/lifecycle/guest, the trixie candidate versions of the packages below and of the second
+# kernel, and zuki's package sources (tools/lib/source-key.sh: what make-deb.sh packages; the DEB
+# given must be built from this checkout); a complete directory has "ok"). A commit that changes
+# zuki therefore gets a new image (about 1-2 min: the package tree is cached apart, see below);
+# image.env records the source key and the .deb's version and sha256.
 #   disk.raw        GPT: partition 1 ESP (FAT32, systemd-boot + the zuki UKI kernel-install made
 #                   inside the image), partition 2 LUKS2 (ext4 root), made offline (no device-mapper)
+#   secureboot.crt  the administrator's Secure Boot certificate (the test enrols it in db): the
+#                   image signs its UKIs with it (uki.conf, sbsign; key and certificate in
+#                   /etc/kernel/secureboot.{key,crt}); the ESP boots through Debian's Microsoft-signed
+#                   shim (EFI/BOOT/BOOTX64.EFI) and Debian's signed systemd-boot (EFI/BOOT/grubx64.efi,
+#                   the name shim starts; EFI/systemd/systemd-bootx64.efi too), as Debian's docs lay
+#                   out Secure Boot with systemd-boot
 #   pcr-public.pem  the public half of the key the UKI's .pcrsig is signed with (the image has it as
 #                   /etc/systemd/tpm2-pcr-public-key.pem; the private key is in the image too,
 #                   /etc/systemd/tpm2-pcr-private-key.pem, for kernel-install's later UKIs)
@@ -43,6 +50,8 @@ export ZUKI_CACHE=${ZUKI_CACHE:-/var/cache/zuki}
 export LC_ALL=C
 # shellcheck source-path=SCRIPTDIR
 source "$here/lib/apt-private.sh"
+# shellcheck source-path=SCRIPTDIR
+source "$here/lib/source-key.sh"
 # What the guest runs at the end of each boot (the life-cycle test reads its console lines).
 guest=$(cd "$here/../test/lifecycle/guest" && pwd)
 
@@ -69,9 +78,11 @@ done
 # What goes into the image. systemd 257 dlopens libtss2-{esys,rc,mu,tcti-device} for TPM2 (in the
 # initrd and in the system); dracut (not initramfs-tools) can put systemd-cryptsetup with TPM2 into
 # the initrd; systemd-ukify lets zuki-ukify sign the PCR policy (uki.conf); e2fsprogs/util-linux
-# for the root. Recommends are not installed (mmdebstrap's default).
+# for the root; shim-signed (with mokutil), systemd-boot-efi-amd64-signed and sbsigntool for Secure
+# Boot. Recommends are not installed (mmdebstrap's default).
 PACKAGES=(
         linux-image-amd64 systemd systemd-sysv udev dbus systemd-boot systemd-boot-efi systemd-cryptsetup
+        shim-signed systemd-boot-efi-amd64-signed sbsigntool
         cryptsetup cryptsetup-bin dracut dracut-core systemd-ukify python3-pefile
         libtss2-esys-3.0.2-0t64 libtss2-rc0t64 libtss2-mu-4.0.1-0t64 libtss2-tcti-device0t64 tpm2-tools
         e2fsprogs dosfstools kmod util-linux openssl kexec-tools
@@ -79,7 +90,7 @@ PACKAGES=(
 SUITE=trixie
 ESP_MIB=256
 
-for t in mmdebstrap mkfs.ext4 mkfs.vfat mcopy mmd sfdisk cryptsetup openssl; do
+for t in mmdebstrap mkfs.ext4 mkfs.vfat mcopy mmd sfdisk cryptsetup openssl sbverify; do
         command -v "$t" >/dev/null || die "$t is missing (tools/setup.sh installs it)"
 done
 
@@ -98,9 +109,10 @@ k2_pkg=$(zuki_apt_cache trixie depends "$K2_META" 2>/dev/null | awk '$1 == "Depe
 [[ -n $k2_pkg ]] || die "$K2_META depends on no linux-image package in $SUITE"
 k2_version=$(zuki_apt_cache trixie policy "$k2_pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
 [[ -n $k2_version && $k2_version != "(none)" ]] || die "no candidate in $SUITE for $k2_pkg"
+source_key=$(zuki_source_key "$here/..")
 key=$({
         cat "${BASH_SOURCE[0]}" "$guest/lifecycle-report" "$guest/lifecycle-report.service" | sha256sum
-        printf '%s\n' "$versions" "$k2_pkg $k2_version"
+        printf '%s\n' "$versions" "$k2_pkg $k2_version" "zuki $source_key"
 } | sha256sum | cut -c1-16)
 out=$ZUKI_CACHE/images/trixie-amd64-$key
 if ((print_dir)); then
@@ -158,7 +170,22 @@ echo "rd.luks.name=$luks_uuid=root rd.luks.options=$luks_uuid=tpm2-device=auto r
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out /etc/systemd/tpm2-pcr-private-key.pem 2>/dev/null
 chmod 600 /etc/systemd/tpm2-pcr-private-key.pem
 openssl pkey -in /etc/systemd/tpm2-pcr-private-key.pem -pubout -out /etc/systemd/tpm2-pcr-public-key.pem
-printf '[UKI]\nPCRPKey=/etc/systemd/tpm2-pcr-public-key.pem\n\n[PCRSignature:initrd]\nPCRPrivateKey=/etc/systemd/tpm2-pcr-private-key.pem\nPCRPublicKey=/etc/systemd/tpm2-pcr-public-key.pem\n' >/etc/kernel/uki.conf
+# The administrator's Secure Boot key (its certificate is enrolled in the firmware's db by the
+# test): ukify signs every UKI with it, through sbsign.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout /etc/kernel/secureboot.key -out /etc/kernel/secureboot.crt \
+        -subj "/CN=lifecycle Secure Boot db/" -days 3650 -sha256 2>/dev/null
+chmod 600 /etc/kernel/secureboot.key
+cat >/etc/kernel/uki.conf <<'CONF'
+[UKI]
+PCRPKey=/etc/systemd/tpm2-pcr-public-key.pem
+SecureBootSigningTool=sbsign
+SecureBootPrivateKey=/etc/kernel/secureboot.key
+SecureBootCertificate=/etc/kernel/secureboot.crt
+
+[PCRSignature:initrd]
+PCRPrivateKey=/etc/systemd/tpm2-pcr-private-key.pem
+PCRPublicKey=/etc/systemd/tpm2-pcr-public-key.pem
+CONF
 # dracut: a generic (not host-only: this is a chroot) systemd initrd with LUKS + TPM2.
 cat >/etc/dracut.conf.d/50-lifecycle.conf <<'CONF'
 hostonly="no"
@@ -186,6 +213,13 @@ passwd -l root >/dev/null
 # systemd-boot on the ESP (a directory here; copied into the FAT partition afterwards).
 SYSTEMD_RELAX_ESP_CHECKS=1 bootctl install --esp-path=/efi --no-variables --entry-token=machine-id --graceful
 printf 'timeout 0\nconsole-mode keep\n' >/efi/loader/loader.conf
+# Secure Boot through shim: the firmware trusts Microsoft's signature on shim, shim trusts Debian's
+# on systemd-boot and starts the file named grubx64.efi beside it; systemd-boot's LoadImage of a
+# UKI is checked against db (and shim's MOK list). bootctl installed the .signed systemd-boot.
+cp /usr/lib/shim/shimx64.efi.signed /efi/EFI/BOOT/BOOTX64.EFI
+cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed /efi/EFI/BOOT/grubx64.efi
+cmp -s /efi/EFI/systemd/systemd-bootx64.efi /usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed ||
+        { echo "bootctl did not install the signed systemd-boot" >&2; exit 1; }
 # The UKI, built BY kernel-install with the zuki plugin (dracut's 50-dracut.install makes the initrd).
 kver=\$(ls /lib/modules | sort -V | tail -n 1)
 SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
@@ -250,6 +284,8 @@ rm -f "$work/root/tmp/kver"
 uki=$(cd "$work/root/efi" && ls EFI/Linux/*.efi)
 [[ $(wc -l <<<"$uki") -eq 1 ]] || die "expected one UKI on the ESP, found: $uki"
 step "kernel $kver, UKI $uki ($(stat -c %s "$work/root/efi/$uki") bytes)"
+sbverify --cert "$work/root/etc/kernel/secureboot.crt" "$work/root/efi/$uki" >/dev/null 2>&1 ||
+        die "kernel-install's UKI is not signed with /etc/kernel/secureboot.crt (uki.conf)"
 
 # -- 2. ESP ----------------------------------------------------------------------------------------
 step "ESP (FAT32, $ESP_MIB MiB)"
@@ -258,6 +294,7 @@ mkfs.vfat -C -F 32 -n ESP "$work/esp.img" $((ESP_MIB * 1024)) >/dev/null
 (cd "$work/root/efi" && find . -type f | while read -r f; do mcopy -i "$work/esp.img" "$f" "::/${f#./}"; done)
 rm -rf "${work:?}/root/efi/"* # the ESP is mounted there at run time
 cp "$work/root/etc/systemd/tpm2-pcr-public-key.pem" "$work/pcr-public.pem"
+cp "$work/root/etc/kernel/secureboot.crt" "$work/secureboot.crt"
 
 # -- 3. root: ext4 from the tree, then LUKS2 offline ---------------------------------------------
 used=$(du -sxm "$work/root" | cut -f1)
@@ -302,6 +339,7 @@ IMAGE_ESP_SIZE=$esp_bytes
 IMAGE_ROOT_OFFSET=$root_start
 IMAGE_ROOT_SIZE=$root_bytes
 IMAGE_BUILD_SECONDS=$((SECONDS - t0))
+IMAGE_ZUKI_SOURCE=$source_key
 IMAGE_ZUKI_DEB_VERSION=$(dpkg-deb -f "$deb" Version)
 IMAGE_ZUKI_DEB_SHA256=$(sha256sum <"$deb" | cut -d' ' -f1)
 EOF

@@ -626,8 +626,9 @@ write_assets_env
 
 # ---------------------------------------------------------------------------------------------
 # 4. lifecycle (issue 18): the trixie image with a LUKS2 root (tools/make-debian-image.sh), cached
-#    in $ZUKI_CACHE/images; built once per script/trixie state with a zuki .deb made from this
-#    checkout. ZUKI_SKIP_IMAGE=1 skips it (the lifecycle tests then say SKIP).
+#    in $ZUKI_CACHE/images; built once per script/trixie state and zuki source (tools/lib/
+#    source-key.sh) with a zuki .deb made from this checkout. ZUKI_SKIP_IMAGE=1 skips it (the
+#    lifecycle tests then say SKIP).
 # ---------------------------------------------------------------------------------------------
 build_lifecycle_image() {
     if [[ -n ${ZUKI_SKIP_IMAGE:-} ]]; then

@@ -11,20 +11,34 @@
 #                            step 0: a systemd-tpm2 token with a signed PCR 11 policy (public KEY,
 #                            no PCRs by value) enrolled from the host against the swtpm state in
 #                            TPMDIR into a copy of the LUKS2 header, written into the qcow2 OVERLAY
-#   lifecycle_qemu_cmd OVERLAY VARS TPMDIR [QEMU ARGS...]
+#   lifecycle_secboot_vars OUT
+#                            OUT: trixie's OVMF variables with Secure Boot on, Microsoft's KEK and db
+#                            certificates (virt-firmware's default set: shim is signed by the UEFI
+#                            CA 2011) and the image's secureboot.crt as PK, KEK and in db (skips
+#                            without virt-firmware or trixie's secboot OVMF)
+#   lifecycle_qemu_cmd [--secboot] OVERLAY VARS TPMDIR [QEMU ARGS...]
 #                            sets the array qemu_cmd: QEMU (q35, 2 GiB, TCG, serial on stdio) on
 #                            OVERLAY with the swtpm of TPMDIR (the caller starts it with
-#                            swtpm_start_qemu)
+#                            swtpm_start_qemu); --secboot: trixie's secboot OVMF (SMM, secure flash)
 
 lifecycle_image() {
         img=${1:-}
+        local newest=0 key
         if [[ -z $img ]]; then
+                newest=1
                 img=$(ls -td "${ZUKI_CACHE:-/var/cache/zuki}"/images/trixie-amd64-*/ok 2>/dev/null | head -n 1)
                 img=${img%/ok}
         fi
         [[ -n $img && -f $img/ok ]] || skip "no Debian image in ${ZUKI_CACHE:-/var/cache/zuki}/images (tools/setup.sh builds it with tools/make-debian-image.sh)"
         # shellcheck disable=SC1091
         source "$img/image.env"
+        # The newest image must hold the zuki of this checkout (an image named on the command line
+        # is taken as it is).
+        # shellcheck source-path=SCRIPTDIR source=../../tools/lib/source-key.sh
+        source "$ZUKI_TEST_DIR/../tools/lib/source-key.sh"
+        key=$(zuki_source_key "$ZUKI_TEST_DIR/..")
+        ((newest)) && [[ ${IMAGE_ZUKI_SOURCE:-} != "$key" ]] &&
+                skip "the cached image $(basename "$img") holds zuki from other sources (${IMAGE_ZUKI_SOURCE:-unrecorded}, this checkout: $key): tools/setup.sh rebuilds it"
         code=${ZUKI_OVMF_TRIXIE_CODE:-} vars=${ZUKI_OVMF_TRIXIE_VARS:-}
         [[ -f $code && -f $vars ]] || { code=${ZUKI_OVMF_BOOKWORM_CODE:-}; vars=${ZUKI_OVMF_BOOKWORM_VARS:-}; }
         [[ -f $code && -f $vars ]] || skip "no OVMF in the asset cache"
@@ -54,12 +68,29 @@ lifecycle_enrol() {
         rm -rf "$scratch"
 }
 
+lifecycle_secboot_vars() {
+        local vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
+        [[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
+        [[ -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} && -r ${ZUKI_OVMF_TRIXIE_VARS:-} ]] ||
+                skip "no trixie secboot OVMF (run tools/setup.sh)"
+        PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$1" \
+                --enroll-cert "$img/secureboot.crt" --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c "$img/secureboot.crt" \
+                --sb >"$1.log" 2>&1 || { cat "$1.log"; fail "virt-firmware cannot write $1"; }
+}
+
 lifecycle_qemu_cmd() {
+        local machine=q35 fw=$code secure=()
+        if [[ $1 == --secboot ]]; then
+                # The secboot build keeps its variable store in SMM: SMM and a secure flash, no S3.
+                machine=q35,smm=on fw=$ZUKI_OVMF_TRIXIE_SECBOOT_CODE
+                secure=(-global driver=cfi.pflash01,property=secure,value=on -global ICH9-LPC.disable_s3=1)
+                shift
+        fi
         local overlay=$1 vars_file=$2 tpmdir=$3
         shift 3
         # shellcheck disable=SC2034,SC2054 # qemu_cmd is the result; the commas are QEMU's
-        qemu_cmd=(qemu-system-x86_64 -machine q35 -m 2048 -nodefaults -display none -serial stdio -no-reboot -net none
-                -drive if=pflash,format=raw,unit=0,readonly=on,file="$code"
+        qemu_cmd=(qemu-system-x86_64 -machine "$machine" "${secure[@]}" -m 2048 -nodefaults -display none -serial stdio -no-reboot -net none
+                -drive if=pflash,format=raw,unit=0,readonly=on,file="$fw"
                 -drive if=pflash,format=raw,unit=1,file="$vars_file"
                 -chardev socket,id=chrtpm,path="$tpmdir/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm
                 -device tpm-tis,tpmdev=tpm0 -device virtio-rng-pci "$@"

@@ -22,15 +22,19 @@
 #      still holds boot 1's measurements, so the TPM2 token cannot unseal and the passphrase
 #      prompt is answered; `zuki status` there says the unlock would fail;
 #   2. boot: systemd-boot starts the bad UKI (its kernel panics: QEMU exits);
-#   3. boot: systemd-boot skips it (no tries left) and starts kernel 2's UKI: unsealed by the TPM
-#      with the same token (no re-enrolment), blessed; the bad UKI is left at +0-1;
+#   3. boot with Secure Boot on (trixie's secboot OVMF; Microsoft's certificates and the image's
+#      own in db): shim (BOOTX64.EFI, Microsoft-signed) starts Debian's signed systemd-boot, which
+#      skips the bad UKI (no tries left) and starts kernel 2's UKI, signed by ukify in boot 1 with
+#      the image's key: the kernel is locked down, the root unsealed by the TPM with the same token
+#      (PCR 7 changed; the policy is PCR 11's), blessed; the bad UKI is left at +0-1;
 #   4. boot with kernel 2's .cmdline changed after signing (one byte, on the overlay's ESP): no
 #      unseal, the passphrase prompt appears and is answered on the serial console with the
 #      recovery passphrase; systemd-cryptsetup's journal shows the TPM2 unseal failure and the
 #      fallback, and `zuki status` in that system says the unlock would fail (PCR 11 matches no
 #      signed policy).
 #   test-lifecycle-unseal.sh [--short] [IMAGE_DIR]
-# IMAGE_DIR defaults to the newest complete $ZUKI_CACHE/images/trixie-amd64-*.
+# IMAGE_DIR defaults to the newest complete $ZUKI_CACHE/images/trixie-amd64-*, which must hold the
+# zuki of this checkout (image.env IMAGE_ZUKI_SOURCE; else the test says SKIP).
 # --short: the README's first command (tools/demo.sh): step 0 and boot 1 without actions (TPM2
 # unseal, zuki status, boot counting), with what the guest reported; the rest is skipped.
 # LIFECYCLE_ENROL_KEY=PEM enrols with another public key (to see steps 1 and 3 fail).
@@ -63,12 +67,16 @@ lifecycle_enrol "$tmp/disk.qcow2" "$tmp/tpm" "$key" "$tmp/enrol.log"
 cat "$tmp/enrol.log"
 ok "TPM2 token enrolled from the host ($(systemd-cryptenroll --version | head -n 1 | cut -d' ' -f1-2)), public key $(basename "$key")"
 
-boot() { # NAME ACTIONS TIMEOUT [serial-boot options...]  (ACTIONS: for the guest's report, via fw_cfg)
+# [--secboot] NAME ACTIONS TIMEOUT [serial-boot options...]  (ACTIONS: for the guest's report, via
+# fw_cfg; --secboot: the secboot OVMF with $tmp/sb-vars.fd, Secure Boot on)
+boot() {
+        local sb=() vars_file=$tmp/vars.fd
+        [[ $1 == --secboot ]] && { sb=(--secboot) vars_file=$tmp/sb-vars.fd; shift; }
         local name=$1 actions=$2 timeout=$3 t0=$SECONDS rc fwcfg=()
         shift 3
         [[ -n $actions ]] && fwcfg=(-fw_cfg "name=opt/org.zuki/lifecycle,string=$actions")
         swtpm_start_qemu "$tmp/tpm" || fail "swtpm for QEMU"
-        lifecycle_qemu_cmd "$tmp/disk.qcow2" "$tmp/vars.fd" "$tmp/tpm" "${fwcfg[@]}"
+        lifecycle_qemu_cmd "${sb[@]}" "$tmp/disk.qcow2" "$vars_file" "$tmp/tpm" "${fwcfg[@]}"
         /usr/bin/python3 "$here/serial-boot.py" --log "$tmp/$name.log" --timeout "$timeout" "$@" -- "${qemu_cmd[@]}"
         rc=$?
         swtpm_stop
@@ -142,6 +150,9 @@ if ((short)); then
         exit
 fi
 
+# Boot 3's firmware variables: Secure Boot on, Microsoft's certificates and the image's own in db.
+lifecycle_secboot_vars "$tmp/sb-vars.fd"
+
 # -- 1. TPM2 unseal; a kernel update; a bad update --------------------------------------------------
 echo "== boot 1: the UKI as kernel-install made it; then install kernel $k2 with dpkg, a broken UKI, kexec into kernel $k2"
 printf '%s\n' "$(cat "$img/passphrase")" >"$tmp/answer"
@@ -161,11 +172,19 @@ check_unsealed unseal "$k1"
 # The image's UKI was installed with 2 tries (/etc/kernel/tries); reaching boot-complete.target blessed it.
 check_esp unseal good "$(q "$token-$k1").efi"
 r=$(report unseal)
+# (mokutil: "SecureBoot disabled"; with this non-secboot OVMF, which has no SecureBoot variable,
+# "This system doesn't support Secure Boot")
+grep -qE "^LIFECYCLE: secureboot (SecureBoot disabled|This system doesn't support Secure Boot)" <<<"$r" && grep -qiE '^LIFECYCLE: loader-image .*\\EFI\\BOOT\\grubx64\.efi$' <<<"$r" &&
+        ok "boot 1: Secure Boot off; systemd-boot started by shim as EFI/BOOT/grubx64.efi" ||
+        bad "boot 1: $(grep -m1 '^LIFECYCLE: secureboot' <<<"$r"), $(grep -m1 '^LIFECYCLE: loader-image' <<<"$r")"
 grep -qE "^LIFECYCLE: upgrade: dpkg -i exit 0 " <<<"$r" && ok "upgrade: dpkg -i $IMAGE_KERNEL2_PACKAGE succeeded in the guest ($(grep -m1 -oE 'after [0-9]+ s' <<<"$r"))" ||
         bad "upgrade: dpkg -i failed ($(grep -m1 '^LIFECYCLE: upgrade: dpkg' <<<"$r"))"
 grep -qE "^LIFECYCLE: upgrade: uki /efi/EFI/Linux/$(q "$token-$k2")\+2\.efi\$" <<<"$r" &&
         ok "upgrade: kernel-install installed the new UKI with 2 boot tries" ||
         bad "upgrade: no new UKI $token-$k2+2.efi ($(grep -m1 '^LIFECYCLE: upgrade: uki' <<<"$r"))"
+grep -qE '^LIFECYCLE: upgrade: sbverify exit 0$' <<<"$r" &&
+        ok "upgrade: ukify signed the new UKI with the image's Secure Boot key (sbverify in the guest)" ||
+        bad "upgrade: the new UKI is not signed with /etc/kernel/secureboot.crt: $(grep '^LIFECYCLE: sbverify' <<<"$r" | tail -n 1)"
 grep -qE '^LIFECYCLE: inspect: .*\.pcrsig' <<<"$r" && ok "upgrade: the new UKI has a .pcrsig" || bad "upgrade: the new UKI has no .pcrsig"
 grep -qE '^LIFECYCLE: check-policy exit 0$' <<<"$r" && ok "upgrade: zuki check-policy accepts the new UKI's signed policy" ||
         bad "upgrade: zuki check-policy refused the new UKI"
@@ -214,15 +233,25 @@ boot broken "" "$(timeout_for 600)" --end 'Kernel panic' || true
 grep -aqE 'Command line: .*rdinit=/nonex panic=1' "$tmp/broken.log" && grep -aq 'Kernel panic' "$tmp/broken.log" &&
         ok "the broken UKI booted and its kernel panicked" || bad "the broken UKI did not boot and panic"
 
-# -- 3. the previous good UKI: the new kernel, TPM-unsealed without re-enrolment -------------------------
-echo "== boot 3: systemd-boot skips the broken UKI (no tries left) and boots kernel $k2"
-boot upgraded "" "$(timeout_for 900)" --end 'LIFECYCLE: done' ||
+# -- 3. the previous good UKI: the new kernel, TPM-unsealed without re-enrolment, Secure Boot on -----------
+echo "== boot 3 (Secure Boot on): systemd-boot skips the broken UKI (no tries left) and boots kernel $k2"
+boot --secboot upgraded "" "$(timeout_for 900)" --end 'LIFECYCLE: done' ||
         bad "boot 3 did not reach the report and power off"
 check_unsealed upgraded "$k2"
 check_esp upgraded good "$(q "$token-$k2").efi" "$(q "$token")-9\.99\.0-broken\+0-1\.efi" "$(q "$token-$k1").efi"
 r=$(report upgraded)
 grep -qE "^LIFECYCLE: entry $(q "$token-$k2").efi\$" <<<"$r" && ok "systemd-boot's selected entry: $token-$k2.efi" ||
         bad "systemd-boot selected $(grep -m1 '^LIFECYCLE: entry' <<<"$r")"
+# The chain firmware -> shim (Microsoft's signature) -> systemd-boot (Debian's, checked by shim) ->
+# the UKI kernel-install signed in boot 1 (checked against db), as the guest saw it.
+grep -qE '^LIFECYCLE: secureboot SecureBoot enabled' <<<"$r" && ok "secure boot: mokutil in the guest: SecureBoot enabled" ||
+        bad "secure boot: $(grep -m1 '^LIFECYCLE: secureboot' <<<"$r")"
+grep -qE '^LIFECYCLE: lockdown .*\[(integrity|confidentiality)\]' <<<"$r" && grep -aq 'Kernel is locked down from EFI Secure Boot' "$tmp/upgraded.log" &&
+        ok "secure boot: the kernel locked itself down ($(grep -m1 '^LIFECYCLE: lockdown' <<<"$r" | sed 's/^LIFECYCLE: //'))" ||
+        bad "secure boot: no lockdown ($(grep -m1 '^LIFECYCLE: lockdown' <<<"$r"))"
+grep -qiE '^LIFECYCLE: loader-image .*\\EFI\\BOOT\\grubx64\.efi$' <<<"$r" && grep -qE '^LIFECYCLE: shim-variables .*SbatLevelRT' <<<"$r" &&
+        ok "secure boot: shim started systemd-boot (LoaderImageIdentifier $(grep -m1 '^LIFECYCLE: loader-image' <<<"$r" | sed 's/^LIFECYCLE: loader-image //'); shim's $(grep -m1 '^LIFECYCLE: shim-variables' <<<"$r" | sed 's/^LIFECYCLE: shim-variables //'))" ||
+        bad "secure boot: not through shim: $(grep -m1 '^LIFECYCLE: loader-image' <<<"$r"), $(grep -m1 '^LIFECYCLE: shim-variables' <<<"$r")"
 
 # -- 4. .cmdline changed after signing ------------------------------------------------------------------
 echo "== boot 4: the new UKI's .cmdline changed after signing"
