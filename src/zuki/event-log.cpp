@@ -111,8 +111,27 @@ std::string event_type_name(uint32_t type) {
 }
 
 std::vector<StubEvent> stub_events(const EventLog &log, std::initializer_list<uint32_t> pcrs) {
+        // What a boot loader measured before it loaded the UKI is not the stub's: systemd-boot
+        // < 255 logs the options it passes into PCR 12 too, and the stub then logs them again.
+        // The firmware measures the UKI into PCR 4 when the loader loads it, before the stub's
+        // first PCR 11 event; events up to that one are left out (none, without such events).
+        constexpr uint32_t kEvEfiBootServicesApplication = 0x80000003;
+        size_t first = 0, last_app = 0;
+        bool have_app = false;
+        for (size_t i = 0; i < log.events.size(); i++) {
+                const LoggedEvent &e = log.events[i];
+                if (e.pcr == 4 && e.type == kEvEfiBootServicesApplication) {
+                        last_app = i;
+                        have_app = true;
+                } else if (e.pcr == measure::kPcrKernelBoot && e.type != kEvNoAction) {
+                        if (have_app)
+                                first = last_app + 1;
+                        break;
+                }
+        }
         std::vector<StubEvent> out;
-        for (const LoggedEvent &e : log.events) {
+        for (size_t i = first; i < log.events.size(); i++) {
+                const LoggedEvent &e = log.events[i];
                 if (std::find(pcrs.begin(), pcrs.end(), e.pcr) == pcrs.end() || e.type == kEvNoAction)
                         continue;
                 StubEvent s;

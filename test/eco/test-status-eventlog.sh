@@ -188,6 +188,14 @@ run kexecok
 check kexecok 'vols[0]["state"] == "ok"' 'u["state"] == "would-fail"' '"started by kexec" in u["reason"]' \
         'e.count("\n") == 1 and "started by kexec" in e' '"TPM unlock: would fail (the running kernel 9.9.9-kexeced" in t'
 
+# loader: systemd-boot 252 passed the options it shows (the .cmdline) and measured them into PCR 12
+# before loading the UKI; the stub measured them again (seen in test/lifecycle's bookworm guest).
+# Only the second is the stub's: the comparison matches, with one PCR 12 event for the stub.
+make_root loader --loader-options "root=/dev/mapper/root quiet" || exit 1
+run loader
+check loader 'log["comparison"] == "match"' 'log["first_mismatch"] is None' \
+        'log["stub_events"] == log["expected_events"] == sum(len(v) for v in events.values()) + 1' 'log["consistent"] is True'
+
 # Boot counting: the stub reported \EFI\Linux\test+1-1.efi (systemd-boot renames before starting it),
 # systemd-bless-boot has since renamed it to test.efi; a bad one stays test+0-2.efi.
 set_image_id() { # ROOT ID

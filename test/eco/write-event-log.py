@@ -9,11 +9,15 @@ systemd-stub's measurements (PCR 11: for every present UKI section in canonical 
 the description is the section name in UTF-16 with NUL). Nothing here uses zuki.
 
   write-event-log.py UKI ROOT [--alter SECTION [--tpm-too]] [--live-differs PCR] [--phase WORD]...
+                     [--loader-options TEXT]
 
 --alter SECTION: the logged SHA-256 digest of SECTION's content event is another one; the TPM
   (the PCR files) still gets the right one, unless --tpm-too (as if other contents had booted).
 --live-differs PCR: that PCR's file holds another value than the log replays to.
 --phase WORD: systemd-pcrphase words extended into PCR 11 after the stub (live value only).
+--loader-options TEXT: a boot loader passed TEXT as load options and measured it into PCR 12
+  before loading the UKI (as systemd-boot < 255 does: EV_IPL, UTF-16 with its NUL), and the stub,
+  using them as the command line, measured them into PCR 12 again after its PCR 11 events.
 Prints the SHA-256 digest of each stub event as "EVENT pcr name kind digest".
 """
 import argparse
@@ -55,6 +59,7 @@ def main():
     ap.add_argument("--tpm-too", action="store_true")
     ap.add_argument("--live-differs", type=int)
     ap.add_argument("--phase", action="append", default=[])
+    ap.add_argument("--loader-options")
     a = ap.parse_args()
 
     pe = pefile.PE(a.uki, fast_load=True)
@@ -67,14 +72,19 @@ def main():
     # (pcr, type, hashed bytes, event data, logged sha256 override)
     events = [(0, EV_NO_ACTION, None, b"StartupLocality\0\x00", None),
               (0, EV_S_CRTM_VERSION, utf16z("1.0"), utf16z("1.0"), None),
-              (7, EV_SEPARATOR, bytes(4), bytes(4), None),
-              (4, EV_EFI_BOOT_SERVICES_APPLICATION, b"pretend authenticode hash", b"\0" * 32, None)]
+              (7, EV_SEPARATOR, bytes(4), bytes(4), None)]
+    if a.loader_options is not None:
+        events.append((12, EV_IPL, utf16z(a.loader_options), utf16z(a.loader_options), None))
+    events.append((4, EV_EFI_BOOT_SERVICES_APPLICATION, b"pretend authenticode hash", b"\0" * 32, None))
     for name in CANONICAL:
         if name not in sections or name == ".pcrsig":
             continue
         events.append((11, EV_IPL, name.encode() + b"\0", utf16z(name), None))
         wrong = hashlib.sha256(b"not " + name.encode()).digest() if a.alter == name else None
         events.append((11, EV_IPL, sections[name], utf16z(name), wrong))
+
+    if a.loader_options is not None:
+        events.append((12, EV_IPL, utf16z(a.loader_options), utf16z(a.loader_options), None))
 
     log = spec_id_event()
     tpm = {n: bytes(32) for n in (0, 4, 7, 11, 12)}
