@@ -14,7 +14,9 @@
 #      ask for the passphrase): kernel-install add fails and nothing is left on the ESP;
 #   5. no ukify (as on Debian 12): uki.conf's PCR keys, phases, banks and Secure Boot key reach zuki
 #      build (checked with sbverify, zuki check-policy and ukify's reading of .pcrsig); a key it
-#      cannot honour (Initrd=) fails the add with the file and line, nothing installed.
+#      cannot honour (Initrd=) fails the add with the file and line, nothing installed;
+#   6. no initrd given or staged (Debian 12's second kernel-install run): /boot/initrd.img-VERSION
+#      (ZUKI_BOOT_DIR here) goes into the UKI.
 # The UKI's .cmdline and .uname are read back with ukify inspect, the zboot .linux with zuki.
 #   test-kernel-install.sh PLUGIN KERNEL RELEASE INITRD
 # Environment: ZUKI_BIN, ZUKI_STUB_DIR, ZUKI_UKIFY_TOOLS, ZUKI_UKIFY_PLUGIN (build tree).
@@ -248,4 +250,21 @@ grep -E "uki\.conf:[0-9]+: Initrd is not supported without ukify" "$tmp/log" || 
 echo "ESP: $(listing)"
 [[ -z $(listing) ]] || fail "files left on the ESP after the refusal: $(listing)"
 rm "$conf/uki.conf"
+
+echo "== 6. no initrd given or staged (Debian 12's postinst.d/zz-systemd-boot): /boot/initrd.img-VERSION"
+mkdir -p "$tmp/boot"
+cp "$initrd" "$tmp/boot/initrd.img-$release"
+"${noukify[@]}" ZUKI_BOOT_DIR="$tmp/boot" kernel-install -v add "$release" "$kernel" >"$tmp/log" 2>&1 ||
+        { cat "$tmp/log"; fail "kernel-install add without an initrd failed"; }
+grep -E "using $tmp/boot/initrd\.img-$release" "$tmp/log" || { cat "$tmp/log"; fail "the plugin did not say it took /boot's initrd"; }
+"$ZUKI_PYTHON" - "$esp/EFI/Linux/zukitest-$release.efi" "$initrd" <<'PY' || fail "the UKI's .initrd is not /boot/initrd.img-$release"
+import sys, pefile
+pe = pefile.PE(sys.argv[1], fast_load=True)
+s = next(s for s in pe.sections if s.Name.rstrip(b"\0") == b".initrd")
+data, want = s.get_data()[: s.Misc_VirtualSize], open(sys.argv[2], "rb").read()
+# (zuki build pads each initrd to 4 bytes with zeros)
+assert data[: len(want)] == want and data[len(want):] == bytes(len(data) - len(want)) and len(data) - len(want) < 4
+print("ok: .initrd is /boot/initrd.img-VERSION, byte for byte")
+PY
+"${noukify[@]}" kernel-install remove "$release" >/dev/null 2>&1 || fail "kernel-install remove"
 echo PASS
