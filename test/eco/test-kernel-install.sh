@@ -55,6 +55,19 @@ sys.exit(0 if all(ok for _, ok in checks) else 1)
 PY
 }
 listing() { (cd "$esp" && find . -type f | sort | tr '\n' ' '); }
+# refused_add WHAT REASON ENV-COMMAND...: `ENV-COMMAND kernel-install -v add` must fail, saying
+# REASON (grep -E), and leave the ESP empty.
+refused_add() {
+        local what=$1 reason=$2
+        shift 2
+        if "$@" kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1; then
+                cat "$tmp/log"
+                fail "kernel-install add $what"
+        fi
+        grep -E "$reason" "$tmp/log" || { cat "$tmp/log"; fail "no reason given"; }
+        echo "ESP: $(listing)"
+        [[ -z $(listing) ]] || fail "files left on the ESP after the refusal: $(listing)"
+}
 
 echo "== 1. kernel-install $(kernel-install --version | head -n1 | cut -d' ' -f2) add (layout=uki, tries 3)"
 command -v kernel-install >/dev/null || fail "kernel-install is not installed"
@@ -169,14 +182,8 @@ echo "== 4. a signed PCR policy that does not match its UKI is not installed"
 openssl genrsa -out "$tmp/pcr.key" 2048 2>/dev/null || fail "openssl genrsa"
 openssl genrsa 2048 2>/dev/null | openssl pkey -pubout -out "$tmp/other.pub" || fail "openssl pkey"
 printf '[UKI]\nPCRPKey=%s\n\n[PCRSignature:initrd]\nPCRPrivateKey=%s\n' "$tmp/other.pub" "$tmp/pcr.key" >"$conf/uki.conf"
-if KERNEL_INSTALL_CONF_ROOT=$conf BOOT_ROOT=$esp MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS=$plugin \
-        kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1; then
-        cat "$tmp/log"
-        fail "kernel-install add installed a UKI whose .pcrsig is not signed by its .pcrpkey"
-fi
-grep -E 'no .pcrsig entry is signed by the key in .pcrpkey' "$tmp/log" || { cat "$tmp/log"; fail "no reason given"; }
-echo "ESP: $(listing)"
-[[ -z $(listing) ]] || fail "files left on the ESP after the refusal: $(listing)"
+refused_add "installed a UKI whose .pcrsig is not signed by its .pcrpkey" 'no .pcrsig entry is signed by the key in .pcrpkey' \
+        env KERNEL_INSTALL_CONF_ROOT="$conf" BOOT_ROOT="$esp" MACHINE_ID="$machine_id" KERNEL_INSTALL_PLUGINS="$plugin"
 rm "$conf/uki.conf"
 
 echo "== 5. no ukify (Debian 12): the plugin signs as uki.conf says, through zuki build"
@@ -206,7 +213,7 @@ PCRPrivateKey=$tmp/pcr2.key
 Phases=enter-initrd:leave-initrd enter-initrd:leave-initrd:sysinit
 CONF
 noukify=(env -u ZUKI_UKIFY ZUKI_UKIFY_PLUGIN=/nonexistent KERNEL_INSTALL_CONF_ROOT="$conf" BOOT_ROOT="$esp"
-        MACHINE_ID=$machine_id KERNEL_INSTALL_PLUGINS="$plugin")
+        MACHINE_ID="$machine_id" KERNEL_INSTALL_PLUGINS="$plugin")
 "${noukify[@]}" kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1 ||
         { cat "$tmp/log"; fail "kernel-install add without ukify failed"; }
 grep -E 'with zuki build \(no ukify installed\), options from' "$tmp/log" || { cat "$tmp/log"; fail "the plugin did not take its no-ukify path"; }
@@ -242,13 +249,7 @@ PY
 "${noukify[@]}" kernel-install remove "$release" >/dev/null 2>&1 || fail "kernel-install remove"
 # A key zuki build cannot honour: the add fails with the file and line, and nothing is installed.
 sed -i "s|^\[UKI\]\$|[UKI]\nInitrd=$initrd|" "$conf/uki.conf"
-if "${noukify[@]}" kernel-install -v add "$release" "$kernel" "$initrd" >"$tmp/log" 2>&1; then
-        cat "$tmp/log"
-        fail "kernel-install add took a uki.conf key zuki build cannot honour"
-fi
-grep -E "uki\.conf:[0-9]+: Initrd is not supported without ukify" "$tmp/log" || { cat "$tmp/log"; fail "no reason given"; }
-echo "ESP: $(listing)"
-[[ -z $(listing) ]] || fail "files left on the ESP after the refusal: $(listing)"
+refused_add "took a uki.conf key zuki build cannot honour" 'uki\.conf:[0-9]+: Initrd is not supported without ukify' "${noukify[@]}"
 rm "$conf/uki.conf"
 
 echo "== 6. no initrd given or staged (Debian 12's postinst.d/zz-systemd-boot): /boot/initrd.img-VERSION"

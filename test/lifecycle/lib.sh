@@ -3,8 +3,10 @@
 #
 # What the life-cycle test and the installed-system benchmark (bench/lifecycle-boot.sh) share;
 # sourced after test/lib/common.sh and load_assets.
-#   lifecycle_image [DIR]    the image tools/make-debian-image.sh built (DIR, else the newest
-#                            complete $ZUKI_CACHE/images/trixie-amd64-*): sets $img, sources its
+#   lifecycle_image [DIR] [SUITE]
+#                            the image tools/make-debian-image.sh built (DIR, else the newest
+#                            complete $ZUKI_CACHE/images/SUITE-amd64-*, SUITE trixie by default,
+#                            which must hold this checkout's zuki): sets $img, sources its
 #                            image.env and sets $code/$vars (trixie's OVMF, else bookworm's), or
 #                            skips
 #   lifecycle_enrol OVERLAY TPMDIR KEY LOG
@@ -23,13 +25,13 @@
 
 lifecycle_image() {
         img=${1:-}
-        local newest=0 key
+        local newest=0 key suite=${2:-trixie}
         if [[ -z $img ]]; then
                 newest=1
-                img=$(ls -td "${ZUKI_CACHE:-/var/cache/zuki}"/images/trixie-amd64-*/ok 2>/dev/null | head -n 1)
+                img=$(ls -td "${ZUKI_CACHE:-/var/cache/zuki}"/images/"$suite"-amd64-*/ok 2>/dev/null | head -n 1)
                 img=${img%/ok}
         fi
-        [[ -n $img && -f $img/ok ]] || skip "no Debian image in ${ZUKI_CACHE:-/var/cache/zuki}/images (tools/setup.sh builds it with tools/make-debian-image.sh)"
+        [[ -n $img && -f $img/ok ]] || skip "no Debian $suite image in ${ZUKI_CACHE:-/var/cache/zuki}/images (tools/setup.sh builds it with tools/make-debian-image.sh --suite $suite)"
         # shellcheck disable=SC1091
         source "$img/image.env"
         # The newest image must hold the zuki of this checkout (an image named on the command line
@@ -83,6 +85,7 @@ lifecycle_qemu_cmd() {
         if [[ $1 == --secboot ]]; then
                 # The secboot build keeps its variable store in SMM: SMM and a secure flash, no S3.
                 machine=q35,smm=on fw=$ZUKI_OVMF_TRIXIE_SECBOOT_CODE
+                # shellcheck disable=SC2054 # the commas are QEMU's
                 secure=(-global driver=cfi.pflash01,property=secure,value=on -global ICH9-LPC.disable_s3=1)
                 shift
         fi
