@@ -111,28 +111,23 @@ std::string event_type_name(uint32_t type) {
 }
 
 std::vector<StubEvent> stub_events(const EventLog &log, std::initializer_list<uint32_t> pcrs) {
-        // What a boot loader measured before it loaded the UKI is not the stub's: systemd-boot
-        // < 255 logs the options it passes into PCR 12 too, and the stub then logs them again.
-        // The firmware measures the UKI into PCR 4 when the loader loads it, before the stub's
-        // first PCR 11 event; events up to that one are left out (none, without such events).
-        constexpr uint32_t kEvEfiBootServicesApplication = 0x80000003;
-        size_t first = 0, last_app = 0;
-        bool have_app = false;
-        for (size_t i = 0; i < log.events.size(); i++) {
-                const LoggedEvent &e = log.events[i];
-                if (e.pcr == 4 && e.type == kEvEfiBootServicesApplication) {
-                        last_app = i;
-                        have_app = true;
-                } else if (e.pcr == measure::kPcrKernelBoot && e.type != kEvNoAction) {
-                        if (have_app)
-                                first = last_app + 1;
+        // A boot loader's measurements of the options it passes are not the stub's: systemd-boot
+        // < 255 logs them into PCR 12 (EV_IPL) between LoadImage and StartImage of the UKI, and
+        // the stub logs them again after its sections. The stub's first event in PCRs 11/12 is
+        // a section (PCR 11) or its profile tag (PCR 12, EV_EVENT_TAG): PCR 12 EV_IPL events
+        // before its first PCR 11 event are left out.
+        size_t first_section = log.events.size();
+        for (size_t i = 0; i < log.events.size(); i++)
+                if (log.events[i].pcr == measure::kPcrKernelBoot && log.events[i].type != kEvNoAction) {
+                        first_section = i;
                         break;
                 }
-        }
         std::vector<StubEvent> out;
-        for (size_t i = first; i < log.events.size(); i++) {
+        for (size_t i = 0; i < log.events.size(); i++) {
                 const LoggedEvent &e = log.events[i];
                 if (std::find(pcrs.begin(), pcrs.end(), e.pcr) == pcrs.end() || e.type == kEvNoAction)
+                        continue;
+                if (i < first_section && e.pcr == measure::kPcrKernelConfig && e.type == measure::kEvIpl)
                         continue;
                 StubEvent s;
                 s.pcr = e.pcr;

@@ -53,10 +53,10 @@ struct StubEvent {
         size_t log_index = 0;  // for events taken from the log
 };
 
-// The events of `pcrs` in `log` from the firmware's PCR 4 measurement of the image the stub runs
-// in (the last EV_EFI_BOOT_SERVICES_APPLICATION before the first PCR 11 event; from the start
-// without one) on, with the descriptions the stub writes (EV_IPL: UTF-16 text; EV_EVENT_TAG: a
-// TCG_PCClientTaggedEvent around UTF-16 text).
+// The events of `pcrs` in `log` the stub logged, with the descriptions it writes (EV_IPL: UTF-16
+// text; EV_EVENT_TAG: a TCG_PCClientTaggedEvent around UTF-16 text). PCR 12 EV_IPL events before
+// the first PCR 11 event are a boot loader's (systemd-boot < 255 measures the options it passes)
+// and left out.
 std::vector<StubEvent> stub_events(const EventLog &log, std::initializer_list<uint32_t> pcrs);
 
 // Where the logged events for one PCR first part from the expected ones (nullopt: they agree).

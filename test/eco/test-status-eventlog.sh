@@ -189,7 +189,7 @@ check kexecok 'vols[0]["state"] == "ok"' 'u["state"] == "would-fail"' '"started 
         'e.count("\n") == 1 and "started by kexec" in e' '"TPM unlock: would fail (the running kernel 9.9.9-kexeced" in t'
 
 # loader: systemd-boot 252 passed the options it shows (the .cmdline) and measured them into PCR 12
-# before loading the UKI; the stub measured them again (seen in test/lifecycle's bookworm guest).
+# after loading the UKI, before starting it; the stub measured them again (seen in the bookworm guest).
 # Only the second is the stub's: the comparison matches, with one PCR 12 event for the stub.
 make_root loader --loader-options "root=/dev/mapper/root quiet" || exit 1
 run loader

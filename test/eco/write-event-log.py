@@ -16,7 +16,8 @@ the description is the section name in UTF-16 with NUL). Nothing here uses zuki.
 --live-differs PCR: that PCR's file holds another value than the log replays to.
 --phase WORD: systemd-pcrphase words extended into PCR 11 after the stub (live value only).
 --loader-options TEXT: a boot loader passed TEXT as load options and measured it into PCR 12
-  before loading the UKI (as systemd-boot < 255 does: EV_IPL, UTF-16 with its NUL), and the stub,
+  after loading the UKI, before starting it (as systemd-boot < 255 does: EV_IPL, UTF-16 with its
+  NUL), and the stub,
   using them as the command line, measured them into PCR 12 again after its PCR 11 events.
 Prints the SHA-256 digest of each stub event as "EVENT pcr name kind digest".
 """
@@ -72,10 +73,12 @@ def main():
     # (pcr, type, hashed bytes, event data, logged sha256 override)
     events = [(0, EV_NO_ACTION, None, b"StartupLocality\0\x00", None),
               (0, EV_S_CRTM_VERSION, utf16z("1.0"), utf16z("1.0"), None),
-              (7, EV_SEPARATOR, bytes(4), bytes(4), None)]
+              (7, EV_SEPARATOR, bytes(4), bytes(4), None),
+              (4, EV_EFI_BOOT_SERVICES_APPLICATION, b"pretend authenticode hash", b"\0" * 32, None)]
+    # systemd-boot 252: LoadImage (the firmware's PCR 4 event above), then the options into PCR 12,
+    # then StartImage (seen in a bookworm guest's log).
     if a.loader_options is not None:
         events.append((12, EV_IPL, utf16z(a.loader_options), utf16z(a.loader_options), None))
-    events.append((4, EV_EFI_BOOT_SERVICES_APPLICATION, b"pretend authenticode hash", b"\0" * 32, None))
     for name in CANONICAL:
         if name not in sections or name == ".pcrsig":
             continue
