@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# tools/make-debian-image.sh — an installed Debian trixie amd64 system whose LUKS2 root is meant to
-# be unsealed by the TPM through a zuki UKI (issue 18; docs/lifecycle.md).
+# tools/make-debian-image.sh — an installed Debian amd64 system (trixie, or bookworm) whose LUKS2
+# root is meant to be unsealed by the TPM through a zuki UKI (issue 18; docs/lifecycle.md).
 #
-#   tools/make-debian-image.sh [--force] [--print-dir] [DEB]
+#   tools/make-debian-image.sh [--suite trixie|bookworm] [--force] [--print-dir] [DEB]
 #
+#   --suite      the release (default trixie). bookworm: systemd 252, no ukify (zuki's
+#                kernel-install plugin signs with zuki build from the same uki.conf), dracut 059,
+#                no signed systemd-boot (so no shim: Secure Boot is trixie's part), kexec-tools 2.0.25.
 #   DEB          zuki's Debian package (tools/make-deb.sh); installed into the image with apt.
 #                Needed only when the image is (re)built.
 #   --print-dir  only print the cache directory the image is or would be in (nothing is built).
@@ -13,8 +16,8 @@
 #
 # Built offline from the Debian mirror named in the system's apt sources (tools/lib/apt-private.sh;
 # no host name is written anywhere) with mmdebstrap, as root. Result, cached in
-# $ZUKI_CACHE/images/trixie-amd64-<key> (key: this script, the guest's report script and unit in
-# test/lifecycle/guest, the trixie candidate versions of the packages below and of the second
+# $ZUKI_CACHE/images/SUITE-amd64-<key> (key: this script, the guest's report script and unit in
+# test/lifecycle/guest, the suite's candidate versions of the packages below and of the second
 # kernel, and zuki's package sources (tools/lib/source-key.sh: what make-deb.sh packages; the DEB
 # given must be built from this checkout); a complete directory has "ok"). A commit that changes
 # zuki therefore gets a new image (about 1-2 min: the package tree is cached apart, see below);
@@ -32,7 +35,7 @@
 #                   /etc/systemd/tpm2-pcr-private-key.pem, for kernel-install's later UKIs)
 #   passphrase      the LUKS recovery passphrase (keyslot 0, cheap argon2id)
 #   image.env       partition offsets/sizes, UUIDs, kernel releases, UKI path on the ESP
-#   The image also holds a second kernel package (trixie's cloud flavour, same release) in
+#   The image also holds a second kernel package (the suite's cloud flavour, same release) in
 #   /var/lib/lifecycle/debs, for the life-cycle test to install with dpkg inside the guest, and
 #   /etc/kernel/tries (boot counting). Its report unit runs the actions the test hands it through
 #   QEMU's fw_cfg (opt/org.zuki/lifecycle): "upgrade" (dpkg -i that package; kernel-install makes
@@ -61,13 +64,20 @@ die() {
         exit 1
 }
 
-deb="" print_dir=0 force=0
-for arg in "$@"; do
+deb="" print_dir=0 force=0 SUITE=trixie
+while (($#)); do
+        arg=$1
+        shift
         case $arg in
+        --suite)
+                SUITE=${1:-}
+                shift || true
+                [[ $SUITE == trixie || $SUITE == bookworm ]] || die "--suite wants trixie or bookworm, not '$SUITE'"
+                ;;
         --print-dir) print_dir=1 ;;
         --force) force=1 ;;
         -h | --help)
-                sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+                sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
                 exit 0
                 ;;
         -*) die "unknown option: $arg" ;;
@@ -81,13 +91,24 @@ done
 # for the root; shim-signed (with mokutil), systemd-boot-efi-amd64-signed and sbsigntool for Secure
 # Boot. Recommends are not installed (mmdebstrap's default).
 PACKAGES=(
-        linux-image-amd64 systemd systemd-sysv udev dbus systemd-boot systemd-boot-efi systemd-cryptsetup
-        shim-signed systemd-boot-efi-amd64-signed sbsigntool
-        cryptsetup cryptsetup-bin dracut dracut-core systemd-ukify python3-pefile
-        libtss2-esys-3.0.2-0t64 libtss2-rc0t64 libtss2-mu-4.0.1-0t64 libtss2-tcti-device0t64 tpm2-tools
+        linux-image-amd64 systemd systemd-sysv udev dbus systemd-boot systemd-boot-efi
+        cryptsetup cryptsetup-bin dracut dracut-core python3-pefile tpm2-tools sbsigntool
         e2fsprogs dosfstools kmod util-linux openssl kexec-tools
 )
-SUITE=trixie
+if [[ $SUITE == trixie ]]; then
+        PACKAGES+=(systemd-cryptsetup shim-signed systemd-boot-efi-amd64-signed systemd-ukify
+                libtss2-esys-3.0.2-0t64 libtss2-rc0t64 libtss2-mu-4.0.1-0t64 libtss2-tcti-device0t64)
+        apt_lines=("deb [signed-by=$ZUKI_KEYRING] MIRROR trixie main")
+        # dracut 106 has a module of its own for systemd-cryptsetup
+        dracut_modules="systemd crypt systemd-cryptsetup tpm2-tss systemd-pcrphase"
+else
+        # (systemd-cryptsetup is part of systemd in 252; 252 has no ukify; the libraries before
+        # the 64-bit time_t rename)
+        PACKAGES+=(libtss2-esys-3.0.2-0 libtss2-rc0 libtss2-mu0 libtss2-tcti-device0)
+        # the same lines as tools/setup.sh's bookworm state (which also fetches sources)
+        apt_lines=("deb [signed-by=$ZUKI_KEYRING] MIRROR bookworm main" "deb-src [signed-by=$ZUKI_KEYRING] MIRROR bookworm main")
+        dracut_modules="systemd crypt tpm2-tss systemd-pcrphase"
+fi
 ESP_MIB=256
 
 for t in mmdebstrap mkfs.ext4 mkfs.vfat mcopy mmd sfdisk cryptsetup openssl sbverify; do
@@ -96,25 +117,24 @@ done
 
 # -- cache key -----------------------------------------------------------------------------------
 mirror=$(zuki_mirror_uri)
-zuki_apt_state_init trixie amd64,arm64 \
-        "deb [signed-by=$ZUKI_KEYRING] $mirror trixie main"
-zuki_apt_state_update trixie >&2
-versions=$(zuki_apt_cache trixie policy "${PACKAGES[@]}" 2>/dev/null | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
+zuki_apt_state_init "$SUITE" amd64,arm64 "${apt_lines[@]//MIRROR/$mirror}"
+zuki_apt_state_update "$SUITE" >&2
+versions=$(zuki_apt_cache "$SUITE" policy "${PACKAGES[@]}" 2>/dev/null | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
 [[ $(wc -l <<<"$versions") -eq ${#PACKAGES[@]} ]] || die "not every package has a candidate in $SUITE: $versions"
 grep -q '(none)' <<<"$versions" && die "no candidate in $SUITE for: $(grep '(none)' <<<"$versions")"
 # The second kernel, installed by the test inside the guest: the cloud flavour of the same release
 # (another ABI name, so kernel-install makes a second UKI beside the first).
 K2_META=linux-image-cloud-amd64
-k2_pkg=$(zuki_apt_cache trixie depends "$K2_META" 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+k2_pkg=$(zuki_apt_cache "$SUITE" depends "$K2_META" 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
 [[ -n $k2_pkg ]] || die "$K2_META depends on no linux-image package in $SUITE"
-k2_version=$(zuki_apt_cache trixie policy "$k2_pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+k2_version=$(zuki_apt_cache "$SUITE" policy "$k2_pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
 [[ -n $k2_version && $k2_version != "(none)" ]] || die "no candidate in $SUITE for $k2_pkg"
 source_key=$(zuki_source_key "$here/..")
 key=$({
         cat "${BASH_SOURCE[0]}" "$guest/lifecycle-report" "$guest/lifecycle-report.service" | sha256sum
         printf '%s\n' "$versions" "$k2_pkg $k2_version" "zuki $source_key"
 } | sha256sum | cut -c1-16)
-out=$ZUKI_CACHE/images/trixie-amd64-$key
+out=$ZUKI_CACHE/images/$SUITE-amd64-$key
 if ((print_dir)); then
         echo "$out"
         exit 0
@@ -190,7 +210,7 @@ CONF
 cat >/etc/dracut.conf.d/50-lifecycle.conf <<'CONF'
 hostonly="no"
 compress="gzip"
-add_dracutmodules+=" systemd crypt systemd-cryptsetup tpm2-tss systemd-pcrphase "
+add_dracutmodules+=" $dracut_modules "
 omit_dracutmodules+=" plymouth network network-legacy nfs iscsi nbd lvm mdraid multipath dmraid fcoe btrfs "
 omit_dracutmodules+=" kernel-modules-extra nvdimm lunmask resume virtfs virtiofs overlay-root systemd-battery-check "
 # Not host-only, so only the drivers this (QEMU q35) machine needs, instead of every storage/USB/HID
@@ -216,14 +236,25 @@ printf 'timeout 0\nconsole-mode keep\n' >/efi/loader/loader.conf
 # Secure Boot through shim: the firmware trusts Microsoft's signature on shim, shim trusts Debian's
 # on systemd-boot and starts the file named grubx64.efi beside it; systemd-boot's LoadImage of a
 # UKI is checked against db (and shim's MOK list). bootctl installed the .signed systemd-boot.
-cp /usr/lib/shim/shimx64.efi.signed /efi/EFI/BOOT/BOOTX64.EFI
-cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed /efi/EFI/BOOT/grubx64.efi
-cmp -s /efi/EFI/systemd/systemd-bootx64.efi /usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed ||
-        { echo "bootctl did not install the signed systemd-boot" >&2; exit 1; }
+# (bookworm has no signed systemd-boot: no shim there.)
+if [ "$SUITE" = trixie ]; then
+        cp /usr/lib/shim/shimx64.efi.signed /efi/EFI/BOOT/BOOTX64.EFI
+        cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed /efi/EFI/BOOT/grubx64.efi
+        cmp -s /efi/EFI/systemd/systemd-bootx64.efi /usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed ||
+                { echo "bootctl did not install the signed systemd-boot" >&2; exit 1; }
+fi
 # The UKI, built BY kernel-install with the zuki plugin (dracut's 50-dracut.install makes the initrd).
 kver=\$(ls /lib/modules | sort -V | tail -n 1)
-SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
-rm -f /boot/initrd.img-*
+if [ "$SUITE" = bookworm ]; then
+        # Debian 12's dracut has no kernel-install plugin: its kernel hook writes
+        # /boot/initrd.img-VERSION, which zuki's plugin takes when kernel-install is given none.
+        # Made again here with the configuration above (mmdebstrap's was made before it).
+        dracut --force "/boot/initrd.img-\$kver" "\$kver"
+        SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
+else
+        SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
+        rm -f /boot/initrd.img-*
+fi
 echo "\$kver" >/tmp/kver
 # From here on the administrator wants UKIs that can be kexec'd (zuki kexec, docs/kexec.md): x86_64
 # kernels wrapped for the kernel's own EFI stub. Kernel 1's UKI above keeps zuki's default (the
@@ -238,13 +269,13 @@ EOF
 
 # The package tree (the slow part, ~4 min) is cached on its own, keyed by the package versions
 # only, so a change to the steps below or a --force rebuild for a newer .deb starts from it.
-base=$ZUKI_CACHE/images/base-trixie-amd64-$(printf '%s\n' "$versions" | sha256sum | cut -c1-16).tar
+base=$ZUKI_CACHE/images/base-$SUITE-amd64-$(printf '%s\n' "$versions" | sha256sum | cut -c1-16).tar
 if [[ ! -f $base ]]; then
         step "mmdebstrap $SUITE (${#PACKAGES[@]} packages) -> $(basename "$base")"
         mmdebstrap --variant=apt --mode=root --architectures=amd64 \
                 --include="$(IFS=,; echo "${PACKAGES[*]}")" \
                 "$SUITE" "$work/base.tar" "deb [signed-by=$ZUKI_KEYRING] $mirror $SUITE main"
-        find "$ZUKI_CACHE/images" -maxdepth 1 -name 'base-trixie-amd64-*.tar' -delete
+        find "$ZUKI_CACHE/images" -maxdepth 1 -name "base-$SUITE-amd64-*.tar" -delete
         mv "$work/base.tar" "$base"
 else
         step "package tree cached: $(basename "$base")"
@@ -258,7 +289,7 @@ install -m 755 "$guest/lifecycle-report" "$work/root/usr/local/sbin/lifecycle-re
 install -m 644 "$guest/lifecycle-report.service" "$work/root/etc/systemd/system/lifecycle-report.service"
 step "the second kernel package, for the guest: $k2_pkg $k2_version"
 mkdir -p "$work/root/var/lib/lifecycle/debs"
-(cd "$work/root/var/lib/lifecycle/debs" && zuki_apt_get trixie download "$k2_pkg=$k2_version" >/dev/null) ||
+(cd "$work/root/var/lib/lifecycle/debs" && zuki_apt_get "$SUITE" download "$k2_pkg=$k2_version" >/dev/null) ||
         die "cannot download $k2_pkg $k2_version"
 for m in proc sys dev; do
         case $m in
@@ -284,6 +315,14 @@ rm -f "$work/root/tmp/kver"
 uki=$(cd "$work/root/efi" && ls EFI/Linux/*.efi)
 [[ $(wc -l <<<"$uki") -eq 1 ]] || die "expected one UKI on the ESP, found: $uki"
 step "kernel $kver, UKI $uki ($(stat -c %s "$work/root/efi/$uki") bytes)"
+python3 - "$work/root/efi/$uki" <<'PY' || die "kernel-install's UKI has no .initrd"
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+pe = struct.unpack_from("<I", b, 0x3c)[0]
+n, opt = struct.unpack_from("<H", b, pe + 6)[0], struct.unpack_from("<H", b, pe + 20)[0]
+names = [b[pe + 24 + opt + 40 * i: pe + 24 + opt + 40 * i + 8].rstrip(b"\0") for i in range(n)]
+sys.exit(0 if b".initrd" in names else 1)
+PY
 sbverify --cert "$work/root/etc/kernel/secureboot.crt" "$work/root/efi/$uki" >/dev/null 2>&1 ||
         die "kernel-install's UKI is not signed with /etc/kernel/secureboot.crt (uki.conf)"
 
@@ -350,5 +389,5 @@ rm -rf "$out"
 mv "$work" "$out"
 trap - EXIT
 # Older images are not needed again.
-find "$ZUKI_CACHE/images" -mindepth 1 -maxdepth 1 -type d -name 'trixie-amd64-*' ! -path "$out" -exec rm -rf {} +
+find "$ZUKI_CACHE/images" -mindepth 1 -maxdepth 1 -type d -name "$SUITE-amd64-*" ! -path "$out" -exec rm -rf {} +
 log "image: $out/disk.raw"

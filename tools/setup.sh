@@ -625,30 +625,34 @@ setup_riscv64
 write_assets_env
 
 # ---------------------------------------------------------------------------------------------
-# 4. lifecycle (issue 18): the trixie image with a LUKS2 root (tools/make-debian-image.sh), cached
+# 4. lifecycle (issue 18): the trixie and bookworm images with a LUKS2 root (tools/make-debian-image.sh), cached
 #    in $ZUKI_CACHE/images; built once per script/trixie state and zuki source (tools/lib/
 #    source-key.sh) with a zuki .deb made from this checkout. ZUKI_SKIP_IMAGE=1 skips it (the
 #    lifecycle tests then say SKIP).
 # ---------------------------------------------------------------------------------------------
-build_lifecycle_image() {
+build_lifecycle_image() { # SUITE
+    local suite=$1 dir
     if [[ -n ${ZUKI_SKIP_IMAGE:-} ]]; then
-        log "lifecycle image: skipped (ZUKI_SKIP_IMAGE)"
+        log "lifecycle image ($suite): skipped (ZUKI_SKIP_IMAGE)"
         return
     fi
-    local dir
-    dir=$("$here/make-debian-image.sh" --print-dir) || die "make-debian-image.sh --print-dir failed"
+    dir=$("$here/make-debian-image.sh" --suite "$suite" --print-dir) || die "make-debian-image.sh --print-dir failed"
     if [[ -f $dir/ok ]]; then
-        log "lifecycle image: present ($dir)"
+        log "lifecycle image ($suite): present ($dir)"
         return
     fi
     local t=$SECONDS debdir=$scratch/deb
-    log "lifecycle image: building the zuki .deb (tools/make-deb.sh)"
-    "$here/make-deb.sh" "$debdir" >"$scratch/make-deb.log" 2>&1 ||
-        { tail -n 30 "$scratch/make-deb.log" >&2; die "tools/make-deb.sh failed"; }
-    log "lifecycle image: building the trixie image (tools/make-debian-image.sh)"
-    "$here/make-debian-image.sh" "$(ls "$debdir"/zuki_*.deb | grep -v dbgsym | head -n 1)" ||
-        die "tools/make-debian-image.sh failed"
-    log "lifecycle image: built in $((SECONDS - t)) s"
+    # One .deb of this checkout for both images.
+    if ! ls "$debdir"/zuki_*.deb >/dev/null 2>&1; then
+        log "lifecycle image: building the zuki .deb (tools/make-deb.sh)"
+        "$here/make-deb.sh" "$debdir" >"$scratch/make-deb.log" 2>&1 ||
+            { tail -n 30 "$scratch/make-deb.log" >&2; die "tools/make-deb.sh failed"; }
+    fi
+    log "lifecycle image: building the $suite image (tools/make-debian-image.sh --suite $suite)"
+    "$here/make-debian-image.sh" --suite "$suite" "$(ls "$debdir"/zuki_*.deb | grep -v dbgsym | head -n 1)" ||
+        die "tools/make-debian-image.sh --suite $suite failed"
+    log "lifecycle image ($suite): built in $((SECONDS - t)) s"
 }
-build_lifecycle_image
+build_lifecycle_image trixie
+build_lifecycle_image bookworm
 log "done in $((SECONDS - t_start)) s"

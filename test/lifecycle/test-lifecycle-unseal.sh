@@ -32,7 +32,11 @@
 #      recovery passphrase; systemd-cryptsetup's journal shows the TPM2 unseal failure and the
 #      fallback, and `zuki status` in that system says the unlock would fail (PCR 11 matches no
 #      signed policy).
-#   test-lifecycle-unseal.sh [--short] [IMAGE_DIR]
+#   test-lifecycle-unseal.sh [--short] [--suite trixie|bookworm] [IMAGE_DIR]
+# --suite bookworm: the bookworm image (systemd 252, no ukify): step 0, boot 1 with the kernel
+# update only (kernel-install 252; zuki's plugin signs the UKI with zuki build from uki.conf, seen
+# by sbverify, zuki check-policy and check-unlock in the guest), boot 2 into kernel 2, unsealed by
+# the same token.
 # IMAGE_DIR defaults to the newest complete $ZUKI_CACHE/images/trixie-amd64-*, which must hold the
 # zuki of this checkout (image.env IMAGE_ZUKI_SOURCE; else the test says SKIP).
 # --short: the README's first command (tools/demo.sh): step 0 and boot 1 without actions (TPM2
@@ -47,14 +51,22 @@ load_assets
 for t in qemu-system-x86_64 qemu-img qemu-io swtpm systemd-cryptenroll cryptsetup mcopy tpm2_getcap; do
         need_tool "$t"
 done
-short=0
-if [[ ${1:-} == --short ]]; then
-        short=1
+short=0 suite=trixie
+while [[ ${1:-} == --* ]]; do
+        case $1 in
+        --short) short=1 ;;
+        --suite)
+                suite=${2:-}
+                shift
+                ;;
+        *) fail "unknown option $1" ;;
+        esac
         shift
-fi
+done
+[[ $suite == trixie || $suite == bookworm ]] || fail "--suite wants trixie or bookworm"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
-lifecycle_image "${1:-}"
+lifecycle_image "${1:-}" "$suite"
 make_tmp
 echo "== image $img (kernel $IMAGE_KERNEL_RELEASE, UKI $IMAGE_UKI)"
 
@@ -132,6 +144,26 @@ check_esp() {
                         ok "$run: on the ESP: $rx" || bad "$run: no UKI on the ESP matches $rx"
         done
 }
+# The kernel update of boot 1 as the guest reported it: RUN SIGNER (who signed the UKI for Secure Boot)
+check_upgrade() {
+        local run=$1 signer=$2 r v
+        r=$(report "$run")
+        grep -qE "^LIFECYCLE: upgrade: dpkg -i exit 0 " <<<"$r" && ok "upgrade: dpkg -i $IMAGE_KERNEL2_PACKAGE succeeded in the guest ($(grep -m1 -oE 'after [0-9]+ s' <<<"$r"))" ||
+                bad "upgrade: dpkg -i failed ($(grep -m1 '^LIFECYCLE: upgrade: dpkg' <<<"$r"))"
+        grep -qE "^LIFECYCLE: upgrade: uki /efi/EFI/Linux/$(q "$token-$k2")\+2\.efi\$" <<<"$r" &&
+                ok "upgrade: kernel-install installed the new UKI with 2 boot tries" ||
+                bad "upgrade: no new UKI $token-$k2+2.efi ($(grep -m1 '^LIFECYCLE: upgrade: uki' <<<"$r"))"
+        grep -qE '^LIFECYCLE: upgrade: sbverify exit 0$' <<<"$r" &&
+                ok "upgrade: $signer signed the new UKI with the image's Secure Boot key (sbverify in the guest)" ||
+                bad "upgrade: the new UKI is not signed with /etc/kernel/secureboot.crt: $(grep '^LIFECYCLE: sbverify' <<<"$r" | tail -n 1)"
+        grep -qE '^LIFECYCLE: inspect: .*\.pcrsig' <<<"$r" && ok "upgrade: the new UKI has a .pcrsig" || bad "upgrade: the new UKI has no .pcrsig"
+        grep -qE '^LIFECYCLE: check-policy exit 0$' <<<"$r" && ok "upgrade: zuki check-policy accepts the new UKI's signed policy" ||
+                bad "upgrade: zuki check-policy refused the new UKI"
+        v=$(json_field "$run" check-unlock-json 'j["answer"]')
+        grep -qE '^LIFECYCLE: check-unlock exit 0$' <<<"$r" && [[ $v == unlocks ]] &&
+                ok "upgrade: zuki check-unlock in the guest: the new UKI unlocks the root ($v)" ||
+                bad "upgrade: zuki check-unlock: '$v' ($(grep -m1 '^LIFECYCLE: check-unlock exit' <<<"$r"))"
+}
 k1=$IMAGE_KERNEL_RELEASE k2=${IMAGE_KERNEL2_RELEASE:-}
 [[ -n $k2 ]] || fail "the image has no second kernel (image.env: IMAGE_KERNEL2_RELEASE; rebuild it with tools/make-debian-image.sh)"
 token=$IMAGE_MACHINE_ID
@@ -146,6 +178,28 @@ if ((short)); then
                 sed 's/^LIFECYCLE: /  guest: /' | cut -c1-200
         check_unsealed unseal "$k1"
         check_esp unseal good "$(q "$token-$k1").efi"
+        summary
+        exit
+fi
+
+# bookworm (systemd 252, no ukify): the TPM2 unseal, a kernel update whose UKI zuki's plugin signs
+# with zuki build from uki.conf, and the next boot into it, unsealed by the same token.
+if [[ $suite == bookworm ]]; then
+        echo "== boot 1: the UKI as kernel-install 252 made it; then install kernel $k2 with dpkg"
+        boot unseal "upgrade" "$(timeout_for 2400)" --end 'LIFECYCLE: done' ||
+                bad "boot 1 did not reach the report and power off (log: see above / KEEP=1)"
+        check_unsealed unseal "$k1"
+        check_esp unseal good "$(q "$token-$k1").efi"
+        check_upgrade unseal "zuki build (uki.conf, no ukify)"
+        echo "== boot 2: systemd-boot 252 boots kernel $k2's UKI"
+        boot upgraded "" "$(timeout_for 900)" --end 'LIFECYCLE: done' || bad "boot 2 did not reach the report and power off"
+        check_unsealed upgraded "$k2"
+        check_esp upgraded good "$(q "$token-$k2").efi" "$(q "$token-$k1").efi"
+        r=$(report upgraded)
+        # (systemd-boot 252's LoaderEntrySelected keeps the boot counter, 257's does not)
+        grep -qE "^LIFECYCLE: entry $(q "$token-$k2")(\+[0-9]+(-[0-9]+)?)?\.efi\$" <<<"$r" &&
+                ok "systemd-boot's selected entry: $(grep -m1 '^LIFECYCLE: entry' <<<"$r" | sed 's/^LIFECYCLE: entry //')" ||
+                bad "systemd-boot selected $(grep -m1 '^LIFECYCLE: entry' <<<"$r")"
         summary
         exit
 fi
@@ -177,21 +231,7 @@ r=$(report unseal)
 grep -qE "^LIFECYCLE: secureboot (SecureBoot disabled|This system doesn't support Secure Boot)" <<<"$r" && grep -qiE '^LIFECYCLE: loader-image .*\\EFI\\BOOT\\grubx64\.efi$' <<<"$r" &&
         ok "boot 1: Secure Boot off; systemd-boot started by shim as EFI/BOOT/grubx64.efi" ||
         bad "boot 1: $(grep -m1 '^LIFECYCLE: secureboot' <<<"$r"), $(grep -m1 '^LIFECYCLE: loader-image' <<<"$r")"
-grep -qE "^LIFECYCLE: upgrade: dpkg -i exit 0 " <<<"$r" && ok "upgrade: dpkg -i $IMAGE_KERNEL2_PACKAGE succeeded in the guest ($(grep -m1 -oE 'after [0-9]+ s' <<<"$r"))" ||
-        bad "upgrade: dpkg -i failed ($(grep -m1 '^LIFECYCLE: upgrade: dpkg' <<<"$r"))"
-grep -qE "^LIFECYCLE: upgrade: uki /efi/EFI/Linux/$(q "$token-$k2")\+2\.efi\$" <<<"$r" &&
-        ok "upgrade: kernel-install installed the new UKI with 2 boot tries" ||
-        bad "upgrade: no new UKI $token-$k2+2.efi ($(grep -m1 '^LIFECYCLE: upgrade: uki' <<<"$r"))"
-grep -qE '^LIFECYCLE: upgrade: sbverify exit 0$' <<<"$r" &&
-        ok "upgrade: ukify signed the new UKI with the image's Secure Boot key (sbverify in the guest)" ||
-        bad "upgrade: the new UKI is not signed with /etc/kernel/secureboot.crt: $(grep '^LIFECYCLE: sbverify' <<<"$r" | tail -n 1)"
-grep -qE '^LIFECYCLE: inspect: .*\.pcrsig' <<<"$r" && ok "upgrade: the new UKI has a .pcrsig" || bad "upgrade: the new UKI has no .pcrsig"
-grep -qE '^LIFECYCLE: check-policy exit 0$' <<<"$r" && ok "upgrade: zuki check-policy accepts the new UKI's signed policy" ||
-        bad "upgrade: zuki check-policy refused the new UKI"
-v=$(json_field unseal check-unlock-json 'j["answer"]')
-grep -qE '^LIFECYCLE: check-unlock exit 0$' <<<"$r" && [[ $v == unlocks ]] &&
-        ok "upgrade: zuki check-unlock in the guest: the new UKI unlocks the root ($v)" ||
-        bad "upgrade: zuki check-unlock: '$v' ($(grep -m1 '^LIFECYCLE: check-unlock exit' <<<"$r"))"
+check_upgrade unseal "ukify"
 grep -qE "^LIFECYCLE: break: wrote /efi/EFI/Linux/$(q "$token")-9\.99\.0-broken\+1\.efi" <<<"$r" &&
         ok "break: a UKI whose kernel panics installed with 1 try" || bad "break: no broken UKI written"
 
