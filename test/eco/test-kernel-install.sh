@@ -194,9 +194,9 @@ openssl pkey -in "$tmp/pcr.key" -pubout -out "$tmp/pcr.pub" && openssl pkey -in 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/sb.key" -out "$tmp/sb.crt" -subj "/CN=zuki kernel-install test/" \
         -days 30 -sha256 2>/dev/null || fail "openssl req"
 cat >"$conf/uki.conf" <<CONF
-# as ukify reads it
+# as ukify reads it; .pcrpkey names the second key (zuki build's default would be the first's)
 [UKI]
-PCRPKey=$tmp/pcr.pub
+PCRPKey=$tmp/pcr2.pub
 PCRBanks=sha256, sha384
 SecureBootSigningTool=sbsign
 SecureBootPrivateKey=$tmp/sb.key
@@ -229,7 +229,7 @@ echo "ok: zuki check-policy: $(head -n 1 "$tmp/check")"
 "$ZUKI_PYTHON" "$ZUKI_UKIFY" inspect "$esp/$want" --section .pcrsig:text --section .pcrpkey:text --json=short >"$tmp/sig.json" ||
         fail "ukify inspect .pcrsig"
 fp() { openssl rsa -pubin -in "$1" -RSAPublicKey_out -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
-"$ZUKI_PYTHON" - "$tmp/sig.json" "$(fp "$tmp/pcr.pub")" "$(fp "$tmp/pcr2.pub")" "$(cat "$tmp/pcr.pub")" <<'PY' || fail ".pcrsig/.pcrpkey not as uki.conf asked"
+"$ZUKI_PYTHON" - "$tmp/sig.json" "$(fp "$tmp/pcr.pub")" "$(fp "$tmp/pcr2.pub")" "$(cat "$tmp/pcr2.pub")" <<'PY' || fail ".pcrsig/.pcrpkey not as uki.conf asked"
 import json, sys
 u = json.load(open(sys.argv[1]))
 sig = json.loads(u[".pcrsig"]["text"])
