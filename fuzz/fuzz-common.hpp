@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base.hpp"
+#include "limits.hpp"
 #include "pe.hpp"
 
 #define FUZZ_CHECK(cond, ...)                                                              \
@@ -55,8 +56,9 @@ inline uint64_t le(const uint8_t *data, size_t size, size_t offset, size_t width
 // Checks the invariants every successfully parsed view must satisfy, whatever its layout.
 inline void check_view(const pe::View &v, Bytes input) {
         FUZZ_CHECK(v.image().data() == input.data() && v.image().size() == input.size());
-        FUZZ_CHECK(v.machine() == pe::kMachineX64 || v.machine() == pe::kMachineArm64);
-        FUZZ_CHECK(v.section_count() <= 96);
+        FUZZ_CHECK(v.machine() == pe::kMachineX64 || v.machine() == pe::kMachineArm64 ||
+                   v.machine() == pe::kMachineRiscv64);
+        FUZZ_CHECK(v.section_count() <= zuki::limits::kMaxSections);
         FUZZ_CHECK(is_power_of_two(v.section_alignment()) && is_power_of_two(v.file_alignment()));
         FUZZ_CHECK(v.size_of_image() > 0 && v.size_of_headers() <= v.size_of_image());
         FUZZ_CHECK(v.size_of_headers() <= input.size());
@@ -65,7 +67,7 @@ inline void check_view(const pe::View &v, Bytes input) {
         FUZZ_CHECK(v.section_table_offset() >= v.optional_header_offset() + pe::kOptionalFixedSize);
         // A loaded view holds every section's memory (checked per section below), not
         // necessarily SizeOfImage bytes: U-Boot's ImageSize ends with the last section.
-        FUZZ_CHECK(pe::machine_name(v.machine()) != nullptr);
+        FUZZ_CHECK(strcmp(pe::machine_name(v.machine()), "unknown") != 0);
         for (uint32_t d = 0; d < pe::kMaxDirectories + 2; d++) {
                 pe::DataDirectory dir = v.directory(d);
                 if (d >= v.directory_count())

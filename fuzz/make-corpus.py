@@ -25,6 +25,7 @@ TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx", "pcrsig", "x86",
 
 X64 = 0x8664
 ARM64 = 0xAA64
+RISCV64 = 0x5064
 CODE = 0x00000020 | 0x20000000 | 0x40000000  # CNT_CODE | MEM_EXECUTE | MEM_READ
 DATA = 0x00000040 | 0x40000000 | 0x80000000  # CNT_INITIALIZED_DATA | MEM_READ | MEM_WRITE
 RODATA = 0x00000040 | 0x40000000
@@ -177,11 +178,11 @@ def pe_arm64_64k():
     ], machine=ARM64, salign=0x10000, falign=0x1000, size_of_headers=0x1000)
 
 
-def pe_many_sections(n=12):
+def pe_many_sections(n=12, headers=0x800):
     sections = []
-    raw = 0x800
+    raw = headers
     for i in range(n):
-        va = 0x1000 * (i + 1)
+        va = align_up(headers, 0x1000) + 0x1000 * i
         if i % 4 == 3:
             sections.append(Section(".bss%d" % i, va, 0x300, 0, 0, DATA))  # no raw data
         elif i % 4 == 2:
@@ -189,7 +190,7 @@ def pe_many_sections(n=12):
         else:
             sections.append(Section(".s%d" % i, va, 0x180, raw, 0x200, CODE if i % 2 == 0 else DATA))
             raw += 0x200
-    return build_pe(sections, size_of_headers=0x800)
+    return build_pe(sections, size_of_headers=headers)
 
 
 def pe_wx_shared_page():
@@ -245,6 +246,8 @@ def pe_seeds():
         "pe-arm64-copy": pe_copy_layout(ARM64),
         "pe-x64-relocs": pe_with_relocs(X64),
         "pe-arm64-relocs": pe_with_relocs(ARM64, 0xFFFF800010000000),
+        "pe-riscv64-copy": pe_copy_layout(RISCV64),
+        "pe-riscv64-relocs": pe_with_relocs(RISCV64),
         "pe-arm64-in-place": pe_in_place(ARM64),
         "pe-x64-in-place": pe_in_place(X64),
         "pe-x64-in-place-norelocs": pe_in_place(X64, with_relocs=False),
@@ -252,6 +255,8 @@ def pe_seeds():
         "pe-bzimage-like": pe_bzimage_like(),
         "pe-arm64-64k": pe_arm64_64k(),
         "pe-many-sections": pe_many_sections(),
+        # A multi-profile UKI: systemd 258 allows 120 sections by default.
+        "pe-120-sections": pe_many_sections(120, headers=0x2000),
         "pe-wx-shared-page": pe_wx_shared_page(),
         "pe-adjacent-code": pe_adjacent_code(),
         "pe-rwx": pe_rwx(),
