@@ -476,6 +476,9 @@ setup_riscv64() {
     zuki_apt_state_init trixie-riscv64 amd64,riscv64 "deb [signed-by=$kr] $mirror trixie main"
     fetch_kernel trixie-riscv64 linux-image-riscv64:riscv64 trixie-riscv64
     fetch_tree trixie-riscv64 busybox-static:riscv64 trixie/busybox-riscv64 # for the riscv64 test initrd
+    # sid's systemd-stub for riscv64: the reference of bench/arm64-uki.sh --arch riscv64.
+    zuki_apt_state_init sid-riscv64 amd64,riscv64 "deb [signed-by=$kr] $mirror sid main"
+    fetch_tree sid-riscv64 systemd-boot-efi:riscv64 sid/systemd-boot-efi-riscv64
     local c=$ZUKI_CACHE
     RISCV64_ASSETS=(
         ZUKI_KERNEL_TRIXIE_RISCV64 "$c/kernels/trixie-riscv64/vmlinuz"
@@ -483,6 +486,7 @@ setup_riscv64() {
         ZUKI_UBOOT_BOOKWORM_RISCV64 /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
         ZUKI_UBOOT_TRIXIE_RISCV64 "$c/trixie/u-boot-qemu/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
         ZUKI_OPENSBI_RISCV64 /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+        ZUKI_SYSTEMD262_STUB_RISCV64 "$c/sid/systemd-boot-efi-riscv64/usr/lib/systemd/boot/efi/linuxriscv64.efi.stub"
     )
     local efivarfs=$c/kernels/trixie-riscv64/efivarfs.ko
     [[ -e $efivarfs ]] || efivarfs=""
