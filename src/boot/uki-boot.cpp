@@ -251,8 +251,12 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
                 put_revision(&info, st->FirmwareRevision);
                 check(set_loader_string(u"LoaderFirmwareInfo", info.c_str()), "LoaderFirmwareInfo");
         }
+        // Without a TPM (or when it does not answer) the banks are 0x00000000, not absent:
+        // systemd-stub 262 sets it so, seen under U-Boot riscv64, which has no TPM driver.
         uint32_t banks = 0;
-        if (!loader_variable_exists(u"LoaderTpm2ActivePcrBanks") && tpm_active_pcr_banks(st->BootServices, &banks)) {
+        if (!loader_variable_exists(u"LoaderTpm2ActivePcrBanks")) {
+                if (!tpm_active_pcr_banks(st->BootServices, &banks))
+                        banks = 0;
                 LineBuffer text;
                 static constexpr char kHex[] = "0123456789abcdef";
                 text.put("0x");

@@ -20,6 +20,9 @@
 #           the guest's /proc/iomem "Kernel code" lies inside the image the stub placed, at the
 #           same offset on every boot (the kernel runs where the stub put it); and the boots place
 #           the kernel at 3 addresses, one repeat allowed (as test/qemu/kaslr-test.sh)
+#   sdstub  systemd-stub 262's UKI (ukify 262, same sections) shows the guest what uki-1 showed it:
+#           every Loader*/Stub* variable (but StubInfo, StubFeatures, StubZuki*), command line,
+#           /.extra, TPM state (none: LoaderTpm2ActivePcrBanks 0x00000000 from both)
 #   ukify   a UKI made by ukify 257 through zuki-ukify --efi-arch riscv64 reaches init (U-Boot 2025.01)
 #   tpm     not run: neither U-Boot's qemu-riscv64_smode build has a TPM driver (SKIP-CASE line)
 # shellcheck disable=SC2015 # "check && ok || bad": ok never fails
@@ -100,6 +103,32 @@ for i in 1 2 3; do
         fi
         [[ -n $address ]] && addresses+=("$address")
 done
+# --- sdstub: systemd-stub 262 (sid) in a ukify 262 UKI with the same sections, on the same
+# firmware, shows the guest what zuki's UKI showed it on uki-1, but for what names the stub
+# (StubInfo, zuki's own StubZuki*), StubFeatures (262's bits 11 and 12 are not zuki's yet,
+# zuki-stub(7)) and the randomly placed kernel's physical address.
+if [[ -f ${ZUKI_SYSTEMD262_STUB_RISCV64:-} && -f ${ZUKI_UKIFY262:-} && -s $tmp/uki-1.log ]]; then
+        PYTHONPATH=${ZUKI_UKIFY_PYTHONPATH:-} "$ZUKI_SYSTEM_PYTHON" "$ZUKI_UKIFY262" build \
+                --stub "$ZUKI_SYSTEMD262_STUB_RISCV64" --linux "$kernel" --initrd "$tmp/initrd.cpio.gz" \
+                --cmdline "$console zuki.case=riscv64" --os-release "@$osrel" \
+                --output "$tmp/sdstub.efi" >"$tmp/ukify262.out" 2>&1 || { cat "$tmp/ukify262.out"; fail "ukify 262 build"; }
+        if run_case sdstub bash "${boot_trixie[@]}" --esp-image "$tmp/sdstub.efi" --log "$tmp/sdstub.log" \
+                --expect 'ZUKI-GUEST: done' --expect 'ZUKI-GUEST: efivar StubInfo systemd-stub 262'; then
+                observed() {
+                        grep -a '^ZUKI-GUEST: ' "$1" | tr -d '\r' |
+                                grep -Ev '^ZUKI-GUEST: (efivar|efivar-hex) (StubInfo|StubFeatures|StubZuki[A-Za-z]*) |^ZUKI-GUEST: kernel-code ' |
+                                sort
+                }
+                if difference=$(diff <(observed "$tmp/sdstub.log") <(observed "$tmp/uki-1.log")); then
+                        ok "sdstub: the guest sees the same $(observed "$tmp/uki-1.log" | wc -l) observations from systemd-stub 262 and zuki (LoaderTpm2ActivePcrBanks $(grep -a -m1 'efivar LoaderTpm2ActivePcrBanks' "$tmp/uki-1.log" | cut -d' ' -f4))"
+                else
+                        bad "sdstub: systemd-stub 262 (<) and zuki (>) differ: $(echo "$difference" | grep '^[<>]' | cut -c1-120 | tr '\n' ';')"
+                fi
+        fi
+else
+        echo "SKIP-CASE sdstub: no systemd-stub 262 for riscv64 or ukify 262 (tools/setup.sh), or uki-1 did not boot"
+fi
+
 # --- ukify: ukify 257 through zuki-ukify (--efi-arch riscv64 picks zukiriscv64.efi.stub).
 if [[ -f ${ZUKI_UKIFY:-} && -x ${ZUKI_UKIFY_PLUGIN:-} ]]; then
         ZUKI_BIN=$zuki ZUKI_UKIFY=$ZUKI_UKIFY "$ZUKI_UKIFY_PLUGIN" build --linux "$kernel" --initrd "$tmp/initrd.cpio.gz" \
