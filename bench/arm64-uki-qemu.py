@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""QEMU boot timings for bench/arm64-uki.sh: boots arm64 UKIs one at a time through
+"""QEMU boot timings for bench/arm64-uki.sh: boots arm64 (or riscv64) UKIs one at a time through
 test/qemu/boot.sh (TCG, swtpm) and records, on the host's monotonic clock, when serial lines arrived.
 
     arm64-uki-qemu.py --boot-sh PATH --firmware FW[,FW...] --rounds N [--timeout S] [--logs DIR]
-                      --json OUT NAME=UKI...
+                      [--arch aarch64|riscv64] [--no-tpm] --json OUT NAME=UKI...
+
+riscv64 boots from an ESP (EFI/BOOT/BOOTRISCV64.EFI) under U-Boot with virtio-rng; neither of
+Debian's riscv64 U-Boot builds has a TPM driver, so riscv64 runs take --no-tpm.
 
 For every firmware, every round boots every UKI once, the order rotated by one per round (A B,
 B A, ...). AAVMF boots the UKI with -kernel (no -append: the embedded .cmdline is used); U-Boot
@@ -33,8 +36,10 @@ MARKERS: list[tuple[str, re.Pattern[str]]] = [
 
 
 def boot_once(name: str, fw: str, rnd: int, uki: Path, args: argparse.Namespace) -> dict:
-    cmd = ["bash", str(args.boot_sh), "--arch", "aarch64", "--firmware", fw, "--tpm",
+    cmd = ["bash", str(args.boot_sh), "--arch", args.arch, "--firmware", fw,
            "--timeout", str(args.timeout), "--expect", "ZUKI-GUEST: booted", "--stop-on", "ZUKI-GUEST: booted"]
+    cmd += [] if args.no_tpm else ["--tpm"]
+    cmd += ["--rng"] if args.arch == "riscv64" else []
     cmd += ["--esp-image", str(uki)] if fw.startswith("uboot-") else ["--kernel", str(uki)]
     r = benchlib.boot_sh_timed(cmd, MARKERS)
     rc, lines = r["rc"], r["lines"]
@@ -56,6 +61,8 @@ def main() -> int:
     p.add_argument("--firmware", required=True)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--timeout", type=int, default=300)
+    p.add_argument("--arch", choices=["aarch64", "riscv64"], default="aarch64")
+    p.add_argument("--no-tpm", action="store_true")
     args = p.parse_args()
     variants = benchlib.variants(args.ukis, "arm64-uki-qemu")
     if variants is None:
