@@ -245,16 +245,12 @@ if [ "$SUITE" = trixie ]; then
 fi
 # The UKI, built BY kernel-install with the zuki plugin (dracut's 50-dracut.install makes the initrd).
 kver=\$(ls /lib/modules | sort -V | tail -n 1)
-if [ "$SUITE" = bookworm ]; then
-        # Debian 12's dracut has no kernel-install plugin: its kernel hook writes
-        # /boot/initrd.img-VERSION, which zuki's plugin takes when kernel-install is given none.
-        # Made again here with the configuration above (mmdebstrap's was made before it).
-        dracut --force "/boot/initrd.img-\$kver" "\$kver"
-        SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
-else
-        SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
-        rm -f /boot/initrd.img-*
-fi
+# Debian 12's dracut has no kernel-install plugin: its kernel hook writes /boot/initrd.img-VERSION,
+# which zuki's plugin takes when kernel-install is given none. Made again here with the
+# configuration above (mmdebstrap's was made before it). trixie's dracut plugin makes its own.
+[ "$SUITE" = bookworm ] && dracut --force "/boot/initrd.img-\$kver" "\$kver"
+SYSTEMD_RELAX_ESP_CHECKS=1 BOOT_ROOT=/efi kernel-install -v add "\$kver" "/boot/vmlinuz-\$kver"
+[ "$SUITE" = trixie ] && rm -f /boot/initrd.img-*
 echo "\$kver" >/tmp/kver
 # From here on the administrator wants UKIs that can be kexec'd (zuki kexec, docs/kexec.md): x86_64
 # kernels wrapped for the kernel's own EFI stub. Kernel 1's UKI above keeps zuki's default (the

@@ -653,7 +653,8 @@ build_lifecycle_image() { # SUITE
             { tail -n 30 "$scratch/make-deb.log" >&2; die "tools/make-deb.sh failed"; }
     fi
     log "lifecycle image: building the $suite image (tools/make-debian-image.sh --suite $suite)"
-    "$here/make-debian-image.sh" --suite "$suite" "$(ls "$debdir"/zuki_*.deb | grep -v dbgsym | head -n 1)" ||
+    local debs=("$debdir"/zuki_*_amd64.deb) # zuki-dbgsym_* does not match
+    "$here/make-debian-image.sh" --suite "$suite" "${debs[0]}" ||
         die "tools/make-debian-image.sh --suite $suite failed"
     log "lifecycle image ($suite): built in $((SECONDS - t)) s"
 }

@@ -22,6 +22,12 @@
 #                         sends TPM2_Startup itself); sets swtpm_pid
 #   swtpm_stop            stop either (registered with at_exit by both starts)
 #   pcrmodel ARGS...      the independent PCR model, test/lib/pcrmodel.py (see its header)
+#   need_secboot_firmware skip unless virt-firmware and trixie's secboot OVMF are there; sets vf
+#   secboot_vars OUT PK_CERT DB_CERT [VIRT-FW-VARS ARGS...]
+#                         trixie's OVMF variables with Secure Boot on: PK_CERT as PK and KEK,
+#                         DB_CERT in db, beside virt-firmware's Microsoft KEK/db set (pass
+#                         --no-microsoft for none); fails the test if virt-firmware fails
+#   OVMF_SMM_MACHINE      QEMU's machine options for OVMF's SMM builds (secboot, strictnx)
 #
 # Scripts keep `set -uo pipefail` themselves; nothing here changes shell options.
 
@@ -157,6 +163,32 @@ swtpm_stop() {
                 swtpm_pid=
         fi
 }
+
+# need_secboot_firmware: skips unless virt-firmware (to enrol keys) and trixie's secboot OVMF are
+# there; sets vf to virt-firmware's PYTHONPATH. Call after load_assets.
+need_secboot_firmware() {
+        vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
+        [[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
+        PYTHONPATH=$vf "$ZUKI_SYSTEM_PYTHON" -c 'import virt.firmware.vars' 2>/dev/null ||
+                skip "virt-firmware does not import (needs python3-importlib-resources, python3-cryptography)"
+        [[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} && -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} ]] ||
+                skip "trixie OVMF missing (run tools/setup.sh)"
+}
+
+# secboot_vars OUT PK_CERT DB_CERT [ARGS...]: see the header. The log goes to OUT.log.
+secboot_vars() {
+        local out=$1 pk=$2 db=$3
+        shift 3
+        PYTHONPATH=$vf "$ZUKI_SYSTEM_PYTHON" -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$out" \
+                --enroll-cert "$pk" --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c "$db" --sb "$@" \
+                >"$out.log" 2>&1 || { cat "$out.log"; fail "virt-firmware cannot write $out"; }
+}
+
+# OVMF's SMM builds keep the variable store in SMM: they need SMM and a secure flash, and S3 off
+# (their SMM support excludes it).
+# shellcheck disable=SC2034,SC2054 # used by the scripts that source this; the commas are QEMU's
+OVMF_SMM_MACHINE=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+        -global ICH9-LPC.disable_s3=1)
 
 pcrmodel() {
         "$ZUKI_SYSTEM_PYTHON" "$ZUKI_TEST_DIR/lib/pcrmodel.py" "$@"

@@ -71,28 +71,20 @@ lifecycle_enrol() {
 }
 
 lifecycle_secboot_vars() {
-        local vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
-        [[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
-        [[ -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} && -r ${ZUKI_OVMF_TRIXIE_VARS:-} ]] ||
-                skip "no trixie secboot OVMF (run tools/setup.sh)"
-        PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$1" \
-                --enroll-cert "$img/secureboot.crt" --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c "$img/secureboot.crt" \
-                --sb >"$1.log" 2>&1 || { cat "$1.log"; fail "virt-firmware cannot write $1"; }
+        need_secboot_firmware
+        secboot_vars "$1" "$img/secureboot.crt" "$img/secureboot.crt"
 }
 
 lifecycle_qemu_cmd() {
-        local machine=q35 fw=$code secure=()
+        local machine=(-machine q35) fw=$code
         if [[ $1 == --secboot ]]; then
-                # The secboot build keeps its variable store in SMM: SMM and a secure flash, no S3.
-                machine=q35,smm=on fw=$ZUKI_OVMF_TRIXIE_SECBOOT_CODE
-                # shellcheck disable=SC2054 # the commas are QEMU's
-                secure=(-global driver=cfi.pflash01,property=secure,value=on -global ICH9-LPC.disable_s3=1)
+                machine=("${OVMF_SMM_MACHINE[@]}") fw=$ZUKI_OVMF_TRIXIE_SECBOOT_CODE
                 shift
         fi
         local overlay=$1 vars_file=$2 tpmdir=$3
         shift 3
         # shellcheck disable=SC2034,SC2054 # qemu_cmd is the result; the commas are QEMU's
-        qemu_cmd=(qemu-system-x86_64 -machine "$machine" "${secure[@]}" -m 2048 -nodefaults -display none -serial stdio -no-reboot -net none
+        qemu_cmd=(qemu-system-x86_64 "${machine[@]}" -m 2048 -nodefaults -display none -serial stdio -no-reboot -net none
                 -drive if=pflash,format=raw,unit=0,readonly=on,file="$fw"
                 -drive if=pflash,format=raw,unit=1,file="$vars_file"
                 -chardev socket,id=chrtpm,path="$tpmdir/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm

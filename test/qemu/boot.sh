@@ -154,10 +154,7 @@ uboot=0
 if [[ $arch == x86_64 ]]; then
     case $firmware in
     trixie-strictnx | trixie-secboot)
-        # The secboot builds keep the variable store in SMM: they need SMM and a secure flash.
-        # S3 is off because OVMF's SMM builds do not support it.
-        machine=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
-            -global ICH9-LPC.disable_s3=1) ;;
+        machine=("${OVMF_SMM_MACHINE[@]}") ;;
     *) machine=(-machine q35) ;;
     esac
     [[ -n $cpu ]] && machine+=(-cpu "$cpu")

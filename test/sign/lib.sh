@@ -10,7 +10,6 @@
 #                              its middle; the section is found by pefile, not by zuki
 #   certificate_entries IMAGE  "OFFSET LENGTH" per WIN_CERTIFICATE, as an independent parser reads them
 #   certificate_der IMAGE N    the PKCS#7 of entry N (from 1), DER, on stdout
-#   need_secboot_firmware      SKIP without virt-firmware and trixie's secboot OVMF; sets $vf
 
 check() {
         local name=$1
@@ -71,10 +70,6 @@ PY
 certificate_entries() { _certificate_table "$1"; }
 certificate_der() { _certificate_table "$1" "$2"; }
 
-# need_secboot_firmware: skips unless virt-firmware (to enrol keys) and trixie's secboot OVMF are
-# there; sets vf to virt-firmware's PYTHONPATH. Call after load_assets.
-need_secboot_firmware() {
-        vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
         [[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
         PYTHONPATH=$vf /usr/bin/python3 -c 'import virt.firmware.vars' 2>/dev/null ||
                 skip "virt-firmware does not import (needs python3-importlib-resources, python3-cryptography)"

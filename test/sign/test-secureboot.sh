@@ -51,9 +51,7 @@ selfsigned other "zuki secure boot other"
 
 # db.crt as PK and KEK (--enroll-cert) and DB_CERT as the only db entry; no Microsoft keys; SB on.
 enrol() { # DB_CERT VARS
-        PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$2" \
-                --enroll-cert db.crt --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c "$1" --no-microsoft --sb \
-                >enrol.log 2>&1 || { cat enrol.log; fail "virt-firmware cannot enrol $1"; }
+        secboot_vars "$2" db.crt "$1" --no-microsoft
 }
 t0=$(date +%s%N)
 enrol db.crt sb-vars.fd

@@ -38,11 +38,7 @@ sbverify --list "$ZUKI_SHIM_X64" 2>/dev/null | grep -q 'CN=Microsoft Corporation
 # Microsoft's certificates (virt-firmware's default) in KEK and db, db.crt as PK and KEK and in db.
 # SBAT_FILE (optional): the SbatLevel variable's content.
 enrol() { # OUT [SBAT_FILE]
-        local extra=()
-        [[ -n ${2:-} ]] && extra=(--set-sbat-level "$2")
-        PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$1" \
-                --enroll-cert db.crt --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c db.crt --sb "${extra[@]}" \
-                >enrol.log 2>&1 || { cat enrol.log; fail "virt-firmware cannot write $1"; }
+        secboot_vars "$1" db.crt db.crt ${2:+--set-sbat-level "$2"}
 }
 enrol sb-vars.fd
 PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i sb-vars.fd --print -v 2>/dev/null >vars.txt

@@ -116,14 +116,10 @@ vars_args=()
 if ((secure_boot)); then
         firmware=trixie-secboot
         need_tool sbsign sbsigntool
-        vf=${ZUKI_VIRT_FIRMWARE_PYTHONPATH:-}
-        [[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
-        [[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} ]] || skip "trixie OVMF variables missing (run tools/setup.sh)"
+        need_secboot_firmware
         openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/db.key" -out "$tmp/db.crt" \
                 -subj "/CN=zuki parity secure boot/" -days 3650 -sha256 2>/dev/null || fail "openssl cannot make a key"
-        PYTHONPATH=$vf "$ZUKI_SYSTEM_PYTHON" -m virt.firmware.vars -i "$ZUKI_OVMF_TRIXIE_VARS" -o "$tmp/sb-vars.fd" \
-                --enroll-cert "$tmp/db.crt" --add-db 8be4df61-93ca-11d2-aa0d-00e098032b8c "$tmp/db.crt" \
-                --no-microsoft --sb >"$tmp/enrol.log" 2>&1 || { cat "$tmp/enrol.log"; fail "virt-firmware cannot enrol the key"; }
+        secboot_vars "$tmp/sb-vars.fd" "$tmp/db.crt" "$tmp/db.crt" --no-microsoft
         vars_args=(--vars "$tmp/sb-vars.fd")
 fi
 sign() { # sign FILE: Authenticode-sign FILE in place with the enrolled db key
