@@ -69,10 +69,3 @@ PY
 }
 certificate_entries() { _certificate_table "$1"; }
 certificate_der() { _certificate_table "$1" "$2"; }
-
-        [[ -n $vf && -d $vf ]] || skip "no python3-virt-firmware tree (run tools/setup.sh)"
-        PYTHONPATH=$vf /usr/bin/python3 -c 'import virt.firmware.vars' 2>/dev/null ||
-                skip "virt-firmware does not import (needs python3-importlib-resources, python3-cryptography)"
-        [[ -r ${ZUKI_OVMF_TRIXIE_VARS:-} && -r ${ZUKI_OVMF_TRIXIE_SECBOOT_CODE:-} ]] ||
-                skip "trixie OVMF missing (run tools/setup.sh)"
-}
