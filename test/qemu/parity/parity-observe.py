@@ -4,11 +4,14 @@
 log of one parity-test.sh boot (guest-init.sh's lines plus parity-hook.sh's). Two boots of the
 same kernel, initrd and ESP on two stubs compare with `diff` of these files.
 
-    parity-observe.py SERIAL_LOG [--may-differ GLOB]... [--tis] > observed.txt
+    parity-observe.py SERIAL_LOG [--may-differ GLOB]... [--tis | --no-tpm] > observed.txt
 
 --tis: the guest's kernel has no TPM driver (Debian's arm64 kernels): PCR 12 comes from
 tis-pcr-read.sh's TPM2_PCR_Read through the TIS registers, and there is no PCR 1, PCR 13 or event
 log to compare.
+
+--no-tpm: the machine has no TPM: the guest must find none (every PCR the hook reads is "none"),
+and there is no PCR or event log line; "tpm none" stands in their place.
 
 Lines, in this order:
     pcr N HEX                       PCR 1, 12, 13 (sha256) read by the guest
@@ -67,6 +70,7 @@ def main():
     ap.add_argument('serial_log')
     ap.add_argument('--may-differ', action='append', default=[], metavar='GLOB')
     ap.add_argument('--tis', action='store_true')
+    ap.add_argument('--no-tpm', action='store_true')
     args = ap.parse_args()
 
     pcrs, entries, hashes, efivars, cmdline, log_hex, done = {}, {}, {}, {}, None, None, False
@@ -106,15 +110,20 @@ def main():
             done = True
 
     pcr_list, eventlog_pcrs = (('12',), ()) if args.tis else (PCRS, EVENTLOG_PCRS)
+    if args.no_tpm:
+        found = {n: v for n, v in pcrs.items() if v != 'none'}
+        if found:
+            sys.exit(f'parity-observe: {args.serial_log}: the guest read PCRs on a machine without a TPM: {found}')
+        pcr_list, eventlog_pcrs = (), ()
     missing = [what for what, there in (('"done"', done), ('the parity hook\'s PCRs', pcrs),
                                          ('the initramfs listing', entries),
-                                         ('the event log', log_hex or args.tis),
+                                         ('the event log', log_hex or args.tis or args.no_tpm),
                                          ('the command line', cmdline is not None)) if not there]
     missing += [f'PCR {n}' for n in pcr_list if pcrs.get(n, 'none') == 'none']
     if missing:
         sys.exit(f'parity-observe: {args.serial_log} lacks {", ".join(missing)}')
 
-    out = [f'pcr {n} {pcrs[n]}' for n in pcr_list]
+    out = [f'pcr {n} {pcrs[n]}' for n in pcr_list] + (['tpm none'] if args.no_tpm else [])
     replayed = events(log_hex) if eventlog_pcrs else {}
     for pcr in eventlog_pcrs:
         # The log is only worth comparing if it is the log of these PCRs.

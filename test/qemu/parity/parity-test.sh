@@ -13,7 +13,7 @@
 #
 #   parity-test.sh --zuki ZUKI --linux KERNEL --initrd INITRD --case DIR --stub-a STUB --stub-b STUB
 #                  [--may-differ GLOB]... [--firmware FW] [--secure-boot] [--arch x86_64|aarch64]
-#                  [--keep DIR]
+#                  [--no-tpm] [--keep DIR]
 #
 #   --case DIR        a tree copied onto the ESP, next to the UKI, which boots as
 #                     \EFI\BOOT\BOOTX64.EFI (so its per-UKI drop-ins are in
@@ -63,6 +63,9 @@
 #                     are built on systemd 262's arm64 addon stub. Debian's arm64 kernels have no
 #                     driver for QEMU's arm64 TPM, so PCR 12 is read through the TIS registers
 #                     (tis-pcr-read.sh) and PCR 1, PCR 13 and the event log are not compared.
+#   --no-tpm          boot without a TPM: both stubs must then agree that nothing was measured
+#                     (the guest finds no TPM; parity-observe.py --no-tpm) and on the variables
+#                     they set anyway (LoaderTpm2ActivePcrBanks 0x00000000)
 #   --keep DIR        keep the UKIs, serial logs and observations in DIR
 #
 # The UKI's command line is "console=ttyS0 panic=-1" (ttyAMA0 on aarch64) in its .cmdline: a UKI
@@ -76,9 +79,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 qemu_dir=$(dirname "$here")
 
 zuki="" linux="" initrd="" case_dir="" stub_a="" stub_b="" firmware=bookworm keep="" secure_boot=0 arch=x86_64
+tpm=(--tpm) no_tpm=()
 may_differ=()
 while (($#)); do
         [[ $1 == --secure-boot ]] && { secure_boot=1; shift; continue; }
+        [[ $1 == --no-tpm ]] && { tpm=(); no_tpm=(--no-tpm); shift; continue; }
         (($# >= 2)) || { echo "parity-test: $1 needs a value" >&2; exit 2; }
         case $1 in
         --zuki) zuki=$2 ;;
@@ -144,6 +149,12 @@ while IFS= read -r a; do qemu_args+=(--qemu-arg "$a"); done < <(case_file qemu-a
 while IFS= read -r a; do uki_args+=("$a"); done < <(case_file uki-args)
 mapfile -t serial_expect < <(case_file serial-expect)
 mapfile -t observed_expect < <(case_file observed-expect; case_file "observed-expect.$arch")
+if ((${#no_tpm[@]})); then
+        # No TPM: the case's PCR and event log expectations cannot hold; what both stubs must do
+        # instead is say there are no banks.
+        mapfile -t observed_expect < <(printf '%s\n' "${observed_expect[@]}" | grep -Ev '^[0-9]+ \^(event|pcr) ')
+        observed_expect+=("1 ^tpm none$" "1 ^efivar LoaderTpm2ActivePcrBanks 0x00000000$")
+fi
 rm -f "$tmp/esp"/observed-expect.* # the other architectures' checks
 mapfile -t generate < <(case_file generate)
 shared_state=$(case_file shared-state)
@@ -220,14 +231,14 @@ boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tm
                 fail "zuki build on stub $side"
         ((secure_boot)) && sign "$tmp/$side.efi"
         # C.UTF-8: mtools writes a non-ASCII name to FAT as the right UTF-16 only in a UTF-8 locale.
-        LC_ALL=C.UTF-8 bash "$qemu_dir/boot.sh" --arch "$arch" --firmware "$firmware" "${state[@]}" --tpm --timeout 300 \
+        LC_ALL=C.UTF-8 bash "$qemu_dir/boot.sh" --arch "$arch" --firmware "$firmware" "${state[@]}" "${tpm[@]}" --timeout 300 \
                 --esp-image "$tmp/$side.efi" "${esp_files[@]}" "${qemu_args[@]}" --log "$tmp/$side.log" \
                 --expect 'ZUKI-GUEST: done' >"$tmp/$side.boot" 2>&1
         rc=$?
         echo "stub $side ($stub): $(grep -a -m1 '^boot.sh: elapsed' "$tmp/$side.boot")"
         ((rc == 77)) && { tail -n 1 "$tmp/$side.boot"; exit 77; }
         ((rc == 0)) || { tail -n 30 "$tmp/$side.boot"; fail "stub $side: the guest did not boot to its report"; }
-        "$ZUKI_SYSTEM_PYTHON" "$here/parity-observe.py" "$tmp/$side.log" "${may_differ[@]}" "${observe_args[@]}" >"$tmp/$side.txt" ||
+        "$ZUKI_SYSTEM_PYTHON" "$here/parity-observe.py" "$tmp/$side.log" "${may_differ[@]}" "${observe_args[@]}" "${no_tpm[@]}" >"$tmp/$side.txt" ||
                 fail "stub $side: incomplete guest report"
         expect_counts "serial log" <(firmware_lines "$tmp/$side.log") "${serial_expect[@]}"
         expect_counts observations "$tmp/$side.txt" "${observed_expect[@]}"
