@@ -44,10 +44,13 @@ constexpr uint64_t kFeatureDevicetreeAddons = uint64_t(1) << 7;
 constexpr uint64_t kFeaturePickUpConfexts = uint64_t(1) << 8;
 constexpr uint64_t kFeatureMultiProfileUki = uint64_t(1) << 9;
 constexpr uint64_t kFeatureReportStubPartition = uint64_t(1) << 10;
+constexpr uint64_t kFeatureReportUrl = uint64_t(1) << 11;
+constexpr uint64_t kFeatureMeasureSmbios = uint64_t(1) << 12; // PCR 1, firmware/smbios.cpp (261)
 constexpr uint64_t kStubFeatures = kFeatureReportBootPartition | kFeaturePickUpCredentials | kFeaturePickUpSysexts |
                                    kFeatureThreePcrs | kFeatureRandomSeed | kFeatureCmdlineAddons | kFeatureCmdlineSmbios |
                                    kFeatureDevicetreeAddons | kFeaturePickUpConfexts |
-                                   kFeatureMultiProfileUki | kFeatureReportStubPartition;
+                                   kFeatureMultiProfileUki | kFeatureReportStubPartition | kFeatureReportUrl |
+                                   kFeatureMeasureSmbios;
 
 // The UKI's .dtbauto chosen for this machine, else its .dtb (a malformed one refuses the boot), as
 // systemd-stub 262 prefers them; then the addons' devicetrees
@@ -232,6 +235,12 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
                 if (!loader_variable_exists(u"LoaderDevicePartUUID"))
                         check(set_loader_string(u"LoaderDevicePartUUID", part_uuid), "LoaderDevicePartUUID");
         }
+        PoolArray<char16_t> url;
+        if (device_url(st->BootServices, loaded->DeviceHandle, &url)) {
+                check(set_loader_string(u"StubDeviceURL", url.data()), "StubDeviceURL");
+                if (!loader_variable_exists(u"LoaderDeviceURL"))
+                        check(set_loader_string(u"LoaderDeviceURL", url.data()), "LoaderDeviceURL");
+        }
         if (char16_t *identifier = image_identifier(st->BootServices, loaded)) {
                 check(set_loader_string(u"StubImageIdentifier", identifier), "StubImageIdentifier");
                 if (!loader_variable_exists(u"LoaderImageIdentifier"))
@@ -253,10 +262,9 @@ void export_variables(efi::SystemTable *st, const efi::LoadedImageProtocol *load
         }
         // Without a TPM (or when it does not answer) the banks are 0x00000000, not absent:
         // systemd-stub 262 sets it so, seen under U-Boot riscv64, which has no TPM driver.
-        uint32_t banks = 0;
         if (!loader_variable_exists(u"LoaderTpm2ActivePcrBanks")) {
-                if (!tpm_active_pcr_banks(st->BootServices, &banks))
-                        banks = 0;
+                uint32_t banks = 0; // left so when there is no TPM
+                tpm_active_pcr_banks(st->BootServices, &banks);
                 LineBuffer text;
                 static constexpr char kHex[] = "0123456789abcdef";
                 text.put("0x");

@@ -48,6 +48,7 @@ constexpr const char *kStubFeatures[] = {
         "report-boot-partition", "pick-up-credentials", "pick-up-sysexts", "three-pcrs",
         "random-seed", "cmdline-addons", "cmdline-smbios", "devicetree-addons",
         "pick-up-confexts", "multi-profile-uki", "report-stub-partition", "report-url",
+        "measure-smbios",
 };
 constexpr uint32_t kKernelPcr = 11;
 constexpr uint64_t kMaxSmallFile = 1 << 20;

@@ -3,6 +3,8 @@
 #include "identity.hpp"
 
 #include "../../shared/base.hpp"
+#include "../../shared/device-path.hpp"
+#include "../../shared/text.hpp"
 #include "../efi/device-path-to-text.hpp"
 #include "../efi/hii-database.hpp"
 #include "log.hpp"
@@ -13,12 +15,10 @@ namespace zuki::boot {
 namespace {
 
 // HARDDRIVE_DEVICE_PATH (UEFI 2.10, 10.3.5.1): the partition signature at offset 24, its type at 41.
-using efi::kEndDevicePathType;
 using efi::kMediaDevicePath;
 using efi::kMediaHardDriveDp;
 constexpr uint16_t kHardDriveNodeLength = 42;
 constexpr uint8_t kSignatureTypeGuid = 0x02;
-constexpr size_t kMaxNodes = 64;
 
 void put_hex(char16_t *out, uint64_t value, int digits) {
         static constexpr char kDigits[] = "0123456789ABCDEF";
@@ -28,16 +28,22 @@ void put_hex(char16_t *out, uint64_t value, int digits) {
 
 } // namespace
 
-bool partition_uuid(efi::BootServices *bs, efi::Handle device, char16_t (&out)[37]) {
+// The device path of `device` as bytes (through its end node), or an empty view.
+Bytes device_path(efi::BootServices *bs, efi::Handle device) {
         efi::DevicePath *dp = nullptr;
         if (!device || efi::is_error(bs->HandleProtocol(device, &efi::DevicePath::kGuid, reinterpret_cast<void **>(&dp))) ||
             !dp)
-                return false;
-        const uint8_t *node = reinterpret_cast<const uint8_t *>(dp);
-        for (size_t n = 0; n < kMaxNodes && node[0] != kEndDevicePathType; n++) {
-                uint16_t length = load_le16(node + 2);
-                if (length < 4)
-                        return false; // malformed path: stop rather than loop
+                return {};
+        const uint8_t *p = reinterpret_cast<const uint8_t *>(dp);
+        // Firmware memory: the walk reads node headers only as far as the nodes reach.
+        return Bytes(p, devpath::path_size(p, devpath::kMaxNodes * 0xffff));
+}
+
+bool partition_uuid(efi::BootServices *bs, efi::Handle device, char16_t (&out)[37]) {
+        Bytes path = device_path(bs, device);
+        for (size_t offset = 0; path.contains(offset, devpath::kHeaderSize);) {
+                const uint8_t *node = path.data() + offset;
+                uint16_t length = load_le16(node + 2); // path_size() checked every length
                 if (node[0] == kMediaDevicePath && node[1] == kMediaHardDriveDp && length >= kHardDriveNodeLength &&
                     node[41] == kSignatureTypeGuid) {
                         // The signature is a GUID in EFI byte order: three little-endian fields,
@@ -56,9 +62,22 @@ bool partition_uuid(efi::BootServices *bs, efi::Handle device, char16_t (&out)[3
                         out[36] = 0;
                         return true;
                 }
-                node += length;
+                offset += length;
         }
         return false;
+}
+
+bool device_url(efi::BootServices *bs, efi::Handle device, PoolArray<char16_t> *out) {
+        Bytes uri;
+        if (!devpath::find_uri(device_path(bs, device), &uri) || uri.empty())
+                return false;
+        // UTF-8 as the firmware wrote it; a byte that is not becomes U+FFFD.
+        size_t units = text::utf8_to_utf16(uri, Span<char16_t>());
+        if (efi::is_error(out->allocate(units + 1)))
+                return false;
+        text::utf8_to_utf16(uri, Span<char16_t>(out->data(), units));
+        out->data()[units] = 0;
+        return true;
 }
 
 char16_t *image_identifier(efi::BootServices *bs, const efi::LoadedImageProtocol *loaded) {
