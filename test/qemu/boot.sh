@@ -24,6 +24,12 @@
 #                      The ESP is partition 1 of a GPT disk with fixed GUIDs: partition
 #                      5a554b49-0000-4000-8000-000000000001 (what LoaderDevicePartUUID reports),
 #                      disk 5a554b49-0000-4000-8000-000000000000.
+#   --http-boot FILE   (x86_64, --firmware bookworm) network boot: serve FILE over HTTP from the
+#                      host (127.0.0.1, a free port) and boot it through the firmware's UEFI HTTP
+#                      boot on a virtio-net NIC (QEMU user networking offers the URL by DHCP; its
+#                      PXE options fail at once). The URL, http://10.0.2.2:PORT/NAME as the guest
+#                      sees it, is printed as "boot.sh: http-boot URL". trixie's OVMF (2025.02)
+#                      brings up no network interface under QEMU 7.2 here, so bookworm's it is.
 #   --vars FILE        use FILE as the variable store template instead of the firmware's
 #   --save-vars FILE   after the boot, copy the variable store (as the guest left it) to FILE
 #   --esp-from DISK    start from a copy of DISK (a --save-esp disk) instead of a new ESP; the
@@ -66,7 +72,7 @@ usage() {
 }
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-arch="" firmware="" kernel="" initrd="" append="" have_append=0 esp_image="" vars_file=""
+arch="" firmware="" kernel="" initrd="" append="" have_append=0 esp_image="" vars_file="" http_boot=""
 save_vars="" esp_from="" save_esp=""
 tpm=0 rng=0 default_stop=1 timeout_s=240 log_file="" cpu=""
 expects=() expect_nots=() stop_ons=() esp_files=() qemu_extra=() tpm_fault_on="" tpm_fault_signal=KILL
@@ -89,6 +95,7 @@ while (($#)); do
     --append) append=$val; have_append=1 ;;
     --esp-image) esp_image=$val ;;
     --esp-file) esp_files+=("$val") ;;
+    --http-boot) http_boot=$val ;;
     --vars) vars_file=$val ;;
     --save-vars) save_vars=$val ;;
     --esp-from) esp_from=$val ;;
@@ -111,7 +118,9 @@ case $arch in x86_64 | aarch64 | riscv64) ;; *) usage "--arch must be x86_64, aa
 [[ $timeout_s =~ ^[0-9]+$ ]] || usage "--timeout wants whole seconds"
 [[ -z $esp_from || -r $esp_from ]] || usage "--esp-from: no such disk image: $esp_from"
 [[ -z $save_esp || -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 ]] || usage "--save-esp needs an ESP"
-[[ -n $kernel || -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 ]] ||
+[[ -z $http_boot || ($arch == x86_64 && $firmware == bookworm) ]] || usage "--http-boot is for x86_64 with --firmware bookworm"
+[[ -z $http_boot || -r $http_boot ]] || usage "--http-boot: no such file: $http_boot"
+[[ -n $kernel || -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 || -n $http_boot ]] ||
     usage "nothing to boot: give --kernel, --esp-image or --esp-file"
 [[ -z $kernel && (-n $initrd || $have_append -eq 1) ]] && usage "--initrd/--append need --kernel"
 [[ -n $tpm_fault_on && $tpm -eq 0 ]] && usage "--tpm-fault-on needs --tpm"
@@ -186,14 +195,14 @@ done
 # Temporary state; everything started below is stopped on exit
 # ---------------------------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zuki-boot.XXXXXX")
-qemu_pid="" stream_pid="" # swtpm_pid: common.sh's swtpm_start_qemu
+qemu_pid="" stream_pid="" http_pid="" # swtpm_pid: common.sh's swtpm_start_qemu
 cleanup() {
     local p
     [[ -n $swtpm_pid ]] && kill -CONT "$swtpm_pid" 2>/dev/null
-    for p in $qemu_pid $stream_pid $swtpm_pid; do
+    for p in $qemu_pid $stream_pid $swtpm_pid $http_pid; do
         kill "$p" 2>/dev/null
     done
-    for p in $qemu_pid $stream_pid $swtpm_pid; do
+    for p in $qemu_pid $stream_pid $swtpm_pid $http_pid; do
         wait "$p" 2>/dev/null
     done
     rm -rf "$tmp"
@@ -202,7 +211,10 @@ at_exit cleanup
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-args=("${machine[@]}" -m 1024 -smp 1 -nodefaults -display none -no-reboot -net none
+# No NIC, unless for --http-boot (below).
+net_none=(-net none)
+[[ -n $http_boot ]] && net_none=()
+args=("${machine[@]}" -m 1024 -smp 1 -nodefaults -display none -no-reboot "${net_none[@]}"
     -chardev "file,id=ser0,path=$tmp/serial.raw" -serial chardev:ser0)
 if ((uboot)) && [[ $arch == riscv64 ]]; then
     # OpenSBI in M-mode jumps to the S-mode U-Boot QEMU loaded as the "kernel".
@@ -292,6 +304,32 @@ if ((tpm)); then
     if [[ $arch == x86_64 ]]; then tpmdev="tpm-tis"; else tpmdev="tpm-tis-device"; fi
     args+=(-chardev "socket,id=chrtpm,path=$tmp/tpm/sock" -tpmdev emulator,id=tpm0,chardev=chrtpm
         -device "$tpmdev,tpmdev=tpm0")
+fi
+
+# --- HTTP boot: a one-file web server on the host; slirp's DHCP hands the guest its URL (libslirp
+# adds the "HTTPClient" vendor class for an http:// boot file, which OVMF's HTTP boot wants). ---
+if [[ -n $http_boot ]]; then
+    mkdir -p "$tmp/http"
+    http_name=$(basename "$http_boot")
+    cp "$http_boot" "$tmp/http/$http_name" || fail_early "cannot copy $http_boot"
+    python3 -c '
+import functools, http.server, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()' "$tmp/http" >"$tmp/http.port" 2>"$tmp/http.log" &
+    http_pid=$!
+    for _ in $(seq 50); do
+        [[ -s $tmp/http.port ]] && break
+        sleep 0.1
+    done
+    http_port=$(head -n 1 "$tmp/http.port")
+    [[ $http_port =~ ^[0-9]+$ ]] || fail_early "the HTTP server did not start: $(cat "$tmp/http.log")"
+    echo "boot.sh: http-boot http://10.0.2.2:$http_port/$http_name"
+    # romfile= keeps QEMU's iPXE ROM away, so the firmware's own VirtioNetDxe and HTTP boot
+    # driver do the work.
+    args+=(-netdev "user,id=net0,bootfile=http://10.0.2.2:$http_port/$http_name"
+        -device virtio-net-pci,netdev=net0,romfile=,bootindex=1)
 fi
 
 if ((rng)); then

@@ -13,7 +13,7 @@
 #
 #   parity-test.sh --zuki ZUKI --linux KERNEL --initrd INITRD --case DIR --stub-a STUB --stub-b STUB
 #                  [--may-differ GLOB]... [--firmware FW] [--secure-boot] [--arch x86_64|aarch64]
-#                  [--no-tpm] [--keep DIR]
+#                  [--no-tpm] [--http-boot] [--keep DIR]
 #
 #   --case DIR        a tree copied onto the ESP, next to the UKI, which boots as
 #                     \EFI\BOOT\BOOTX64.EFI (so its per-UKI drop-ins are in
@@ -66,6 +66,12 @@
 #   --no-tpm          boot without a TPM: both stubs must then agree that nothing was measured
 #                     (the guest finds no TPM; parity-observe.py --no-tpm) and on the variables
 #                     they set anyway (LoaderTpm2ActivePcrBanks 0x00000000)
+#   --http-boot       network boot: no ESP (the case may hold control files only); each UKI is
+#                     served over HTTP as uki.efi and booted by OVMF's UEFI HTTP boot (boot.sh
+#                     --http-boot, bookworm's OVMF). Both stubs must report the served URL, as
+#                     the guest sees it, in StubDeviceURL and LoaderDeviceURL; the URL's port
+#                     differs between the boots and is replaced by "(served URL)" before the
+#                     comparison
 #   --keep DIR        keep the UKIs, serial logs and observations in DIR
 #
 # The UKI's command line is "console=ttyS0 panic=-1" (ttyAMA0 on aarch64) in its .cmdline: a UKI
@@ -79,11 +85,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 qemu_dir=$(dirname "$here")
 
 zuki="" linux="" initrd="" case_dir="" stub_a="" stub_b="" firmware=bookworm keep="" secure_boot=0 arch=x86_64
-tpm=(--tpm) no_tpm=()
+no_tpm=0 http_boot=0
 may_differ=()
 while (($#)); do
         [[ $1 == --secure-boot ]] && { secure_boot=1; shift; continue; }
-        [[ $1 == --no-tpm ]] && { tpm=(); no_tpm=(--no-tpm); shift; continue; }
+        [[ $1 == --http-boot ]] && { http_boot=1; shift; continue; }
+        [[ $1 == --no-tpm ]] && { no_tpm=1; shift; continue; }
         (($# >= 2)) || { echo "parity-test: $1 needs a value" >&2; exit 2; }
         case $1 in
         --zuki) zuki=$2 ;;
@@ -113,6 +120,11 @@ aarch64) efi_name=BOOTAA64.EFI addon_stub_var=ZUKI_SYSTEMD262_ADDON_AA64 console
 *) echo "parity-test: --arch must be x86_64 or aarch64" >&2; exit 2 ;;
 esac
 [[ $arch == x86_64 || $secure_boot == 0 ]] || { echo "parity-test: --secure-boot is for x86_64 only" >&2; exit 2; }
+# The TPM: attached by boot.sh, or not and then parity-observe.py must find none.
+tpm=(--tpm)
+((no_tpm)) && { tpm=(); observe_args+=(--no-tpm); }
+[[ $http_boot == 0 || ($arch == x86_64 && $secure_boot == 0 && $firmware == bookworm) ]] ||
+        { echo "parity-test: --http-boot is for x86_64 on bookworm's OVMF, without --secure-boot" >&2; exit 2; }
 load_assets
 make_tmp
 
@@ -149,7 +161,7 @@ while IFS= read -r a; do qemu_args+=(--qemu-arg "$a"); done < <(case_file qemu-a
 while IFS= read -r a; do uki_args+=("$a"); done < <(case_file uki-args)
 mapfile -t serial_expect < <(case_file serial-expect)
 mapfile -t observed_expect < <(case_file observed-expect; case_file "observed-expect.$arch")
-if ((${#no_tpm[@]})); then
+if ((no_tpm)); then
         # No TPM: the case's PCR and event log expectations cannot hold; what both stubs must do
         # instead is say there are no banks.
         mapfile -t observed_expect < <(printf '%s\n' "${observed_expect[@]}" | grep -Ev '^[0-9]+ \^(event|pcr) ')
@@ -210,6 +222,7 @@ while read -r f; do
         ((++nfiles <= 20)) && echo "  ${f#"$tmp/esp/"} ($(stat -c %s "$f") bytes)"
 done < <(find "$tmp/esp" -type f | LC_ALL=C sort)
 ((nfiles > 20)) && echo "  ... $nfiles files in all, $(du -s --apparent-size -B1M "$tmp/esp" | cut -f1) MiB"
+((http_boot && nfiles > 0)) && fail "--http-boot: a network boot has no ESP for the case's files"
 
 # --- The guest also reports PCR 1/12/13 and the whole initramfs (parity-hook.sh) ---
 bash "$qemu_dir/uki-test.sh" --arch "$arch" --hook "$here/parity-hook.sh" --hook-cpio "$tmp/hook.cpio" ||
@@ -230,16 +243,30 @@ boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tm
                 --initrd "$tmp/hook.cpio" --cmdline "console=$console panic=-1" "${uki_args[@]}" --output "$tmp/$side.efi" ||
                 fail "zuki build on stub $side"
         ((secure_boot)) && sign "$tmp/$side.efi"
+        local -a source=(--esp-image "$tmp/$side.efi" "${esp_files[@]}")
+        if ((http_boot)); then
+                # The same name on both sides: the URL differs only in its port.
+                mkdir -p "$tmp/$side" && cp "$tmp/$side.efi" "$tmp/$side/uki.efi" || fail "copying the UKI"
+                source=(--http-boot "$tmp/$side/uki.efi")
+        fi
         # C.UTF-8: mtools writes a non-ASCII name to FAT as the right UTF-16 only in a UTF-8 locale.
         LC_ALL=C.UTF-8 bash "$qemu_dir/boot.sh" --arch "$arch" --firmware "$firmware" "${state[@]}" "${tpm[@]}" --timeout 300 \
-                --esp-image "$tmp/$side.efi" "${esp_files[@]}" "${qemu_args[@]}" --log "$tmp/$side.log" \
+                "${source[@]}" "${qemu_args[@]}" --log "$tmp/$side.log" \
                 --expect 'ZUKI-GUEST: done' >"$tmp/$side.boot" 2>&1
         rc=$?
         echo "stub $side ($stub): $(grep -a -m1 '^boot.sh: elapsed' "$tmp/$side.boot")"
         ((rc == 77)) && { tail -n 1 "$tmp/$side.boot"; exit 77; }
         ((rc == 0)) || { tail -n 30 "$tmp/$side.boot"; fail "stub $side: the guest did not boot to its report"; }
-        "$ZUKI_SYSTEM_PYTHON" "$here/parity-observe.py" "$tmp/$side.log" "${may_differ[@]}" "${observe_args[@]}" "${no_tpm[@]}" >"$tmp/$side.txt" ||
+        "$ZUKI_SYSTEM_PYTHON" "$here/parity-observe.py" "$tmp/$side.log" "${may_differ[@]}" "${observe_args[@]}" >"$tmp/$side.txt" ||
                 fail "stub $side: incomplete guest report"
+        if ((http_boot)); then
+                local url
+                url=$(sed -n 's/^boot.sh: http-boot //p' "$tmp/$side.boot")
+                [[ -n $url ]] || fail "stub $side: boot.sh did not say which URL it served"
+                state_check "$side: StubDeviceURL is the served URL ($url)" grep -qxF "efivar StubDeviceURL $url" "$tmp/$side.txt"
+                state_check "$side: LoaderDeviceURL is the served URL" grep -qxF "efivar LoaderDeviceURL $url" "$tmp/$side.txt"
+                sed -i "s|$url|(served URL)|g" "$tmp/$side.txt" || fail "sed"
+        fi
         expect_counts "serial log" <(firmware_lines "$tmp/$side.log") "${serial_expect[@]}"
         expect_counts observations "$tmp/$side.txt" "${observed_expect[@]}"
         if [[ -n $shared_state ]]; then
