@@ -391,48 +391,68 @@ KEXEC_PACKAGES=(
     kexec-tools libxentoollog1 libxencall1 libxenevtchn1 libxengnttab1
     libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libc6 zlib1g
 )
-# fetch_kexec STATE ARCH XENMISC: into $ZUKI_CACHE/STATE/kexec-tools-ARCH (XENMISC: the suite's
-# libxenmisc package, which holds libxenctrl).
-fetch_kexec() {
-    local state=$1 arch=$2 xenmisc=$3
-    local dest=$ZUKI_CACHE/$state/kexec-tools-$arch
-    if [[ -s $dest/.zuki-package && -x $dest/root/usr/sbin/kexec && $refresh -eq 0 ]]; then
-        log "$state/kexec-tools-$arch: present ($(head -n 1 "$dest/.zuki-package"))"
+# fetch_root STATE ARCH NAME BINARY PACKAGE...: the packages (for ARCH, from STATE) extracted into
+# one root, $ZUKI_CACHE/STATE/NAME-ARCH/root, never installed; BINARY (a path in it) must exist.
+# .zuki-package lists "package version" lines: re-fetched when the archive moved on.
+fetch_root() {
+    local state=$1 arch=$2 name=$3 binary=$4
+    shift 4
+    local dest=$ZUKI_CACHE/$state/$name-$arch
+    if [[ -s $dest/.zuki-package && -e $dest/root/$binary && $refresh -eq 0 ]]; then
+        log "$state/$name-$arch: present ($(head -n 1 "$dest/.zuki-package"))"
         return
     fi
     zuki_apt_state_update "$state"
     local pkg ver stamp="" pkgs=()
-    for pkg in "${KEXEC_PACKAGES[@]}" "$xenmisc"; do
+    for pkg in "$@"; do
         ver=$(candidate_version "$state" "$pkg:$arch")
         [[ -n $ver ]] || die "$pkg:$arch not found in $state"
         stamp+="$pkg $ver"$'\n'
         pkgs+=("$pkg:$arch")
     done
-    if [[ -s $dest/.zuki-package && -x $dest/root/usr/sbin/kexec && $(cat "$dest/.zuki-package") == "${stamp%$'\n'}" ]]; then
-        log "$state/kexec-tools-$arch: up to date"
+    if [[ -s $dest/.zuki-package && -e $dest/root/$binary && $(cat "$dest/.zuki-package") == "${stamp%$'\n'}" ]]; then
+        log "$state/$name-$arch: up to date"
         return
     fi
-    log "$state/kexec-tools-$arch: fetching ${#pkgs[@]} packages"
-    local d=$scratch/tree-$state-kexec-$arch
+    log "$state/$name-$arch: fetching ${#pkgs[@]} packages"
+    local d=$scratch/tree-$state-$name-$arch
+    rm -rf "$d"
     mkdir -p "$d/debs" "$d/tree/root"
     (cd "$d/debs" && zuki_apt_get "$state" download "${pkgs[@]}" >/dev/null) ||
-        die "apt-get download ($state) of kexec-tools' packages ($arch) failed"
+        die "apt-get download ($state) of $name's packages ($arch) failed"
     local deb
     for deb in "$d"/debs/*.deb; do
         dpkg -x "$deb" "$d/tree/root"
     done
-    # Before the /usr merge (bookworm) kexec is /sbin/kexec; the test looks in usr/sbin.
-    if [[ ! -e $d/tree/root/usr/sbin/kexec && -x $d/tree/root/sbin/kexec ]]; then
-        mkdir -p "$d/tree/root/usr/sbin"
-        ln -s ../../sbin/kexec "$d/tree/root/usr/sbin/kexec"
+    # Before the /usr merge (bookworm) binaries are in /sbin and /bin; tests look in /usr.
+    if [[ ! -e $d/tree/root/$binary && -e $d/tree/root/${binary#usr/} ]]; then
+        mkdir -p "$(dirname "$d/tree/root/$binary")"
+        ln -s "$(realpath -m --relative-to="$(dirname "/$binary")" "/${binary#usr/}")" "$d/tree/root/$binary"
     fi
-    [[ -x $d/tree/root/usr/sbin/kexec ]] || die "kexec is missing from $state's kexec-tools ($arch)"
+    [[ -e $d/tree/root/$binary ]] || die "$binary is missing from $state's $name ($arch)"
     printf '%s' "$stamp" >"$d/tree/.zuki-package"
     mkdir -p "$(dirname "$dest")"
     rm -rf "$dest"
     mv "$d/tree" "$dest"
     rm -rf "$d"
 }
+
+# kexec-tools for the kexec guest test (test/qemu/kexec/): sid's (2.0.32 today) and bookworm's
+# (2.0.25, what Debian 12 users run), each with the shared libraries it needs (libxenctrl and what
+# that links, glibc, zlib on arm64). The test copies kexec, the loader and the NEEDED closure into
+# its initrd. XENMISC: the suite's libxenmisc package, which holds libxenctrl.
+KEXEC_PACKAGES=(
+    kexec-tools libxentoollog1 libxencall1 libxenevtchn1 libxengnttab1
+    libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libc6 zlib1g
+)
+fetch_kexec() { # STATE ARCH XENMISC
+    fetch_root "$1" "$2" kexec-tools usr/sbin/kexec "${KEXEC_PACKAGES[@]}" "$3"
+}
+# sid's systemctl (systemd 262), whose `systemctl kexec` loads the default boot entry itself with
+# kexec_file_load() and unpacks UKIs and zboot images when the kernel refuses them. It needs only
+# glibc and libsystemd-shared; the compression libraries it dlopen()s for zboot payloads (zstd,
+# gzip, xz) come along.
+SYSTEMCTL_PACKAGES=(systemd libsystemd-shared libc6 libzstd1 zlib1g liblzma5 libblkid1 libmount1)
 
 # QEMU's virt machine needs both AAVMF pflash images to be exactly 64 MiB. Bookworm ships them
 # padded; if a trixie image is smaller, keep a padded copy next to it and print its path.
@@ -548,6 +568,7 @@ write_assets_env() {
         ZUKI_KEXEC_ROOT_ARM64 "$c/sid/kexec-tools-arm64/root"
         ZUKI_KEXEC_BOOKWORM_ROOT_AMD64 "$c/bookworm/kexec-tools-amd64/root"
         ZUKI_KEXEC_BOOKWORM_ROOT_ARM64 "$c/bookworm/kexec-tools-arm64/root"
+        ZUKI_SYSTEMCTL262_ROOT_AMD64 "$c/sid/systemctl-amd64/root"
         ZUKI_VIRT_FIRMWARE_PYTHONPATH "$c/trixie/virt-firmware/usr/lib/python3/dist-packages"
         ZUKI_SHIM_X64 "$c/trixie/shim-signed/usr/lib/shim/shimx64.efi.signed"
         ZUKI_SYSTEMD_MEASURE /usr/lib/systemd/systemd-measure
@@ -573,6 +594,7 @@ write_assets_env() {
         ((${#RISCV64_STRINGS[@]})) && printf '%s=%q\n' "${RISCV64_STRINGS[@]}"
         printf 'ZUKI_KEXEC_VERSION=%q\n' "$(awk '$1 == "kexec-tools" { print $2 }' "$c/sid/kexec-tools-amd64/.zuki-package")"
         printf 'ZUKI_KEXEC_BOOKWORM_VERSION=%q\n' "$(awk '$1 == "kexec-tools" { print $2 }' "$c/bookworm/kexec-tools-amd64/.zuki-package")"
+        printf 'ZUKI_SYSTEMCTL262_VERSION=%q\n' "$(awk '$1 == "systemd" { print $2 }' "$c/sid/systemctl-amd64/.zuki-package")"
         # Optional: modules that are built in have no .ko (empty value then).
         local k
         for k in bookworm-amd64:BOOKWORM_AMD64 bookworm-arm64:BOOKWORM_ARM64 trixie-amd64:TRIXIE_AMD64; do
@@ -623,6 +645,7 @@ fetch_dracut bookworm # dracut 059 and 106 build UKIs with zuki's stub (test/int
 fetch_dracut trixie
 fetch_kexec sid amd64 libxenmisc4.20
 fetch_kexec sid arm64 libxenmisc4.20
+fetch_root sid amd64 systemctl usr/bin/systemctl "${SYSTEMCTL_PACKAGES[@]}"
 fetch_kexec bookworm amd64 libxenmisc4.17
 fetch_kexec bookworm arm64 libxenmisc4.17
 setup_riscv64

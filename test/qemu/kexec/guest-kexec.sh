@@ -4,7 +4,8 @@
 #
 # Files of the stage NAME in /kexec: NAME.efi (the zuki image as it is), NAME.kernel, NAME.initrd,
 # NAME.cmdline (what `zuki extract` gave on the build host); NAME.exec says how to load the
-# extracted kernel before `kexec -e`: "-s" (kexec_file_load) or "-l" (kexec_load).
+# stage before `kexec -e`: "-s" (kexec_file_load) or "-l" (kexec_load) with the extracted kernel,
+# or "systemctl" (sid's systemctl kexec of the UKI as it is, guest-systemctl.sh).
 # kexec is sid's binary run through sid's loader from /kexec/ld.so with the libraries in /kexec/lib.
 # When /kexec-old/kexec exists (bookworm's kexec-tools, laid out the same way), the same loads are
 # tried with it first and reported with the prefix "kexec-old-"; nothing is executed with it.
@@ -57,10 +58,25 @@ if [ -s /kexec/next ]; then
         KX=/kexec
     fi
     kx_try kexec- "$next"
-    # The chosen syscall loads what zuki extract gave again, and it is executed.
+    # The chosen way loads the stage, which is executed: "systemctl" (guest-systemctl.sh: the UKI
+    # as it is, as the ESP's only entry; when systemctl loads nothing, kexec_file_load of what
+    # zuki extract gave instead), or "-s"/"-l" with what zuki extract gave.
     how=$(cat "/kexec/$next.exec")
-    if kx_load "$how" "/kexec/$next.kernel" --initrd="/kexec/$next.initrd" \
+    if [ "$how" = systemctl ] && sc_exec "$next"; then
+        sync
+        say kexec-exec "$next"
+        kx -e >/tmp/kx.out 2>&1
+        say kexec-exec-failed "$next" "$(kx_last)"
+    elif [ "$how" = systemctl ]; then
+        how=-s preloaded=1
+    fi
+    if [ "$(cat /sys/kernel/kexec_loaded)" = 1 ]; then
+        : # executed above, and kexec -e returned
+    elif kx_load "$how" "/kexec/$next.kernel" --initrd="/kexec/$next.initrd" \
         --command-line="$(cat "/kexec/$next.cmdline")" >/tmp/kx.out 2>&1; then
+        # What `zuki kexec` does before `systemctl kexec`: with a kernel loaded, systemctl must
+        # keep it (and load nothing of its own).
+        [ -n "${preloaded:-}" ] && sc_kexec "$SC/esp/exec" "exec-$next-preloaded"
         sync
         say kexec-exec "$next"
         kx -e >/tmp/kx.out 2>&1

@@ -19,6 +19,12 @@
 #      with kexec_load (-l) and executed; the third kernel reports its marker and command line.
 # The x86_64 images are made with --x86-boot=efistub (an x86 direct payload has no bzImage to
 # extract; zuki extract's refusal of it is checked here too).
+# On x86_64, when tools/setup.sh fetched it ($ZUKI_SYSTEMCTL262_ROOT_AMD64), the first kernel also
+# runs sid's `systemctl kexec` (systemd 262, guest-systemctl.sh) on one boot entry at a time: a zuki
+# UKI (direct payload), Type #1 entries with a zuki zboot image (efistub, then direct), systemd-stub
+# 262's own UKI (the control); then on the second UKI, which it is to start. Each must load or be
+# refused as docs/kexec.md says; when systemctl refuses the second UKI, kexec-tools loads what zuki
+# extract gave (as `zuki kexec` would), systemctl kexec must keep that kernel, and it is executed.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
@@ -54,22 +60,27 @@ need_tool readelf binutils
 make_tmp
 [[ -n $log ]] || log=$tmp/guest.log
 
-# make_bundle ROOT DIR: kexec from ROOT, its loader and the NEEDED closure of its libraries as
-# make-initrd.sh --file arguments (in $bundle) that put them in DIR/kexec, DIR/ld.so, DIR/lib/.
+# make_bundle ROOT DIR [BINARY [SONAME...]]: BINARY (default usr/sbin/kexec) from ROOT, its loader
+# and the NEEDED closure of its libraries and of the SONAMEs (libraries it dlopen()s), as
+# make-initrd.sh --file arguments (in $bundle) that put them in DIR/NAME, DIR/ld.so, DIR/lib/.
 make_bundle() {
-        local root=$1 dir=$2 d f lib found loader=""
+        local root=$1 dir=$2 binary=${3:-usr/sbin/kexec} d f lib found loader=""
+        shift $(($# < 3 ? $# : 3))
         for d in usr/lib64 lib64 usr/lib lib; do
                 [[ -e $root/$d/$ld_name ]] && { loader=$root/$d/$ld_name; break; }
         done
         [[ -n $loader ]] || fail "no $ld_name in $root"
-        bundle=(--file "$root/usr/sbin/kexec=$dir/kexec" --file "$loader=$dir/ld.so")
-        local libdirs=("$root/usr/lib/$triplet" "$root/lib/$triplet")
+        bundle=(--file "$root/$binary=$dir/${binary##*/}" --file "$loader=$dir/ld.so")
+        local libdirs=("$root/usr/lib/$triplet" "$root/lib/$triplet" "$root/usr/lib/$triplet/systemd")
         local -A seen=()
-        local queue=("$root/usr/sbin/kexec")
+        local queue=("$root/$binary")
+        # needed FILE: the NEEDED entries of FILE; a bare SONAME (a dlopen()ed library) is itself.
+        needed() { if [[ $1 == */* ]]; then readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; else echo "$1"; fi; }
+        queue+=("$@")
         while ((${#queue[@]})); do
                 f=${queue[0]}
                 queue=("${queue[@]:1}")
-                for lib in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+                for lib in $(needed "$f"); do
                         [[ -n ${seen[$lib]:-} || $lib == ld-linux* ]] && continue
                         found=""
                         for d in "${libdirs[@]}"; do
@@ -81,7 +92,7 @@ make_bundle() {
                         queue+=("$found")
                 done
         done
-        echo "kexec-tools bundle from $root: kexec, loader and ${#seen[@]} libraries: ${!seen[*]}"
+        echo "bundle from $root: ${binary##*/}, loader and ${#seen[@]} libraries: ${!seen[*]}"
 }
 make_bundle "$root" kexec
 new_bundle=("${bundle[@]}")
@@ -119,12 +130,16 @@ printf '%s' "$zboot_cmdline" >"$tmp/zboot.cmdline"
 "$zuki" extract --output "$tmp/zboot.kernel" "$tmp/zboot.efi" || fail "zuki extract of the zboot image"
 cmp -s "$kernel" "$tmp/zboot.kernel" || fail "zuki extract did not give back the kernel zuki zboot was given"
 
+# sid's systemctl (systemd 262) in the first kernel (x86_64: Debian 12's arm64 kernel has no
+# kexec_file_load), guest-systemctl.sh: its ESP trees, one boot entry each, and the UKI for the
+# "exec" one (the second UKI) need an .osrel: bootspec takes a PE as a UKI only with one.
+printf 'NAME="zuki kexec test"\nID=zuki-kexec\nVERSION_ID=1\n' >"$tmp/os-release"
 # 2: the second UKI; its initrd chains to 3.
 uki_cmdline="console=$console panic=-1 zuki.kexec=uki"
 marker uki
 stage_files zboot -l
 mkinitrd "$tmp/uki-built.initrd" --file "$tmp/marker-uki.sh=zuki-hook.d/10-marker.sh" "${new_bundle[@]}" "${stage[@]}"
-"$zuki" build --linux "$tmp/zboot.efi" --initrd "$tmp/uki-built.initrd" --cmdline "$uki_cmdline" --no-os-release \
+"$zuki" build --linux "$tmp/zboot.efi" --initrd "$tmp/uki-built.initrd" --cmdline "$uki_cmdline" --os-release "@$tmp/os-release" \
         --uname '' --output "$tmp/uki.efi" >/dev/null || fail "zuki build (second UKI)"
 "$zuki" extract --output "$tmp/uki.kernel" "$tmp/uki.efi" || fail "zuki extract of the UKI's kernel"
 "$zuki" extract --section initrd --output "$tmp/uki.initrd" "$tmp/uki.efi" || fail "zuki extract --section initrd"
@@ -162,9 +177,41 @@ if [[ $arch == x86_64 ]]; then
 fi
 "$zuki" inspect "$tmp/uki.efi" | grep '^kexec: '
 
+# sid's systemctl in the first kernel (above).
+sc_files=() sc_exec=""
+if [[ $arch == x86_64 && -x ${ZUKI_SYSTEMCTL262_ROOT_AMD64:-}/usr/bin/systemctl ]]; then
+        make_bundle "$ZUKI_SYSTEMCTL262_ROOT_AMD64" systemctl usr/bin/systemctl \
+                libzstd.so.1 libz.so.1 liblzma.so.5
+        sc_files=("${bundle[@]}" --file "$here/guest-systemctl.sh=zuki-hook.d/40-systemctl.sh")
+        sc_exec=systemctl
+        esp=systemctl/esp
+        # 1-direct-uki: a zuki UKI made the default way (x86 direct payload in .linux)
+        "$zuki" build --linux "$tmp/direct.efi" --initrd "$tmp/zboot.initrd" --cmdline "$zboot_cmdline" \
+                --os-release "@$tmp/os-release" --uname '' --output "$tmp/sc-direct.efi" >/dev/null || fail "zuki build (direct UKI)"
+        sc_files+=(--file "$tmp/sc-direct.efi=$esp/1-direct-uki/EFI/Linux/direct.efi")
+        # 2-zboot-entry: a Type #1 entry with the zuki zboot image and its initrd
+        printf 'title zboot\nlinux /zboot.efi\ninitrd /zboot.initrd\noptions %s\n' "$zboot_cmdline" >"$tmp/zboot.conf"
+        sc_files+=(--file "$tmp/zboot.conf=$esp/2-zboot-entry/loader/entries/zboot.conf"
+                   --file "$tmp/zboot.efi=$esp/2-zboot-entry/zboot.efi" --file "$tmp/zboot.initrd=$esp/2-zboot-entry/zboot.initrd")
+        # 4-direct-zboot-entry: the same with the default-mode (direct payload) zboot image
+        printf 'title direct\nlinux /direct.efi\ninitrd /zboot.initrd\noptions %s\n' "$zboot_cmdline" >"$tmp/direct.conf"
+        sc_files+=(--file "$tmp/direct.conf=$esp/4-direct-zboot-entry/loader/entries/direct.conf"
+                   --file "$tmp/direct.efi=$esp/4-direct-zboot-entry/direct.efi" --file "$tmp/zboot.initrd=$esp/4-direct-zboot-entry/zboot.initrd")
+        # 3-systemd-stub-uki: the control, ukify 262's UKI on systemd-stub 262 (.linux a bzImage)
+        if [[ -f ${ZUKI_UKIFY262:-} && -f ${ZUKI_SYSTEMD262_STUB_X64:-} ]]; then
+                PYTHONPATH=${ZUKI_UKIFY_PYTHONPATH:-} "$ZUKI_SYSTEM_PYTHON" "$ZUKI_UKIFY262" build \
+                        --stub "$ZUKI_SYSTEMD262_STUB_X64" --linux "$kernel" --initrd "$tmp/zboot.initrd" \
+                        --cmdline "$zboot_cmdline" --os-release "@$tmp/os-release" --output "$tmp/sc-sdstub.efi" \
+                        >"$tmp/ukify.out" 2>&1 || { cat "$tmp/ukify.out"; fail "ukify 262 build"; }
+                sc_files+=(--file "$tmp/sc-sdstub.efi=$esp/3-systemd-stub-uki/EFI/Linux/sd.efi")
+        fi
+else
+        echo "note: no sid systemctl for $arch (ZUKI_SYSTEMCTL262_ROOT_AMD64; x86_64 only): systemctl kexec is not tried"
+fi
+
 # 1: the UKI the firmware boots.
-stage_files uki "$uki_exec"
-mkinitrd "$tmp/first.initrd" "${new_bundle[@]}" "${old_bundle[@]}" "${stage[@]}"
+stage_files uki "${sc_exec:-$uki_exec}"
+mkinitrd "$tmp/first.initrd" "${new_bundle[@]}" "${old_bundle[@]}" "${sc_files[@]}" "${stage[@]}"
 "$zuki" build --linux "$tmp/direct.efi" --initrd "$tmp/first.initrd" --cmdline "console=$console panic=-1 zuki.kexec=first" \
         --no-os-release --uname '' --output "$tmp/first.efi" >/dev/null || fail "zuki build (first UKI)"
 stat -c "%s %n" "$tmp"/*.efi "$tmp"/*.initrd
@@ -173,13 +220,22 @@ bash "$qemu_dir/boot.sh" --arch "$arch" --firmware bookworm --kernel "$tmp/first
         --expect 'ZUKI-GUEST: kexec-marker zboot' --expect 'ZUKI-GUEST: done' --expect-not 'zuki: error' \
         --stop-on 'ZUKI-GUEST: kexec-exec-failed' --timeout 900 --log "$log" >"$tmp/boot.out" 2>&1
 boot_rc=$?
-grep -a '^ZUKI-GUEST: \(cmdline\|kexec\)' "$log"
+grep -a '^ZUKI-GUEST: \(cmdline\|kexec\|systemctl\)' "$log"
 ((boot_rc == 0)) || { tail -n 8 "$tmp/boot.out"; fail "the guest did not reach the third kernel"; }
 
 # Order: each kernel reports its own command line (and the kexec'd ones their initrd's marker).
-/usr/bin/python3 - "$log" "console=$console panic=-1 zuki.kexec=first" "$uki_cmdline" "$zboot_cmdline" <<'PY' || fail "stage order"
+sc_cases=""
+if [[ -n $sc_exec ]]; then
+        # docs/kexec.md: systemd 262 unpacks one layer. A zboot image (a Type #1 entry) and
+        # systemd-stub's UKI (.linux a bzImage) load; a zuki UKI (.linux a zboot image, whichever
+        # x86 mode) does not; after what `zuki kexec` does it keeps the loaded kernel.
+        sc_cases="1-direct-uki=refused 2-zboot-entry=loaded 4-direct-zboot-entry=refused exec-uki=refused"
+        sc_cases+=" exec-uki-preloaded=loaded"
+        [[ -f $tmp/sc-sdstub.efi ]] && sc_cases+=" 3-systemd-stub-uki=loaded"
+fi
+/usr/bin/python3 - "$log" "console=$console panic=-1 zuki.kexec=first" "$uki_cmdline" "$zboot_cmdline" "$sc_cases" <<'PY' || fail "stage order"
 import sys
-log, first, uki, zboot = sys.argv[1:]
+log, first, uki, zboot, sc_cases = sys.argv[1:]
 lines = [l.rstrip("\r\n") for l in open(log, errors="replace") if l.startswith("ZUKI-GUEST: ")]
 want = [f"ZUKI-GUEST: cmdline {first}", "ZUKI-GUEST: kexec-exec uki",
         f"ZUKI-GUEST: cmdline {uki}", "ZUKI-GUEST: kexec-marker uki", "ZUKI-GUEST: kexec-exec zboot",
@@ -201,5 +257,17 @@ if old and old[0].split()[4] != "loaded":
     sys.exit(f"kexec-tools 2.0.25 did not load what zuki extract gave: {old[0]}")
 if sum(l.startswith("ZUKI-GUEST: kexec-marker") for l in lines) != 2 or lines.count("ZUKI-GUEST: done") != 1:
     sys.exit("a marker or 'done' appears more often than once per stage")
+# sid's systemctl kexec (262), when it was in the first kernel: each case as docs/kexec.md says.
+got = {}
+for l in lines:
+    if l.startswith("ZUKI-GUEST: systemctl-kexec "):
+        got[l.split()[2]] = l.split()[3]
+for case in sc_cases.split():
+    name, want = case.split("=")
+    if got.get(name) != want:
+        sys.exit(f"systemctl kexec, case {name}: {got.get(name, 'not run')}, docs/kexec.md says {want}")
+    print(f"seen: systemctl kexec {name} {want}")
+if sc_cases and "ZUKI-GUEST: systemctl-log exec-uki-preloaded Kexec kernel already loaded." not in lines:
+    sys.exit("systemctl kexec did not say it kept the kernel that was loaded before it")
 PY
 echo PASS
