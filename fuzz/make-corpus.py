@@ -4,7 +4,7 @@
 
     make-corpus.py OUT_DIR [--no-real-inputs]
 
-writes OUT_DIR/<target>/<seed> for every target (pe, zboot, uki, text, cpio, kaslr, wx) and a
+writes OUT_DIR/<target>/<seed> for every target (pe, zboot, uki, text, cpio, kaslr, wx, ...) and a
 libFuzzer dictionary OUT_DIR/<target>.dict. The seeds are small synthetic inputs built here from
 the formats' field layouts: PE32+ images for x86_64 and arm64 (copying and in-place layouts,
 with and without base relocations), zboot images, UKIs with base and profile sections, UTF-8
@@ -21,7 +21,7 @@ import shutil
 import struct
 import sys
 
-TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx", "pcrsig", "x86", "hwids"]
+TARGETS = ["pe", "zboot", "uki", "text", "cpio", "kaslr", "wx", "pcrsig", "x86", "hwids", "devpath"]
 
 X64 = 0x8664
 ARM64 = 0xAA64
@@ -655,6 +655,29 @@ def x86_seeds():
 
 # --- dictionaries ----------------------------------------------------------------------------
 
+def dp_node(node_type, subtype, data=b""):
+    return struct.pack("<BBH", node_type, subtype, 4 + len(data)) + data
+
+
+def devpath_seeds():
+    """EFI device paths as OVMF's HTTP boot, a disk and iPXE make them, and broken ones."""
+    end = dp_node(0x7F, 0xFF)
+    net = (dp_node(2, 1, struct.pack("<II", 0x0A0341D0, 0)) + dp_node(1, 1, b"\0\1")
+           + dp_node(3, 11, b"\x52" * 33) + dp_node(3, 12, bytes(23)))
+    uri = dp_node(3, 24, b"http://10.0.2.2:8080/uki.efi\0")
+    disk = dp_node(2, 1, struct.pack("<II", 0x0A0341D0, 0)) + dp_node(4, 1, bytes(38))
+    return {
+        "devpath-http": net + uri + end,
+        "devpath-uri-no-nul": net + dp_node(3, 24, b"https://boot.example/a.efi") + end,
+        "devpath-uri-empty": net + dp_node(3, 24) + end,
+        "devpath-disk": disk + end,
+        "devpath-short-node": net[:2] + b"\3\0" + net[4:] + uri + end,
+        "devpath-overlong-uri": net + struct.pack("<BBH", 3, 24, 0xFFFF) + b"http://x/",
+        "devpath-unterminated": net + uri,
+        "devpath-after-end": disk + end + uri,
+    }
+
+
 def dict_entry(value):
     return '"' + "".join(chr(b) if 0x20 <= b < 0x7F and b not in (0x22, 0x5C) else "\\x%02x" % b
                          for b in value) + '"'
@@ -706,6 +729,7 @@ DICTS = {
     "cpio": [b"TRAILER!!!", b".extra/", b"\x00\x10"],
     "x86": [b"zukix86\0", b"HdrS", b"\x00\x00\x00\x81", b"\xff\xff\xff\xff", b"Spec ID Event03\0",
             b"\x0b\x00", b"\x00\x00\x20\x00", b"\x00\x00\x00\x01"],
+    "devpath": [b"\x03\x18", b"\x7f\xff\x04\x00", b"http://", b"\x03\x0c", b"\x04\x01"],
     "kaslr": [b"\x07", b"\x00\x00\x01\x00", b"\x00\x00\x04\x00", b"\x00\x00\x10\x00", b"\xff\xff\xff\xff"],
     "hwids": PE_TOKENS + [b".dtbauto", b".hwids\0\0", b"\x1c\x00\x00\x10", b"\x1c\x00\x00\x20", b"\xd0\x0d\xfe\xed",
                           b"compatible\0", b"\x00\x00\x00\x01", b"\x00\x00\x00\x03", b"\x7f\x04\x00\x00"],
@@ -773,6 +797,7 @@ def main():
         "pcrsig": pcrsig_seeds(),
         "x86": x86_seeds(),
         "hwids": hwids_seeds(),
+        "devpath": devpath_seeds(),
     }
     # Every zboot image is a PE too, and UKIs are PEs once the profile byte is dropped.
     for name, image in corpora["zboot"].items():

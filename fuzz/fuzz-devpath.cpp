@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// EFI device paths (StubDeviceURL): path_size and find_uri read only inside the input and agree
+// with a walker written here from UEFI 2.10 section 10.2 (4-byte node headers, the length
+// counts the header, the path ends at the first node of type 0x7f): path_size is the end node's
+// end, or 0 for a malformed path; find_uri returns the first messaging/URI node's bytes before its
+// first NUL, if that node comes before the end and every node before it is well-formed.
+//
+// Input: the device path's bytes.
+
+#include "device-path.hpp"
+#include "fuzz-common.hpp"
+
+using namespace zuki;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        // The input in a heap block of its exact size, so AddressSanitizer sees any read past it.
+        uint8_t *copy = (uint8_t *) malloc(size ? size : 1);
+        if (size)
+                memcpy(copy, data, size);
+        Bytes path(copy, size);
+
+        // The reference walk.
+        size_t expect_size = 0, uri_at = 0, uri_node = 0;
+        bool have_uri = false;
+        size_t offset = 0;
+        for (size_t n = 0; n < devpath::kMaxNodes && size - offset >= 4; n++) {
+                size_t length = copy[offset + 2] | copy[offset + 3] << 8;
+                if (length < 4 || length > size - offset)
+                        break;
+                if (copy[offset] == 0x7f) {
+                        expect_size = offset + length;
+                        break;
+                }
+                if (!have_uri && copy[offset] == 3 && copy[offset + 1] == 24) {
+                        have_uri = true;
+                        uri_at = offset;
+                        uri_node = length;
+                }
+                offset += length;
+        }
+
+        FUZZ_CHECK(devpath::path_size(copy, size) == expect_size, "path_size %zu, want %zu",
+                   devpath::path_size(copy, size), expect_size);
+
+        Bytes uri;
+        bool found = devpath::find_uri(path, &uri);
+        FUZZ_CHECK(found == have_uri, "find_uri says %d", found);
+        if (found) {
+                FUZZ_CHECK(uri.data() == copy + uri_at + 4, "the URI does not start after its node header");
+                size_t text = 0;
+                while (4 + text < uri_node && copy[uri_at + 4 + text] != 0)
+                        text++;
+                FUZZ_CHECK(uri.size() == text, "URI of %zu bytes, want %zu", uri.size(), text);
+        }
+        free(copy);
+        return 0;
+}
