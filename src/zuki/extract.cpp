@@ -163,9 +163,18 @@ KexecSupport kexec_support(Bytes image) {
                 return k;
         }
         k.extractable = true;
-        k.summary = "kexec-tools 2.0.32 cannot load it as it is (" + what + "); zuki kexec loads it" +
-                    (uki ? " with its .initrd and .cmdline" : "") + " (zuki extract gives the " +
-                    (uki ? "kernel and sections" : "kernel") + " for kexec -l / -s; docs/kexec.md)";
+        // Measured with sid's systemctl in a guest (test/qemu/kexec): systemd 262 unpacks a zboot
+        // image or a UKI for kexec_file_load(), one layer only, so not a zboot image in a UKI.
+        // Seen on x86_64 only: Debian 12's arm64 kernel has no kexec_file_load().
+        k.systemd262 = !uki && view->machine() == pe::kMachineX64;
+        k.summary = std::string(uki ? "kexec-tools 2.0.32 and systemd 262's systemctl kexec (which unpacks one layer) "
+                                      "cannot load it as it is"
+                                : k.systemd262 ? "kexec-tools 2.0.32 cannot load it as it is, systemd 262's systemctl kexec "
+                                                 "can (as a Type #1 entry's linux)"
+                                               : "kexec-tools 2.0.32 cannot load it as it is") +
+                    " (" + what + "); zuki kexec loads it" + (uki ? " with its .initrd and .cmdline" : "") +
+                    " (zuki extract gives the " + (uki ? "kernel and sections" : "kernel") +
+                    " for kexec -l / -s; docs/kexec.md)";
         return k;
 }
 

@@ -58,6 +58,7 @@ std::string uki_section_name(const std::string &name);
 // `summary` for anything that is no zstd zboot image or UKI holding one.
 struct KexecSupport {
         bool extractable = false;  // zuki extract gives a kernel file kexec takes
+        bool systemd262 = false;   // systemd 262's systemctl kexec was seen to load it unaided (x86_64)
         std::string summary;       // one line for zuki inspect
 };
 KexecSupport kexec_support(Bytes image);

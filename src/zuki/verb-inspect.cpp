@@ -35,7 +35,9 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         // Which loaders can read it: kexec (docs/kexec.md).
         KexecSupport kexec = kexec_support(bytes_of(image));
         if (!kexec.summary.empty())
-                report["kexec"] = {{"extractable", kexec.extractable}, {"summary", kexec.summary}};
+                report["kexec"] = {{"extractable", kexec.extractable},
+                                   {"systemd262", kexec.systemd262},
+                                   {"summary", kexec.summary}};
         if (json)
                 cli::print_json(report);
         else

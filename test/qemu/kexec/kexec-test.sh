@@ -166,9 +166,10 @@ if [[ $arch == x86_64 ]]; then
 fi
 
 # zuki inspect says which of them zuki extract can make kexec-able (its "kexec" entry).
-kexec_extractable() {
-        "$zuki" inspect --json "$1" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["kexec"]["extractable"])'
+kexec_field() { # kexec_field FIELD IMAGE
+        "$zuki" inspect --json "$2" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["kexec"][sys.argv[1]])' "$1"
 }
+kexec_extractable() { kexec_field extractable "$1"; }
 for f in zboot uki; do
         [[ $(kexec_extractable "$tmp/$f.efi") == True ]] || fail "zuki inspect does not say $f.efi can be kexec'd after zuki extract"
 done
@@ -226,6 +227,11 @@ grep -a '^ZUKI-GUEST: \(cmdline\|kexec\|systemctl\)' "$log"
 # Order: each kernel reports its own command line (and the kexec'd ones their initrd's marker).
 sc_cases=""
 if [[ -n $sc_exec ]]; then
+        # zuki inspect's "systemd262" must say what the guest saw (the zboot image loads, UKIs do not).
+        for f in zboot=True uki=False sc-direct=False; do
+                [[ $(kexec_field systemd262 "$tmp/${f%=*}.efi") == "${f#*=}" ]] ||
+                        fail "zuki inspect --json: kexec.systemd262 of ${f%=*}.efi is not ${f#*=}"
+        done
         # docs/kexec.md: systemd 262 unpacks one layer. A zboot image (a Type #1 entry) and
         # systemd-stub's UKI (.linux a bzImage) load; a zuki UKI (.linux a zboot image, whichever
         # x86 mode) does not; after what `zuki kexec` does it keeps the loaded kernel.
