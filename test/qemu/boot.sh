@@ -121,7 +121,7 @@ case $arch in x86_64 | aarch64 | riscv64) ;; *) usage "--arch must be x86_64, aa
 [[ -z $http_boot || ($arch == x86_64 && $firmware == bookworm) ]] || usage "--http-boot is for x86_64 with --firmware bookworm"
 [[ -z $http_boot || -r $http_boot ]] || usage "--http-boot: no such file: $http_boot"
 [[ -n $kernel || -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 || -n $http_boot ]] ||
-    usage "nothing to boot: give --kernel, --esp-image or --esp-file"
+    usage "nothing to boot: give --kernel, --esp-image, --esp-file or --http-boot"
 [[ -z $kernel && (-n $initrd || $have_append -eq 1) ]] && usage "--initrd/--append need --kernel"
 [[ -n $tpm_fault_on && $tpm -eq 0 ]] && usage "--tpm-fault-on needs --tpm"
 case $tpm_fault_signal in KILL | STOP) ;; *) usage "--tpm-fault-signal must be KILL or STOP" ;; esac

@@ -62,21 +62,22 @@ if [ -s /kexec/next ]; then
     # as it is, as the ESP's only entry; when systemctl loads nothing, kexec_file_load of what
     # zuki extract gave instead), or "-s"/"-l" with what zuki extract gave.
     how=$(cat "/kexec/$next.exec")
-    if [ "$how" = systemctl ] && sc_exec "$next"; then
-        sync
-        say kexec-exec "$next"
-        kx -e >/tmp/kx.out 2>&1
-        say kexec-exec-failed "$next" "$(kx_last)"
-    elif [ "$how" = systemctl ]; then
-        how=-s preloaded=1
+    loaded=""
+    if [ "$how" = systemctl ]; then
+        if sc_exec "$next"; then
+            loaded=1
+        else
+            how=-s preloaded=1
+        fi
     fi
-    if [ "$(cat /sys/kernel/kexec_loaded)" = 1 ]; then
-        : # executed above, and kexec -e returned
-    elif kx_load "$how" "/kexec/$next.kernel" --initrd="/kexec/$next.initrd" \
+    if [ -z "$loaded" ] && kx_load "$how" "/kexec/$next.kernel" --initrd="/kexec/$next.initrd" \
         --command-line="$(cat "/kexec/$next.cmdline")" >/tmp/kx.out 2>&1; then
+        loaded=1
         # What `zuki kexec` does before `systemctl kexec`: with a kernel loaded, systemctl must
         # keep it (and load nothing of its own).
         [ -n "${preloaded:-}" ] && sc_kexec "$SC/esp/exec" "exec-$next-preloaded"
+    fi
+    if [ -n "$loaded" ]; then
         sync
         say kexec-exec "$next"
         kx -e >/tmp/kx.out 2>&1
