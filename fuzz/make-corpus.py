@@ -660,12 +660,16 @@ def dp_node(node_type, subtype, data=b""):
 
 
 def devpath_seeds():
-    """EFI device paths as OVMF's HTTP boot, a disk and iPXE make them, and broken ones."""
+    """EFI device paths as OVMF's HTTP boot, a disk, a loaded file and iPXE make them, and broken ones."""
     end = dp_node(0x7F, 0xFF)
     net = (dp_node(2, 1, struct.pack("<II", 0x0A0341D0, 0)) + dp_node(1, 1, b"\0\1")
            + dp_node(3, 11, b"\x52" * 33) + dp_node(3, 12, bytes(23)))
     uri = dp_node(3, 24, b"http://10.0.2.2:8080/uki.efi\0")
     disk = dp_node(2, 1, struct.pack("<II", 0x0A0341D0, 0)) + dp_node(4, 1, bytes(38))
+    gpt = dp_node(4, 1, struct.pack("<IQQ", 1, 2048, 204800) + bytes(range(16)) + b"\2\2")
+
+    def name(text):
+        return dp_node(4, 4, text.encode("utf-16-le") + b"\0\0")
     return {
         "devpath-http": net + uri + end,
         "devpath-uri-no-nul": net + dp_node(3, 24, b"https://boot.example/a.efi") + end,
@@ -675,6 +679,9 @@ def devpath_seeds():
         "devpath-overlong-uri": net + struct.pack("<BBH", 3, 24, 0xFFFF) + b"http://x/",
         "devpath-unterminated": net + uri,
         "devpath-after-end": disk + end + uri,
+        "devpath-esp-gpt": disk[:12] + gpt + end,
+        "devpath-file": name("\\EFI\\Linux\\uki.efi") + end,
+        "devpath-file-split": name("\\EFI\\Linux") + name("uki.efi") + end,
     }
 
 

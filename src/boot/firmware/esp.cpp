@@ -2,6 +2,7 @@
 
 #include "esp.hpp"
 
+#include "../../shared/device-path.hpp"
 #include "../../shared/pe.hpp"
 #include "../efi/file.hpp"
 #include "log.hpp"
@@ -142,31 +143,8 @@ bool extra_dir(const efi::DevicePath *path, char16_t (&out)[kMaxPath]) {
         if (!path)
                 return false;
         char16_t joined[kMaxPath];
-        size_t n = 0;
-        const uint8_t *node = reinterpret_cast<const uint8_t *>(path);
-        for (size_t k = 0; k < 64; k++) {
-                uint16_t length = load_le16(node + 2);
-                if (node[0] == kEndDevicePathType)
-                        break;
-                if (node[0] != kMediaDevicePath || node[1] != kMediaFilePathDp || length < 4)
-                        return false;
-                // Nodes are joined with '/', as the device-path-to-text conversion does.
-                if (k > 0) {
-                        if (n + 1 >= kMaxPath)
-                                return false;
-                        joined[n++] = u'/';
-                }
-                for (size_t i = 4; i + 1 < length; i += 2) {
-                        char16_t c = load_le16(node + i);
-                        if (!c)
-                                break;
-                        if (n + 1 >= kMaxPath)
-                                return false;
-                        joined[n++] = c;
-                }
-                node += length;
-        }
-        return sidecar::extra_dir_of(Span<const char16_t>(joined, n), out) > 0;
+        size_t n = devpath::file_path_text(devpath::in_memory(path), joined);
+        return n > 0 && sidecar::extra_dir_of(Span<const char16_t>(joined, n), out) > 0;
 }
 
 // The full device path of `file` on the device `device`: the device's path, one file-path node,
@@ -178,13 +156,13 @@ efi::Status file_device_path(efi::BootServices *bs, efi::Handle device, const ch
         if (efi::is_error(s))
                 return s;
         const uint8_t *p = reinterpret_cast<const uint8_t *>(dp);
-        size_t device_len = 0;
-        for (size_t k = 0; k < 64 && p[device_len] != kEndDevicePathType; k++) {
-                uint16_t length = load_le16(p + device_len + 2);
-                if (length < 4)
-                        return efi::kInvalidParameter;
-                device_len += length;
-        }
+        devpath::Nodes nodes(devpath::in_memory(dp));
+        devpath::Node node;
+        while (nodes.next(&node))
+                ;
+        if (!nodes.ended())
+                return efi::kInvalidParameter;
+        size_t device_len = nodes.offset();
         size_t name_bytes = (length16(file) + 1) * sizeof(char16_t);
         if (4 + name_bytes > 0xffff)
                 return efi::kInvalidParameter;

@@ -14,12 +14,6 @@ namespace zuki::boot {
 
 namespace {
 
-// HARDDRIVE_DEVICE_PATH (UEFI 2.10, 10.3.5.1): the partition signature at offset 24, its type at 41.
-using efi::kMediaDevicePath;
-using efi::kMediaHardDriveDp;
-constexpr uint16_t kHardDriveNodeLength = 42;
-constexpr uint8_t kSignatureTypeGuid = 0x02;
-
 void put_hex(char16_t *out, uint64_t value, int digits) {
         static constexpr char kDigits[] = "0123456789ABCDEF";
         for (int i = 0; i < digits; i++)
@@ -34,37 +28,27 @@ Bytes device_path(efi::BootServices *bs, efi::Handle device) {
         if (!device || efi::is_error(bs->HandleProtocol(device, &efi::DevicePath::kGuid, reinterpret_cast<void **>(&dp))) ||
             !dp)
                 return {};
-        const uint8_t *p = reinterpret_cast<const uint8_t *>(dp);
-        // Firmware memory: the walk reads node headers only as far as the nodes reach.
-        return Bytes(p, devpath::path_size(p, devpath::kMaxNodes * 0xffff));
+        return devpath::in_memory(dp);
 }
 
 bool partition_uuid(efi::BootServices *bs, efi::Handle device, char16_t (&out)[37]) {
-        Bytes path = device_path(bs, device);
-        for (size_t offset = 0; path.contains(offset, devpath::kHeaderSize);) {
-                const uint8_t *node = path.data() + offset;
-                uint16_t length = load_le16(node + 2); // path_size() checked every length
-                if (node[0] == kMediaDevicePath && node[1] == kMediaHardDriveDp && length >= kHardDriveNodeLength &&
-                    node[41] == kSignatureTypeGuid) {
-                        // The signature is a GUID in EFI byte order: three little-endian fields,
-                        // then eight bytes as they are.
-                        const uint8_t *g = node + 24;
-                        put_hex(out, load_le32(g), 8);
-                        out[8] = u'-';
-                        put_hex(out + 9, load_le16(g + 4), 4);
-                        out[13] = u'-';
-                        put_hex(out + 14, load_le16(g + 6), 4);
-                        out[18] = u'-';
-                        put_hex(out + 19, (uint64_t) g[8] << 8 | g[9], 4);
-                        out[23] = u'-';
-                        for (int i = 0; i < 6; i++)
-                                put_hex(out + 24 + 2 * i, g[10 + i], 2);
-                        out[36] = 0;
-                        return true;
-                }
-                offset += length;
-        }
-        return false;
+        Bytes g;
+        if (!devpath::find_gpt_partition(device_path(bs, device), &g))
+                return false;
+        // The signature is a GUID in EFI byte order: three little-endian fields, then eight bytes
+        // as they are.
+        put_hex(out, load_le32(g.data()), 8);
+        out[8] = u'-';
+        put_hex(out + 9, load_le16(g.data() + 4), 4);
+        out[13] = u'-';
+        put_hex(out + 14, load_le16(g.data() + 6), 4);
+        out[18] = u'-';
+        put_hex(out + 19, (uint64_t) g[8] << 8 | g[9], 4);
+        out[23] = u'-';
+        for (int i = 0; i < 6; i++)
+                put_hex(out + 24 + 2 * i, g[10 + i], 2);
+        out[36] = 0;
+        return true;
 }
 
 bool device_url(efi::BootServices *bs, efi::Handle device, PoolArray<char16_t> *out) {
