@@ -63,7 +63,8 @@ constexpr uint32_t load_le32(const uint8_t *p) {
 constexpr uint64_t load_le64(const uint8_t *p) {
         return (uint64_t) load_le32(p) | (uint64_t) load_le32(p + 4) << 32;
 }
-// Big-endian, for devicetrees and the SHA message schedule.
+// Big-endian, for devicetrees, EDID and the SHA message schedule.
+constexpr uint16_t load_be16(const uint8_t *p) { return (uint16_t) (p[0] << 8 | p[1]); }
 constexpr uint32_t load_be32(const uint8_t *p) {
         return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | (uint32_t) p[3];
 }

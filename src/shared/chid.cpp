@@ -159,6 +159,30 @@ void fields_from_smbios(Bytes table, Source source, Fields *out) {
         }
 }
 
+bool edid_panel_id(Bytes edid, char (&out)[7]) {
+        static constexpr uint8_t kHeader[8] = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
+        if (edid.size() < 128 || !bytes_equal(edid.data(), kHeader, sizeof(kHeader)))
+                return false;
+        uint16_t manufacturer = load_be16(edid.data() + 8);
+        for (int i = 0; i < 3; i++) {
+                unsigned letter = (manufacturer >> (10 - 5 * i)) & 0x1f;
+                if (letter > 26)
+                        return false;
+                out[i] = (char) ('@' + letter);
+        }
+        uint16_t product = load_le16(edid.data() + 10);
+        for (int i = 0; i < 4; i++)
+                out[3 + i] = kHex[(product >> (12 - 4 * i)) & 0xf];
+        return true;
+}
+
+bool set_edid(Bytes edid, Fields *fields) {
+        if (!edid_panel_id(edid, fields->edid_panel))
+                return false;
+        fields->set(Field::EdidPanel, Bytes(reinterpret_cast<const uint8_t *>(fields->edid_panel), 7));
+        return true;
+}
+
 void compute(const Fields &fields, Chid (&out)[kTypeCount], bool (&absent)[kTypeCount]) {
         for (size_t t = 0; t < kTypeCount; t++) {
                 out[t] = Chid();

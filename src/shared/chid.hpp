@@ -29,7 +29,7 @@ enum class Field : uint8_t {
         BiosMajor,             // type 0 system BIOS major release, "%02x"
         BiosMinor,             // type 0 system BIOS minor release, "%02x"
         EnclosureType,         // type 3 type, "%x"
-        EdidPanel,             // EDID manufacturer + product code (258); zuki does not read EDID
+        EdidPanel,             // EDID panel id (258): manufacturer letters + product code, set_edid()
         Count,
 };
 inline constexpr size_t kFieldCount = (size_t) Field::Count;
@@ -86,8 +86,10 @@ struct Chid {
 struct Fields {
         Bytes value[kFieldCount] = {};
         bool present[kFieldCount] = {};
-        // Storage for the formatted numeric fields (BIOS release, enclosure type).
+        // Storage for the formatted numeric fields (BIOS release, enclosure type) and the EDID
+        // panel id.
         char numeric[3][3] = {};
+        char edid_panel[7] = {};
 
         void set(Field f, Bytes v) {
                 value[(size_t) f] = v;
@@ -105,6 +107,19 @@ struct Fields {
 //     leaves the field absent. Strings are stripped the same way.
 enum class Source : uint8_t { Stub, Full };
 void fields_from_smbios(Bytes table, Source source, Fields *out);
+
+// The panel id of an EDID blob (VESA E-EDID 1.4, section 3.4), as systemd 258+ derives it
+// (src/fundamental/edid-fundamental.c): the three letters of the manufacturer's PNP id (bytes
+// 8-9, big-endian, five bits each from the top, 1 = 'A'; 0 gives '@' as systemd lets it) and the
+// product code (bytes 10-11, little-endian) as four lowercase hex digits, e.g. "RHT1234" for
+// QEMU's generated EDID. False for a blob shorter than 128 bytes, without the fixed header
+// 00 ff ff ff ff ff ff 00, or with a letter above 'Z'. Neither the checksum nor the version is
+// checked (systemd does not check them either).
+bool edid_panel_id(Bytes edid, char (&out)[7]);
+
+// Sets Field::EdidPanel from an EDID blob (the CHID types 15..17 then exist); false, and the
+// field left absent, when edid_panel_id() refuses the blob.
+bool set_edid(Bytes edid, Fields *fields);
 
 // Computes every CHID type; absent[t] is set for a type whose fields are not all present.
 void compute(const Fields &fields, Chid (&out)[kTypeCount], bool (&absent)[kTypeCount]);

@@ -5,6 +5,9 @@
 // would match a .hwids section with.
 
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
+#include <vector>
 
 #include "chid.hpp"
 #include "smbios.hpp"
@@ -17,25 +20,56 @@ namespace zuki::verbs {
 
 namespace {
 
-enum { kOptSmbiosFile = cli::kFirstLongOnly, kOptStub };
+enum { kOptSmbiosFile = cli::kFirstLongOnly, kOptEdid, kOptStub };
 
 constexpr cli::Option kOptions[] = {
         {"smbios-file", kOptSmbiosFile, cli::Arg::Required, "FILE",
          "the SMBIOS structure table (default /sys/firmware/dmi/tables/DMI)"},
+        {"edid", kOptEdid, cli::Arg::Required, "FILE",
+         "the display's EDID, for the EDID CHIDs (default: the one EDID under /sys/class/drm, if only one)"},
         {"stub", kOptStub, cli::Arg::None, nullptr,
          "compute as the stub does: missing strings count as empty, no BIOS/enclosure fields"},
 };
 
-constexpr const char *kUsage[] = {"[--smbios-file FILE] [--stub]"};
+constexpr const char *kUsage[] = {"[--smbios-file FILE] [--edid FILE] [--stub]"};
+
+// The EDID of this machine's display as `systemd-analyze chid` picks it: the edid attributes of
+// the DRM connectors; only when exactly one holds an EDID (several: which one the firmware reports
+// is unknown, and the EDID CHIDs are left out, with a note).
+std::string system_edid() {
+        std::vector<std::string> found;
+        std::error_code ec;
+        for (const auto &entry : std::filesystem::directory_iterator("/sys/class/drm", ec)) {
+                std::string path = entry.path().string() + "/edid";
+                std::error_code size_ec;
+                if (std::filesystem::exists(path, size_ec)) {
+                        Buffer b = read_file(path, 64u << 10);
+                        char id[7];
+                        if (chid::edid_panel_id(bytes_of(b), id))
+                                found.push_back(path);
+                }
+        }
+        if (found.size() > 1) {
+                std::fprintf(stderr, "zuki chid: %zu displays report an EDID, leaving out the EDID CHIDs; choose one with --edid:\n",
+                             found.size());
+                for (const std::string &f : found)
+                        std::fprintf(stderr, "  %s\n", f.c_str());
+                return {};
+        }
+        return found.empty() ? std::string() : found[0];
+}
 
 constexpr const char kFieldChars[chid::kFieldCount + 1] = "MFPSmpBvRreE";
 
 int run(const cli::Verb &verb, int argc, char **argv) {
-        std::string path = "/sys/firmware/dmi/tables/DMI";
+        std::string path = "/sys/firmware/dmi/tables/DMI", edid_path;
+        bool this_machine = true;
         chid::Source source = chid::Source::Full;
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
                 if (id == kOptSmbiosFile)
-                        path = arg;
+                        path = arg, this_machine = false;
+                else if (id == kOptEdid)
+                        edid_path = arg;
                 else if (id == kOptStub)
                         source = chid::Source::Stub;
         });
@@ -46,6 +80,14 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         Buffer table = read_file(path, 1u << 20);
         chid::Fields fields;
         chid::fields_from_smbios(bytes_of(table), source, &fields);
+        if (edid_path.empty() && this_machine)
+                edid_path = system_edid();
+        if (!edid_path.empty()) {
+                Buffer edid = read_file(edid_path, 64u << 10);
+                if (!chid::set_edid(bytes_of(edid), &fields))
+                        fail(edid_path + ": not an EDID (128 bytes or more starting 00 ff ff ff ff ff ff 00, letters A-Z)");
+                std::fprintf(stderr, "zuki chid: EDID panel %.7s from %s\n", fields.edid_panel, edid_path.c_str());
+        }
         chid::Chid chids[chid::kTypeCount];
         bool absent[chid::kTypeCount];
         chid::compute(fields, chids, absent);

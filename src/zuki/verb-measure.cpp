@@ -27,7 +27,7 @@ namespace {
 enum {
         kOptProfile = cli::kFirstLongOnly, kOptLoadOptions, kOptBank, kOptPhase, kOptJson, kOptPrivateKey, kOptPublicKey,
         kOptAppend, kOptPolicyRef, kOptSignatureDigest, kOptSecureBoot, kOptAddon, kOptGlobalAddon, kOptSmbiosCmdlineExtra, kOptEsp, kOptUkiPath,
-        kOptSmbiosFile, kOptFirmwareDtb,
+        kOptSmbiosFile, kOptEdid, kOptFirmwareDtb,
         kOptArchive,                                     // + sidecar::Kind
         kOptSection = kOptArchive + (int) sidecar::kKindCount, // + index in kSectionFiles
 };
@@ -72,6 +72,8 @@ constexpr cli::Option kOptions[] = {
          "the value of the SMBIOS type 11 string io.systemd.stub.kernel-cmdline-extra="},
         {"smbios-file", kOptSmbiosFile, cli::Arg::Required, "FILE",
          "the machine's SMBIOS table (/sys/firmware/dmi/tables/DMI): .dtbauto is chosen by its CHIDs"},
+        {"edid", kOptEdid, cli::Arg::Required, "FILE",
+         "the EDID the firmware reports (e.g. /sys/class/drm/card0-eDP-1/edid): adds the EDID CHIDs"},
         {"firmware-dtb", kOptFirmwareDtb, cli::Arg::Required, "FILE",
          "the devicetree the firmware installs: .dtbauto is chosen by its compatible"},
         {"esp", kOptEsp, cli::Arg::Required, "DIR", "read a mounted ESP as the stub does (with --uki-path)"},
@@ -93,7 +95,7 @@ constexpr cli::Option kOptions[] = {
 constexpr const char *kUsage[] = {
         "[--profile N] [--load-options TEXT [--secure-boot]] [--bank B]... [--phase P]... [--json] UKI",
         "[--esp DIR --uki-path PATH] [--credential FILE]... [--addon FILE]... [--sysext FILE]...\n"
-        "[--smbios-cmdline-extra TEXT] [--smbios-file FILE | --firmware-dtb FILE] ... UKI",
+        "[--smbios-cmdline-extra TEXT] [--smbios-file FILE [--edid FILE] | --firmware-dtb FILE] ... UKI",
         "--linux FILE [--osrel FILE] [--cmdline FILE] [--initrd FILE] [--ucode FILE]\n"
         "[--splash FILE] [--dtb FILE] [--uname FILE] [--sbat FILE] [--pcrpkey FILE]\n"
         "[--dtbauto FILE] [--hwids FILE] ...",
@@ -148,7 +150,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         bool esp_given = false;
         std::string esp_dir, uki_path;
         std::vector<std::pair<int, std::string>> esp_files;
-        std::optional<Buffer> smbios_table, firmware_dtb;
+        std::optional<Buffer> smbios_table, edid, firmware_dtb;
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
                 if (id >= kOptSection && id < kOptSection + (int) std::size(kSectionFiles)) {
                         files[id - kOptSection] = read_file(arg);
@@ -184,6 +186,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 case kOptSmbiosCmdlineExtra: esp.smbios_cmdline_extra = arg; esp_given = true; break;
                 case kOptEsp: esp_dir = arg; esp_given = true; break;
                 case kOptSmbiosFile: smbios_table = read_file(arg, 1u << 20); break;
+                case kOptEdid: edid = read_file(arg, 64u << 10); break;
                 case kOptFirmwareDtb: firmware_dtb = read_file(arg, 32u << 20); break;
                 case kOptUkiPath: uki_path = arg; esp_given = true; break;
                 default: esp_files.emplace_back(id, arg); esp_given = true; break; // archives and addons
@@ -213,9 +216,13 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         conditions.secure_boot = secure_boot;
         // The machine .dtbauto is chosen for, as the stub describes it (describe_machine()).
         hwids::Machine machine;
+        if (edid && !smbios_table)
+                throw UsageError("--edid goes with --smbios-file (the EDID CHIDs also use SMBIOS strings)");
         if (smbios_table || firmware_dtb) {
                 chid::Fields fields;
                 chid::fields_from_smbios(smbios_table ? bytes_of(*smbios_table) : Bytes(), chid::Source::Stub, &fields);
+                if (edid && !chid::set_edid(bytes_of(*edid), &fields))
+                        fail("--edid: not an EDID (128 bytes or more starting 00 ff ff ff ff ff ff 00, letters A-Z)");
                 bool absent[chid::kTypeCount];
                 chid::compute(fields, machine.chids, absent);
                 if (firmware_dtb) {

@@ -10,6 +10,8 @@
 #     PCR 11 that systemd-measure 262 calculates with the .dtbauto the machine selects (b.dtb,
 #     compatible "qemu,zuki-dtbauto-test") and the .hwids; without the table, or with another
 #     machine's, the value systemd-measure gives without any .dtbauto.
+#  2b. The same with a display EDID (--edid, the EDID CHIDs of systemd 258): an entry listing
+#     only the machine's type 16 CHID with that panel wins over the SMBIOS one.
 #  3. Signed: ukify 262 (zuki stub, sid's systemd-measure) and zuki build, both with
 #     --pcr-private-key, --pcr-banks sha256,sha512 and the two .dtbauto, write the same .pcrsig: one policy per .dtbauto and
 #     phase, RSA signatures equal; zuki check-policy accepts ukify's UKI.
@@ -96,6 +98,68 @@ checks = [
     (v["zk-match"] == v["sd-match"], "zuki measure --smbios-file (the test machine) = systemd-measure 262 with b.dtb"),
     (v["zk-none"] == v["sd-none"], "zuki measure without a machine = systemd-measure 262 without .dtbauto"),
     (v["zk-other"] == v["sd-none"], "zuki measure for another machine = systemd-measure 262 without .dtbauto"),
+]
+for ok, what in checks:
+    print(("ok" if ok else "FAIL") + ": " + what)
+raise SystemExit(0 if all(ok for ok, _ in checks) else 1)
+PY
+# 2b. The EDID CHIDs (systemd 258): the parity case's entry for this machine with the panel
+# "ZKI2026" (its CHID computed outside zuki, see test/qemu/parity/edid-chain.cpp) and a third
+# .dtbauto for it. With that display's EDID, zuki measure predicts the .dtbauto systemd-measure 262
+# measures for c.dtb; without it, still b.dtb. zuki chid lists the entry's CHID as type 16.
+panel_json=$here/../qemu/parity/cases/extras/EFI/BOOT/BOOTX64.EFI.extra.d/per-uki.addon.efi.src/hwids/zuki-acme-widget-panel.json
+mkdir hwids-edid && cp hwids/*.json "$panel_json" hwids-edid/ || fail "copying the hwids"
+printf '/dts-v1/;\n/ { compatible = "qemu,zuki-edid-test", "linux,dummy-virt"; model = "C"; };\n' >c.dts
+dtc -q -O dtb -o c.dtb c.dts || fail "dtc failed"
+# A 128-byte EDID base block: header, manufacturer "ZKI" (0x69 0x69), product code 0x2026.
+{ printf '\x00\xff\xff\xff\xff\xff\xff\x00\x69\x69\x26\x20'; head -c 116 /dev/zero; } >zki.edid
+"$ZUKI_PYTHON" "$ZUKI_UKIFY262" build --linux "$kernel" --uname 6.1.0-test --os-release "ID=zuki-test" \
+        --hwids hwids-edid --devicetree-auto a.dtb --devicetree-auto b.dtb --devicetree-auto c.dtb \
+        --stub "$ZUKI_SYSTEMD262_STUB_AA64" --output sd-edid.efi >/dev/null 2>ukify.err ||
+        { cat ukify.err; fail "ukify 262 with the EDID entry failed"; }
+"$ZUKI_PYTHON" - sd-edid.efi <<'PY' || fail "extracting sd-edid.efi's sections"
+import pefile, sys
+pe = pefile.PE(sys.argv[1], fast_load=True)
+n = 0
+for s in pe.sections:
+    name = s.Name.rstrip(b"\0").decode()
+    data = s.get_data()[:s.Misc_VirtualSize]
+    if name == ".dtbauto":
+        open(f"edid.dtbauto{n}", "wb").write(data)
+        n += 1
+    elif name in (".linux", ".osrel", ".cmdline", ".uname", ".sbat", ".hwids"):
+        open("edid" + name, "wb").write(data)
+PY
+edid_args=()
+for s in linux osrel cmdline uname sbat hwids; do
+        [[ -e edid.$s ]] && edid_args+=("--$s=edid.$s")
+done
+for n in 1 2; do
+        "$ZUKI_SYSTEMD_MEASURE262" calculate "${edid_args[@]}" "--dtbauto=edid.dtbauto$n" --bank=sha256 --phase=: \
+                --json=short >"sd-edid$n.json" || fail "systemd-measure 262 (.dtbauto $n) failed"
+done
+"$ZUKI_BIN" measure --phase=: --json=short --smbios-file acme.smbios --edid zki.edid sd-edid.efi >zk-edid.json ||
+        fail "zuki measure --edid failed"
+"$ZUKI_BIN" measure --phase=: --json=short --smbios-file acme.smbios sd-edid.efi >zk-noedid.json ||
+        fail "zuki measure (no EDID) failed"
+"$ZUKI_BIN" measure --phase=: --json=short --edid zki.edid sd-edid.efi >/dev/null 2>&1 &&
+        fail "zuki measure took --edid without --smbios-file"
+"$ZUKI_BIN" measure --phase=: --json=short --smbios-file acme.smbios --edid acme.smbios sd-edid.efi >/dev/null 2>bad.err &&
+        fail "zuki measure took an SMBIOS table as an EDID"
+grep -q "not an EDID" bad.err || fail "no clear error for a file that is not an EDID: $(cat bad.err)"
+"$ZUKI_BIN" chid --smbios-file acme.smbios --edid zki.edid >chid.out 2>chid.err || fail "zuki chid --edid failed"
+want=$(sed -n 's/^ *"\([0-9a-f-]\{36\}\)"$/\1/p' "$panel_json")
+grep -qx "16 MF---------E $want" chid.out || fail "zuki chid does not list $want as type 16: $(cat chid.out)"
+grep -q "EDID panel ZKI2026" chid.err || fail "zuki chid does not name the panel: $(cat chid.err)"
+echo "ok: zuki chid --edid lists the entry's CHID $want as type 16 (panel ZKI2026)"
+"$ZUKI_PYTHON" - <<'PY' || fail "PCR 11 predictions with an EDID"
+import json
+v = {n: json.load(open(n + ".json"))["sha256"][0]["hash"] for n in
+     ("sd-edid1", "sd-edid2", "zk-edid", "zk-noedid")}
+checks = [
+    (v["sd-edid1"] != v["sd-edid2"], "the two .dtbauto give different PCR 11 values"),
+    (v["zk-edid"] == v["sd-edid2"], "zuki measure --edid = systemd-measure 262 with c.dtb (the EDID entry)"),
+    (v["zk-noedid"] == v["sd-edid1"], "zuki measure without the EDID = systemd-measure 262 with b.dtb"),
 ]
 for ok, what in checks:
     print(("ok" if ok else "FAIL") + ": " + what)

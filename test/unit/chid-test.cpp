@@ -159,6 +159,75 @@ TEST(Chid, StubTreatsMissingTablesAsEmptyStrings) {
         EXPECT_TRUE(absent[3]);
 }
 
+// --- EDID panel ids (systemd 258's CHID types 15..17) ---
+
+// A 128-byte base EDID block with the given manufacturer and product code bytes (8..11).
+std::vector<uint8_t> edid_block(uint8_t m0, uint8_t m1, uint8_t p0, uint8_t p1) {
+        std::vector<uint8_t> e = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, m0, m1, p0, p1};
+        e.resize(128, 0);
+        e[18] = 1, e[19] = 4; // EDID 1.4
+        return e;
+}
+std::string panel(const std::vector<uint8_t> &e) {
+        char id[7];
+        if (!chid::edid_panel_id(Bytes(e.data(), e.size()), id))
+                return "(refused)";
+        return std::string(id, 7);
+}
+
+// QEMU's generated EDID (hw/display/edid-generate.c) says "RHT" and product 0x1234; Linux's
+// drm_edid_get_panel_id() packs the same bytes the same way.
+TEST(Chid, EdidPanelIdOfQemusEdid) {
+        EXPECT_EQ(panel(edid_block(0x49, 0x14, 0x34, 0x12)), "RHT1234");
+        // Lowercase hex, little-endian product code, zero-padded.
+        EXPECT_EQ(panel(edid_block(0x4c, 0x83, 0xab, 0x0c)), "SDC0cab");
+}
+
+TEST(Chid, EdidPanelIdRefusesWhatSystemdRefuses) {
+        std::vector<uint8_t> e = edid_block(0x49, 0x14, 0x34, 0x12);
+        EXPECT_EQ(panel(std::vector<uint8_t>(e.begin(), e.begin() + 127)), "(refused)"); // short
+        std::vector<uint8_t> bad = e;
+        bad[7] = 0xff; // not the fixed header
+        EXPECT_EQ(panel(bad), "(refused)");
+        EXPECT_EQ(panel(edid_block(0x6f, 0x14, 0, 0)), "(refused)"); // first letter 27
+        // A zero letter is not refused: systemd makes it '@'.
+        EXPECT_EQ(panel(edid_block(0x00, 0x14, 0x01, 0x00)), "@@T0001");
+        // A wrong checksum is not looked at.
+        e[127] ^= 0x5a;
+        EXPECT_EQ(panel(e), "RHT1234");
+}
+
+// An external vector: `systemd-analyze chid` on a Surface Pro 11 (systemd 258, as published for
+// that machine's devicetree work) lists ext1 (type 16: manufacturer, family, EDID panel) for
+// "Microsoft Corporation", "Surface" and the panel SDC4195 as
+// ca2ff828-b404-5253-9e0e-579c93bfb059. The EDID block here carries that panel.
+TEST(Chid, EdidTypesMatchSystemdAnalyze) {
+        chid::Fields f;
+        auto set = [&](chid::Field field, const char *v) {
+                f.set(field, Bytes(reinterpret_cast<const uint8_t *>(v), std::char_traits<char>::length(v)));
+        };
+        set(chid::Field::Manufacturer, "Microsoft Corporation");
+        set(chid::Field::Family, "Surface");
+        set(chid::Field::ProductName, "Surface Pro, 11th Edition");
+        set(chid::Field::ProductSku, "Surface_Pro_11th_Edition_2076");
+        chid::Chid c[chid::kTypeCount];
+        bool absent[chid::kTypeCount];
+        chid::compute(f, c, absent);
+        for (size_t t = 15; t < chid::kTypeCount; t++)
+                EXPECT_TRUE(absent[t] && c[t].is_null()) << "type " << t << " without an EDID";
+
+        std::vector<uint8_t> e = edid_block(0x4c, 0x83, 0x95, 0x41);
+        ASSERT_TRUE(chid::set_edid(Bytes(e.data(), e.size()), &f));
+        chid::compute(f, c, absent);
+        EXPECT_FALSE(absent[15] || absent[16] || absent[17]);
+        EXPECT_EQ(text(c[16]), "ca2ff828-b404-5253-9e0e-579c93bfb059");
+
+        chid::Fields refused;
+        std::vector<uint8_t> bad = edid_block(0x6f, 0x14, 0, 0);
+        EXPECT_FALSE(chid::set_edid(Bytes(bad.data(), bad.size()), &refused));
+        EXPECT_FALSE(refused.present[(size_t) chid::Field::EdidPanel]);
+}
+
 TEST(Chid, EfiByteOrderRoundTrips) {
         chid::Chid c;
         for (int i = 0; i < 16; i++)

@@ -5,6 +5,7 @@
 #include "../../shared/boot-model.hpp"
 #include "../../shared/chid.hpp"
 #include "../efi/dt-fixup.hpp"
+#include "../efi/edid.hpp"
 #include "config-table.hpp"
 #include "log.hpp"
 
@@ -64,6 +65,20 @@ void describe_machine(const efi::SystemTable *st, Bytes smbios_table, hwids::Mac
         }
         chid::Fields fields;
         chid::fields_from_smbios(smbios_table, chid::Source::Stub, &fields);
+        // The display's EDID, for the CHID types 15..17 (systemd 258): as systemd-stub, the first
+        // EFI_EDID_DISCOVERED_PROTOCOL the firmware gives; none (most firmware installs none) or
+        // one that is not an EDID leaves those types out.
+        efi::EdidDiscoveredProtocol *edid = nullptr;
+        if (efi::is_error(st->BootServices->LocateProtocol(&efi::EdidDiscoveredProtocol::kGuid, nullptr,
+                                                           reinterpret_cast<void **>(&edid))) ||
+            !edid || !edid->Edid || edid->SizeOfEdid == 0)
+                log_debug("No EDID from the firmware: no EDID CHIDs");
+        else if (chid::set_edid(Bytes(edid->Edid, edid->SizeOfEdid), &fields)) {
+                char panel[8] = {};
+                __builtin_memcpy(panel, fields.edid_panel, 7);
+                log_debug("EDID panel {} for the CHIDs", static_cast<const char *>(panel));
+        } else
+                log_debug("The firmware's EDID ({} bytes) has no panel id: no EDID CHIDs", (uint64_t) edid->SizeOfEdid);
         bool absent[chid::kTypeCount];
         chid::compute(fields, out->chids, absent);
 }

@@ -13,7 +13,7 @@
 #
 #   parity-test.sh --zuki ZUKI --linux KERNEL --initrd INITRD --case DIR --stub-a STUB --stub-b STUB
 #                  [--may-differ GLOB]... [--firmware FW] [--secure-boot] [--arch x86_64|aarch64]
-#                  [--no-tpm] [--http-boot] [--keep DIR]
+#                  [--no-tpm] [--http-boot] [--chain EFI] [--keep DIR]
 #
 #   --case DIR        a tree copied onto the ESP, next to the UKI, which boots as
 #                     \EFI\BOOT\BOOTX64.EFI (so its per-UKI drop-ins are in
@@ -72,6 +72,11 @@
 #                     the guest sees it, in StubDeviceURL and LoaderDeviceURL; the URL's port
 #                     differs between the boots and is replaced by "(served URL)" before the
 #                     comparison
+#   --chain EFI       boot EFI as \EFI\BOOT\BOOT*.EFI: a test loader that prepares the firmware
+#                     and starts the UKI, which is then \EFI\zuki\uki.efi (so the case's drop-in
+#                     directory becomes EFI/zuki/uki.efi.extra.d/); edid-chain.efi installs a
+#                     display EDID. Both sides' serial logs must show the loader's line
+#                     "... starting \EFI\zuki\uki.efi"
 #   --keep DIR        keep the UKIs, serial logs and observations in DIR
 #
 # The UKI's command line is "console=ttyS0 panic=-1" (ttyAMA0 on aarch64) in its .cmdline: a UKI
@@ -85,7 +90,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 qemu_dir=$(dirname "$here")
 
 zuki="" linux="" initrd="" case_dir="" stub_a="" stub_b="" firmware=bookworm keep="" secure_boot=0 arch=x86_64
-no_tpm=0 http_boot=0
+no_tpm=0 http_boot=0 chain=""
 may_differ=()
 while (($#)); do
         [[ $1 == --secure-boot ]] && { secure_boot=1; shift; continue; }
@@ -103,6 +108,7 @@ while (($#)); do
         --firmware) firmware=$2 ;;
         --arch) arch=$2 ;;
         --keep) keep=$2 ;;
+        --chain) chain=$2 ;;
         *) echo "parity-test: unknown argument $1" >&2; exit 2 ;;
         esac
         shift 2
@@ -111,7 +117,7 @@ for v in zuki linux initrd case_dir stub_a stub_b; do
         [[ -n ${!v} ]] || { echo "parity-test: --${v//_/-} is required" >&2; exit 2; }
 done
 [[ -d $case_dir ]] || fail "no case directory $case_dir"
-for f in "$zuki" "$linux" "$initrd" "$stub_a" "$stub_b"; do
+for f in "$zuki" "$linux" "$initrd" "$stub_a" "$stub_b" ${chain:+"$chain"}; do
         [[ -r $f ]] || fail "no such file: $f"
 done
 case $arch in
@@ -125,6 +131,8 @@ tpm=(--tpm)
 ((no_tpm)) && { tpm=(); observe_args+=(--no-tpm); }
 [[ $http_boot == 0 || ($arch == x86_64 && $secure_boot == 0 && $firmware == bookworm) ]] ||
         { echo "parity-test: --http-boot is for x86_64 on bookworm's OVMF, without --secure-boot" >&2; exit 2; }
+[[ -z $chain || ($http_boot == 0 && $secure_boot == 0) ]] ||
+        { echo "parity-test: --chain is not for --http-boot or --secure-boot (the loader is unsigned)" >&2; exit 2; }
 load_assets
 make_tmp
 
@@ -147,8 +155,12 @@ sign() { # sign FILE: Authenticode-sign FILE in place with the enrolled db key
 
 # --- The ESP's extra contents, identical for both boots ---
 cp -r "$case_dir" "$tmp/esp" || fail "copying $case_dir"
-if [[ $arch != x86_64 && -d $tmp/esp/EFI/BOOT/BOOTX64.EFI.extra.d ]]; then
-        mv "$tmp/esp/EFI/BOOT/BOOTX64.EFI.extra.d" "$tmp/esp/EFI/BOOT/$efi_name.extra.d" || fail "renaming the drop-in directory"
+uki_dir=EFI/BOOT uki_name=$efi_name
+[[ -n $chain ]] && uki_dir=EFI/zuki uki_name=uki.efi
+if [[ $uki_dir/$uki_name != EFI/BOOT/BOOTX64.EFI && -d $tmp/esp/EFI/BOOT/BOOTX64.EFI.extra.d ]]; then
+        mkdir -p "$tmp/esp/$uki_dir" &&
+                mv "$tmp/esp/EFI/BOOT/BOOTX64.EFI.extra.d" "$tmp/esp/$uki_dir/$uki_name.extra.d" ||
+                fail "moving the drop-in directory"
 fi
 # case_file NAME: the lines of the case's control file NAME (removed from the ESP), empty ones dropped
 case_file() {
@@ -214,7 +226,7 @@ for src in "${addon_srcs[@]}"; do
         ((secure)) && sign "$addon"
 done
 esp_files=()
-echo "ESP contents next to the UKI (EFI/BOOT/$efi_name):"
+echo "ESP contents next to the UKI ($uki_dir/$uki_name):"
 nfiles=0
 while read -r f; do
         esp_files+=(--esp-file "$f=${f#"$tmp/esp/"}")
@@ -244,6 +256,7 @@ boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tm
                 fail "zuki build on stub $side"
         ((secure_boot)) && sign "$tmp/$side.efi"
         local -a source=(--esp-image "$tmp/$side.efi" "${esp_files[@]}")
+        [[ -n $chain ]] && source=(--esp-image "$chain" --esp-file "$tmp/$side.efi=$uki_dir/$uki_name" "${esp_files[@]}")
         if ((http_boot)); then
                 # The same name on both sides: the URL differs only in its port.
                 mkdir -p "$tmp/$side" && cp "$tmp/$side.efi" "$tmp/$side/uki.efi" || fail "copying the UKI"
@@ -267,7 +280,9 @@ boot() { # boot SIDE STUB: the UKI on STUB from the ESP, its observations in $tm
                 state_check "$side: LoaderDeviceURL is the served URL" grep -qxF "efivar LoaderDeviceURL $url" "$tmp/$side.txt"
                 sed -i "s|$url|(served URL)|g" "$tmp/$side.txt" || fail "sed"
         fi
-        expect_counts "serial log" <(firmware_lines "$tmp/$side.log") "${serial_expect[@]}"
+        local -a chain_expect=()
+        [[ -n $chain ]] && chain_expect=('1 starting .EFI.zuki.uki\.efi')
+        expect_counts "serial log" <(firmware_lines "$tmp/$side.log") "${serial_expect[@]}" "${chain_expect[@]}"
         expect_counts observations "$tmp/$side.txt" "${observed_expect[@]}"
         if [[ -n $shared_state ]]; then
                 check_state "$side"
