@@ -167,14 +167,20 @@ KexecSupport kexec_support(Bytes image) {
         // image or a UKI for kexec_file_load(), one layer only, so not a zboot image in a UKI.
         // Seen on x86_64 only: Debian 12's arm64 kernel has no kexec_file_load().
         k.systemd262 = !uki && view->machine() == pe::kMachineX64;
-        k.summary = std::string(uki ? "kexec-tools 2.0.32 and systemd 262's systemctl kexec (which unpacks one layer) "
-                                      "cannot load it as it is"
-                                : k.systemd262 ? "kexec-tools 2.0.32 cannot load it as it is, systemd 262's systemctl kexec "
-                                                 "can (as a Type #1 entry's linux)"
-                                               : "kexec-tools 2.0.32 cannot load it as it is") +
-                    " (" + what + "); zuki kexec loads it" + (uki ? " with its .initrd and .cmdline" : "") +
-                    " (zuki extract gives the " + (uki ? "kernel and sections" : "kernel") +
-                    " for kexec -l / -s; docs/kexec.md)";
+        // Who cannot load it as it is, who can, then what zuki offers.
+        std::string loaders;
+        if (uki)
+                loaders = "kexec-tools 2.0.32 and systemd 262's systemctl kexec (which unpacks one layer) cannot load it "
+                          "as it is";
+        else if (k.systemd262)
+                loaders = "kexec-tools 2.0.32 cannot load it as it is, systemd 262's systemctl kexec can (as a Type #1 "
+                          "entry's linux)";
+        else
+                loaders = "kexec-tools 2.0.32 cannot load it as it is";
+        std::string ours = uki ? "zuki kexec loads it with its .initrd and .cmdline (zuki extract gives the kernel and "
+                                 "sections"
+                               : "zuki kexec loads it (zuki extract gives the kernel";
+        k.summary = loaders + " (" + what + "); " + ours + " for kexec -l / -s; docs/kexec.md)";
         return k;
 }
 
