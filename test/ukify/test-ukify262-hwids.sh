@@ -30,6 +30,23 @@ db=$(dirname "$ZUKI_UKIFY262")/../lib/systemd/boot/hwids/aa64
 command -v dtc >/dev/null || skip "no dtc"
 make_tmp
 cd "$tmp" || exit 1
+# save_sections UKI PREFIX: the UKI's .dtbauto sections as PREFIX.dtbauto0, 1, ... and its other
+# measured sections (and .pcrsig) as PREFIX.linux, PREFIX.osrel, ...
+save_sections() {
+        "$ZUKI_PYTHON" - "$1" "$2" <<'PY' || fail "extracting $1's sections"
+import pefile, sys
+pe = pefile.PE(sys.argv[1], fast_load=True)
+n = 0
+for s in pe.sections:
+    name = s.Name.rstrip(b"\0").decode()
+    data = s.get_data()[:s.Misc_VirtualSize]
+    if name == ".dtbauto":
+        open(f"{sys.argv[2]}.dtbauto{n}", "wb").write(data)
+        n += 1
+    elif name in (".linux", ".osrel", ".cmdline", ".uname", ".sbat", ".pcrpkey", ".hwids", ".pcrsig"):
+        open(sys.argv[2] + name, "wb").write(data)
+PY
+}
 
 mkdir hwids
 cp "$db"/*.json "$here"/hwids/*.json hwids/
@@ -117,19 +134,7 @@ dtc -q -O dtb -o c.dtb c.dts || fail "dtc failed"
         --hwids hwids-edid --devicetree-auto a.dtb --devicetree-auto b.dtb --devicetree-auto c.dtb \
         --stub "$ZUKI_SYSTEMD262_STUB_AA64" --output sd-edid.efi >/dev/null 2>ukify.err ||
         { cat ukify.err; fail "ukify 262 with the EDID entry failed"; }
-"$ZUKI_PYTHON" - sd-edid.efi <<'PY' || fail "extracting sd-edid.efi's sections"
-import pefile, sys
-pe = pefile.PE(sys.argv[1], fast_load=True)
-n = 0
-for s in pe.sections:
-    name = s.Name.rstrip(b"\0").decode()
-    data = s.get_data()[:s.Misc_VirtualSize]
-    if name == ".dtbauto":
-        open(f"edid.dtbauto{n}", "wb").write(data)
-        n += 1
-    elif name in (".linux", ".osrel", ".cmdline", ".uname", ".sbat", ".hwids"):
-        open("edid" + name, "wb").write(data)
-PY
+save_sections sd-edid.efi edid
 edid_args=()
 for s in linux osrel cmdline uname sbat hwids; do
         [[ -e edid.$s ]] && edid_args+=("--$s=edid.$s")
@@ -178,19 +183,7 @@ ln -s "$ZUKI_SYSTEMD_MEASURE262" sd-tools/systemd-measure
         fail "zuki build --pcr-private-key with two --dtbauto failed: $(cat zk.err)"
 # What ukify 262 does with these sections (its sign loop): systemd-measure 262 sign once per
 # .dtbauto with all other measured sections, the entries combined without repeats.
-"$ZUKI_PYTHON" - zk-signed.efi <<'PY' || fail "extracting zk-signed.efi's sections"
-import pefile, sys
-pe = pefile.PE(sys.argv[1], fast_load=True)
-n = 0
-for s in pe.sections:
-    name = s.Name.rstrip(b"\0").decode()
-    data = s.get_data()[:s.Misc_VirtualSize]
-    if name == ".dtbauto":
-        open(f"zk.dtbauto{n}", "wb").write(data)
-        n += 1
-    elif name in (".linux", ".osrel", ".cmdline", ".uname", ".sbat", ".pcrpkey", ".hwids", ".pcrsig"):
-        open("zk" + name, "wb").write(data)
-PY
+save_sections zk-signed.efi zk
 zk_args=()
 for s in linux osrel cmdline uname sbat pcrpkey hwids; do
         [[ -e zk.$s ]] && zk_args+=("--$s=zk.$s")
