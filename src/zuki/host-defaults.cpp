@@ -33,10 +33,10 @@ std::string arch_suffix(uint16_t machine) {
 
 } // namespace
 
-std::string find_stub(const std::string &explicit_stub, uint16_t machine) {
+std::string find_stub(const std::string &explicit_stub, uint16_t machine, const char *stub_name) {
         if (!explicit_stub.empty())
                 return explicit_stub;
-        std::string name = "zuki" + arch_suffix(machine) + ".efi.stub";
+        std::string name = stub_name + arch_suffix(machine) + ".efi.stub";
         if (const char *dir = std::getenv("ZUKI_STUB_DIR"); dir && *dir)
                 return std::string(dir) + "/" + name;
         char self[4096];

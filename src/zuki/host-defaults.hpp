@@ -14,7 +14,8 @@ namespace zuki {
 
 // The stub for a kernel of PE `machine`: `explicit_stub` when given, then $ZUKI_STUB_DIR, then the
 // stub beside a build-tree binary (../boot/), then the installed one (ZUKI_STUB_DIR at build time).
-std::string find_stub(const std::string &explicit_stub, uint16_t machine);
+// `name` is "zuki" (zuki<arch>.efi.stub) or "zukiaddon" (the addon stub).
+std::string find_stub(const std::string &explicit_stub, uint16_t machine, const char *name = "zuki");
 
 // /etc/os-release, else /usr/lib/os-release (os-release(5)); Failure when there is neither.
 Buffer default_os_release();

@@ -107,10 +107,15 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         if (uki::is_uki(*stub_view) || is_zboot_image(stub))
                 fail("Stub image already carries a kernel");
 
+        if (in.addon && (!in.linux_image.empty() || in.osrel || in.splash || in.pcrpkey || !in.profiles.empty() ||
+                         in.sign_pcr_policy))
+                fail("An addon holds no kernel, .osrel, .splash, .pcrpkey, profiles or signed PCR policies");
         // The kernel: wrapped into a zboot image unless it is one already or --no-compress.
         Buffer linux_section;
         KernelInfo info;
-        if (is_zboot_image(bytes_of(in.linux_image))) {
+        if (in.addon) {
+                // No kernel: the sections go onto the addon stub as they are.
+        } else if (is_zboot_image(bytes_of(in.linux_image))) {
                 // The stub's checks that need no decompression first: a refusal names its reason.
                 Result<pe::View> zview = pe::View::parse(bytes_of(in.linux_image), pe::Layout::File);
                 if (!zview)
@@ -187,7 +192,8 @@ UkiResult build_uki(Bytes stub, const UkiInputs &in, const CompressOptions &comp
         }
         if (in.microcode)
                 add(".ucode", *in.microcode);
-        add(".linux", linux_section);
+        if (!in.addon)
+                add(".linux", linux_section);
         for (const auto &[name, data] : in.extra_sections) {
                 validate_section_name(name);
                 add(name, data);

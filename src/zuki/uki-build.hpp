@@ -22,6 +22,9 @@ struct ProfileInputs {
 };
 
 struct UkiInputs {
+        // An addon (zuki build --addon): no kernel, only the sections a UKI's stub takes from an
+        // addon (.cmdline, .dtb, .dtbauto, .hwids, .initrd, .ucode, .uname), on the addon stub.
+        bool addon = false;
         Buffer linux_image;             // a kernel PE (bzImage/Image) or a zboot image
         bool compress = true;           // wrap a plain kernel into a zuki zboot image first
         std::vector<Buffer> initrds;    // concatenated, each padded to 4 bytes

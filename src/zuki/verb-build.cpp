@@ -26,7 +26,7 @@ enum {
         kOptLinux = cli::kFirstLongOnly, kOptInitrd, kOptCmdline, kOptOsRelease, kOptNoOsRelease, kOptUname, kOptSbat,
         kOptSplash, kOptDevicetree, kOptMicrocode, kOptPcrpkey, kOptNoCompress, kOptStub, kOptJson, kOptProfile,
         kOptProfileCmdline, kOptSection, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases, kOptPcrBanks, kOptPolicyRef, kOptSignInitrdPcrs, kOptSbKey,
-        kOptSbCert, kOptX86Boot, kOptDevicetreeAuto, kOptHwids, kOptCacheDir,
+        kOptSbCert, kOptX86Boot, kOptDevicetreeAuto, kOptHwids, kOptCacheDir, kOptAddon, kOptEfiArch,
 };
 
 constexpr cli::Option kOptions[] = {
@@ -59,6 +59,9 @@ constexpr cli::Option kOptions[] = {
         {"secureboot-private-key", kOptSbKey, cli::Arg::Required, "KEY|URI", "Authenticode-sign the UKI with this key"},
         {"secureboot-certificate", kOptSbCert, cli::Arg::Required, "CERT", "the certificate of the Secure Boot key"},
         {"stub", kOptStub, cli::Arg::Required, "FILE", "stub to use (default: $ZUKI_STUB_DIR or the installed one)"},
+        {"addon", kOptAddon, cli::Arg::None, nullptr,
+         "build a UKI addon (.cmdline, .dtb, .dtbauto, .hwids, .initrd, .ucode, .uname) on zukiaddon<arch>.efi.stub"},
+        {"efi-arch", kOptEfiArch, cli::Arg::Required, "ARCH", "--addon: x64 or aa64 (default: this machine's)"},
         {"output", 'o', cli::Arg::Required, "UKI", "the UKI to write (required)"},
         {"level", 'l', cli::Arg::Required, "N", "zstd level for the kernel (default 19)"},
         {"x86-boot", kOptX86Boot, cli::Arg::Required, "MODE", "x86_64: auto, direct or efistub, as for zboot"},
@@ -75,13 +78,97 @@ constexpr const char *kUsage[] = {
         "[--pcr-private-key KEY|URI [--pcr-public-key FILE] [--phases P,...] [--policyref STRING]]...\n"
         "[--pcr-banks B,...] [--sign-initrd-pcrs]\n"
         "[--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI",
+        "--addon [--efi-arch x64|aa64] [--cmdline TEXT|@FILE] [--initrd FILE]... [--devicetree FILE]\n"
+        "[--devicetree-auto FILE]... [--hwids DIR] [--microcode FILE] [--uname TEXT] [--sbat TEXT|@FILE]\n"
+        "[--stub FILE] [--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output ADDON",
 };
+
+// The options that make no sense for an addon (zuki build --addon refuses them).
+constexpr int kUkiOnly[] = {kOptLinux,      kOptOsRelease,     kOptSplash,       kOptPcrpkey,  kOptNoCompress,
+                            kOptProfile,    kOptProfileCmdline, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases,
+                            kOptPcrBanks,   kOptPolicyRef,     kOptSignInitrdPcrs, kOptX86Boot,  kOptCacheDir,
+                            'l'};
+
+// The PE machine an addon is built for: --efi-arch (ukify's names), else this machine's.
+uint16_t addon_machine(const std::string &efi_arch) {
+        if (efi_arch == "x64")
+                return pe::kMachineX64;
+        if (efi_arch == "aa64")
+                return pe::kMachineArm64;
+        if (!efi_arch.empty())
+                throw UsageError("--efi-arch: x64 or aa64, not " + efi_arch);
+#if defined(__aarch64__)
+        return pe::kMachineArm64;
+#else
+        return pe::kMachineX64;
+#endif
+}
+
+// zuki build --addon: the given sections on the addon stub, signed when asked, as ukify 262
+// builds an addon on systemd's addon<arch>.efi.stub.
+int build_addon(UkiInputs &in, const std::string &stub_path, const std::string &efi_arch, const std::string &output,
+                const std::string &sb_key, const std::string &sb_cert, bool json, const std::vector<std::string> &uki_only,
+                std::vector<InputFile> &inputs) {
+        if (!uki_only.empty())
+                throw UsageError(uki_only.front() + " does not go into an addon (--addon takes .cmdline, .dtb, "
+                                                    ".dtbauto, .hwids, .initrd, .ucode, .uname and .sbat)");
+        if (output.empty())
+                throw UsageError("zuki build needs --output");
+        if (sb_key.empty() != sb_cert.empty())
+                throw UsageError("--secureboot-private-key and --secureboot-certificate go together");
+        if (!in.cmdline && in.initrds.empty() && !in.devicetree && in.devicetree_auto.empty() && !in.microcode &&
+            in.extra_sections.empty())
+                throw UsageError("--addon needs something to add: --cmdline, --initrd, --devicetree, "
+                                 "--devicetree-auto or --microcode");
+        std::optional<authenticode::Signer> signer;
+        if (!sb_key.empty())
+                signer = authenticode::load_signer(sb_key, sb_cert, {});
+        uint16_t machine = pe::kMachineX64;
+        if (stub_path.empty())
+                machine = addon_machine(efi_arch);
+        std::string stub_file = find_stub(stub_path, machine, "zukiaddon");
+        inputs.push_back({stub_file, "stub"});
+        refuse_output_over_inputs(output, inputs);
+        Buffer stub = read_file(stub_file);
+        UkiResult r = build_uki(bytes_of(stub), in, CompressOptions());
+        std::optional<authenticode::SignResult> signature;
+        if (signer) {
+                authenticode::SignOptions sopt;
+                sopt.signing_time = authenticode::source_date_epoch();
+                signature = authenticode::sign_image(bytes_of(r.image), *signer, sopt);
+                r.image = std::move(signature->image);
+        }
+        write_file_atomic(output, bytes_of(r.image), 0644);
+        if (json) {
+                nlohmann::ordered_json j;
+                j["output"] = output;
+                j["stub"] = stub_file;
+                j["addon"] = true;
+                j["size"] = r.image.size();
+                for (const AddedSection &s : r.sections)
+                        j["sections"].push_back({{"name", s.name}, {"size", s.size}});
+                if (signature)
+                        j["signed"] = {{"signer", signature->signer},
+                                       {"sha256", to_hex(bytes_of(signature->digest))}};
+                cli::print_json(j);
+        } else {
+                std::printf("%s: addon %zu bytes, sections", output.c_str(), r.image.size());
+                for (const AddedSection &s : r.sections)
+                        std::printf(" %s", s.name.c_str());
+                if (signature)
+                        std::printf(", signed by %s", signature->signer.c_str());
+                std::printf("\n");
+        }
+        return 0;
+}
 
 int run(const cli::Verb &verb, int argc, char **argv) {
         UkiInputs in;
         CompressOptions copt;
-        std::string linux_path, stub_path, output, sb_key, sb_cert;
+        std::string linux_path, stub_path, output, sb_key, sb_cert, efi_arch;
         bool json = false, no_os_release = false;
+        // What an addon cannot hold, as the option names the user gave.
+        std::vector<std::string> uki_only;
         std::vector<std::string> pcr_private_keys, pcr_public_keys, pcr_banks;
         std::vector<std::vector<std::string>> phase_groups;
         std::vector<std::string> policyrefs;
@@ -98,8 +185,15 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 return cli::text_or_file(arg);
         };
         auto args = cli::parse(verb, argc, argv, [&](int id, const char *arg) {
+                for (int k : kUkiOnly)
+                        if (k == id)
+                                for (const cli::Option &o : kOptions)
+                                        if (o.id == id)
+                                                uki_only.push_back(std::string("--") + o.name);
                 switch (id) {
                 case kOptLinux: linux_path = arg; break;
+                case kOptAddon: in.addon = true; break;
+                case kOptEfiArch: efi_arch = arg; break;
                 case kOptX86Boot: copt.x86_boot = cli::parse_x86_boot(arg); break;
                 case kOptCacheDir: copt.cache_dir = arg; break;
                 case kOptInitrd: in.initrds.push_back(input(arg, "initrd")); break;
@@ -163,6 +257,10 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 return 0;
         if (!args->empty())
                 throw UsageError("zuki build takes no positional arguments");
+        if (in.addon)
+                return build_addon(in, stub_path, efi_arch, output, sb_key, sb_cert, json, uki_only, inputs);
+        if (!efi_arch.empty())
+                throw UsageError("--efi-arch is for --addon (a UKI's architecture is its kernel's)");
         // ukify pairs the n-th --pcr-public-key and --phases with the n-th --pcr-private-key.
         if (!pcr_public_keys.empty() && pcr_public_keys.size() != pcr_private_keys.size())
                 throw UsageError("Give one --pcr-public-key per --pcr-private-key, or none");
@@ -298,7 +396,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
 const cli::Verb kBuild = {
         "build", kUsage,
         "Assemble a UKI on the zuki stub; the kernel becomes a zboot image unless --no-compress.\n"
-        "With PCR keys, embed .pcrpkey and the signed PCR 11 policies as .pcrsig.",
+        "With PCR keys, embed .pcrpkey and the signed PCR 11 policies as .pcrsig. With --addon,\n"
+        "assemble a UKI addon instead, on the addon stub.",
         kOptions, run,
 };
 

@@ -12,7 +12,9 @@ make_tmp
 refuse() {
         local name=$1 regex=$2
         shift 2
-        "$zuki" build --linux "$linux" --no-os-release --output "$tmp/uki.efi" "$@" >/dev/null 2>"$tmp/stderr"
+        local -a base=(--linux "$linux" --no-os-release)
+        [[ $1 == --addon ]] && base=() # zuki build --addon: no kernel
+        "$zuki" build "${base[@]}" --output "$tmp/uki.efi" "$@" >/dev/null 2>"$tmp/stderr"
         local rc=$? lines
         lines=$(wc -l <"$tmp/stderr")
         if [[ $rc -eq 0 || $lines -ne 1 ]] || ! grep -Eq "^zuki: $regex" "$tmp/stderr" || [[ -e $tmp/uki.efi ]] ||
@@ -37,4 +39,13 @@ printf 'console=ttyS0 caf\xe9' >"$tmp/latin1"
 refuse "command line not UTF-8" 'The command line is not valid UTF-8' --cmdline "@$tmp/latin1"
 head -c 20000 /dev/zero | tr '\0' x >"$tmp/huge"
 refuse "command line too long" 'The command line is 20000 bytes long, the limit is 16384' --cmdline "@$tmp/huge"
+
+# zuki build --addon (UKI addons on zukiaddon<arch>.efi.stub).
+refuse "addon with a kernel" '--linux does not go into an addon' --addon --cmdline x --linux "$linux"
+refuse "addon with a PCR key" '--pcr-private-key does not go into an addon' --addon --cmdline x --pcr-private-key k.pem
+refuse "addon with an os-release" '--os-release does not go into an addon' --addon --cmdline x --os-release ID=x
+refuse "addon with nothing in it" '--addon needs something to add' --addon
+refuse "addon for an unknown architecture" '--efi-arch: x64 or aa64, not riscv64' --addon --efi-arch riscv64 --cmdline x
+refuse "addon command line not UTF-8" 'The command line is not valid UTF-8' --addon --cmdline "@$tmp/latin1"
+refuse "--efi-arch for a UKI" '--efi-arch is for --addon' --efi-arch x64
 summary

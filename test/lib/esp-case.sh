@@ -27,10 +27,14 @@
 # esp_marker_devicetree), devicetree-auto (one .dtbauto per line "COMPATIBLE MARKER": a marker
 # devicetree whose root compatible starts with COMPATIBLE), hwids/ (ukify's --hwids directory).
 # SCRATCH is a file path prefix for intermediate files. ARCH (x86_64 by default, or aarch64) is
-# the machine the addon is for. Removes SRC.
+# the machine the addon is for. A SRC holding a file zuki-built is built by `$zuki build --addon`
+# (the caller's zuki binary) on zuki's own addon stub instead, from the same files (not linux).
+# Removes SRC.
 esp_build_addon() {
         local src=$1 stub=$2 scratch=$3 arch=${4:-x86_64} addon=${1%.src}
         local -a args=(build --stub "$stub" --output "$addon")
+        [[ -f $src/zuki-built ]] && args=(build --addon --efi-arch "$([[ $arch == aarch64 ]] && echo aa64 || echo x64)"
+                --output "$addon")
         if [[ -f $src/devicetree-marker ]]; then
                 esp_marker_devicetree "$arch" "$(cat "$src/devicetree-marker")" "$scratch" "$scratch.addon.dtb"
                 args+=(--devicetree "$scratch.addon.dtb")
@@ -55,8 +59,13 @@ esp_build_addon() {
                         fail "packing $src/initrd"
                 args+=(--initrd "$scratch.addon-initrd.cpio")
         fi
-        "$ZUKI_SYSTEM_PYTHON" "$ZUKI_UKIFY262" "${args[@]}" >"$scratch.ukify.out" 2>&1 ||
-                { cat "$scratch.ukify.out"; fail "ukify 262 could not build $(basename "$addon")"; }
+        if [[ -f $src/zuki-built ]]; then
+                "${zuki:?}" "${args[@]}" >"$scratch.ukify.out" 2>&1 ||
+                        { cat "$scratch.ukify.out"; fail "zuki build --addon could not build $(basename "$addon")"; }
+        else
+                "$ZUKI_SYSTEM_PYTHON" "$ZUKI_UKIFY262" "${args[@]}" >"$scratch.ukify.out" 2>&1 ||
+                        { cat "$scratch.ukify.out"; fail "ukify 262 could not build $(basename "$addon")"; }
+        fi
         rm -r "$src"
 }
 

@@ -36,6 +36,7 @@ REL_BASED_HIGHLOW = 3
 REL_BASED_DIR64 = 10
 RELOCATION_WIDTH = {REL_BASED_ABSOLUTE: 0, REL_BASED_HIGHLOW: 4, REL_BASED_DIR64: 8}
 SBAT_FIELDS = 6
+IMAGE_FILE_RELOCS_STRIPPED = 0x0001
 # Where compilers put global constructors: clang/MSVC emit .CRT$XCU (.CRT$XI*, $XL* for C and TLS
 # initialisers) and the linker merges the grouped sections into one `.CRT` section, dropping the
 # `$` suffix; GNU toolchains use .ctors/.init_array. (A `/merge:.CRT=.rdata` would hide the table
@@ -98,8 +99,14 @@ def check_w_xor_x(pe: pefile.PE) -> Check:
     return Check("w-xor-x", True, layout)
 
 
-def check_relocations(pe: pefile.PE) -> Check:
+def check_relocations(pe: pefile.PE, addon: bool = False) -> Check:
     directory = pe.OPTIONAL_HEADER.DATA_DIRECTORY[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_BASERELOC"]]
+    if addon and directory.Size == 0:
+        # The addon stub's code has no absolute address to patch: no table, but the loader may
+        # still place it anywhere as long as the file does not say its relocations were stripped.
+        if pe.FILE_HEADER.Characteristics & IMAGE_FILE_RELOCS_STRIPPED:
+            return Check("base-relocations", False, "no table and IMAGE_FILE_RELOCS_STRIPPED set: not relocatable")
+        return Check("base-relocations", True, "no table (nothing to patch), relocations not stripped")
     if directory.VirtualAddress == 0 or directory.Size == 0:
         return Check("base-relocations", False,
                      f"directory empty (rva {directory.VirtualAddress:#x}, size {directory.Size:#x})")
@@ -150,7 +157,7 @@ def check_relocations(pe: pefile.PE) -> Check:
 PLACEHOLDER_URL = re.compile(r"\.(invalid|example|test|localhost)\b|\bexample\.(com|net|org)\b|//localhost\b")
 
 
-def check_sbat(pe: pefile.PE, version: str | None) -> Check:
+def check_sbat(pe: pefile.PE, version: str | None, component: str = "zuki") -> Check:
     sections = [s for s in pe.sections if section_name(s) == ".sbat"]
     if len(sections) != 1:
         return Check("sbat", False, f"{len(sections)} .sbat sections (want 1)")
@@ -168,9 +175,9 @@ def check_sbat(pe: pefile.PE, version: str | None) -> Check:
     bad = [line for line in lines if len(line.split(",")) != SBAT_FIELDS]
     if bad:
         return Check("sbat", False, f"line without {SBAT_FIELDS} fields: {bad[0]!r}")
-    zuki = [line.split(",") for line in lines if line.startswith("zuki,")]
+    zuki = [line.split(",") for line in lines if line.startswith(component + ",")]
     if len(zuki) != 1:
-        return Check("sbat", False, f"{len(zuki)} 'zuki' component lines (want 1)")
+        return Check("sbat", False, f"{len(zuki)} '{component}' component lines (want 1)")
     _, generation, _, _, vendor_version, url = zuki[0]
     if not generation.isdigit() or int(generation) < 1:
         return Check("sbat", False, f"zuki component generation {generation!r} is not a number >= 1")
@@ -215,6 +222,8 @@ def main() -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--machine", choices=sorted(MACHINES), required=True)
     parser.add_argument("--version", help="the project version the .sbat zuki line must carry")
+    parser.add_argument("--addon", action="store_true",
+                        help="the addon stub: SBAT component zuki-addon, no relocations needed")
     args = parser.parse_args()
 
     try:
@@ -230,8 +239,8 @@ def main() -> int:
         check_dll_characteristics(pe),
         check_section_alignment(pe),
         check_w_xor_x(pe),
-        check_relocations(pe),
-        check_sbat(pe, args.version),
+        check_relocations(pe, args.addon),
+        check_sbat(pe, args.version, "zuki-addon" if args.addon else "zuki"),
         check_header_room(pe),
         check_no_constructors(pe),
     ]
