@@ -9,6 +9,12 @@
 #   1. the UKI signed with the test key: shim verifies it against db (shim checks db besides MOK
 #      and its vendor certificate), the kernel starts locked down, the guest sees SecureBoot=1;
 #   2. the same UKI unsigned: shim refuses it, no kernel starts;
+#      The same boot carries two per-UKI addons built by zuki build --addon: one signed with a
+#      Machine Owner Key (in MokList, enrolled offline by virt-firmware; neither db nor shim's
+#      vendor certificate knows it) and one signed with a key nobody enrolled. shim 16 replaces
+#      LoadImage with its own verifying loader, so the stub's LoadImage of an addon is checked
+#      against MokList too: the MOK addon's command line is applied, the other is refused with
+#      the stub's one line;
 #   3. the signed UKI with an SbatLevel variable that revokes generation 1 of the component
 #      "zuki" (the one the stub's .sbat names; a level dated after shim's own, so shim keeps it):
 #      shim refuses it, no kernel starts. The same variable with "zuki,1" (nothing revoked) is
@@ -32,18 +38,22 @@ need_tool sbverify sbsigntool
 make_tmp
 cd "$tmp" || exit 1
 selfsigned db "zuki shim test db"
+selfsigned mok "zuki shim test MOK"
+selfsigned stranger "zuki shim test stranger"
 sbverify --list "$ZUKI_SHIM_X64" 2>/dev/null | grep -q 'CN=Microsoft Corporation UEFI CA 2011' ||
         fail "$ZUKI_SHIM_X64 is not signed by the Microsoft UEFI CA 2011"
 
 # Microsoft's certificates (virt-firmware's default) in KEK and db, db.crt as PK and KEK and in db.
 # SBAT_FILE (optional): the SbatLevel variable's content.
 enrol() { # OUT [SBAT_FILE]
-        secboot_vars "$1" db.crt db.crt ${2:+--set-sbat-level "$2"}
+        secboot_vars "$1" db.crt db.crt --add-mok 605dab50-e046-4300-abb6-3dd810dd8b23 mok.crt ${2:+--set-sbat-level "$2"}
 }
 enrol sb-vars.fd
 PYTHONPATH=$vf /usr/bin/python3 -m virt.firmware.vars -i sb-vars.fd --print -v 2>/dev/null >vars.txt
 grep -q 'CN=Microsoft Corporation UEFI CA 2011' vars.txt && grep -q 'CN=zuki shim test db' vars.txt ||
         fail "db does not hold both the Microsoft UEFI CA 2011 and the test certificate"
+grep -q 'CN=zuki shim test MOK' vars.txt || fail "MokList does not hold the test MOK"
+grep -q 'CN=zuki shim test stranger' vars.txt && fail "the stranger's certificate was enrolled"
 # A level dated after every one shim carries, so shim keeps it instead of writing its own.
 printf 'sbat,1,2099010100\nzuki,2\n' >revoke.csv
 printf 'sbat,1,2099010100\nzuki,1\n' >keep.csv
@@ -56,6 +66,12 @@ export SOURCE_DATE_EPOCH=1700000000
 "$zuki" "${build[@]}" --secureboot-private-key db.key --secureboot-certificate db.crt --output signed.efi >/dev/null ||
         fail "zuki build --secureboot-* failed"
 "$zuki" "${build[@]}" --output unsigned.efi >/dev/null || fail "zuki build failed"
+for who in mok stranger; do
+        "$zuki" build --addon --efi-arch x64 --cmdline "zuki.addon=$who" --secureboot-private-key "$who.key" \
+                --secureboot-certificate "$who.crt" --output "$who.addon.efi" >/dev/null || fail "zuki build --addon ($who) failed"
+done
+addons=(--esp-file "mok.addon.efi=EFI/BOOT/grubx64.efi.extra.d/mok.addon.efi"
+        --esp-file "stranger.addon.efi=EFI/BOOT/grubx64.efi.extra.d/stranger.addon.efi")
 boot() { # NAME VARS UKI ARGS...: shim as BOOTX64.EFI, UKI as grubx64.efi
         local name=$1 vars=$2 uki=$3
         shift 3
@@ -77,7 +93,14 @@ booted=(--timeout 180 --expect 'secureboot: Secure boot enabled' --expect 'Kerne
 refused=(--timeout 90 --expect 'Verification failed: \(0x1A\) Security Violation' --stop-on 'Verification failed'
         --expect-not 'zuki:|EFI stub|Linux version|ZUKI-GUEST')
 
-boot "shim + signed UKI (test certificate in db next to Microsoft's)" sb-vars.fd signed.efi "${booted[@]}"
+# With the addons: the MOK one applied (so the command line ends with it), the stranger's refused.
+booted_addons=(--timeout 180 --expect 'secureboot: Secure boot enabled' --expect 'Kernel is locked down from EFI Secure Boot; '
+        --expect 'ZUKI-GUEST: secureboot 1$'
+        --expect "ZUKI-GUEST: cmdline $cmdline zuki.addon=mok\$" --expect 'ZUKI-GUEST: done'
+        --expect 'zuki: error: Failed to load addon .*stranger\.addon\.efi, ignoring'
+        --expect-not 'zuki: (error|warning): .*mok\.addon\.efi')
+boot "shim + signed UKI (test certificate in db next to Microsoft's), MOK-signed addon applied, stranger's refused" \
+        sb-vars.fd signed.efi "${booted_addons[@]}" "${addons[@]}"
 boot "shim refuses the unsigned UKI" sb-vars.fd unsigned.efi "${refused[@]}"
 boot "shim + signed UKI, SbatLevel zuki,1 (control)" sb-vars-keep.fd signed.efi "${booted[@]}"
 boot "shim refuses the signed UKI when SbatLevel revokes zuki,1" sb-vars-revoke.fd signed.efi "${refused[@]}"
