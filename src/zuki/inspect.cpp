@@ -2,6 +2,8 @@
 
 #include "inspect.hpp"
 
+#include "sidecar.hpp"
+
 #include <cstdio>
 #include <openssl/evp.h>
 
@@ -180,7 +182,25 @@ json inspect_image(Bytes image) {
                         report["kernel"] = describe_kernel(identify_kernel(image, "Image"));
                         report["type"] = "kernel";
                 } catch (const Failure &) {
-                        // An EFI application that is not a kernel (a stub, a boot loader).
+                        // An EFI application that is not a kernel (a stub, a boot loader), or an
+                        // addon: sections a UKI's stub takes (ukify's or zuki build --addon's).
+                        sidecar::Addon addon = sidecar::addon_of(*view, Span<const char16_t>());
+                        if (sidecar::judge_addon(addon, Bytes()) == sidecar::AddonVerdict::Used) {
+                                report["type"] = "addon";
+                                json aj;
+                                for (const sidecar::AddonSection &a : sidecar::kAddonSections)
+                                        if (!(addon.*a.field).empty())
+                                                aj["sections"].push_back(a.name);
+                                if (!addon.cmdline.empty()) {
+                                        std::string text(addon.cmdline.begin(), addon.cmdline.end());
+                                        aj["cmdline"] = text.substr(0, text.find('\0'));
+                                }
+                                if (!addon.uname.empty()) {
+                                        std::string text(addon.uname.begin(), addon.uname.end());
+                                        aj["uname"] = text.substr(0, text.find('\0'));
+                                }
+                                report["addon"] = aj;
+                        }
                 }
         }
         // Whether the stub would boot it, by the stub's own checks: a zboot image as the kernel of a
@@ -251,6 +271,17 @@ std::string render_inspection(const json &r) {
                                                                 (x["branch_filter"].get<bool>() ? ", branch-filtered code" : "") +
                                                                 (x["relocations_delta_coded"].get<bool>() ? ", delta-coded relocations" : ""));
                 }
+        }
+        if (r.contains("addon")) {
+                const json &a = r["addon"];
+                std::string names;
+                for (const json &n : a["sections"])
+                        names += (names.empty() ? "" : " ") + n.get<std::string>();
+                line("addon sections", names);
+                if (a.contains("cmdline"))
+                        line("addon cmdline", a["cmdline"].get<std::string>());
+                if (a.contains("uname"))
+                        line("addon uname", a["uname"].get<std::string>() + " (a UKI of another .uname refuses it)");
         }
         if (r.contains("kernel")) {
                 const json &k = r["kernel"];

@@ -94,6 +94,21 @@ if [[ $got == "zboot zstd x86_64 $release" ]]; then
 else
         bad "inspect --json says '$got', expected 'zboot zstd x86_64 $release'"
 fi
+# An addon (zuki build --addon, on zukiaddonx64.efi.stub from ZUKI_STUB_DIR): inspect names its
+# type and what a UKI's stub takes from it; the addon stub itself is no addon.
+"$zuki" build --addon --efi-arch x64 --cmdline "zuki.addon=cli" --uname "$release" --output "$tmp/cli.addon.efi" \
+        >/dev/null || bad "zuki build --addon failed"
+"$zuki" inspect --json "$tmp/cli.addon.efi" >"$tmp/addon.json" || bad "inspect --json of the addon failed"
+got=$(/usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["type"], r["pe"]["machine"], " ".join(r["addon"]["sections"]), r["addon"]["cmdline"], r["addon"]["uname"],
+      " ".join(s["name"] for s in r["pe"]["sections"]))' "$tmp/addon.json")
+want="addon x86_64 .cmdline .uname zuki.addon=cli $release .text .rdata .sbat .cmdline .uname"
+[[ $got == "$want" ]] && ok "addon: inspect --json: $got" || bad "addon: inspect --json says '$got', expected '$want'"
+stub_type=$("$zuki" inspect --json "${ZUKI_STUB_DIR:?}/zukiaddonx64.efi.stub" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["type"])')
+[[ $stub_type == pe ]] && ok "the addon stub alone is a plain PE" || bad "the addon stub alone is a '$stub_type'"
+
 # Captured, not piped into grep -q: the help is longer than one stdio buffer, and grep -q exiting
 # at the first match can leave zuki's second write to a closed pipe (SIGPIPE, status 141, which
 # pipefail then reports; seen once under load).
