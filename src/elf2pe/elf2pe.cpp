@@ -128,6 +128,9 @@ const char *riscv_reloc_name(uint32_t type) {
 struct Converter {
         const std::vector<uint8_t> &elf;
         uint64_t image_base;
+        // --no-relocations: an image whose code holds no absolute address (the addon stub) needs
+        // no table; without the option a missing table is an error, as for the stub it would be.
+        bool allow_no_relocations = false;
 
         std::vector<Elf64_Shdr> shdrs;
         std::string shstrtab_name(const Elf64_Shdr &sh) const {
@@ -187,11 +190,15 @@ struct Converter {
                         for (size_t i = 0; i < offsets.size(); i++)
                                 store<uint16_t>(reloc, at + 8 + 2 * i, offsets[i]);
                 }
-                if (reloc.empty())
+                if (reloc.empty() && !allow_no_relocations)
                         fail("no R_RISCV_RELATIVE relocation: the stub would not be relocatable");
-                uint64_t reloc_rva = image_end;
-                image.resize(reloc_rva + align_up(reloc.size(), kPage), 0);
-                std::memcpy(image.data() + reloc_rva, reloc.data(), reloc.size());
+                // No table at all when there is nothing to relocate (the loader may still place
+                // the image anywhere: IMAGE_FILE_RELOCS_STRIPPED is never set).
+                uint64_t reloc_rva = reloc.empty() ? 0 : image_end;
+                if (!reloc.empty()) {
+                        image.resize(reloc_rva + align_up(reloc.size(), kPage), 0);
+                        std::memcpy(image.data() + reloc_rva, reloc.data(), reloc.size());
+                }
 
                 write_headers(image, sections, headers, reloc_rva, reloc.size(), eh.e_entry);
                 return image;
@@ -324,7 +331,7 @@ struct Converter {
                 std::memcpy(image.data() + pe, "PE\0\0", 4);
                 size_t coff = pe + 4;
                 store<uint16_t>(image, coff + 0, kMachineRiscv64);
-                store<uint16_t>(image, coff + 2, uint16_t(sections.size() + 1));
+                store<uint16_t>(image, coff + 2, uint16_t(sections.size() + (reloc_size ? 1 : 0)));
                 store<uint32_t>(image, coff + 4, 0); // TimeDateStamp: reproducible builds
                 store<uint16_t>(image, coff + 16, uint16_t(kOptionalHeaderSize));
                 store<uint16_t>(image, coff + 18, kFileExecutableImage | kFileLargeAddressAware);
@@ -365,7 +372,8 @@ struct Converter {
                 };
                 for (const PeSection &s : sections)
                         section_header(s.name, s.start, s.end - s.start, characteristics(s.kind));
-                section_header(".reloc", reloc_rva, reloc_size, kScnInitializedData | kScnRead | kScnDiscardable);
+                if (reloc_size)
+                        section_header(".reloc", reloc_rva, reloc_size, kScnInitializedData | kScnRead | kScnDiscardable);
         }
 };
 
@@ -396,17 +404,22 @@ int main(int argc, char **argv) {
         // lld-link's default for 64-bit images; any 64 KiB-aligned value works, the stub is relocated.
         uint64_t image_base = 0x140000000;
         std::vector<std::string> args(argv + 1, argv + argc);
+        bool no_relocations = false;
+        if (!args.empty() && args[0] == "--no-relocations") {
+                no_relocations = true;
+                args.erase(args.begin());
+        }
         if (args.size() == 4 && args[0] == "--image-base") {
                 image_base = std::strtoull(args[1].c_str(), nullptr, 0);
                 args.erase(args.begin(), args.begin() + 2);
         }
         if (args.size() != 2 || image_base % 0x10000) {
-                std::fprintf(stderr, "usage: elf2pe [--image-base ADDR(64 KiB aligned)] IN.elf OUT.efi\n");
+                std::fprintf(stderr, "usage: elf2pe [--no-relocations] [--image-base ADDR(64 KiB aligned)] IN.elf OUT.efi\n");
                 return 2;
         }
         try {
                 std::vector<uint8_t> elf = read_file(args[0]);
-                Converter c{elf, image_base, {}};
+                Converter c{elf, image_base, no_relocations, {}};
                 write_file_atomic(args[1], c.convert());
         } catch (const Failure &f) {
                 std::fprintf(stderr, "elf2pe: %s: %s\n", args[0].c_str(), f.message.c_str());

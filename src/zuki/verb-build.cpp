@@ -61,7 +61,7 @@ constexpr cli::Option kOptions[] = {
         {"stub", kOptStub, cli::Arg::Required, "FILE", "stub to use (default: $ZUKI_STUB_DIR or the installed one)"},
         {"addon", kOptAddon, cli::Arg::None, nullptr,
          "build a UKI addon (.cmdline, .dtb, .dtbauto, .hwids, .initrd, .ucode, .uname) on zukiaddon<arch>.efi.stub"},
-        {"efi-arch", kOptEfiArch, cli::Arg::Required, "ARCH", "--addon: x64 or aa64 (default: this machine's)"},
+        {"efi-arch", kOptEfiArch, cli::Arg::Required, "ARCH", "--addon: x64, aa64 or riscv64 (default: this machine's)"},
         {"output", 'o', cli::Arg::Required, "UKI", "the UKI to write (required)"},
         {"level", 'l', cli::Arg::Required, "N", "zstd level for the kernel (default 19)"},
         {"x86-boot", kOptX86Boot, cli::Arg::Required, "MODE", "x86_64: auto, direct or efistub, as for zboot"},
@@ -78,7 +78,7 @@ constexpr const char *kUsage[] = {
         "[--pcr-private-key KEY|URI [--pcr-public-key FILE] [--phases P,...] [--policyref STRING]]...\n"
         "[--pcr-banks B,...] [--sign-initrd-pcrs]\n"
         "[--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output UKI",
-        "--addon [--efi-arch x64|aa64] [--cmdline TEXT|@FILE] [--initrd FILE]... [--devicetree FILE]\n"
+        "--addon [--efi-arch x64|aa64|riscv64] [--cmdline TEXT|@FILE] [--initrd FILE]... [--devicetree FILE]\n"
         "[--devicetree-auto FILE]... [--hwids DIR] [--microcode FILE] [--uname TEXT] [--sbat TEXT|@FILE]\n"
         "[--stub FILE] [--secureboot-private-key KEY|URI --secureboot-certificate CERT] --output ADDON",
 };
@@ -95,10 +95,14 @@ uint16_t addon_machine(const std::string &efi_arch) {
                 return pe::kMachineX64;
         if (efi_arch == "aa64")
                 return pe::kMachineArm64;
+        if (efi_arch == "riscv64")
+                return pe::kMachineRiscv64;
         if (!efi_arch.empty())
-                throw UsageError("--efi-arch: x64 or aa64, not " + efi_arch);
+                throw UsageError("--efi-arch: x64, aa64 or riscv64, not " + efi_arch);
 #if defined(__aarch64__)
         return pe::kMachineArm64;
+#elif defined(__riscv)
+        return pe::kMachineRiscv64;
 #else
         return pe::kMachineX64;
 #endif

@@ -45,7 +45,7 @@ refuse "addon with a kernel" '--linux does not go into an addon' --addon --cmdli
 refuse "addon with a PCR key" '--pcr-private-key does not go into an addon' --addon --cmdline x --pcr-private-key k.pem
 refuse "addon with an os-release" '--os-release does not go into an addon' --addon --cmdline x --os-release ID=x
 refuse "addon with nothing in it" '--addon needs something to add' --addon
-refuse "addon for an unknown architecture" '--efi-arch: x64 or aa64, not riscv64' --addon --efi-arch riscv64 --cmdline x
+refuse "addon for an unknown architecture" '--efi-arch: x64, aa64 or riscv64, not ia32' --addon --efi-arch ia32 --cmdline x
 refuse "addon command line not UTF-8" 'The command line is not valid UTF-8' --addon --cmdline "@$tmp/latin1"
 refuse "--efi-arch for a UKI" '--efi-arch is for --addon' --efi-arch x64
 summary

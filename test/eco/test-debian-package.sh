@@ -57,7 +57,7 @@ for path in usr/bin/zuki usr/bin/zuki-ukify \
         [[ $(mode_of "$path") == -rwxr-xr-x ]] && ok "$path (executable)" || bad "$path missing or not 0755: '$(mode_of "$path")'"
 done
 for path in usr/lib/zuki/zukix64.efi.stub usr/lib/zuki/zukiaa64.efi.stub \
-        usr/lib/zuki/zukiaddonx64.efi.stub usr/lib/zuki/zukiaddonaa64.efi.stub \
+        usr/lib/zuki/zukiaddonx64.efi.stub usr/lib/zuki/zukiaddonaa64.efi.stub usr/lib/zuki/zukiaddonriscv64.efi.stub \
         usr/lib/systemd/system/zuki-status.service \
         usr/share/man/man1/zuki.1.gz usr/share/man/man1/zuki-ukify.1.gz usr/share/man/man7/zuki-stub.7.gz \
         usr/share/doc/zuki/copyright usr/share/doc/zuki/quickstart.md; do

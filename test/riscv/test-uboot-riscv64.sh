@@ -19,7 +19,9 @@
 #           ("ZUKI-GUEST: done") with the UKI's command line; StubZukiPlacement says "random";
 #           the guest's /proc/iomem "Kernel code" lies inside the image the stub placed, at the
 #           same offset on every boot (the kernel runs where the stub put it); and the boots place
-#           the kernel at 3 addresses, one repeat allowed (as test/qemu/kaslr-test.sh)
+#           the kernel at 3 addresses, one repeat allowed (as test/qemu/kaslr-test.sh); the third
+#           boot also carries a per-UKI addon made by `zuki build --addon` on the riscv64 addon
+#           stub, whose command line must be applied (U-Boot's LoadImage from the ESP)
 #   sdstub  systemd-stub 262's UKI (ukify 262, same sections) shows the guest what uki-1 showed it:
 #           every Loader*/Stub* variable (but StubInfo, StubZuki*), command line,
 #           /.extra, TPM state (none: LoaderTpm2ActivePcrBanks 0x00000000 from both)
@@ -85,9 +87,18 @@ import pefile, sys
 print(pefile.PE(sys.argv[1], fast_load=True).OPTIONAL_HEADER.SizeOfImage)' "$kernel") ||
         fail "reading the kernel's SizeOfImage"
 addresses=() offsets=()
+# The third boot also carries an addon zuki build --addon made on the riscv64 addon stub: the stub
+# must find it in the UKI's .extra.d under U-Boot and apply its command line.
+"$zuki" build --addon --stub "$(dirname "$stub")/zukiaddonriscv64.efi.stub" --cmdline "zuki.addon=riscv64" \
+        --output "$tmp/riscv.addon.efi" >/dev/null || fail "zuki build --addon (riscv64)"
 for i in 1 2 3; do
-        run_case "uki-$i" bash "${boot_trixie[@]}" --esp-image "$tmp/uki.efi" --log "$tmp/uki-$i.log" \
-                --expect 'ZUKI-GUEST: done' --expect "ZUKI-GUEST: cmdline $console zuki.case=riscv64" \
+        extra=() want="$console zuki.case=riscv64"
+        if ((i == 3)); then
+                extra=(--esp-file "$tmp/riscv.addon.efi=EFI/BOOT/BOOTRISCV64.EFI.extra.d/riscv.addon.efi")
+                want+=" zuki.addon=riscv64"
+        fi
+        run_case "uki-$i" bash "${boot_trixie[@]}" --esp-image "$tmp/uki.efi" "${extra[@]}" --log "$tmp/uki-$i.log" \
+                --expect 'ZUKI-GUEST: done' --expect "ZUKI-GUEST: cmdline $want\$" \
                 --expect-not 'zuki: (error|warning)' || continue
         log=$tmp/uki-$i.log
         placement=$(grep -a -m1 '^ZUKI-GUEST: efivar StubZukiPlacement ' "$log" | cut -d' ' -f4-)
