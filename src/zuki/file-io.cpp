@@ -70,6 +70,31 @@ Buffer read_file(const std::string &path, uint64_t max_size) {
         return data;
 }
 
+Buffer read_to_end(const std::string &path, uint64_t max_size) {
+        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (fd.get() < 0)
+                fail("Cannot open " + path + ": " + errno_text(errno));
+        struct stat st;
+        if (::fstat(fd.get(), &st) < 0)
+                fail("Cannot stat " + path + ": " + errno_text(errno));
+        if (S_ISDIR(st.st_mode))
+                fail(path + " is a directory");
+        Buffer data;
+        uint8_t chunk[65536];
+        for (;;) {
+                ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        fail("Cannot read " + path + ": " + errno_text(errno));
+                if (n == 0)
+                        return data;
+                if (data.size() + (size_t) n > max_size)
+                        fail(path + " is too large (more than " + std::to_string(max_size) + " bytes)");
+                data.insert(data.end(), chunk, chunk + n);
+        }
+}
+
 namespace {
 
 // Temporary files are PATH.zuki-tmp-XXXXXX (mkostemp's six characters), in the output's directory

@@ -27,6 +27,10 @@ inline Bytes bytes_of(const Buffer &b) { return Bytes(b.data(), b.size()); }
 // Reads a whole regular file; refuses directories, devices and files over `max_size`.
 Buffer read_file(const std::string &path, uint64_t max_size = 2ull << 30);
 
+// Reads a small file to its end, whatever size it reports: sysfs attributes (a DRM connector's
+// edid says 0 bytes), pipes and process substitutions. More than `max_size` bytes is an error.
+Buffer read_to_end(const std::string &path, uint64_t max_size);
+
 // Writes `data` to `path` with `mode` via a temporary file and rename(2). On any failure the
 // temporary file is removed and any existing `path` is left untouched.
 void write_file_atomic(const std::string &path, Bytes data, unsigned mode = 0644);

@@ -84,7 +84,7 @@ constexpr const char *kUsage[] = {
 };
 
 // The options that make no sense for an addon (zuki build --addon refuses them).
-constexpr int kUkiOnly[] = {kOptLinux,      kOptOsRelease,     kOptSplash,       kOptPcrpkey,  kOptNoCompress,
+constexpr int kUkiOnly[] = {kOptLinux,      kOptOsRelease,     kOptNoOsRelease,  kOptSplash,   kOptPcrpkey,  kOptNoCompress,
                             kOptProfile,    kOptProfileCmdline, kOptPcrPrivateKey, kOptPcrPublicKey, kOptPhases,
                             kOptPcrBanks,   kOptPolicyRef,     kOptSignInitrdPcrs, kOptX86Boot,  kOptCacheDir,
                             'l'};
@@ -108,6 +108,33 @@ uint16_t addon_machine(const std::string &efi_arch) {
 #endif
 }
 
+// Signs `image` when a signer is given (the last step: nothing may change it afterwards), writes it
+// atomically to `output`, and returns the signature made, if any.
+std::optional<authenticode::SignResult> sign_and_write(Buffer *image, const std::optional<authenticode::Signer> &signer,
+                                                       const std::string &output) {
+        std::optional<authenticode::SignResult> signature;
+        if (signer) {
+                authenticode::SignOptions sopt;
+                sopt.signing_time = authenticode::source_date_epoch();
+                signature = authenticode::sign_image(bytes_of(*image), *signer, sopt);
+                *image = std::move(signature->image);
+        }
+        write_file_atomic(output, bytes_of(*image), 0644);
+        return signature;
+}
+
+// The sections and signature of what zuki build wrote, for --json.
+void describe_output(nlohmann::ordered_json *j, const UkiResult &r,
+                     const std::optional<authenticode::SignResult> &signature) {
+        (*j)["size"] = r.image.size();
+        for (const AddedSection &s : r.sections)
+                (*j)["sections"].push_back({{"name", s.name}, {"size", s.size}});
+        if (signature)
+                (*j)["signed"] = {{"signer", signature->signer},
+                                  {"sha256", to_hex(bytes_of(signature->digest))},
+                                  {"signing_time", authenticode::format_time(signature->signing_time)}};
+}
+
 // zuki build --addon: the given sections on the addon stub, signed when asked, as ukify 262
 // builds an addon on systemd's addon<arch>.efi.stub.
 int build_addon(UkiInputs &in, const std::string &stub_path, const std::string &efi_arch, const std::string &output,
@@ -120,40 +147,36 @@ int build_addon(UkiInputs &in, const std::string &stub_path, const std::string &
                 throw UsageError("zuki build needs --output");
         if (sb_key.empty() != sb_cert.empty())
                 throw UsageError("--secureboot-private-key and --secureboot-certificate go together");
-        if (!in.cmdline && in.initrds.empty() && !in.devicetree && in.devicetree_auto.empty() && !in.microcode &&
-            in.extra_sections.empty())
+        // What a UKI's stub takes from an addon (sidecar::judge_addon): one of these at least.
+        if (!in.cmdline && in.initrds.empty() && !in.devicetree && in.devicetree_auto.empty() && !in.microcode)
                 throw UsageError("--addon needs something to add: --cmdline, --initrd, --devicetree, "
                                  "--devicetree-auto or --microcode");
+        for (const auto &[name, data] : in.extra_sections)
+                for (const char *uki_section : {".linux", ".osrel", ".splash", ".pcrpkey", ".pcrsig", ".profile"})
+                        if (name == uki_section)
+                                throw UsageError("--section " + name + " does not go into an addon (a stub refuses "
+                                                 "or ignores it there)");
         std::optional<authenticode::Signer> signer;
         if (!sb_key.empty())
                 signer = authenticode::load_signer(sb_key, sb_cert, {});
-        uint16_t machine = pe::kMachineX64;
-        if (stub_path.empty())
-                machine = addon_machine(efi_arch);
+        uint16_t machine = addon_machine(efi_arch);
         std::string stub_file = find_stub(stub_path, machine, "zukiaddon");
         inputs.push_back({stub_file, "stub"});
         refuse_output_over_inputs(output, inputs);
         Buffer stub = read_file(stub_file);
+        // --efi-arch and --stub must agree; --stub alone names the architecture itself.
+        if (Result<pe::View> sv = pe::View::parse(bytes_of(stub), pe::Layout::File);
+            sv && !efi_arch.empty() && sv->machine() != machine)
+                throw UsageError("--efi-arch " + efi_arch + " but the stub " + stub_file + " is for " +
+                                 pe::machine_name(sv->machine()));
         UkiResult r = build_uki(bytes_of(stub), in, CompressOptions());
-        std::optional<authenticode::SignResult> signature;
-        if (signer) {
-                authenticode::SignOptions sopt;
-                sopt.signing_time = authenticode::source_date_epoch();
-                signature = authenticode::sign_image(bytes_of(r.image), *signer, sopt);
-                r.image = std::move(signature->image);
-        }
-        write_file_atomic(output, bytes_of(r.image), 0644);
+        std::optional<authenticode::SignResult> signature = sign_and_write(&r.image, signer, output);
         if (json) {
                 nlohmann::ordered_json j;
                 j["output"] = output;
                 j["stub"] = stub_file;
                 j["addon"] = true;
-                j["size"] = r.image.size();
-                for (const AddedSection &s : r.sections)
-                        j["sections"].push_back({{"name", s.name}, {"size", s.size}});
-                if (signature)
-                        j["signed"] = {{"signer", signature->signer},
-                                       {"sha256", to_hex(bytes_of(signature->digest))}};
+                describe_output(&j, r, signature);
                 cli::print_json(j);
         } else {
                 std::printf("%s: addon %zu bytes, sections", output.c_str(), r.image.size());
@@ -360,28 +383,13 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 fail(checked.problems.front() +
                      (checked.problems.size() > 1 ? " (and " + std::to_string(checked.problems.size() - 1) + " more)" : "") +
                      "; not writing " + output);
-        // Signing is the last step: nothing may change the image afterwards.
-        std::optional<authenticode::SignResult> signature;
-        if (signer) {
-                authenticode::SignOptions sopt;
-                sopt.signing_time = authenticode::source_date_epoch();
-                signature = authenticode::sign_image(bytes_of(r.image), *signer, sopt);
-                r.image = std::move(signature->image);
-        }
-        write_file_atomic(output, bytes_of(r.image), 0644);
+        std::optional<authenticode::SignResult> signature = sign_and_write(&r.image, signer, output);
         if (json) {
                 nlohmann::ordered_json j;
                 j["output"] = output;
                 j["stub"] = stub_file;
                 j["uname"] = r.uname;
-                j["size"] = r.image.size();
-                for (const AddedSection &s : r.sections)
-                        j["sections"].push_back({{"name", s.name}, {"size", s.size}});
-                if (signature) {
-                        j["signed"] = {{"signer", signature->signer},
-                                       {"sha256", to_hex(bytes_of(signature->digest))},
-                                       {"signing_time", authenticode::format_time(signature->signing_time)}};
-                }
+                describe_output(&j, r, signature);
                 cli::print_json(j);
         } else {
                 std::printf("%s: UKI %zu bytes, kernel %s, sections", output.c_str(), r.image.size(),

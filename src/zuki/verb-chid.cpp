@@ -41,12 +41,16 @@ std::string system_edid() {
         std::error_code ec;
         for (const auto &entry : std::filesystem::directory_iterator("/sys/class/drm", ec)) {
                 std::string path = entry.path().string() + "/edid";
-                std::error_code size_ec;
-                if (std::filesystem::exists(path, size_ec)) {
-                        Buffer b = read_file(path, 64u << 10);
+                std::error_code exists_ec;
+                if (!std::filesystem::exists(path, exists_ec))
+                        continue;
+                // A connector that cannot be read is passed over, as systemd-analyze does.
+                try {
+                        Buffer b = read_to_end(path, 64u << 10);
                         char id[7];
                         if (chid::edid_panel_id(bytes_of(b), id))
                                 found.push_back(path);
+                } catch (const Failure &) {
                 }
         }
         if (found.size() > 1) {
@@ -77,13 +81,13 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 return 0;
         if (!args->empty())
                 throw UsageError("zuki chid takes no arguments");
-        Buffer table = read_file(path, 1u << 20);
+        Buffer table = read_to_end(path, 1u << 20);
         chid::Fields fields;
         chid::fields_from_smbios(bytes_of(table), source, &fields);
         if (edid_path.empty() && this_machine)
                 edid_path = system_edid();
         if (!edid_path.empty()) {
-                Buffer edid = read_file(edid_path, 64u << 10);
+                Buffer edid = read_to_end(edid_path, 64u << 10);
                 if (!chid::set_edid(bytes_of(edid), &fields))
                         fail(edid_path + ": not an EDID (128 bytes or more starting 00 ff ff ff ff ff ff 00, letters A-Z)");
                 std::fprintf(stderr, "zuki chid: EDID panel %.7s from %s\n", fields.edid_panel, edid_path.c_str());

@@ -185,8 +185,8 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 case kOptSecureBoot: secure_boot = true; break;
                 case kOptSmbiosCmdlineExtra: esp.smbios_cmdline_extra = arg; esp_given = true; break;
                 case kOptEsp: esp_dir = arg; esp_given = true; break;
-                case kOptSmbiosFile: smbios_table = read_file(arg, 1u << 20); break;
-                case kOptEdid: edid = read_file(arg, 64u << 10); break;
+                case kOptSmbiosFile: smbios_table = read_to_end(arg, 1u << 20); break;
+                case kOptEdid: edid = read_to_end(arg, 64u << 10); break;
                 case kOptFirmwareDtb: firmware_dtb = read_file(arg, 32u << 20); break;
                 case kOptUkiPath: uki_path = arg; esp_given = true; break;
                 default: esp_files.emplace_back(id, arg); esp_given = true; break; // archives and addons

@@ -47,5 +47,9 @@ refuse "addon with an os-release" '--os-release does not go into an addon' --add
 refuse "addon with nothing in it" '--addon needs something to add' --addon
 refuse "addon for an unknown architecture" '--efi-arch: x64, aa64 or riscv64, not ia32' --addon --efi-arch ia32 --cmdline x
 refuse "addon command line not UTF-8" 'The command line is not valid UTF-8' --addon --cmdline "@$tmp/latin1"
+refuse "addon with a .linux section" '--section .linux does not go into an addon' --addon --cmdline x --section .linux:x
+refuse "addon of an extra section only" '--addon needs something to add' --addon --section .extra:x
+refuse "addon stub of another architecture" '--efi-arch aa64 but the stub .* is for x86_64' --addon --cmdline x \
+        --efi-arch aa64 --stub "${ZUKI_STUB_DIR:?}/zukiaddonx64.efi.stub"
 refuse "--efi-arch for a UKI" '--efi-arch is for --addon' --efi-arch x64
 summary

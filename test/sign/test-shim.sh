@@ -7,14 +7,14 @@
 # next to them; EFI/BOOT/BOOTX64.EFI is trixie's shimx64.efi.signed (shim 16.x, signed by the
 # Microsoft UEFI CA 2011), EFI/BOOT/grubx64.efi (what shim starts) a zuki UKI.
 #   1. the UKI signed with the test key: shim verifies it against db (shim checks db besides MOK
-#      and its vendor certificate), the kernel starts locked down, the guest sees SecureBoot=1;
-#   2. the same UKI unsigned: shim refuses it, no kernel starts;
-#      The same boot carries two per-UKI addons built by zuki build --addon: one signed with a
+#      and its vendor certificate), the kernel starts locked down, the guest sees SecureBoot=1.
+#      This boot also carries two per-UKI addons built by zuki build --addon: one signed with a
 #      Machine Owner Key (in MokList, enrolled offline by virt-firmware; neither db nor shim's
 #      vendor certificate knows it) and one signed with a key nobody enrolled. shim 16 replaces
 #      LoadImage with its own verifying loader, so the stub's LoadImage of an addon is checked
 #      against MokList too: the MOK addon's command line is applied, the other is refused with
 #      the stub's one line;
+#   2. the same UKI unsigned: shim refuses it, no kernel starts;
 #   3. the signed UKI with an SbatLevel variable that revokes generation 1 of the component
 #      "zuki" (the one the stub's .sbat names; a level dated after shim's own, so shim keeps it):
 #      shim refuses it, no kernel starts. The same variable with "zuki,1" (nothing revoked) is

@@ -147,12 +147,14 @@ done
         fail "zuki measure --edid failed"
 "$ZUKI_BIN" measure --phase=: --json=short --smbios-file acme.smbios sd-edid.efi >zk-noedid.json ||
         fail "zuki measure (no EDID) failed"
-"$ZUKI_BIN" measure --phase=: --json=short --edid zki.edid sd-edid.efi >/dev/null 2>&1 &&
+"$ZUKI_BIN" measure --phase=: --json=short --edid zki.edid sd-edid.efi >/dev/null 2>bad.err &&
         fail "zuki measure took --edid without --smbios-file"
+grep -q -- "--edid goes with --smbios-file" bad.err || fail "no clear error for --edid alone: $(cat bad.err)"
 "$ZUKI_BIN" measure --phase=: --json=short --smbios-file acme.smbios --edid acme.smbios sd-edid.efi >/dev/null 2>bad.err &&
         fail "zuki measure took an SMBIOS table as an EDID"
 grep -q "not an EDID" bad.err || fail "no clear error for a file that is not an EDID: $(cat bad.err)"
-"$ZUKI_BIN" chid --smbios-file acme.smbios --edid zki.edid >chid.out 2>chid.err || fail "zuki chid --edid failed"
+# Through a pipe: like a DRM connector's sysfs edid, it reports no size, and must be read to its end.
+"$ZUKI_BIN" chid --smbios-file acme.smbios --edid <(cat zki.edid) >chid.out 2>chid.err || fail "zuki chid --edid failed"
 want=$(sed -n 's/^ *"\([0-9a-f-]\{36\}\)"$/\1/p' "$panel_json")
 grep -qx "16 MF---------E $want" chid.out || fail "zuki chid does not list $want as type 16: $(cat chid.out)"
 grep -q "EDID panel ZKI2026" chid.err || fail "zuki chid does not name the panel: $(cat chid.err)"
