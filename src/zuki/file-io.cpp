@@ -42,15 +42,21 @@ private:
         int fd_;
 };
 
-} // namespace
-
-Buffer read_file(const std::string &path, uint64_t max_size) {
+// Opens `path` for reading and stats it; both failures name the path.
+Fd open_for_reading(const std::string &path, struct stat *st) {
         Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (fd.get() < 0)
                 fail("Cannot open " + path + ": " + errno_text(errno));
-        struct stat st;
-        if (::fstat(fd.get(), &st) < 0)
+        if (::fstat(fd.get(), st) < 0)
                 fail("Cannot stat " + path + ": " + errno_text(errno));
+        return Fd(fd.release());
+}
+
+} // namespace
+
+Buffer read_file(const std::string &path, uint64_t max_size) {
+        struct stat st;
+        Fd fd = open_for_reading(path, &st);
         if (!S_ISREG(st.st_mode))
                 fail(path + " is not a regular file");
         if ((uint64_t) st.st_size > max_size)
@@ -71,12 +77,8 @@ Buffer read_file(const std::string &path, uint64_t max_size) {
 }
 
 Buffer read_to_end(const std::string &path, uint64_t max_size) {
-        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (fd.get() < 0)
-                fail("Cannot open " + path + ": " + errno_text(errno));
         struct stat st;
-        if (::fstat(fd.get(), &st) < 0)
-                fail("Cannot stat " + path + ": " + errno_text(errno));
+        Fd fd = open_for_reading(path, &st);
         if (S_ISDIR(st.st_mode))
                 fail(path + " is a directory");
         Buffer data;

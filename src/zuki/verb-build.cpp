@@ -123,6 +123,20 @@ std::optional<authenticode::SignResult> sign_and_write(Buffer *image, const std:
         return signature;
 }
 
+// The one-line text summary of what zuki build wrote: "OUT: WHAT N bytes, sections ...".
+void print_summary(const std::string &output, const std::string &what, const UkiResult &r,
+                   const std::optional<authenticode::SignResult> &signature) {
+        std::printf("%s: %s %zu bytes", output.c_str(), what.c_str(), r.image.size());
+        if (what == "UKI")
+                std::printf(", kernel %s", r.uname.empty() ? "(release unknown)" : r.uname.c_str());
+        std::printf(", sections");
+        for (const AddedSection &s : r.sections)
+                std::printf(" %s", s.name.c_str());
+        if (signature)
+                std::printf(", signed by %s", signature->signer.c_str());
+        std::printf("\n");
+}
+
 // The sections and signature of what zuki build wrote, for --json.
 void describe_output(nlohmann::ordered_json *j, const UkiResult &r,
                      const std::optional<authenticode::SignResult> &signature) {
@@ -179,12 +193,7 @@ int build_addon(UkiInputs &in, const std::string &stub_path, const std::string &
                 describe_output(&j, r, signature);
                 cli::print_json(j);
         } else {
-                std::printf("%s: addon %zu bytes, sections", output.c_str(), r.image.size());
-                for (const AddedSection &s : r.sections)
-                        std::printf(" %s", s.name.c_str());
-                if (signature)
-                        std::printf(", signed by %s", signature->signer.c_str());
-                std::printf("\n");
+                print_summary(output, "addon", r, signature);
         }
         return 0;
 }
@@ -392,13 +401,7 @@ int run(const cli::Verb &verb, int argc, char **argv) {
                 describe_output(&j, r, signature);
                 cli::print_json(j);
         } else {
-                std::printf("%s: UKI %zu bytes, kernel %s, sections", output.c_str(), r.image.size(),
-                            r.uname.empty() ? "(release unknown)" : r.uname.c_str());
-                for (const AddedSection &s : r.sections)
-                        std::printf(" %s", s.name.c_str());
-                if (signature)
-                        std::printf(", signed by %s", signature->signer.c_str());
-                std::printf("\n");
+                print_summary(output, "UKI", r, signature);
         }
         return 0;
 }
