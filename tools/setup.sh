@@ -101,6 +101,10 @@ setup_apt_states() {
     # sid: the newest systemd (stub, systemd-boot, ukify) that zuki-ukify must keep working with.
     zuki_apt_state_init sid amd64,arm64 \
         "deb [signed-by=$kr] $mirror sid main"
+    # bullseye: only its Microsoft-signed shim 15.8 (bookworm and trixie moved to shim 16), for
+    # the stub's shim 15.x path (test/sign/test-shim.sh).
+    zuki_apt_state_init bullseye amd64 \
+        "deb [signed-by=$kr] $mirror bullseye main"
     # --refresh: ask the archive again even if the lists are recent.
     ((refresh)) && rm -f "$ZUKI_CACHE"/apt/*/updated
     return 0
@@ -571,6 +575,7 @@ write_assets_env() {
         ZUKI_SYSTEMCTL262_ROOT_AMD64 "$c/sid/systemctl-amd64/root"
         ZUKI_VIRT_FIRMWARE_PYTHONPATH "$c/trixie/virt-firmware/usr/lib/python3/dist-packages"
         ZUKI_SHIM_X64 "$c/trixie/shim-signed/usr/lib/shim/shimx64.efi.signed"
+        ZUKI_SHIM15_X64 "$c/bullseye/shim-signed/usr/lib/shim/shimx64.efi.signed"
         ZUKI_SYSTEMD_MEASURE /usr/lib/systemd/systemd-measure
         ZUKI_PYTHON /usr/bin/python3
         ZUKI_BUSYBOX /bin/busybox
@@ -635,6 +640,7 @@ fetch_tree trixie systemd-ukify trixie/systemd-ukify
 fetch_tree trixie python3-virt-firmware trixie/virt-firmware # enrols Secure Boot keys into OVMF_VARS
 fetch_tree trixie u-boot-qemu trixie/u-boot-qemu # U-Boot's UEFI as trixie ships it (2025.01)
 fetch_tree trixie shim-signed trixie/shim-signed # Debian's Microsoft-signed shim 16.x (test/sign/test-shim.sh)
+fetch_tree bullseye shim-signed bullseye/shim-signed # and 15.8, the last before shim's own loader
 # sid's systemd (262 today): the newest stub, addon stub and ukify zuki-ukify is tested against.
 fetch_tree sid systemd-boot-efi sid/systemd-boot-efi
 fetch_tree sid systemd-boot-efi:arm64 sid/systemd-boot-efi-arm64

@@ -14,8 +14,14 @@
 #      LoadImage with its own verifying loader, so the stub's LoadImage of an addon is checked
 #      against MokList too: the MOK addon's command line is applied, the other is refused with
 #      the stub's one line;
-#   2. the same UKI unsigned: shim refuses it, no kernel starts;
-#   3. the signed UKI with an SbatLevel variable that revokes generation 1 of the component
+#   2. shim 15.8 (bullseye's shimx64.efi.signed, the last shim before its own loader) with the
+#      same UKI and addons: shim 15.x does not verify LoadImage() itself, so the stub points the
+#      firmware's security hooks at shim's SHIM_LOCK Verify() while it loads an addon, as
+#      systemd-stub 262 does: the MOK addon applied, the stranger's refused, as under shim 16;
+#      The same UKI on systemd-stub 262 (sid's, when set-up fetched it), booted the same way,
+#      applies and refuses the same addons;
+#   3. the same UKI unsigned: shim refuses it, no kernel starts;
+#   4. the signed UKI with an SbatLevel variable that revokes generation 1 of the component
 #      "zuki" (the one the stub's .sbat names; a level dated after shim's own, so shim keeps it):
 #      shim refuses it, no kernel starts. The same variable with "zuki,1" (nothing revoked) is
 #      the control: it boots.
@@ -33,6 +39,7 @@ zuki=$(realpath "$1") kernel=$(realpath "$2") initrd=$(realpath "$3") os_release
 load_assets
 need_secboot_firmware
 [[ -r ${ZUKI_SHIM_X64:-} ]] || skip "no shimx64.efi.signed (ZUKI_SHIM_X64; run tools/setup.sh)"
+[[ -r ${ZUKI_SHIM15_X64:-} ]] || skip "no shim 15.8 shimx64.efi.signed (ZUKI_SHIM15_X64; run tools/setup.sh)"
 need_tool sbverify sbsigntool
 
 make_tmp
@@ -40,8 +47,10 @@ cd "$tmp" || exit 1
 selfsigned db "zuki shim test db"
 selfsigned mok "zuki shim test MOK"
 selfsigned stranger "zuki shim test stranger"
-sbverify --list "$ZUKI_SHIM_X64" 2>/dev/null | grep -q 'CN=Microsoft Corporation UEFI CA 2011' ||
-        fail "$ZUKI_SHIM_X64 is not signed by the Microsoft UEFI CA 2011"
+for shim in "$ZUKI_SHIM_X64" "$ZUKI_SHIM15_X64"; do
+        sbverify --list "$shim" 2>/dev/null | grep -q 'CN=Microsoft Corporation UEFI CA 2011' ||
+                fail "$shim is not signed by the Microsoft UEFI CA 2011"
+done
 
 # Microsoft's certificates (virt-firmware's default) in KEK and db, db.crt as PK and KEK and in db.
 # SBAT_FILE (optional): the SbatLevel variable's content.
@@ -66,17 +75,24 @@ export SOURCE_DATE_EPOCH=1700000000
 "$zuki" "${build[@]}" --secureboot-private-key db.key --secureboot-certificate db.crt --output signed.efi >/dev/null ||
         fail "zuki build --secureboot-* failed"
 "$zuki" "${build[@]}" --output unsigned.efi >/dev/null || fail "zuki build failed"
+have_sd262=0
+if [[ -r ${ZUKI_SYSTEMD262_STUB_X64:-} ]]; then
+        have_sd262=1
+        "$zuki" "${build[@]}" --no-compress --stub "$ZUKI_SYSTEMD262_STUB_X64" --secureboot-private-key db.key \
+                --secureboot-certificate db.crt --output sd262-signed.efi >/dev/null ||
+                fail "zuki build --stub (systemd-stub 262) failed"
+fi
 for who in mok stranger; do
         "$zuki" build --addon --efi-arch x64 --cmdline "zuki.addon=$who" --secureboot-private-key "$who.key" \
                 --secureboot-certificate "$who.crt" --output "$who.addon.efi" >/dev/null || fail "zuki build --addon ($who) failed"
 done
 addons=(--esp-file "mok.addon.efi=EFI/BOOT/grubx64.efi.extra.d/mok.addon.efi"
         --esp-file "stranger.addon.efi=EFI/BOOT/grubx64.efi.extra.d/stranger.addon.efi")
-boot() { # NAME VARS UKI ARGS...: shim as BOOTX64.EFI, UKI as grubx64.efi
+boot() { # NAME VARS UKI ARGS...: shim (SHIM, default shim 16) as BOOTX64.EFI, UKI as grubx64.efi
         local name=$1 vars=$2 uki=$3
         shift 3
         bash "$here/../qemu/boot.sh" --arch x86_64 --firmware trixie-secboot --vars "$vars" --log "$name.log" \
-                --esp-image "$ZUKI_SHIM_X64" --esp-file "$uki=EFI/BOOT/grubx64.efi" "$@" >"$name.out" 2>&1
+                --esp-image "${SHIM:-$ZUKI_SHIM_X64}" --esp-file "$uki=EFI/BOOT/grubx64.efi" "$@" >"$name.out" 2>&1
         local rc=$?
         [[ $rc -eq 77 ]] && { tail -n 1 "$name.out"; exit 77; }
         echo "   $name: $(grep -a 'boot.sh: elapsed' "$name.out")"
@@ -101,6 +117,15 @@ booted_addons=(--timeout 180 --expect 'secureboot: Secure boot enabled' --expect
         --expect-not 'zuki: (error|warning): .*mok\.addon\.efi')
 boot "shim + signed UKI (test certificate in db next to Microsoft's), MOK-signed addon applied, stranger's refused" \
         sb-vars.fd signed.efi "${booted_addons[@]}" "${addons[@]}"
+SHIM=$ZUKI_SHIM15_X64 boot "shim 15.8 + signed UKI: the stub verifies addons through SHIM_LOCK, MOK addon applied, stranger's refused" \
+        sb-vars.fd signed.efi "${booted_addons[@]}" "${addons[@]}"
+if ((have_sd262)); then
+        # systemd-stub says nothing of the refused addon on the console: the command line shows it.
+        SHIM=$ZUKI_SHIM15_X64 boot "shim 15.8 + the same UKI on systemd-stub 262: the same addon applied, the other refused" \
+                sb-vars.fd sd262-signed.efi "${booted[@]/%$cmdline\$/$cmdline zuki.addon=mok\$}" "${addons[@]}"
+else
+        echo "SKIP: shim 15.8 + systemd-stub 262: no ZUKI_SYSTEMD262_STUB_X64 (run tools/setup.sh)"
+fi
 boot "shim refuses the unsigned UKI" sb-vars.fd unsigned.efi "${refused[@]}"
 boot "shim + signed UKI, SbatLevel zuki,1 (control)" sb-vars-keep.fd signed.efi "${booted[@]}"
 boot "shim refuses the signed UKI when SbatLevel revokes zuki,1" sb-vars-revoke.fd signed.efi "${refused[@]}"

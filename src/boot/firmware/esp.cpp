@@ -6,6 +6,8 @@
 #include "../../shared/pe.hpp"
 #include "../efi/file.hpp"
 #include "log.hpp"
+#include "shim.hpp"
+#include "variables.hpp"
 #include "volume.hpp"
 
 namespace zuki::boot {
@@ -183,6 +185,19 @@ efi::Status file_device_path(efi::BootServices *bs, efi::Handle device, const ch
         return efi::kSuccess;
 }
 
+// An addon on the ESP, for a security hook that asks about it by path (shim.hpp).
+struct AddonFile {
+        efi::FileProtocol *root;
+        const char16_t *path;
+        uint64_t size;
+};
+
+efi::Status read_addon(void *context, PoolArray<uint8_t> *out) {
+        const AddonFile *file = static_cast<const AddonFile *>(context);
+        efi::Status s = out->allocate(file->size);
+        return efi::is_error(s) ? s : read_file(file->root, file->path, file->size, out->data());
+}
+
 // Copies the sections the stub looks at (sidecar::addon_of()) out of a loaded addon, which is
 // unloaded afterwards, with its name, into one pool block.
 efi::Status copy_addon(const pe::View &view, const char16_t *name, const hwids::Machine *machine,
@@ -233,6 +248,7 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
         bool has_own_dir = extra_dir(loaded->FilePath, own_dir);
 
         // Addons: global ones first, then the UKI's own.
+        const bool secure_boot = secure_boot_enabled();
         const char16_t *addon_dirs[2] = {sidecar::kGlobalAddonDir, has_own_dir ? own_dir : nullptr};
         for (const char16_t *dir : addon_dirs) {
                 if (!dir)
@@ -256,7 +272,9 @@ void EspExtras::gather(efi::Handle image, efi::SystemTable *st, const efi::Loade
                                 continue;
                         }
                         efi::Handle h = nullptr;
-                        s = bs->LoadImage(0, image, reinterpret_cast<efi::DevicePath *>(dp.data()), nullptr, 0, &h);
+                        AddonFile file{root.get(), path, entries.data()[i].size};
+                        s = load_image_through_shim(image, reinterpret_cast<efi::DevicePath *>(dp.data()), secure_boot,
+                                                    ImageReader{read_addon, &file}, &h);
                         if (efi::is_error(s)) {
                                 if (h)
                                         bs->UnloadImage(h);
