@@ -11,6 +11,9 @@
 #       uboot-trixie     (aarch64) trixie's U-Boot for QEMU, 2025.01
 #       uboot-bookworm   (riscv64) Debian's U-Boot qemu-riscv64_smode 2023.01 (no EFI_RNG_PROTOCOL)
 #       uboot-trixie     (riscv64) trixie's, 2025.01 (EFI_RNG_PROTOCOL from virtio-rng)
+#       edk2-trixie      (riscv64) trixie's EDK2 RISC-V (qemu-efi-riscv64 2025.02) under trixie's
+#                        QEMU 10.0 (ZUKI_QEMU_TRIXIE_RISCV64: bookworm's 7.2 cannot run it), OpenSBI
+#                        as that QEMU ships it; virtio devices on PCI
 #                      both started by OpenSBI (fw_jump, -bios) as its next stage (-kernel);
 #                      virtio devices are MMIO there
 #                      U-Boot ignores -kernel: give --esp-image; --append sets no load options there
@@ -133,6 +136,10 @@ case $tpm_fault_signal in KILL | STOP) ;; *) usage "--tpm-fault-signal must be K
 load_assets
 
 qemu=qemu-system-$arch
+if [[ $arch/$firmware == riscv64/edk2-trixie ]]; then
+    qemu=${ZUKI_QEMU_TRIXIE_RISCV64:-}
+    [[ -x $qemu ]] || skip "trixie's qemu-system-riscv64 (ZUKI_QEMU_TRIXIE_RISCV64) missing (run tools/setup.sh)"
+fi
 command -v "$qemu" >/dev/null || skip "$qemu not installed"
 
 machine=() code="" vars=""
@@ -151,6 +158,7 @@ aarch64/uboot-bookworm) code=${ZUKI_UBOOT_BOOKWORM_ARM64:-} ;;
 aarch64/uboot-trixie) code=${ZUKI_UBOOT_TRIXIE_ARM64:-} ;;
 riscv64/uboot-bookworm) code=${ZUKI_UBOOT_BOOKWORM_RISCV64:-} ;;
 riscv64/uboot-trixie) code=${ZUKI_UBOOT_TRIXIE_RISCV64:-} ;;
+riscv64/edk2-trixie) code=${ZUKI_EDK2_TRIXIE_RISCV64_CODE:-} vars=${ZUKI_EDK2_TRIXIE_RISCV64_VARS:-} ;;
 *) usage "unknown firmware '$firmware' for $arch" ;;
 esac
 uboot=0
@@ -170,7 +178,7 @@ if [[ $arch == x86_64 ]]; then
 elif [[ $arch == riscv64 ]]; then
     machine=(-machine virt)
     [[ -n $cpu ]] && machine+=(-cpu "$cpu")
-    [[ -r ${ZUKI_OPENSBI_RISCV64:-} ]] || skip "OpenSBI (package opensbi) missing (run tools/setup.sh)"
+    ((uboot)) && { [[ -r ${ZUKI_OPENSBI_RISCV64:-} ]] || skip "OpenSBI (package opensbi) missing (run tools/setup.sh)"; }
 else
     machine=(-machine virt -cpu "${cpu:-cortex-a57}")
 fi
@@ -291,7 +299,7 @@ if [[ -n $esp_image || -n $esp_from || ${#esp_files[@]} -gt 0 ]]; then
     fi
     if [[ $arch == x86_64 ]]; then
         args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device ide-hd,drive=esp,bus=ide.0)
-    elif [[ $arch == riscv64 ]]; then
+    elif [[ $arch == riscv64 ]] && ((uboot)); then
         args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device virtio-blk-device,drive=esp)
     else
         args+=(-drive "if=none,id=esp,format=raw,file=$disk" -device virtio-blk-pci,drive=esp)
@@ -333,7 +341,7 @@ server.serve_forever()' "$tmp/http" >"$tmp/http.port" 2>"$tmp/http.log" &
 fi
 
 if ((rng)); then
-    if [[ $arch == riscv64 ]]; then args+=(-device virtio-rng-device); else args+=(-device virtio-rng-pci); fi
+    if [[ $arch == riscv64 ]] && ((uboot)); then args+=(-device virtio-rng-device); else args+=(-device virtio-rng-pci); fi
 fi
 args+=("${qemu_extra[@]}")
 

@@ -26,6 +26,16 @@
 #           every Loader*/Stub* variable (but StubInfo, StubZuki*), command line,
 #           /.extra, TPM state (none: LoaderTpm2ActivePcrBanks 0x00000000 from both)
 #   ukify   a UKI made by ukify 257 through zuki-ukify --efi-arch riscv64 reaches init (U-Boot 2025.01)
+#   edk2    EDK2's RISC-V firmware (trixie's qemu-efi-riscv64 2025.02, under trixie's QEMU 10.0,
+#           which set-up extracts: bookworm's 7.2 cannot run it), the UKI of uki-3 with its addon:
+#           init reached with the addon's command line, a random placement, no Memory Attribute
+#           Protocol (StubZukiPlacement wx=no-protocol; a UEFI 2.70 firmware: no line, as on older
+#           EDK2), no zuki error or warning,
+#           and /.extra/boot-secret: on an ESP without \loader the stub makes \loader for its
+#           random seed file, as systemd-stub 262 does (once it did not, and had no boot secret)
+#   edk2-sdstub  systemd-stub 262's UKI (of sdstub) on the same firmware and ESP: the guest sees
+#           the same as from zuki's, but for the StubInfo, StubZuki* and Kernel code lines and the
+#           boot secret's (random) content
 #   tpm     not run: neither U-Boot's qemu-riscv64_smode build has a TPM driver (SKIP-CASE line)
 # shellcheck disable=SC2015 # "check && ok || bad": ok never fails
 set -uo pipefail
@@ -118,6 +128,13 @@ done
 # firmware, shows the guest what zuki's UKI showed it on uki-1, but for what names the stub
 # (StubInfo, zuki's own StubZuki*) and the randomly placed kernel's physical address. StubFeatures
 # is compared: both set 0x1fff.
+# observed LOG: what the guest reported, but for what names the stub or where the kernel runs; the
+# boot secret's content is new on every fresh ESP, so only its presence counts.
+observed() {
+        grep -a '^ZUKI-GUEST: ' "$1" | tr -d '\r' |
+                grep -Ev '^ZUKI-GUEST: (efivar|efivar-hex) (StubInfo|StubZuki[A-Za-z]*) |^ZUKI-GUEST: kernel-code ' |
+                sed 's|^\(ZUKI-GUEST: extra /.extra/boot-secret\) .*|\1 (present)|' | sort
+}
 if [[ -f ${ZUKI_SYSTEMD262_STUB_RISCV64:-} && -f ${ZUKI_UKIFY262:-} && -s $tmp/uki-1.log ]]; then
         PYTHONPATH=${ZUKI_UKIFY_PYTHONPATH:-} "$ZUKI_SYSTEM_PYTHON" "$ZUKI_UKIFY262" build \
                 --stub "$ZUKI_SYSTEMD262_STUB_RISCV64" --linux "$kernel" --initrd "$tmp/initrd.cpio.gz" \
@@ -125,11 +142,6 @@ if [[ -f ${ZUKI_SYSTEMD262_STUB_RISCV64:-} && -f ${ZUKI_UKIFY262:-} && -s $tmp/u
                 --output "$tmp/sdstub.efi" >"$tmp/ukify262.out" 2>&1 || { cat "$tmp/ukify262.out"; fail "ukify 262 build"; }
         if run_case sdstub bash "${boot_trixie[@]}" --esp-image "$tmp/sdstub.efi" --log "$tmp/sdstub.log" \
                 --expect 'ZUKI-GUEST: done' --expect 'ZUKI-GUEST: efivar StubInfo systemd-stub 262'; then
-                observed() {
-                        grep -a '^ZUKI-GUEST: ' "$1" | tr -d '\r' |
-                                grep -Ev '^ZUKI-GUEST: (efivar|efivar-hex) (StubInfo|StubZuki[A-Za-z]*) |^ZUKI-GUEST: kernel-code ' |
-                                sort
-                }
                 if difference=$(diff <(observed "$tmp/sdstub.log") <(observed "$tmp/uki-1.log")); then
                         ok "sdstub: the guest sees the same $(observed "$tmp/uki-1.log" | wc -l) observations from systemd-stub 262 and zuki (LoaderTpm2ActivePcrBanks $(grep -a -m1 'efivar LoaderTpm2ActivePcrBanks' "$tmp/uki-1.log" | cut -d' ' -f4))"
                 else
@@ -150,6 +162,33 @@ if [[ -f ${ZUKI_UKIFY:-} && -x ${ZUKI_UKIFY_PLUGIN:-} ]]; then
                 --expect '^zuki: Kernel image at ' --expect-not 'zuki: (error|warning)'
 else
         echo "not run: ukify (no ukify 257 or zuki-ukify)"
+fi
+
+# --- edk2, edk2-sdstub: EDK2's RISC-V firmware (see the header).
+boot_edk2=("$here/../qemu/boot.sh" --arch riscv64 --firmware edk2-trixie --rng --timeout 240)
+if [[ -x ${ZUKI_QEMU_TRIXIE_RISCV64:-} && -r ${ZUKI_EDK2_TRIXIE_RISCV64_CODE:-} ]]; then
+        addon=(--esp-file "$tmp/riscv.addon.efi=EFI/BOOT/BOOTRISCV64.EFI.extra.d/riscv.addon.efi")
+        run_case edk2 bash "${boot_edk2[@]}" --esp-image "$tmp/uki.efi" "${addon[@]}" --log "$tmp/edk2.log" \
+                --expect 'ZUKI-GUEST: done' --expect "ZUKI-GUEST: cmdline $console zuki.case=riscv64 zuki.addon=riscv64\$" \
+                --expect 'RISC-V EDK2 firmware' \
+                --expect 'ZUKI-GUEST: extra /.extra/boot-secret ' \
+                --expect 'ZUKI-GUEST: efivar StubZukiPlacement kaslr=random wx=no-protocol' \
+                --expect-not 'zuki: (error|warning)'
+        if [[ -s $tmp/sdstub.efi && -s $tmp/edk2.log ]]; then
+                if run_case edk2-sdstub bash "${boot_edk2[@]}" --esp-image "$tmp/sdstub.efi" "${addon[@]}" \
+                        --log "$tmp/edk2-sdstub.log" --expect 'ZUKI-GUEST: done' \
+                        --expect 'ZUKI-GUEST: efivar StubInfo systemd-stub 262'; then
+                        if difference=$(diff <(observed "$tmp/edk2-sdstub.log") <(observed "$tmp/edk2.log")); then
+                                ok "edk2-sdstub: the guest sees the same $(observed "$tmp/edk2.log" | wc -l) observations from systemd-stub 262 and zuki under EDK2"
+                        else
+                                bad "edk2-sdstub: systemd-stub 262 (<) and zuki (>) differ: $(echo "$difference" | grep '^[<>]' | cut -c1-120 | tr '\n' ';')"
+                        fi
+                fi
+        else
+                echo "SKIP-CASE edk2-sdstub: no systemd-stub 262 UKI (sdstub) or edk2 did not boot"
+        fi
+else
+        echo "SKIP-CASE edk2: no trixie QEMU or EDK2 RISC-V firmware (ZUKI_QEMU_TRIXIE_RISCV64; run tools/setup.sh)"
 fi
 
 distinct=$(printf '%s\n' "${addresses[@]}" | sort -u | grep -c .)

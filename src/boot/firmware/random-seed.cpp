@@ -18,6 +18,7 @@ using secret::kSeedSize;
 
 // LoaderFeatures bit 6, EFI_LOADER_FEATURE_RANDOM_SEED (https://systemd.io/BOOT_LOADER_INTERFACE/).
 constexpr uint64_t kLoaderFeatureRandomSeed = uint64_t(1) << 6;
+constexpr char16_t kLoaderDir[] = u"\\loader";
 constexpr char16_t kSeedPath[] = u"\\loader\\random-seed";
 // LoaderSystemToken is written by bootctl (32 bytes); we read at most this much of it.
 constexpr size_t kMaxSystemToken = 4096;
@@ -134,8 +135,10 @@ efi::Status process_random_seed(efi::SystemTable *st, efi::FileProtocol *root) {
         constexpr uint64_t kReadWrite = efi::FileProtocol::kModeRead | efi::FileProtocol::kModeWrite;
         s = root->Open(root, file.out(), kSeedPath, kReadWrite, 0);
         if (s == efi::kNotFound && seeded_by_efi) {
-                // Well seeded: start a seed file.
+                // Well seeded: start a seed file (and \loader, when the ESP has none).
                 s = root->Open(root, file.out(), kSeedPath, kReadWrite | efi::FileProtocol::kModeCreate, 0);
+                if (s == efi::kNotFound && !efi::is_error(make_directory(root, kLoaderDir)))
+                        s = root->Open(root, file.out(), kSeedPath, kReadWrite | efi::FileProtocol::kModeCreate, 0);
                 if (efi::is_error(s)) {
                         if (write_refused(s))
                                 log_debug("Cannot create the random seed file: {}", s);

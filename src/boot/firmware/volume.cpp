@@ -89,6 +89,12 @@ efi::Status open_and_stat(efi::FileProtocol *root, const char16_t *path, uint64_
         return efi::kSuccess;
 }
 
+efi::Status make_directory(efi::FileProtocol *root, const char16_t *path) {
+        File dir;
+        constexpr uint64_t kMode = efi::FileProtocol::kModeRead | efi::FileProtocol::kModeWrite | efi::FileProtocol::kModeCreate;
+        return root->Open(root, dir.out(), path, kMode, efi::FileInfo::kDirectory);
+}
+
 efi::Status volume_read_only(efi::FileProtocol *root, bool *read_only) {
         PoolArray<uint8_t> buffer;
         efi::Status s = get_info(root, efi::FileSystemInfo::kGuid, sizeof(efi::FileSystemInfo) + 2 * 64,

@@ -47,6 +47,10 @@ efi::Status file_size_and_attributes(efi::FileProtocol *f, uint64_t *size, uint6
 efi::Status open_and_stat(efi::FileProtocol *root, const char16_t *path, uint64_t mode, File *f, uint64_t *size,
                           uint64_t *attributes);
 
+// Makes the directory `path` below `root` (an existing one is fine), for a file the stub starts in
+// it: systemd-stub 262 makes \loader on an ESP that has none before it starts its random seed file.
+efi::Status make_directory(efi::FileProtocol *root, const char16_t *path);
+
 // EFI_FILE_SYSTEM_INFO.ReadOnly; a failure to ask is reported, not guessed.
 efi::Status volume_read_only(efi::FileProtocol *root, bool *read_only);
 
