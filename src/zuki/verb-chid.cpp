@@ -6,7 +6,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "chid.hpp"
@@ -36,8 +38,13 @@ constexpr const char *kUsage[] = {"[--smbios-file FILE] [--edid FILE] [--stub]"}
 // The EDID of this machine's display as `systemd-analyze chid` picks it: the edid attributes of
 // the DRM connectors; only when exactly one holds an EDID (several: which one the firmware reports
 // is unknown, and the EDID CHIDs are left out, with a note).
-std::string system_edid() {
-        std::vector<std::string> found;
+struct Edid {
+        std::string path; // empty: none chosen
+        Buffer data;
+};
+
+Edid system_edid() {
+        std::vector<Edid> found;
         std::error_code ec;
         for (const auto &entry : std::filesystem::directory_iterator("/sys/class/drm", ec)) {
                 std::string path = entry.path().string() + "/edid";
@@ -49,18 +56,18 @@ std::string system_edid() {
                         Buffer b = read_to_end(path, 64u << 10);
                         char id[7];
                         if (chid::edid_panel_id(bytes_of(b), id))
-                                found.push_back(path);
+                                found.push_back(Edid{path, std::move(b)});
                 } catch (const Failure &) {
                 }
         }
         if (found.size() > 1) {
                 std::fprintf(stderr, "zuki chid: %zu displays report an EDID, leaving out the EDID CHIDs; choose one with --edid:\n",
                              found.size());
-                for (const std::string &f : found)
-                        std::fprintf(stderr, "  %s\n", f.c_str());
+                for (const Edid &f : found)
+                        std::fprintf(stderr, "  %s\n", f.path.c_str());
                 return {};
         }
-        return found.empty() ? std::string() : found[0];
+        return found.empty() ? Edid{} : std::move(found[0]);
 }
 
 constexpr const char kFieldChars[chid::kFieldCount + 1] = "MFPSmpBvRreE";
@@ -84,11 +91,14 @@ int run(const cli::Verb &verb, int argc, char **argv) {
         Buffer table = read_to_end(path, 1u << 20);
         chid::Fields fields;
         chid::fields_from_smbios(bytes_of(table), source, &fields);
-        if (edid_path.empty() && this_machine)
-                edid_path = system_edid();
+        Edid edid;
+        if (!edid_path.empty())
+                edid = Edid{edid_path, read_to_end(edid_path, 64u << 10)};
+        else if (this_machine)
+                edid = system_edid(); // read once, while choosing
+        edid_path = edid.path;
         if (!edid_path.empty()) {
-                Buffer edid = read_to_end(edid_path, 64u << 10);
-                if (!chid::set_edid(bytes_of(edid), &fields))
+                if (!chid::set_edid(bytes_of(edid.data), &fields))
                         fail(edid_path + ": not an EDID (128 bytes or more starting 00 ff ff ff ff ff ff 00, letters A-Z)");
                 std::fprintf(stderr, "zuki chid: EDID panel %.7s from %s\n", fields.edid_panel, edid_path.c_str());
         }
