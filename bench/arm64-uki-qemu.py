@@ -6,8 +6,8 @@ test/qemu/boot.sh (TCG, swtpm) and records, on the host's monotonic clock, when 
     arm64-uki-qemu.py --boot-sh PATH --firmware FW[,FW...] --rounds N [--timeout S] [--logs DIR]
                       [--arch aarch64|riscv64] [--no-tpm] --json OUT NAME=UKI...
 
-riscv64 boots from an ESP (EFI/BOOT/BOOTRISCV64.EFI) under U-Boot with virtio-rng; neither of
-Debian's riscv64 U-Boot builds has a TPM driver, so riscv64 runs take --no-tpm.
+riscv64 boots from an ESP (EFI/BOOT/BOOTRISCV64.EFI) under U-Boot or EDK2 with virtio-rng; neither of
+Debian's riscv64 U-Boot builds nor its EDK2 RISC-V has a TPM driver, so riscv64 runs take --no-tpm.
 
 For every firmware, every round boots every UKI once, the order rotated by one per round (A B,
 B A, ...). AAVMF boots the UKI with -kernel (no -append: the embedded .cmdline is used); U-Boot
@@ -40,7 +40,9 @@ def boot_once(name: str, fw: str, rnd: int, uki: Path, args: argparse.Namespace)
            "--timeout", str(args.timeout), "--expect", "ZUKI-GUEST: booted", "--stop-on", "ZUKI-GUEST: booted"]
     cmd += [] if args.no_tpm else ["--tpm"]
     cmd += ["--rng"] if args.arch == "riscv64" else []
-    cmd += ["--esp-image", str(uki)] if fw.startswith("uboot-") else ["--kernel", str(uki)]
+    # U-Boot and EDK2 RISC-V boot from the ESP (EDK2 RISC-V takes no QEMU -kernel UKI here).
+    esp = fw.startswith("uboot-") or args.arch == "riscv64"
+    cmd += ["--esp-image", str(uki)] if esp else ["--kernel", str(uki)]
     r = benchlib.boot_sh_timed(cmd, MARKERS)
     rc, lines = r["rc"], r["lines"]
     res = {"name": name, "firmware": fw, "round": rnd, "ok": False, "why": "", "seconds": r["seconds"]}

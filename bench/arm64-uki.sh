@@ -21,7 +21,7 @@
 #                bench-riscv64-uki.json)
 #   --rounds     QEMU rounds per firmware, each booting both UKIs once (default 3)
 #   --firmware   comma-separated boot.sh firmwares (default: bookworm,uboot-trixie; riscv64:
-#                uboot-trixie)
+#                uboot-trixie; edk2-trixie adds EDK2 RISC-V under trixie's QEMU)
 #   --reference  the systemd-stub and ukify to compare with: sid's 262 (default) or trixie's 257
 #                (aarch64 only)
 #   --logs       keep every boot's time-stamped serial log in DIR

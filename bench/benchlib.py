@@ -35,7 +35,7 @@ def variants(specs: list[str], prog: str) -> list[tuple[str, Path]] | None:
 
 
 # The boot.sh line printed right before QEMU starts (after the ESP image is made and swtpm runs).
-BOOT_SH_START = re.compile(r"^boot\.sh: qemu-system-")
+BOOT_SH_START = re.compile(r"^boot\.sh: \S*qemu-system-")  # a path for trixie's riscv64 QEMU
 
 
 def stream_lines(proc: subprocess.Popen, on_line, deadline: float | None = None) -> str:
