@@ -19,6 +19,7 @@
 #include "../../src/boot/firmware/log.hpp"
 #include "../../src/boot/firmware/memory-protection.hpp"
 #include "../../src/boot/firmware/pages.hpp"
+#include "fake-pool.hpp"
 
 namespace zuki::boot {
 namespace {
@@ -55,17 +56,6 @@ efi::Status free_pages(efi::PhysicalAddress address, uintptr_t count) {
                 }
         g_fake->pages.erase(it);
         std::free((void *) (uintptr_t) address);
-        return efi::kSuccess;
-}
-efi::Status allocate_pool(efi::MemoryType, uintptr_t size, void **out) {
-        *out = std::malloc(size);
-        g_fake->pools.insert(*out);
-        return efi::kSuccess;
-}
-efi::Status free_pool(void *p) {
-        if (!g_fake->pools.erase(p))
-                return efi::kInvalidParameter;
-        std::free(p);
         return efi::kSuccess;
 }
 // As UEFI 2.10 7.3: a new GUID adds an entry, a known one is replaced, a null table removes it.
@@ -122,8 +112,9 @@ protected:
                 g_fake = &fake;
                 fake.bs.AllocatePages = allocate_pages;
                 fake.bs.FreePages = free_pages;
-                fake.bs.AllocatePool = allocate_pool;
-                fake.bs.FreePool = free_pool;
+                fake.bs.AllocatePool = test::fake_allocate_pool;
+                fake.bs.FreePool = test::fake_free_pool;
+                test::g_fake_pools = &fake.pools;
                 fake.bs.InstallConfigurationTable = install_configuration_table;
                 fake.bs.LocateProtocol = locate_protocol;
                 fake.memattr.GetMemoryAttributes = get_attributes;
@@ -200,7 +191,7 @@ TEST_F(FirmwareOwners, ReleasedOwnersGiveNothingBack) {
         EXPECT_EQ(fake.pools.count(pool), 1u);
         fake.read_only.clear();
         EXPECT_FALSE(efi::is_error(free_pages(address, 4)));
-        EXPECT_FALSE(efi::is_error(free_pool(pool)));
+        EXPECT_FALSE(efi::is_error(test::fake_free_pool(pool)));
 }
 
 TEST_F(FirmwareOwners, ConfigTablePutsBackWhatItReplaced) {
@@ -250,7 +241,7 @@ TEST_F(FirmwareOwners, ReleasedConfigTableStaysInstalled) {
         }
         EXPECT_EQ(find_config_table(&fake.st, kTableGuid), table);
         EXPECT_EQ(fake.pools.count(table), 1u);
-        EXPECT_FALSE(efi::is_error(free_pool(table)));
+        EXPECT_FALSE(efi::is_error(test::fake_free_pool(table)));
 }
 
 

@@ -16,6 +16,7 @@
 
 #include "../../src/boot/efi/security.hpp"
 #include "../../src/boot/firmware/pages.hpp"
+#include "fake-pool.hpp"
 #include "../../src/boot/firmware/shim.hpp"
 
 namespace zuki::boot {
@@ -56,17 +57,6 @@ ZUKI_SHIM_ABI efi::Status shim_verify(const void *buffer, uint32_t size) {
         return ok ? efi::kSuccess : efi::kSecurityViolation;
 }
 
-efi::Status allocate_pool(efi::MemoryType, uintptr_t size, void **out) {
-        *out = std::malloc(size);
-        g_fake->pools.insert(*out);
-        return efi::kSuccess;
-}
-efi::Status free_pool(void *p) {
-        if (!g_fake->pools.erase(p))
-                return efi::kInvalidParameter;
-        std::free(p);
-        return efi::kSuccess;
-}
 efi::Status locate_protocol(const efi::Guid *guid, void *, void **out) {
         Fake &f = *g_fake;
         void *found = nullptr;
@@ -114,8 +104,9 @@ protected:
         ImageReader reader{read_image, nullptr};
         void SetUp() override {
                 g_fake = &fake;
-                fake.bs.AllocatePool = allocate_pool;
-                fake.bs.FreePool = free_pool;
+                fake.bs.AllocatePool = test::fake_allocate_pool;
+                fake.bs.FreePool = test::fake_free_pool;
+                test::g_fake_pools = &fake.pools;
                 fake.bs.LocateProtocol = locate_protocol;
                 fake.bs.LoadImage = load_image;
                 fake.security.FileAuthenticationState = firmware_security;
