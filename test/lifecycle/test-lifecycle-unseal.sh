@@ -36,7 +36,7 @@
 # --suite bookworm: the bookworm image (systemd 252, no ukify): step 0, boot 1 with the kernel
 # update only (kernel-install 252; zuki's plugin signs the UKI with zuki build from uki.conf, seen
 # by sbverify, zuki check-policy and check-unlock in the guest), boot 2 into kernel 2, unsealed by
-# the same token.
+# the same token, and boot 3: step 4 (kernel 2's UKI tampered with) against systemd 252.
 # IMAGE_DIR defaults to the newest complete $ZUKI_CACHE/images/trixie-amd64-*, which must hold the
 # zuki of this checkout (image.env IMAGE_ZUKI_SOURCE; else the test says SKIP).
 # --short: the README's first command (tools/demo.sh): step 0 and boot 1 without actions (TPM2
@@ -182,6 +182,62 @@ if ((short)); then
         exit
 fi
 
+# The tampered step (trixie's step 4, bookworm's boot 3): kernel 2's UKI with its .cmdline changed
+# after signing (one byte, on the overlay's ESP) boots; no unseal, the passphrase prompt appears and
+# is answered with the recovery passphrase; systemd-cryptsetup's journal shows the TPM2 unseal
+# failure and the fallback, and zuki status in that system says the unlock would fail.
+boot_tampered() {
+        qemu-img dd -f qcow2 -O raw bs=1M skip=$((IMAGE_ESP_OFFSET / 1048576)) count=$((IMAGE_ESP_SIZE / 1048576)) \
+                if="$tmp/disk.qcow2" of="$tmp/esp.img" || fail "cannot copy the ESP out of the overlay"
+        uki=EFI/Linux/$token-$k2.efi
+        mcopy -n -i "$tmp/esp.img" "::/$uki" "$tmp/uki.efi" || fail "mcopy $uki"
+        /usr/bin/python3 - "$tmp/uki.efi" <<'PY' || fail "cannot change .cmdline"
+import sys, pefile
+path = sys.argv[1]
+pe = pefile.PE(path, fast_load=True)
+for s in pe.sections:
+    if s.Name.rstrip(b"\0") == b".cmdline":
+        data = s.get_data()[: s.Misc_VirtualSize]
+        i = data.find(b"systemd.show_status=1")
+        assert i >= 0, data
+        off = s.PointerToRawData + i + len(b"systemd.show_status=")
+        break
+else:
+    raise SystemExit("no .cmdline")
+pe.close()
+with open(path, "r+b") as f:
+    f.seek(off)
+    f.write(b"0")  # same length: the PE stays valid, only the measured bytes change
+print("changed .cmdline at file offset", off)
+PY
+        mcopy -o -i "$tmp/esp.img" "$tmp/uki.efi" "::/$uki" || fail "mcopy the changed UKI back"
+        qemu-io -f qcow2 -c "write -q -s $tmp/esp.img $IMAGE_ESP_OFFSET $IMAGE_ESP_SIZE" "$tmp/disk.qcow2" ||
+                fail "cannot write the ESP into the overlay"
+        rm -f "$tmp/esp.img" "$tmp/uki.efi"
+        printf '%s\n' "$(cat "$img/passphrase")" >"$tmp/answer"
+        boot tampered "" "$(timeout_for 900)" --end 'LIFECYCLE: done' --answer '(?i)passphrase for [^\n]*:='"$tmp/answer" 2>"$tmp/tampered.err"
+        rc=$?
+        cat "$tmp/tampered.err"
+        r=$(report tampered)
+        grep -qE "^LIFECYCLE: booted $(q "$k2") cmdline: .*systemd.show_status=0" <<<"$r" && ok "tampered: the changed UKI of kernel $k2 booted" ||
+                bad "tampered: not the changed UKI ($(grep -m1 '^LIFECYCLE: booted' <<<"$r"))"
+        grep -aqiE 'passphrase for' "$tmp/tampered.log" && ok "tampered: the passphrase prompt appeared" || bad "tampered: no passphrase prompt"
+        grep -q 'answered' "$tmp/tampered.err" && ok "tampered: answered with the recovery passphrase on the serial console" ||
+                bad "tampered: the prompt was not answered"
+        ((rc == 0)) && ok "tampered: the system booted with the recovery passphrase and powered off" || bad "boot 4 did not complete (status $rc)"
+        grep -qE '^LIFECYCLE: cryptsetup: /dev/mapper/root is active' <<<"$r" && ok "tampered: root active after the passphrase" ||
+                bad "tampered: root not active after the passphrase"
+        v=$(status_field tampered 'j["unlock"]["state"]')
+        [[ $v == would-fail ]] && ok "tampered: zuki status: TPM unlock would-fail ($(status_field tampered 'j["unlock"]["reason"]'))" ||
+                bad "tampered: zuki status: TPM unlock '$v', not would-fail"
+        v=$(status_field tampered 'j["pcr11"]["match"]')
+        [[ $v == None ]] && ok "tampered: zuki status: PCR 11 matches no signed policy" || bad "tampered: zuki status: PCR 11 match '$v'"
+        grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: Failed to unseal secret using TPM2' <<<"$r" &&
+                grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: .*falling back to traditional unlocking' <<<"$r" &&
+                ok "tampered: journal: systemd-cryptsetup failed to unseal with the TPM2 token and fell back to the passphrase" ||
+                bad "tampered: journal: no TPM2 unseal failure and fallback from systemd-cryptsetup"
+}
+
 # bookworm (systemd 252, no ukify): the TPM2 unseal, a kernel update whose UKI zuki's plugin signs
 # with zuki build from uki.conf, and the next boot into it, unsealed by the same token.
 if [[ $suite == bookworm ]]; then
@@ -200,6 +256,8 @@ if [[ $suite == bookworm ]]; then
         grep -qE "^LIFECYCLE: entry $(q "$token-$k2")(\+[0-9]+(-[0-9]+)?)?\.efi\$" <<<"$r" &&
                 ok "systemd-boot's selected entry: $(grep -m1 '^LIFECYCLE: entry' <<<"$r" | sed 's/^LIFECYCLE: entry //')" ||
                 bad "systemd-boot selected $(grep -m1 '^LIFECYCLE: entry' <<<"$r")"
+        echo "== boot 3: kernel $k2's UKI with its .cmdline changed after signing"
+        boot_tampered
         summary
         exit
 fi
@@ -295,53 +353,5 @@ grep -qiE '^LIFECYCLE: loader-image .*\\EFI\\BOOT\\grubx64\.efi$' <<<"$r" && gre
 
 # -- 4. .cmdline changed after signing ------------------------------------------------------------------
 echo "== boot 4: the new UKI's .cmdline changed after signing"
-qemu-img dd -f qcow2 -O raw bs=1M skip=$((IMAGE_ESP_OFFSET / 1048576)) count=$((IMAGE_ESP_SIZE / 1048576)) \
-        if="$tmp/disk.qcow2" of="$tmp/esp.img" || fail "cannot copy the ESP out of the overlay"
-uki=EFI/Linux/$token-$k2.efi
-mcopy -n -i "$tmp/esp.img" "::/$uki" "$tmp/uki.efi" || fail "mcopy $uki"
-/usr/bin/python3 - "$tmp/uki.efi" <<'PY' || fail "cannot change .cmdline"
-import sys, pefile
-path = sys.argv[1]
-pe = pefile.PE(path, fast_load=True)
-for s in pe.sections:
-    if s.Name.rstrip(b"\0") == b".cmdline":
-        data = s.get_data()[: s.Misc_VirtualSize]
-        i = data.find(b"systemd.show_status=1")
-        assert i >= 0, data
-        off = s.PointerToRawData + i + len(b"systemd.show_status=")
-        break
-else:
-    raise SystemExit("no .cmdline")
-pe.close()
-with open(path, "r+b") as f:
-    f.seek(off)
-    f.write(b"0")  # same length: the PE stays valid, only the measured bytes change
-print("changed .cmdline at file offset", off)
-PY
-mcopy -o -i "$tmp/esp.img" "$tmp/uki.efi" "::/$uki" || fail "mcopy the changed UKI back"
-qemu-io -f qcow2 -c "write -q -s $tmp/esp.img $IMAGE_ESP_OFFSET $IMAGE_ESP_SIZE" "$tmp/disk.qcow2" ||
-        fail "cannot write the ESP into the overlay"
-rm -f "$tmp/esp.img" "$tmp/uki.efi"
-printf '%s\n' "$(cat "$img/passphrase")" >"$tmp/answer"
-boot tampered "" "$(timeout_for 900)" --end 'LIFECYCLE: done' --answer '(?i)passphrase for [^\n]*:='"$tmp/answer" 2>"$tmp/tampered.err"
-rc=$?
-cat "$tmp/tampered.err"
-r=$(report tampered)
-grep -qE "^LIFECYCLE: booted $(q "$k2") cmdline: .*systemd.show_status=0" <<<"$r" && ok "tampered: the changed UKI of kernel $k2 booted" ||
-        bad "tampered: not the changed UKI ($(grep -m1 '^LIFECYCLE: booted' <<<"$r"))"
-grep -aqiE 'passphrase for' "$tmp/tampered.log" && ok "tampered: the passphrase prompt appeared" || bad "tampered: no passphrase prompt"
-grep -q 'answered' "$tmp/tampered.err" && ok "tampered: answered with the recovery passphrase on the serial console" ||
-        bad "tampered: the prompt was not answered"
-((rc == 0)) && ok "tampered: the system booted with the recovery passphrase and powered off" || bad "boot 4 did not complete (status $rc)"
-grep -qE '^LIFECYCLE: cryptsetup: /dev/mapper/root is active' <<<"$r" && ok "tampered: root active after the passphrase" ||
-        bad "tampered: root not active after the passphrase"
-v=$(status_field tampered 'j["unlock"]["state"]')
-[[ $v == would-fail ]] && ok "tampered: zuki status: TPM unlock would-fail ($(status_field tampered 'j["unlock"]["reason"]'))" ||
-        bad "tampered: zuki status: TPM unlock '$v', not would-fail"
-v=$(status_field tampered 'j["pcr11"]["match"]')
-[[ $v == None ]] && ok "tampered: zuki status: PCR 11 matches no signed policy" || bad "tampered: zuki status: PCR 11 match '$v'"
-grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: Failed to unseal secret using TPM2' <<<"$r" &&
-        grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: .*falling back to traditional unlocking' <<<"$r" &&
-        ok "tampered: journal: systemd-cryptsetup failed to unseal with the TPM2 token and fell back to the passphrase" ||
-        bad "tampered: journal: no TPM2 unseal failure and fallback from systemd-cryptsetup"
+boot_tampered
 summary
