@@ -232,9 +232,12 @@ PY
                 bad "tampered: zuki status: TPM unlock '$v', not would-fail"
         v=$(status_field tampered 'j["pcr11"]["match"]')
         [[ $v == None ]] && ok "tampered: zuki status: PCR 11 matches no signed policy" || bad "tampered: zuki status: PCR 11 match '$v'"
-        grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: Failed to unseal secret using TPM2' <<<"$r" &&
-                grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: .*falling back to traditional unlocking' <<<"$r" &&
-                ok "tampered: journal: systemd-cryptsetup failed to unseal with the TPM2 token and fell back to the passphrase" ||
+        # 257 tries the unseal and fails it; 252 finds no signature for the PCR 11 value first.
+        local why='Failed to unseal secret using TPM2|Couldn.t find signature for this PCR bank, PCR index and public key'
+        local failure
+        failure=$(grep -m1 -oE "^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: ($why)" <<<"$r" | sed 's/.*\]: //')
+        [[ -n $failure ]] && grep -qE '^LIFECYCLE: journal: .*systemd-cryptsetup\[[0-9]+\]: .*falling back to traditional unlocking' <<<"$r" &&
+                ok "tampered: journal: systemd-cryptsetup refused the TPM2 token (\"$failure\") and fell back to the passphrase" ||
                 bad "tampered: journal: no TPM2 unseal failure and fallback from systemd-cryptsetup"
 }
 
