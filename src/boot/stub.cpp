@@ -10,6 +10,7 @@
 #include "efi/system-table.hpp"
 #include "firmware/log.hpp"
 #include "firmware/pages.hpp"
+#include "firmware/shim.hpp"
 #include "arch/cycles.hpp"
 #include "kernel.hpp"
 #include "firmware/variables.hpp"
@@ -91,6 +92,9 @@ efi::Status run(efi::Handle image, efi::SystemTable *st) {
         efi::Status s = find_self(image, st, &loaded, &self);
         if (efi::is_error(s))
                 return s;
+        // Started by shim 15.x under Secure Boot: it would halt at ExitBootServices unless told
+        // (firmware/shim.hpp).
+        (void) tell_old_shim_we_take_part(secure_boot_enabled());
 
         if (uki::is_uki(self))
                 return boot_uki(image, st, loaded, self);

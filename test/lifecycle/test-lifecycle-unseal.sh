@@ -187,6 +187,7 @@ fi
 # is answered with the recovery passphrase; systemd-cryptsetup's journal shows the TPM2 unseal
 # failure and the fallback, and zuki status in that system says the unlock would fail.
 boot_tampered() {
+        local uki rc r v
         qemu-img dd -f qcow2 -O raw bs=1M skip=$((IMAGE_ESP_OFFSET / 1048576)) count=$((IMAGE_ESP_SIZE / 1048576)) \
                 if="$tmp/disk.qcow2" of="$tmp/esp.img" || fail "cannot copy the ESP out of the overlay"
         uki=EFI/Linux/$token-$k2.efi
@@ -224,7 +225,7 @@ PY
         grep -aqiE 'passphrase for' "$tmp/tampered.log" && ok "tampered: the passphrase prompt appeared" || bad "tampered: no passphrase prompt"
         grep -q 'answered' "$tmp/tampered.err" && ok "tampered: answered with the recovery passphrase on the serial console" ||
                 bad "tampered: the prompt was not answered"
-        ((rc == 0)) && ok "tampered: the system booted with the recovery passphrase and powered off" || bad "boot 4 did not complete (status $rc)"
+        ((rc == 0)) && ok "tampered: the system booted with the recovery passphrase and powered off" || bad "tampered: the boot did not complete (status $rc)"
         grep -qE '^LIFECYCLE: cryptsetup: /dev/mapper/root is active' <<<"$r" && ok "tampered: root active after the passphrase" ||
                 bad "tampered: root not active after the passphrase"
         v=$(status_field tampered 'j["unlock"]["state"]')

@@ -125,6 +125,7 @@ protected:
         }
         void TearDown() override {
                 set_boot_services(nullptr);
+                test::g_fake_pools = nullptr;
                 g_fake = nullptr;
         }
         static wx::Plan code_then_data() {

@@ -32,6 +32,7 @@ struct Fake {
         std::string image;        // the file LoadImage() is asked to load
         std::set<void *> pools;
         int verify_calls = 0, firmware_calls = 0, reads = 0;
+        uint32_t last_verify_size = ~0u;
         bool fail_read = false;
 };
 Fake *g_fake = nullptr;
@@ -53,6 +54,7 @@ efi::Status firmware_security2(const efi::Security2ArchProtocol *, const efi::De
 }
 ZUKI_SHIM_ABI efi::Status shim_verify(const void *buffer, uint32_t size) {
         g_fake->verify_calls++;
+        g_fake->last_verify_size = size;
         bool ok = firmware_trusts(buffer, size) || (size >= 3 && std::memcmp(buffer, "MOK", 3) == 0);
         return ok ? efi::kSuccess : efi::kSecurityViolation;
 }
@@ -120,6 +122,7 @@ protected:
                 EXPECT_EQ(fake.security2.FileAuthentication, firmware_security2);
                 EXPECT_TRUE(fake.pools.empty());
                 set_boot_services(nullptr);
+                test::g_fake_pools = nullptr;
                 g_fake = nullptr;
         }
         efi::Status load(const char *image, bool secure_boot = true) {
@@ -185,6 +188,19 @@ TEST_F(ShimLoad, UnreadableFileIsLeftToTheFirmware) {
         EXPECT_EQ(fake.verify_calls, 0);
         EXPECT_EQ(fake.firmware_calls, 1);
         EXPECT_EQ(load("DB-signed addon"), efi::kSuccess);
+}
+
+TEST_F(ShimLoad, Shim15IsToldWeTakePart) {
+        EXPECT_TRUE(tell_old_shim_we_take_part(true));
+        EXPECT_EQ(fake.verify_calls, 1);
+        EXPECT_EQ(fake.last_verify_size, 0u); // nothing for shim to check or measure
+        EXPECT_FALSE(tell_old_shim_we_take_part(false));
+        fake.have_shim_loader = true;
+        EXPECT_FALSE(tell_old_shim_we_take_part(true));
+        fake.have_shim_loader = false;
+        fake.have_shim = false;
+        EXPECT_FALSE(tell_old_shim_we_take_part(true));
+        EXPECT_EQ(fake.verify_calls, 1);
 }
 
 TEST_F(ShimLoad, FirmwareWithoutSecurityProtocolsStillLoads) {

@@ -137,8 +137,11 @@ efi::Status process_random_seed(efi::SystemTable *st, efi::FileProtocol *root) {
         if (s == efi::kNotFound && seeded_by_efi) {
                 // Well seeded: start a seed file (and \loader, when the ESP has none).
                 s = root->Open(root, file.out(), kSeedPath, kReadWrite | efi::FileProtocol::kModeCreate, 0);
-                if (s == efi::kNotFound && !efi::is_error(make_directory(root, kLoaderDir)))
-                        s = root->Open(root, file.out(), kSeedPath, kReadWrite | efi::FileProtocol::kModeCreate, 0);
+                if (s == efi::kNotFound) {
+                        s = make_directory(root, kLoaderDir); // a refused write is reported as such below
+                        if (!efi::is_error(s))
+                                s = root->Open(root, file.out(), kSeedPath, kReadWrite | efi::FileProtocol::kModeCreate, 0);
+                }
                 if (efi::is_error(s)) {
                         if (write_refused(s))
                                 log_debug("Cannot create the random seed file: {}", s);

@@ -78,20 +78,36 @@ public:
         }
 };
 
+// SHIM_LOCK when it is shim 15.x's (no SHIM_IMAGE_LOADER beside it) and Secure Boot is on.
+efi::ShimLockProtocol *old_shim(efi::BootServices *bs, bool secure_boot) {
+        void *shim = nullptr, *loader = nullptr;
+        if (!secure_boot || efi::is_error(bs->LocateProtocol(&efi::ShimLockProtocol::kGuid, nullptr, &shim)) || !shim ||
+            !efi::is_error(bs->LocateProtocol(&efi::kShimImageLoaderGuid, nullptr, &loader)))
+                return nullptr;
+        return static_cast<efi::ShimLockProtocol *>(shim);
+}
+
 } // namespace
+
+bool tell_old_shim_we_take_part(bool secure_boot) {
+        efi::ShimLockProtocol *shim = old_shim(boot_services(), secure_boot);
+        if (!shim)
+                return false;
+        static const uint8_t kNothing = 0;
+        (void) shim->Verify(&kNothing, 0); // refused (no PE header): only the call counts
+        log_debug("Told shim 15.x that its image takes part in verification");
+        return true;
+}
 
 efi::Status load_image_through_shim(efi::Handle parent, efi::DevicePath *path, bool secure_boot,
                                     const ImageReader &reader, efi::Handle *image) {
         efi::BootServices *bs = boot_services();
         *image = nullptr;
-        void *shim = nullptr, *loader = nullptr;
-        bool old_shim = secure_boot &&
-                        !efi::is_error(bs->LocateProtocol(&efi::ShimLockProtocol::kGuid, nullptr, &shim)) && shim &&
-                        efi::is_error(bs->LocateProtocol(&efi::kShimImageLoaderGuid, nullptr, &loader));
-        if (!old_shim)
+        efi::ShimLockProtocol *shim = old_shim(bs, secure_boot);
+        if (!shim)
                 return bs->LoadImage(0, parent, path, nullptr, 0, image);
         log_debug("Verifying through shim's SHIM_LOCK protocol (shim before 16)");
-        OverrideScope scope(bs, static_cast<efi::ShimLockProtocol *>(shim), reader);
+        OverrideScope scope(bs, shim, reader);
         return bs->LoadImage(0, parent, path, nullptr, 0, image);
 }
 

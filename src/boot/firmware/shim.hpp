@@ -24,4 +24,14 @@ struct ImageReader {
 efi::Status load_image_through_shim(efi::Handle parent, efi::DevicePath *path, bool secure_boot,
                                     const ImageReader &reader, efi::Handle *image);
 
+// shim 15.x hooks ExitBootServices and halts ("Bootloader has not verified loaded image. System
+// is compromised. halting.") unless the image it started took part in verification: called
+// SHIM_LOCK's Verify(), or started an image through LoadImage()/StartImage(). The kernel the stub
+// starts is a section of the image shim verified, so under Secure Boot with shim 15.x (SHIM_LOCK,
+// no SHIM_IMAGE_LOADER) this calls Verify() on an empty buffer: shim counts the call and, before
+// reading a PE header, neither checks nor measures anything. (systemd-stub 262 gets the same
+// effect by starting its kernel through LoadImage()/StartImage() under a security override that
+// accepts its own buffer; neither adds a PCR 4 event.) True when it told shim.
+bool tell_old_shim_we_take_part(bool secure_boot);
+
 } // namespace zuki::boot
